@@ -1,0 +1,74 @@
+/**
+ * The one table of 1C names: for each English member, its 1C Russian name and its 1C English (PascalCase)
+ * name. Runtime aliases ({@link applyAliases}), their types ({@link AliasMembers}) and the filter keys all come
+ * from here, so a name added here is added everywhere.
+ */
+export const ALIASES = {
+  /** МенеджерФоновыхЗаданий */
+  manager: {
+    execute: ['Выполнить', 'Execute'],
+    waitForCompletion: ['ОжидатьЗавершения', 'WaitForCompletion'],
+    waitForExecutionCompletion: ['ОжидатьЗавершенияВыполнения', 'WaitForExecutionCompletion'],
+    getBackgroundJobs: ['ПолучитьФоновыеЗадания', 'GetBackgroundJobs'],
+    findByUUID: ['НайтиПоУникальномуИдентификатору', 'FindByUUID'],
+    getCurrent: ['ПолучитьТекущее', 'GetCurrent'],
+  },
+  /** ФоновоеЗадание */
+  job: {
+    uuid: ['УникальныйИдентификатор', 'UUID'],
+    methodName: ['ИмяМетода', 'MethodName'],
+    key: ['Ключ', 'Key'],
+    description: ['Наименование', 'Description'],
+    begin: ['Начало', 'Begin'],
+    end: ['Конец', 'End'],
+    state: ['Состояние', 'State'],
+    errorInfo: ['ИнформацияОбОшибке', 'ErrorInfo'],
+    result: ['Результат', 'Result'],
+    dataSeparation: ['РазделениеДанных', 'DataSeparation'],
+    scheduledJob: ['РегламентноеЗадание', 'ScheduledJob'],
+    waitForCompletion: ['ОжидатьЗавершения', 'WaitForCompletion'],
+    cancel: ['Отменить', 'Cancel'],
+    getUserMessages: ['ПолучитьСообщенияПользователю', 'GetUserMessages'],
+  },
+  /** СостояниеФоновогоЗадания: the 1C English names are the values themselves. */
+  state: {
+    Active: ['Активно'],
+    Completed: ['Завершено'],
+    Failed: ['ЗавершеноАварийно'],
+    Canceled: ['Отменено'],
+  },
+} as const;
+
+type AliasTable = { readonly [member: string]: readonly string[] };
+
+/** The alias members of `T` named by table `M`, each typed as the member it forwards to. */
+export type AliasMembers<T, M extends AliasTable> = {
+  readonly [K in keyof M & keyof T as M[K][number]]: T[K];
+};
+
+/**
+ * Defines every alias of `table` on `target`: a method alias is the same function, any other member gets a
+ * getter that reads the English member, so aliases can never drift from it.
+ */
+export function applyAliases(target: object, table: AliasTable): void {
+  for (const [member, names] of Object.entries(table)) {
+    const descriptor = Object.getOwnPropertyDescriptor(target, member);
+    const alias: PropertyDescriptor =
+      typeof descriptor?.value === 'function'
+        ? { value: descriptor.value, writable: false }
+        : {
+            get(this: Record<string, unknown>) {
+              return this[member];
+            },
+          };
+    for (const name of names) Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: false });
+  }
+}
+
+/** Maps a 1C name (Russian or English) of a member in `table` to the English member; English names map to themselves. */
+export function englishName<M extends AliasTable>(table: M, name: string): (keyof M & string) | undefined {
+  for (const [member, names] of Object.entries(table)) {
+    if (member === name || names.includes(name)) return member as keyof M & string;
+  }
+  return undefined;
+}

@@ -1,0 +1,51 @@
+/**
+ * Stable codes of {@link BackgroundJobsError}, so callers can branch without parsing messages.
+ *
+ * | code | when |
+ * |---|---|
+ * | `WBJ_CONFIG` | web.config or an option is malformed or out of range (start-up) |
+ * | `WBJ_BAD_ARGUMENT` | a method got an argument of the wrong type or form |
+ * | `WBJ_BAD_METHOD_NAME` | a method name is not `Module.Method`, or tries to leave the handlers folder |
+ * | `WBJ_HANDLER_NOT_FOUND` | no module or no exported function answers to the name |
+ * | `WBJ_HANDLER_AMBIGUOUS` | several modules or exports match the name case-insensitively |
+ * | `WBJ_HANDLER_LOAD_FAILED` | the handler module threw while loading |
+ * | `WBJ_PARAM_NOT_CLONEABLE` | a parameter cannot be copied with structured clone |
+ * | `WBJ_KEY_CONFLICT` | an active job of the same method already holds the key |
+ * | `WBJ_JOBS_FAILED` | a wait ended and some of the awaited jobs had failed |
+ * | `WBJ_WAIT_TIMEOUT` | a wait's timeout expired before every job finished |
+ * | `WBJ_NO_CURRENT_JOB` | `message()` was called outside a running job |
+ * | `WBJ_CANCELED` | the reason of a cancelled job's `signal` |
+ */
+export type BackgroundJobsErrorCode =
+  | 'WBJ_CONFIG'
+  | 'WBJ_BAD_ARGUMENT'
+  | 'WBJ_BAD_METHOD_NAME'
+  | 'WBJ_HANDLER_NOT_FOUND'
+  | 'WBJ_HANDLER_AMBIGUOUS'
+  | 'WBJ_HANDLER_LOAD_FAILED'
+  | 'WBJ_PARAM_NOT_CLONEABLE'
+  | 'WBJ_KEY_CONFLICT'
+  | 'WBJ_JOBS_FAILED'
+  | 'WBJ_WAIT_TIMEOUT'
+  | 'WBJ_NO_CURRENT_JOB'
+  | 'WBJ_CANCELED';
+
+/** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */
+export class BackgroundJobsError extends Error {
+  readonly code: BackgroundJobsErrorCode;
+
+  constructor(code: BackgroundJobsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackgroundJobsError';
+    this.code = code;
+  }
+}
+
+/** Shows a user-supplied value inside an error message: strings quoted, everything else by type. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `an object (${value.constructor?.name ?? 'null prototype'})`;
+}

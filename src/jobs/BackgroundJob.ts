@@ -1,0 +1,171 @@
+import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
+import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobState } from './BackgroundJobState';
+import type { ErrorInfo } from './errorInfo';
+import { waitForCompletion } from './waits';
+
+/** A message a handler sent with `message()` (1C: СообщениеПользователю). */
+export interface UserMessage {
+  readonly text: string;
+  readonly date: Date;
+}
+
+/** @internal What the manager knows of a job when it registers it. */
+export interface JobInit {
+  readonly uuid: string;
+  readonly methodName: string;
+  readonly key: string;
+  readonly description: string;
+  /** Called once, when the job leaves `Active`. */
+  readonly onFinish: (job: BackgroundJob) => void;
+}
+
+const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
+
+/** The 1C names of the job's members (`job.Состояние`, `job.Отменить()`, `job.State`…). */
+export interface BackgroundJob
+  extends AliasMembers<Pick<BackgroundJob, keyof typeof ALIASES.job>, typeof ALIASES.job> {}
+
+/**
+ * One background job (1C: ФоновоеЗадание), created by `manager.execute()`. Its state moves once, from `Active`
+ * to `Completed`, `Failed` or `Canceled`, and never back.
+ */
+export class BackgroundJob {
+  /** RFC 4122 version 4 identifier (1C: УникальныйИдентификатор). */
+  readonly uuid: string;
+  /** The name given to `execute`, as given (1C: ИмяМетода). */
+  readonly methodName: string;
+  /** The key given to `execute`, `''` when none (1C: Ключ). */
+  readonly key: string;
+  /** The description given to `execute`, `''` when none (1C: Наименование). */
+  readonly description: string;
+  /** Always an empty frozen object: there is no data separation here (1C: РазделениеДанных). */
+  readonly dataSeparation: Readonly<Record<string, never>> = NO_DATA_SEPARATION;
+  /** Always `undefined` until scheduled jobs exist (1C: РегламентноеЗадание). */
+  readonly scheduledJob: undefined = undefined;
+
+  #state: BackgroundJobState = BackgroundJobState.Active;
+  #begin: Date | undefined;
+  #end: Date | undefined;
+  #errorInfo: ErrorInfo | undefined;
+  #result: unknown;
+  #messages: UserMessage[] = [];
+  readonly #abort = new AbortController();
+  readonly #finished: Promise<void>;
+  #markFinished: () => void = () => undefined;
+  readonly #onFinish: (job: BackgroundJob) => void;
+
+  /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
+  constructor(init: JobInit) {
+    this.uuid = init.uuid;
+    this.methodName = init.methodName;
+    this.key = init.key;
+    this.description = init.description;
+    this.#onFinish = init.onFinish;
+    this.#finished = new Promise((resolve) => (this.#markFinished = resolve));
+  }
+
+  /** 1C: Состояние. */
+  get state(): BackgroundJobState {
+    return this.#state;
+  }
+
+  /** When the handler started (1C: Начало). A copy: changing it changes nothing. */
+  get begin(): Date | undefined {
+    return this.#begin && new Date(this.#begin);
+  }
+
+  /** When the job left `Active`, `undefined` while active (1C: Конец). A copy. */
+  get end(): Date | undefined {
+    return this.#end && new Date(this.#end);
+  }
+
+  /** Why the job failed; `undefined` unless its state is `Failed` (1C: ИнформацияОбОшибке). */
+  get errorInfo(): ErrorInfo | undefined {
+    return this.#errorInfo;
+  }
+
+  /** The handler's return value (awaited) once `Completed`; beyond 1C, as in OneScript. */
+  get result(): unknown {
+    return this.#result;
+  }
+
+  /** Aborted when the job is cancelled; a handler reads it through `currentJob().signal`. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /**
+   * Cancels an active job (1C: Отменить): the state becomes `Canceled` at once, `signal` aborts, the key is
+   * freed, and whatever the handler returns or throws later is ignored. A finished job is left as it is.
+   * A handler that ignores the signal keeps running on the event loop until it returns.
+   */
+  cancel(): void {
+    if (!this.#finish(BackgroundJobState.Canceled)) return;
+    this.#abort.abort(
+      new BackgroundJobsError('WBJ_CANCELED', `Background job ${this.uuid} (${this.methodName}) was cancelled`),
+    );
+  }
+
+  /**
+   * The messages the handler sent with `message()`, oldest first, as a frozen array
+   * (1C: ПолучитьСообщенияПользователю).
+   * @param deleteReceived - when `true`, the returned messages are removed from the job.
+   */
+  getUserMessages(deleteReceived = false): readonly UserMessage[] {
+    if (typeof deleteReceived !== 'boolean') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `getUserMessages(deleteReceived) takes a boolean, got ${describeValue(deleteReceived)}`,
+      );
+    }
+    const received = Object.freeze(this.#messages.slice());
+    if (deleteReceived) this.#messages = [];
+    return received;
+  }
+
+  /**
+   * Waits until this job finishes (1C: ОжидатьЗавершения). Rejects with `WBJ_JOBS_FAILED` if it failed and
+   * with `WBJ_WAIT_TIMEOUT` if `timeoutSeconds` pass first; a cancelled job resolves the wait.
+   */
+  waitForCompletion(timeoutSeconds?: number): Promise<void> {
+    return waitForCompletion([this], timeoutSeconds, 'job.waitForCompletion');
+  }
+
+  /** @internal Resolves when the job leaves `Active`. */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  /** @internal */
+  markStarted(): void {
+    this.#begin = new Date();
+  }
+
+  /** @internal Returns false when the job had already finished (its outcome is then ignored). */
+  complete(result: unknown): boolean {
+    return this.#finish(BackgroundJobState.Completed, () => (this.#result = result));
+  }
+
+  /** @internal Returns false when the job had already finished. */
+  fail(errorInfo: ErrorInfo): boolean {
+    return this.#finish(BackgroundJobState.Failed, () => (this.#errorInfo = errorInfo));
+  }
+
+  /** @internal */
+  addMessage(text: string): void {
+    this.#messages.push(Object.freeze({ text, date: new Date() }));
+  }
+
+  #finish(state: BackgroundJobState, record?: () => void): boolean {
+    if (this.#state !== BackgroundJobState.Active) return false;
+    record?.();
+    this.#state = state;
+    this.#end = new Date();
+    this.#onFinish(this);
+    this.#markFinished();
+    return true;
+  }
+}
+
+applyAliases(BackgroundJob.prototype, ALIASES.job);

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect, types } from 'node:util';
+
+/** Why a job failed, shaped like 1C's ИнформацияОбОшибке. A plain frozen object. */
+export interface ErrorInfo {
+  /** The thrown error's message (1C: Описание). */
+  readonly description: string;
+  /** The handler file that threw, relative to the handlers folder; else the first file in the stack (1C: ИмяМодуля). */
+  readonly moduleName: string;
+  /** Line in {@link ErrorInfo.moduleName}, 0 when unknown (1C: НомерСтроки). */
+  readonly lineNumber: number;
+  /** Text of that line when it is in a handler file, else empty (1C: ИсходнаяСтрока). */
+  readonly sourceLine: string;
+  /** `{module(line)}: description`, followed by each cause (1C: ПодробноеПредставлениеОшибки). */
+  readonly detailedDescription: string;
+  /** The error's `cause`, when it has one (1C: Причина). */
+  readonly cause?: ErrorInfo;
+  /** The JavaScript stack, empty when a non-Error was thrown. */
+  readonly stack: string;
+}
+
+/** How deep a chain of causes is followed before it is cut. */
+const MAX_CAUSES = 8;
+
+/**
+ * Builds an {@link ErrorInfo} from anything a handler threw: an Error, a string, `undefined`, an object, or an
+ * object whose getters throw. It never throws itself.
+ */
+export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInfo {
+  try {
+    return build(thrown, handlersFolder, new Set());
+  } catch (failure) {
+    const reason = safely(() => String(failure), 'unknown reason');
+    return freezeInfo(`The job failed, and describing its error failed too (${reason})`, '', 0, '', '', undefined);
+  }
+}
+
+function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): ErrorInfo {
+  seen.add(thrown);
+  const isError = thrown instanceof Error || types.isNativeError(thrown);
+  const error = thrown as Error;
+  const description = isError ? safely(() => String(error.message), '') || safely(() => String(error.name), 'Error') : describeThrown(thrown);
+  const stack = isError ? safely(() => String(error.stack ?? ''), '') : '';
+  const frame = locate(stack, handlersFolder);
+  const causeValue = isError ? safely(() => error.cause, undefined) : undefined;
+  const cause =
+    causeValue !== undefined && !seen.has(causeValue) && seen.size < MAX_CAUSES
+      ? build(causeValue, handlersFolder, seen)
+      : undefined;
+  const name = isError ? safely(() => String(error.name), 'Error') : '';
+  const headline = `${frame.moduleName ? `{${frame.moduleName}(${frame.lineNumber})}: ` : ''}${
+    name && name !== 'Error' ? `${name}: ` : ''
+  }${description}`;
+  const detailed = cause ? `${headline}\ncaused by: ${cause.detailedDescription}` : headline;
+  return freezeInfo(description, frame.moduleName, frame.lineNumber, frame.sourceLine, detailed, cause, stack);
+}
+
+function freezeInfo(
+  description: string,
+  moduleName: string,
+  lineNumber: number,
+  sourceLine: string,
+  detailedDescription: string,
+  cause: ErrorInfo | undefined,
+  stack = '',
+): ErrorInfo {
+  const info = { description, moduleName, lineNumber, sourceLine, detailedDescription, stack };
+  return Object.freeze(cause ? { ...info, cause } : info);
+}
+
+/** A thrown non-Error, as a readable sentence (1C only throws errors; JavaScript throws anything). */
+function describeThrown(thrown: unknown): string {
+  if (typeof thrown === 'string') return thrown;
+  if (thrown === undefined || thrown === null) return `The handler threw ${thrown} instead of an Error`;
+  return safely(() => inspect(thrown, { depth: 2, breakLength: Infinity }), 'The handler threw an unprintable value');
+}
+
+interface Frame {
+  moduleName: string;
+  lineNumber: number;
+  sourceLine: string;
+}
+
+const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?$/;
+
+/** The first stack frame inside the handlers folder, else the first frame with a file. */
+function locate(stack: string, handlersFolder: string): Frame {
+  let first: Frame | undefined;
+  for (const line of stack.split('\n').slice(1)) {
+    const match = FRAME.exec(line.trim());
+    if (!match || match[1].startsWith('node:')) continue;
+    const file = match[1].startsWith('file://') ? safely(() => fileURLToPath(match[1]), match[1]) : match[1];
+    const lineNumber = Number(match[2]);
+    const relative = path.relative(handlersFolder, file);
+    if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
+      return { moduleName: relative, lineNumber, sourceLine: sourceLineOf(file, lineNumber) };
+    }
+    first ??= { moduleName: file, lineNumber, sourceLine: '' };
+  }
+  return first ?? { moduleName: '', lineNumber: 0, sourceLine: '' };
+}
+
+function sourceLineOf(file: string, lineNumber: number): string {
+  return safely(() => readFileSync(file, 'utf8').split('\n')[lineNumber - 1]?.trim() ?? '', '');
+}
+
+/** Reads a property of a foreign value that may throw (a hostile getter must not crash the job's bookkeeping). */
+function safely<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}

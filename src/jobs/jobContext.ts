@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { BackgroundJobsError, describeValue } from '../errors';
+import type { BackgroundJob } from './BackgroundJob';
+
+/** What the code of a running job can reach: its job, its manager, and how to fail it from outside its promise. */
+export interface RunningJob {
+  readonly job: BackgroundJob;
+  readonly manager: object;
+  /** Fails the job with an error that escaped its promise chain (an unhandled rejection). */
+  readonly failFromOutside: (reason: unknown) => void;
+}
+
+const context = new AsyncLocalStorage<RunningJob>();
+
+/** Runs `work` so that everything it starts, however deeply async, sees `running` as its current job. */
+export function runAsJob<T>(running: RunningJob, work: () => T): T {
+  watchStrayRejections();
+  return context.run(running, work);
+}
+
+/** The running job whose code is calling, or `undefined` outside jobs. */
+export function currentRunningJob(): RunningJob | undefined {
+  return context.getStore();
+}
+
+/**
+ * Inside a handler: the job it runs as (with `signal`, aborted when the job is cancelled); elsewhere `undefined`.
+ * Correct under any number of concurrent jobs.
+ */
+export function currentJob(): BackgroundJob | undefined {
+  return context.getStore()?.job;
+}
+
+/**
+ * Inside a handler: adds a user message to the current job, read back with `job.getUserMessages()`.
+ * 1C: Сообщить. Strings, numbers, booleans and bigints are accepted, as 1C converts them to text.
+ * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for other values.
+ */
+export function message(text: string | number | boolean | bigint): void {
+  const running = context.getStore();
+  if (running === undefined) {
+    throw new BackgroundJobsError(
+      'WBJ_NO_CURRENT_JOB',
+      `message(${describeValue(text)}) was called outside a background job; call it from a handler`,
+    );
+  }
+  if (!['string', 'number', 'boolean', 'bigint'].includes(typeof text)) {
+    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `message() takes text, got ${describeValue(text)}`);
+  }
+  running.job.addMessage(String(text));
+}
+
+let watching = false;
+
+/**
+ * Node emits 'unhandledRejection' in the async context of the rejected promise, so a rejection a handler left
+ * behind can fail that job instead of the process. Rejections from outside jobs keep Node's default (they
+ * crash) unless the application listens for them itself.
+ */
+function watchStrayRejections(): void {
+  if (watching) return;
+  watching = true;
+  process.on('unhandledRejection', function onStrayRejection(reason) {
+    const running = context.getStore();
+    if (running !== undefined) {
+      running.failFromOutside(reason);
+      return;
+    }
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+}

@@ -1,0 +1,76 @@
+import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
+import { BackgroundJobsError, describeValue } from '../errors';
+import type { BackgroundJob } from './BackgroundJob';
+import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
+
+/** The job fields a filter can match, each by equality. */
+interface FilterFields {
+  uuid: string;
+  key: string;
+  /** Compared case-insensitively, as method names resolve. */
+  methodName: string;
+  description: string;
+  state: BackgroundJobState;
+  begin: Date;
+  end: Date;
+  scheduledJob: unknown;
+}
+
+const FILTER_KEYS = ['uuid', 'key', 'methodName', 'description', 'state', 'begin', 'end', 'scheduledJob'] as const;
+
+/**
+ * Filter of `getBackgroundJobs`: every given field must match. Keys by English or 1C name
+ * (`{ Ключ: 'K1', Состояние: BackgroundJobState.Активно }`).
+ */
+export type BackgroundJobFilter = Partial<
+  FilterFields & AliasMembers<FilterFields, Pick<typeof ALIASES.job, keyof FilterFields>>
+>;
+
+/** Validates a filter once and returns the test each job must pass. */
+export function compileFilter(filter: unknown): (job: BackgroundJob) => boolean {
+  if (filter === undefined || filter === null) return () => true;
+  if (typeof filter !== 'object' || Array.isArray(filter)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `getBackgroundJobs(filter) takes an object of job fields, got ${describeValue(filter)}`,
+    );
+  }
+  const tests = Object.entries(filter).map(([name, expected]) => testFor(name, expected));
+  return (job) => tests.every((test) => test(job));
+}
+
+function testFor(name: string, expected: unknown): (job: BackgroundJob) => boolean {
+  const field = englishName(ALIASES.job, name);
+  if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Unknown filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
+    );
+  }
+  const bad = (expectedForm: string) =>
+    new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Filter key ${JSON.stringify(name)} must be ${expectedForm}, got ${describeValue(expected)}`,
+    );
+  switch (field) {
+    case 'begin':
+    case 'end': {
+      if (!(expected instanceof Date) || Number.isNaN(expected.getTime())) throw bad('a valid Date');
+      const time = expected.getTime();
+      return (job) => job[field]?.getTime() === time;
+    }
+    case 'state':
+      if (!isBackgroundJobState(expected)) throw bad('a BackgroundJobState (Active, Completed, Failed, Canceled)');
+      return (job) => job.state === expected;
+    case 'methodName': {
+      if (typeof expected !== 'string') throw bad('a string');
+      const lower = expected.toLowerCase();
+      return (job) => job.methodName.toLowerCase() === lower;
+    }
+    case 'scheduledJob':
+      return (job) => job.scheduledJob === expected;
+    default:
+      if (typeof expected !== 'string') throw bad('a string');
+      return (job) => job[field as 'uuid' | 'key' | 'description'] === expected;
+  }
+}

@@ -1,0 +1,155 @@
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BackgroundJobsError } from '../errors';
+import { parseMethodName } from './methodName';
+
+/** A handler: a plain function receiving the job's parameters positionally, sync or async. */
+export type HandlerFunction = (...params: unknown[]) => unknown;
+
+/** A method name resolved to the function it runs. */
+export interface ResolvedHandler {
+  /** One identity per function whatever the case of the name used (`file#export`); the key rule uses it. */
+  readonly identity: string;
+  readonly run: HandlerFunction;
+}
+
+type ModuleExports = Record<string, unknown>;
+
+interface LoadedModule {
+  readonly file: string;
+  readonly exports: ModuleExports;
+}
+
+const SCRIPT_EXTENSIONS = ['.js', '.cjs', '.mjs'];
+
+/**
+ * Resolves `Module.Method` like 1C, case-insensitively, to an own exported function of a module file directly
+ * inside the handlers folder. Loaded modules are cached; a failed lookup or load is retried next time, so a
+ * file added or fixed later is picked up.
+ */
+export class HandlerResolver {
+  readonly #folder: string;
+  readonly #modules = new Map<string, Promise<LoadedModule>>();
+
+  constructor(folder: string) {
+    this.#folder = folder;
+  }
+
+  async resolve(methodName: unknown): Promise<ResolvedHandler> {
+    const { module, method } = parseMethodName(methodName);
+    const cacheKey = module.toLowerCase();
+    let loading = this.#modules.get(cacheKey);
+    if (loading === undefined) {
+      loading = this.#load(module);
+      this.#modules.set(cacheKey, loading);
+      loading.catch(() => this.#modules.delete(cacheKey));
+    }
+    const loaded = await loading;
+    const exportName = findExport(loaded, method, methodName as string);
+    return { identity: `${loaded.file}#${exportName}`, run: loaded.exports[exportName] as HandlerFunction };
+  }
+
+  async #load(module: string): Promise<LoadedModule> {
+    const folder = await realFolder(this.#folder);
+    const file = await findModuleFile(folder, module);
+    try {
+      return { file, exports: await importModule(file) };
+    } catch (error) {
+      throw new BackgroundJobsError(
+        'WBJ_HANDLER_LOAD_FAILED',
+        `The handler module ${path.basename(file)} threw while loading: ${String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+async function realFolder(folder: string): Promise<string> {
+  try {
+    return await realpath(folder);
+  } catch {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_NOT_FOUND',
+      `The handlers folder ${folder} does not exist; create it or set jobsHandlersPath (or the handlers option)`,
+    );
+  }
+}
+
+/** The one module file whose name matches case-insensitively; it must really lie inside the folder. */
+async function findModuleFile(folder: string, module: string): Promise<string> {
+  const extensions = typeScriptLoaded() ? [...SCRIPT_EXTENSIONS, '.ts'] : SCRIPT_EXTENSIONS;
+  const wanted = module.toLowerCase();
+  const matches = (await readdir(folder)).filter((entry) => {
+    const extension = path.extname(entry);
+    return extensions.includes(extension) && path.basename(entry, extension).toLowerCase() === wanted;
+  });
+  if (matches.length === 0) {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_NOT_FOUND',
+      `No handler module "${module}" in ${folder}; expected a file ${module}${extensions.join(` or ${module}`)}`,
+    );
+  }
+  if (matches.length > 1) {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_AMBIGUOUS',
+      `Handler module "${module}" is ambiguous: ${matches.join(', ')} all match; keep one of them`,
+    );
+  }
+  const file = await realpath(path.join(folder, matches[0]));
+  // A symlink may point anywhere: only what really lies inside the folder may run.
+  if (path.dirname(file) !== folder || !(await stat(file)).isFile()) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_METHOD_NAME',
+      `Handler module "${module}" (${matches[0]}) resolves outside the handlers folder ${folder}; only files inside it may run`,
+    );
+  }
+  return file;
+}
+
+/** The one own exported function whose name matches case-insensitively. */
+function findExport(loaded: LoadedModule, method: string, methodName: string): string {
+  const wanted = method.toLowerCase();
+  const names = Object.getOwnPropertyNames(loaded.exports);
+  const matches = names.filter((name) => name.toLowerCase() === wanted);
+  const moduleFile = path.basename(loaded.file);
+  if (matches.length > 1) {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_AMBIGUOUS',
+      `"${methodName}" is ambiguous: ${moduleFile} exports ${matches.join(' and ')}; rename one of them`,
+    );
+  }
+  const functions = names.filter((name) => typeof loaded.exports[name] === 'function');
+  if (matches.length === 0) {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_NOT_FOUND',
+      `${moduleFile} exports no function "${method}"; it exports: ${functions.join(', ') || 'no functions'}`,
+    );
+  }
+  const value = loaded.exports[matches[0]];
+  if (typeof value !== 'function') {
+    throw new BackgroundJobsError(
+      'WBJ_HANDLER_NOT_FOUND',
+      `"${methodName}" is not a function: ${moduleFile} exports ${matches[0]} as ${typeof value}`,
+    );
+  }
+  return matches[0];
+}
+
+/** `.mjs` and ES-module `.js` files load with import(); everything else with require(), as Node itself would. */
+async function importModule(file: string): Promise<ModuleExports> {
+  if (file.endsWith('.mjs')) return import(pathToFileURL(file).href);
+  try {
+    // Object(): `module.exports = null` or a number simply exports no functions.
+    return Object(require(file));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return import(pathToFileURL(file).href);
+    throw error;
+  }
+}
+
+/** `.ts` handlers are considered only where the application registered a TypeScript loader (ts-node, tsx…). */
+function typeScriptLoaded(): boolean {
+  return typeof require.extensions?.['.ts'] === 'function';
+}
