@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BackgroundJobsManager, type BackgroundJobsOptions, type Logger } from '../src';
+
+/** The fixture handlers folder (`Reports.js`, `Jobs.js`, `Probe.js`…). */
+export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
+
+/** The registry a test shares with its inline handlers (see fixtures/registry.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module instance the handlers require
+export const registry: { manager: BackgroundJobsManager | undefined; starts: number } = require('./fixtures/registry');
+
+export interface RecordingLogger extends Logger {
+  readonly lines: { info: string[]; warn: string[]; error: string[] };
+}
+
+/** A logger that keeps what it is told, so tests can assert on logs (and the test output stays quiet). */
+export function recordingLogger(): RecordingLogger {
+  const lines = { info: [] as string[], warn: [] as string[], error: [] as string[] };
+  return {
+    lines,
+    info: (line) => lines.info.push(line),
+    warn: (line) => lines.warn.push(line),
+    error: (line) => lines.error.push(line),
+  };
+}
+
+/** A manager on the fixture handlers with a recording logger, no web.config read from the working folder. */
+export function createManager(options: BackgroundJobsOptions = {}): BackgroundJobsManager {
+  return new BackgroundJobsManager({ config: emptyConfig(), handlers: HANDLERS, logger: recordingLogger(), ...options });
+}
+
+const temporary: string[] = [];
+afterAll(() => temporary.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
+
+/** A fresh folder, removed after the test file. */
+export function tempDir(): string {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'wbj-test-'));
+  temporary.push(folder);
+  return folder;
+}
+
+/** Writes a web.config with these `<appSettings>` lines into a fresh folder and returns its path. */
+export function writeConfig(appSettings: string, folder = tempDir()): string {
+  const file = path.join(folder, 'web.config');
+  writeFileSync(file, `<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <appSettings>\n${appSettings}\n  </appSettings>\n</configuration>\n`);
+  return file;
+}
+
+let attachingConfig: string | undefined;
+function emptyConfig(): string {
+  return (attachingConfig ??= writeConfig('    <add key="WebBackgroundJobs" value="attachAssembly" />'));
+}
+
+/** Waits for a condition that has no event of its own; `timeoutMs` only bounds a failure. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -1,0 +1,90 @@
+import { Socket } from 'node:net';
+import { validate, version } from 'uuid';
+import { BackgroundJob, BackgroundJobState } from '../../src';
+import { createManager, registry } from '../helpers';
+
+describe('execute', () => {
+  test('resolves with a registered Active job before the handler has finished', async () => {
+    const manager = createManager();
+    const job = await manager.execute('Jobs.Sleep', [50], 'k', 'a nap');
+    expect(job).toBeInstanceOf(BackgroundJob);
+    expect(job.state).toBe(BackgroundJobState.Active);
+    expect(validate(job.uuid) && version(job.uuid)).toBe(4);
+    expect(job.methodName).toBe('Jobs.Sleep');
+    expect(job.key).toBe('k');
+    expect(job.description).toBe('a nap');
+    expect(job.begin).toBeInstanceOf(Date);
+    expect(job.end).toBeUndefined();
+    expect(job.errorInfo).toBeUndefined();
+    expect(job.dataSeparation).toEqual({});
+    expect(Object.isFrozen(job.dataSeparation)).toBe(true);
+    expect(job.scheduledJob).toBeUndefined();
+    await job.waitForCompletion();
+    expect(job.end!.getTime()).toBeGreaterThanOrEqual(job.begin!.getTime());
+  });
+
+  test('passes the parameters positionally and keeps the return value as result', async () => {
+    const manager = createManager();
+    const job = await manager.execute('Reports.Build', [1, '1.txt']);
+    await job.waitForCompletion();
+    expect(job.state).toBe(BackgroundJobState.Completed);
+    expect(job.result).toBe('1:1.txt');
+  });
+
+  test('awaits an async handler and keeps its resolved value as result', async () => {
+    const manager = createManager();
+    const job = await manager.execute('Reports.EchoLater', [{ deep: [1, 2] }]);
+    await job.waitForCompletion();
+    expect(job.result).toEqual({ deep: [1, 2] });
+  });
+
+  test('omitted params, key and description default to none', async () => {
+    const manager = createManager();
+    const job = await manager.execute('Reports.Echo');
+    await job.waitForCompletion();
+    expect(job.result).toEqual([]);
+    expect(job.key).toBe('');
+    expect(job.description).toBe('');
+  });
+
+  test('passes copies: changing the arguments after execute does not reach the handler', async () => {
+    const manager = createManager();
+    const argument = { total: 1, items: ['a'] };
+    const job = await manager.execute('Reports.EchoLater', [argument]);
+    argument.total = 2;
+    argument.items.push('b');
+    await job.waitForCompletion();
+    expect(job.result).toEqual({ total: 1, items: ['a'] });
+  });
+
+  test.each([
+    ['a function', [1, () => 1], 1],
+    ['a socket', [new Socket()], 0],
+    ['a symbol', ['x', 'y', Symbol('z')], 2],
+  ])('a parameter that cannot be cloned (%s) rejects naming its position, and nothing runs', async (_kind, params, index) => {
+    const manager = createManager();
+    const error = await manager.execute('Jobs.CountStart', params).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'WBJ_PARAM_NOT_CLONEABLE' });
+    expect((error as Error).message).toContain(`Parameter ${index} `);
+    expect(await manager.getBackgroundJobs()).toEqual([]);
+  });
+
+  test.each([
+    ['params that are not an array', ['Reports.Echo', 'not an array'], /params as an array.*"not an array"/],
+    ['a key that is not a string', ['Reports.Echo', [], 42], /key must be a string, got 42/],
+    ['a description that is not a string', ['Reports.Echo', [], 'k', {}], /description must be a string, got an object/],
+  ])('%s is rejected with a message naming the value', async (_case, args, message) => {
+    const manager = createManager();
+    const execute = manager.execute as (...args: unknown[]) => Promise<unknown>;
+    await expect(execute.apply(manager, args)).rejects.toMatchObject({ code: 'WBJ_BAD_ARGUMENT', message: expect.stringMatching(message) });
+  });
+
+  test('a synchronous handler starts only after execute has resolved', async () => {
+    const manager = createManager();
+    registry.starts = 0;
+    const job = await manager.execute('Jobs.CountStart');
+    expect(registry.starts).toBe(0);
+    await job.waitForCompletion();
+    expect(registry.starts).toBe(1);
+  });
+});
