@@ -25,9 +25,18 @@ export function recordingLogger(): RecordingLogger {
   };
 }
 
+const managers: BackgroundJobsManager[] = [];
+// A failed assertion must not leave a job running (and Jest waiting for its timers).
+afterEach(async () => {
+  const active = await Promise.all(managers.splice(0).map((manager) => manager.getBackgroundJobs({ state: 'Active' })));
+  active.flat().forEach((job) => job.cancel());
+});
+
 /** A manager on the fixture handlers with a recording logger, no web.config read from the working folder. */
 export function createManager(options: BackgroundJobsOptions = {}): BackgroundJobsManager {
-  return new BackgroundJobsManager({ config: emptyConfig(), handlers: HANDLERS, logger: recordingLogger(), ...options });
+  const manager = new BackgroundJobsManager({ config: emptyConfig(), handlers: HANDLERS, logger: recordingLogger(), ...options });
+  managers.push(manager);
+  return manager;
 }
 
 const temporary: string[] = [];

@@ -19,7 +19,7 @@ interface FilterFields {
 const FILTER_KEYS = ['uuid', 'key', 'methodName', 'description', 'state', 'begin', 'end', 'scheduledJob'] as const;
 
 /**
- * Filter of `getBackgroundJobs`: every given field must match. Keys by English or 1C name
+ * Filter of `getBackgroundJobs`: every given field must match; a field set to `undefined` is left out. Keys by English or 1C name
  * (`{ Ключ: 'K1', Состояние: BackgroundJobState.Активно }`).
  */
 export type BackgroundJobFilter = Partial<
@@ -35,7 +35,10 @@ export function compileFilter(filter: unknown): (job: BackgroundJob) => boolean 
       `getBackgroundJobs(filter) takes an object of job fields, got ${describeValue(filter)}`,
     );
   }
-  const tests = Object.entries(filter).map(([name, expected]) => testFor(name, expected));
+  // A key given as undefined is left out, so optional inputs (query parameters…) can be passed straight through.
+  const tests = Object.entries(filter)
+    .filter(([, expected]) => expected !== undefined)
+    .map(([name, expected]) => testFor(name, expected));
   return (job) => tests.every((test) => test(job));
 }
 

@@ -1,0 +1,66 @@
+import { BackgroundJobState, СостояниеФоновогоЗадания } from '../../src';
+import { createManager } from '../helpers';
+
+async function threeJobs() {
+  const manager = createManager();
+  const report = await manager.execute('Reports.Build', [1, 'a'], 'K1', 'Monthly report');
+  await report.waitForCompletion();
+  const echo = await manager.execute('Reports.Echo', [], 'K2', 'Echo');
+  await echo.waitForCompletion();
+  const running = await manager.execute('Jobs.Forever', [], 'K1', 'Running');
+  return { manager, report, echo, running };
+}
+
+describe('getBackgroundJobs filters', () => {
+  test('without a filter it lists active and finished jobs in the order executed', async () => {
+    const { manager, report, echo, running } = await threeJobs();
+    expect(await manager.getBackgroundJobs()).toEqual([report, echo, running]);
+    running.cancel();
+  });
+
+  test('each English key filters by equality, and all given keys must match', async () => {
+    const { manager, report, echo, running } = await threeJobs();
+    expect(await manager.getBackgroundJobs({ key: 'K1' })).toEqual([report, running]);
+    expect(await manager.getBackgroundJobs({ key: 'K1', state: BackgroundJobState.Active })).toEqual([running]);
+    expect(await manager.getBackgroundJobs({ uuid: echo.uuid })).toEqual([echo]);
+    expect(await manager.getBackgroundJobs({ description: 'Monthly report' })).toEqual([report]);
+    expect(await manager.getBackgroundJobs({ methodName: 'reports.echo' })).toEqual([echo]);
+    // Jobs can begin and end within one millisecond, so a date may match more than one job.
+    const sameBegin = await manager.getBackgroundJobs({ begin: report.begin });
+    expect(sameBegin).toContain(report);
+    expect(sameBegin.every((job) => job.begin!.getTime() === report.begin!.getTime())).toBe(true);
+    const sameEnd = await manager.getBackgroundJobs({ end: echo.end });
+    expect(sameEnd).toContain(echo);
+    expect(sameEnd.every((job) => job.end!.getTime() === echo.end!.getTime())).toBe(true);
+    expect(await manager.getBackgroundJobs({ key: undefined, state: undefined })).toHaveLength(3);
+    running.cancel();
+  });
+
+  test('keys given as undefined are left out, so optional inputs can be passed straight through', async () => {
+    const { manager, running } = await threeJobs();
+    expect(await manager.getBackgroundJobs({ key: undefined, description: 'Running' })).toEqual([running]);
+  });
+
+  test('the 1C names filter the same way, with 1C state names', async () => {
+    const { manager, report, running } = await threeJobs();
+    expect(await manager.getBackgroundJobs({ Ключ: 'K1', Состояние: СостояниеФоновогоЗадания.Активно })).toEqual([running]);
+    expect(await manager.getBackgroundJobs({ ИмяМетода: 'Reports.Build', УникальныйИдентификатор: report.uuid })).toEqual([report]);
+    expect(await manager.ПолучитьФоновыеЗадания({ Наименование: 'Running', Начало: running.begin })).toEqual([running]);
+    expect(await manager.GetBackgroundJobs({ Key: 'K2', State: 'Completed' })).toHaveLength(1);
+    running.cancel();
+  });
+
+  test.each([
+    ['an unknown key', { owner: 'me' }, /Unknown filter key "owner"; expected one of uuid, key, methodName/],
+    ['a state that does not exist', { state: 'Done' }, /"state" must be a BackgroundJobState.*got "Done"/],
+    ['a begin that is not a Date', { Начало: '2024-01-01' }, /"Начало" must be a valid Date/],
+    ['a key that is not a string', { key: 1 }, /"key" must be a string, got 1/],
+    ['a filter that is not an object', 'K1', /takes an object of job fields, got "K1"/],
+  ])('%s is refused with WBJ_BAD_ARGUMENT', async (_case, filter, message) => {
+    const manager = createManager();
+    await expect(manager.getBackgroundJobs(filter as never)).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringMatching(message),
+    });
+  });
+});
