@@ -1,0 +1,156 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BackgroundJobsManager, type BackgroundJobsOptions } from '../../src';
+import { HANDLERS, recordingLogger, tempDir, writeConfig } from '../helpers';
+
+const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
+
+function managerFor(config: string, options: BackgroundJobsOptions = {}) {
+  const logger = recordingLogger();
+  return { manager: new BackgroundJobsManager({ config, logger, ...options }), logger };
+}
+
+function configError(config: string, options: BackgroundJobsOptions = {}): Error & { code?: string } {
+  try {
+    managerFor(config, options);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('web.config', () => {
+  test('jobsCheckInterval, jobsHistorySize and jobsHandlersPath are read and exposed in settings', () => {
+    const config = writeConfig(`${ATTACH}
+    <add key="jobsCheckInterval" value="5000" />
+    <add key="jobsHistorySize" value="25" />
+    <add key="jobsHandlersPath" value="jobs" />`);
+    const { settings } = managerFor(config).manager;
+    expect(settings).toMatchObject({
+      enabled: true,
+      configFile: config,
+      checkInterval: 5000,
+      historySize: 25,
+      handlersPath: path.join(path.dirname(config), 'jobs'),
+    });
+  });
+
+  test('without our keys the defaults apply: 1000 ms, 1000 jobs, handlers beside the config file', () => {
+    const config = writeConfig(ATTACH);
+    expect(managerFor(config).manager.settings).toMatchObject({
+      checkInterval: 1000,
+      historySize: 1000,
+      handlersPath: path.join(path.dirname(config), 'handlers'),
+    });
+  });
+
+  test('options override the keys of the file', () => {
+    const config = writeConfig(`${ATTACH}\n    <add key="jobsCheckInterval" value="5000" />`);
+    const { settings } = managerFor(config, { checkInterval: 10, historySize: 3, handlers: 'elsewhere' }).manager;
+    expect(settings).toMatchObject({ checkInterval: 10, historySize: 3, handlersPath: path.resolve('elsewhere') });
+  });
+
+  test('<clear/> and <remove/> apply in document order, as in ASP.NET', () => {
+    const config = writeConfig(`    <add key="jobsCheckInterval" value="5000" />
+    <add key="jobsHistorySize" value="7" />
+    <clear />
+    ${ATTACH.trim()}
+    <add key="jobsHistorySize" value="8" />
+    <add key="jobsCheckInterval" value="250" />
+    <remove key="JOBSCHECKINTERVAL" />`);
+    expect(managerFor(config).manager.settings).toMatchObject({ checkInterval: 1000, historySize: 8, enabled: true });
+  });
+
+  test('keys compare case-insensitively, the last one winning', () => {
+    const config = writeConfig(`${ATTACH}\n    <add key="JobsCheckInterval" value="1" />\n    <add key="jobscheckinterval" value="2" />`);
+    expect(managerFor(config).manager.settings.checkInterval).toBe(2);
+  });
+
+  test('a file that lacks WebBackgroundJobs leaves the library detached, saying why', () => {
+    const config = writeConfig('    <add key="jobsCheckInterval" value="5000" />');
+    const { settings } = managerFor(config).manager;
+    expect(settings.enabled).toBe(false);
+    expect(settings.disabledReason).toContain(`${config} has no <add key="WebBackgroundJobs" value="attachAssembly" />`);
+  });
+
+  test('no file at the default path means defaults, attached', () => {
+    const folder = tempDir();
+    const previous = process.cwd();
+    process.chdir(folder);
+    try {
+      const manager = new BackgroundJobsManager({ logger: recordingLogger() });
+      expect(manager.settings).toMatchObject({
+        enabled: true,
+        configFile: undefined,
+        checkInterval: 1000,
+        handlersPath: path.join(folder, 'handlers'),
+      });
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
+  test('a missing file at an explicit path is an error naming it', () => {
+    const missing = path.join(tempDir(), 'nope.config');
+    expect(configError(missing)).toMatchObject({ code: 'WBJ_CONFIG', message: expect.stringContaining(missing) });
+  });
+
+  test.each([
+    ['malformed XML', '<configuration>\n  <appSettings>\n    <add key="a">\n  </appSettings>\n</configuration>', /malformed XML: Unexpected close tag; expected a well-formed <configuration> document \(.*web\.config, line 4\)/],
+    ['an empty file', '', /root element must be <configuration>, found an empty document/],
+    ['another root element', '<settings />', /root element must be <configuration>, found <settings>/],
+    ['an <add> without key', '<configuration><appSettings><add value="1" /></appSettings></configuration>', /<add> inside <appSettings> needs a key attribute/],
+    ['an unknown element', '<configuration><appSettings><set key="a" /></appSettings></configuration>', /<set> is not allowed inside <appSettings>/],
+  ])('%s fails start-up with WBJ_CONFIG naming the file', (_case, xml, message) => {
+    const config = path.join(tempDir(), 'web.config');
+    writeFileSync(config, xml);
+    const error = configError(config);
+    expect(error.code).toBe('WBJ_CONFIG');
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain(config);
+  });
+
+  test.each([
+    ['jobsCheckInterval', '-5', 'milliseconds'],
+    ['jobsCheckInterval', 'soon', 'milliseconds'],
+    ['jobsCheckInterval', '1.5', 'milliseconds'],
+    ['jobsHistorySize', '', 'jobs'],
+  ])('%s = %p fails start-up naming the key, value, line and expected form', (key, value, unit) => {
+    const config = writeConfig(`${ATTACH}\n    <!-- <add key="${key}" value="commented out" /> -->\n    <add key="${key}" value="${value}" />`);
+    expect(configError(config).message).toBe(
+      `${key} must be a non-negative integer of ${unit}, got ${JSON.stringify(value)} (${config}, line 6)`,
+    );
+  });
+
+  test('an unknown WebBackgroundJobs value fails start-up naming the expected one', () => {
+    const config = writeConfig('    <add key="WebBackgroundJobs" value="attach" />');
+    expect(configError(config).message).toBe(`WebBackgroundJobs must be "attachAssembly", got "attach" (${config}, line 4)`);
+  });
+
+  test('an unknown jobs… key is reported as a warning, other application keys are left alone', () => {
+    const config = writeConfig(`${ATTACH}\n    <add key="jobsHistroySize" value="5" />\n    <add key="SmtpHost" value="mail" />`);
+    const { logger } = managerFor(config, { handlers: HANDLERS });
+    expect(logger.lines.warn).toEqual([`[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`]);
+  });
+
+  test('a handlers folder that does not exist is reported at start-up', () => {
+    const config = writeConfig(ATTACH);
+    const { logger } = managerFor(config);
+    const folder = path.join(path.dirname(config), 'handlers');
+    expect(logger.lines.warn).toEqual([
+      `[web-background-jobs] The handlers folder ${folder} does not exist yet; execute() fails until it does.`,
+    ]);
+  });
+
+  test.each([
+    [{ checkInterval: -1 }, /checkInterval option must be a non-negative integer of milliseconds, got -1/],
+    [{ historySize: 1.5 }, /historySize option must be a non-negative integer of jobs, got 1.5/],
+    [{ handlers: '' }, /handlers option must be a non-empty path, got ""/],
+    [{ checkIntervall: 5 }, /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/],
+    [{ logger: { info() {} } }, /logger option must have info, warn and error methods.*lacks warn, error/],
+  ])('option %p is refused with WBJ_CONFIG', (options, message) => {
+    const config = writeConfig(ATTACH);
+    const error = configError(config, options as BackgroundJobsOptions);
+    expect(error).toMatchObject({ code: 'WBJ_CONFIG', message: expect.stringMatching(message) });
+  });
+});
