@@ -1,0 +1,83 @@
+// The demo application: an Express app whose routes start, list, inspect, await and cancel background jobs.
+import express from 'express';
+import { fileURLToPath } from 'node:url';
+import { backgroundJobs, BackgroundJobsError } from 'web-background-jobs';
+
+const CONFIG = fileURLToPath(new URL('../config/web.config', import.meta.url));
+
+/** What a client sees of a job. */
+function jobJson(job) {
+  return {
+    uuid: job.uuid,
+    methodName: job.methodName,
+    key: job.key,
+    description: job.description,
+    state: job.state,
+    begin: job.begin,
+    end: job.end,
+    result: job.result,
+    errorInfo: job.errorInfo,
+    messages: job.getUserMessages(),
+  };
+}
+
+const STATUS = { WBJ_KEY_CONFLICT: 409, WBJ_HANDLER_NOT_FOUND: 404 };
+
+export function createDemoApp(options = {}) {
+  const app = express();
+  app.use(express.json());
+  app.use(backgroundJobs({ config: CONFIG, ...options }));
+
+  /** The seed's example: two ТестовоеФЗ jobs, then wait for all (ОжидатьЗавершения). */
+  app.post('/seed-example', async (req, res) => {
+    const ФоновыеЗадания = req.backgroundJobs;
+    const МассивЗаданий = [
+      await ФоновыеЗадания.Выполнить('Тестовый.ТестовоеФЗ', [1, '1.txt'], 'Ключ1', 'Описание1'),
+      await ФоновыеЗадания.Выполнить('Тестовый.ТестовоеФЗ', [1, '2.txt']),
+    ];
+    await ФоновыеЗадания.ОжидатьЗавершения(МассивЗаданий);
+    res.json(МассивЗаданий.map(jobJson));
+  });
+
+  app.post('/jobs', async (req, res) => {
+    const { method, params, key, description } = req.body ?? {};
+    const job = await req.backgroundJobs.execute(method, params, key, description);
+    res.status(202).location(`/jobs/${job.uuid}`).json(jobJson(job));
+  });
+
+  app.get('/jobs', async (req, res) => {
+    const { state, key, methodName, description } = req.query;
+    res.json((await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description })).map(jobJson));
+  });
+
+  app.get('/jobs/:uuid', async (req, res) => {
+    const job = await req.backgroundJobs.findByUUID(req.params.uuid);
+    if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
+    res.json(jobJson(job));
+  });
+
+  /** Waits up to ?timeout seconds (default 30); 1C 8.3 ОжидатьЗавершенияВыполнения never throws. */
+  app.post('/jobs/:uuid/wait', async (req, res) => {
+    const job = await req.backgroundJobs.findByUUID(req.params.uuid);
+    if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
+    await req.backgroundJobs.waitForExecutionCompletion([job], Number(req.query.timeout ?? 30));
+    res.json(jobJson(job));
+  });
+
+  app.post('/jobs/:uuid/cancel', async (req, res) => {
+    const job = await req.backgroundJobs.findByUUID(req.params.uuid);
+    if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
+    job.cancel();
+    res.json(jobJson(job));
+  });
+
+  // Errors of the library carry a stable code: a client error unless said otherwise.
+  app.use((error, _req, res, _next) => {
+    if (error instanceof BackgroundJobsError) {
+      return void res.status(STATUS[error.code] ?? 400).json({ code: error.code, error: error.message });
+    }
+    console.error(error);
+    res.status(500).json({ error: 'Internal error' });
+  });
+  return app;
+}

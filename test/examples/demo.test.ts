@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { ROOT, runNode, tempDir } from '../helpers';
+
+const output = tempDir();
+let demo: ChildProcess;
+let url: string;
+
+beforeAll(async () => {
+  demo = spawn(process.execPath, [path.join(ROOT, 'examples', 'server.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', WBJ_DEMO_OUTPUT: output },
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    let printed = '';
+    demo.stdout!.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(printed);
+      if (match) resolve(match[1]);
+    });
+    demo.once('exit', (code) => reject(new Error(`The demo exited with ${code} before listening`)));
+  });
+});
+
+afterAll(async () => {
+  const exited = new Promise((resolve) => demo.once('exit', resolve));
+  demo.kill('SIGTERM');
+  await exited;
+});
+
+describe('the demo app (npm start)', () => {
+  test('runs the seed example: two ТестовоеФЗ jobs write their files, with messages', async () => {
+    const response = await request(url).post('/seed-example').expect(200);
+    expect(response.body.map((job: { key: string; state: string }) => [job.key, job.state])).toEqual([
+      ['Ключ1', 'Completed'],
+      ['', 'Completed'],
+    ]);
+    expect(response.body[0].messages[0].text).toBe('Записан файл 1.txt');
+    expect(readFileSync(path.join(output, '2.txt'), 'utf8')).toMatch(/^Background job [0-9a-f-]{36}: number 1\n$/);
+  });
+
+  test('starts a job, shows it by uuid, waits for it, and lists it', async () => {
+    const started = await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.Build', params: [1], key: 'demo-key', description: 'One month' })
+      .expect(202);
+    expect(started.headers.location).toBe(`/jobs/${started.body.uuid}`);
+    expect(started.body).toMatchObject({ state: 'Active', key: 'demo-key', description: 'One month' });
+    await request(url).get(`/jobs/${started.body.uuid}`).expect(200);
+    const waited = await request(url).post(`/jobs/${started.body.uuid}/wait?timeout=10`).expect(200);
+    expect(waited.body).toMatchObject({ state: 'Completed', result: { months: 1, total: 100 } });
+    expect(waited.body.messages.map((item: { text: string }) => item.text)).toEqual(['Month 1 of 1 done']);
+    const listed = await request(url).get('/jobs?key=demo-key').expect(200);
+    expect(listed.body.map((job: { uuid: string }) => job.uuid)).toEqual([started.body.uuid]);
+  });
+
+  test('cancels a running job, and a second job with an active key gets 409', async () => {
+    const started = await request(url).post('/jobs').send({ method: 'Reports.Build', params: [60], key: 'long' }).expect(202);
+    const conflict = await request(url).post('/jobs').send({ method: 'Reports.Build', key: 'long' }).expect(409);
+    expect(conflict.body.code).toBe('WBJ_KEY_CONFLICT');
+    const cancelled = await request(url).post(`/jobs/${started.body.uuid}/cancel`).expect(200);
+    expect(cancelled.body.state).toBe('Canceled');
+  });
+
+  test('shows a failed job with its errorInfo', async () => {
+    const started = await request(url).post('/jobs').send({ method: 'Reports.Fail', params: ['no data'] }).expect(202);
+    const waited = await request(url).post(`/jobs/${started.body.uuid}/wait`).expect(200);
+    expect(waited.body).toMatchObject({ state: 'Failed', errorInfo: { description: 'no data', moduleName: 'Reports.js' } });
+  });
+
+  test('answers bad input with the library error code', async () => {
+    expect((await request(url).post('/jobs').send({ method: '../secret.Read' }).expect(400)).body.code).toBe('WBJ_BAD_METHOD_NAME');
+    expect((await request(url).post('/jobs').send({ method: 'Nope.Run' }).expect(404)).body.code).toBe('WBJ_HANDLER_NOT_FOUND');
+    expect((await request(url).get('/jobs/not-a-uuid').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
+    expect((await request(url).get('/jobs?state=Done').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
+    await request(url).get('/jobs/00000000-0000-4000-8000-000000000000').expect(404);
+  });
+});
+
+test('the seed usage example script runs almost verbatim and prints both jobs completed', async () => {
+  const run = await runNode([path.join(ROOT, 'examples', 'seed-usage.mjs')], { WBJ_DEMO_OUTPUT: tempDir() });
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  expect(run.stdout.trim().split('\n')).toEqual([
+    expect.stringMatching(/^Ключ1: Completed → .*1\.txt$/),
+    expect.stringMatching(/^\(без ключа\): Completed → .*2\.txt$/),
+  ]);
+});

@@ -1,0 +1,98 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, runNode, tempDir } from '../helpers';
+
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'process');
+const HANDLERS = path.join(FIXTURES, 'handlers');
+
+async function runJobs(folder: string, jobs: string[], nodeArgs: string[] = []) {
+  const run = await runNode([...nodeArgs, path.join(FIXTURES, 'run-jobs.mjs'), folder, ...jobs]);
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(run.stdout) as { outcomes: Record<string, unknown>[]; log: string[] };
+}
+
+describe('the built package in a real Node process', () => {
+  test('ESM import and CommonJS require share one copy of the library', async () => {
+    const run = await runNode([path.join(FIXTURES, 'dual-package.mjs')]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ sameManager: true, sameCurrentJob: true });
+    expect(report.exports).toEqual(
+      expect.arrayContaining(['backgroundJobs', 'BackgroundJobsManager', 'МенеджерФоновыхЗаданийWeb', 'Сообщить', 'currentJob']),
+    );
+  });
+
+  test('.mjs handlers and ES-module .js handlers load with import()', async () => {
+    const esm = await runJobs(HANDLERS, ['Esm.Hello:"ESM"']);
+    const modern = await runJobs(path.join(FIXTURES, 'esm-handlers'), ['Modern.Greet:"1C"']);
+    expect([...esm.outcomes, ...modern.outcomes]).toEqual([
+      { method: 'Esm.Hello', state: 'Completed', result: 'hello ESM' },
+      { method: 'Modern.Greet', state: 'Completed', result: 'greetings, 1C' },
+    ]);
+  });
+
+  test('.ts handlers run where the application registered a TypeScript loader, and are not considered otherwise', async () => {
+    const loaded = await runJobs(HANDLERS, ['Typed.Double:21'], ['--require', path.join(FIXTURES, 'register-ts.cjs')]);
+    expect(loaded.outcomes).toEqual([{ method: 'Typed.Double', state: 'Completed', result: 42 }]);
+    const plain = await runJobs(HANDLERS, ['Typed.Double:21']);
+    expect(plain.outcomes).toEqual([
+      expect.objectContaining({ code: 'WBJ_HANDLER_NOT_FOUND', message: expect.stringContaining('Typed.js or Typed.cjs or Typed.mjs') }),
+    ]);
+  });
+
+  test('an unhandled rejection a handler leaves behind fails only its own job; the process and other jobs go on', async () => {
+    const { outcomes, log } = await runJobs(HANDLERS, [
+      'Stray.LeaveRejection',
+      'Stray.RejectJustBeforeReturn',
+      'Stray.RejectAfterEnd',
+      'Stray.Good',
+    ]);
+    expect(outcomes).toEqual([
+      { method: 'Stray.LeaveRejection', state: 'Failed', error: 'left behind while running' },
+      { method: 'Stray.RejectJustBeforeReturn', state: 'Failed', error: 'rejected just before return' },
+      { method: 'Stray.RejectAfterEnd', state: 'Completed', result: 'done' },
+      { method: 'Stray.Good', state: 'Completed', result: 'good' },
+    ]);
+    expect(log).toEqual([
+      expect.stringMatching(/Background job .* \(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running/),
+      expect.stringMatching(/\(Stray\.RejectJustBeforeReturn\) failed with an unhandled rejection: rejected just before return/),
+      expect.stringMatching(/\(Stray\.RejectAfterEnd\) left an unhandled rejection after it ended as Completed: rejected after the end/),
+    ]);
+  });
+
+  test('a rejection outside any job still crashes the process, as Node does by default', async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('rejected outside any job');
+  });
+
+  test('the type declarations serve TypeScript users of both module systems, with req.backgroundJobs and 1C names typed', async () => {
+    const folder = tempDir();
+    const modules = path.join(folder, 'node_modules');
+    mkdirSync(modules);
+    symlinkSync(ROOT, path.join(modules, 'web-background-jobs'));
+    symlinkSync(path.join(ROOT, 'node_modules', 'express'), path.join(modules, 'express'));
+    symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(modules, '@types'));
+    const consumer = `import express from 'express';
+import { backgroundJobs, BackgroundJobState, type BackgroundJob } from 'web-background-jobs';
+const app = express();
+app.use(backgroundJobs());
+app.post('/r', async (req, res) => {
+  const job: BackgroundJob = await req.backgroundJobs.execute('Reports.Build', [1], 'K', 'D');
+  const state: BackgroundJobState = job.Состояние;
+  const again: BackgroundJob[] = await req.backgroundJobs.ПолучитьФоновыеЗадания({ Ключ: 'K' });
+  res.json({ state, count: again.length, messages: job.getUserMessages().map((m) => m.text) });
+});
+`;
+    writeFileSync(path.join(folder, 'consumer.mts'), consumer);
+    writeFileSync(path.join(folder, 'consumer.cts'), consumer);
+    const broken = `import { BackgroundJobsManager } from 'web-background-jobs';\nnew BackgroundJobsManager().Выполнить(42);\n`;
+    writeFileSync(path.join(folder, 'broken.mts'), broken);
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--esModuleInterop', '--types', 'node'];
+    const good = await runNode([tsc, ...flags, path.join(folder, 'consumer.mts'), path.join(folder, 'consumer.cts')]);
+    expect(good).toMatchObject({ code: 0, stdout: '' });
+    const bad = await runNode([tsc, ...flags, path.join(folder, 'broken.mts')]);
+    expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
+  });
+});
