@@ -47,7 +47,9 @@ export function createDemoApp(options = {}) {
 
   app.get('/jobs', async (req, res) => {
     const { state, key, methodName, description } = req.query;
-    res.json((await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description })).map(jobJson));
+    res.json(
+      (await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description })).map(jobJson),
+    );
   });
 
   app.get('/jobs/:uuid', async (req, res) => {

@@ -77,7 +77,9 @@ describe('the 1C names', () => {
     const job: BackgroundJob = await manager.Выполнить('Reports.Build', [1, 'typed']);
     await job.ОжидатьЗавершения();
     const state: BackgroundJobState = job.Состояние;
-    const found: BackgroundJob | undefined = await manager.НайтиПоУникальномуИдентификатору(job.УникальныйИдентификатор);
+    const found: BackgroundJob | undefined = await manager.НайтиПоУникальномуИдентификатору(
+      job.УникальныйИдентификатор,
+    );
     expect([state, found]).toEqual([BackgroundJobState.Completed, job]);
   });
 });

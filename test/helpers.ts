@@ -8,8 +8,10 @@ import { BackgroundJobsManager, type BackgroundJobsOptions, type Logger } from '
 export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
 
 /** The registry a test shares with its inline handlers (see fixtures/registry.js). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module instance the handlers require
-export const registry: { manager: BackgroundJobsManager | undefined; starts: number } = require('./fixtures/registry');
+export const registry: {
+  manager: BackgroundJobsManager | undefined;
+  starts: number;
+} = require('./fixtures/registry');
 
 export interface RecordingLogger extends Logger {
   readonly lines: { info: string[]; warn: string[]; error: string[] };
@@ -29,13 +31,20 @@ export function recordingLogger(): RecordingLogger {
 const managers: BackgroundJobsManager[] = [];
 // A failed assertion must not leave a job running (and Jest waiting for its timers).
 afterEach(async () => {
-  const active = await Promise.all(managers.splice(0).map((manager) => manager.getBackgroundJobs({ state: 'Active' })));
+  const active = await Promise.all(
+    managers.splice(0).map((manager) => manager.getBackgroundJobs({ state: 'Active' })),
+  );
   active.flat().forEach((job) => job.cancel());
 });
 
 /** A manager on the fixture handlers with a recording logger, no web.config read from the working folder. */
 export function createManager(options: BackgroundJobsOptions = {}): BackgroundJobsManager {
-  const manager = new BackgroundJobsManager({ config: emptyConfig(), handlers: HANDLERS, logger: recordingLogger(), ...options });
+  const manager = new BackgroundJobsManager({
+    config: emptyConfig(),
+    handlers: HANDLERS,
+    logger: recordingLogger(),
+    ...options,
+  });
   managers.push(manager);
   return manager;
 }
@@ -53,7 +62,10 @@ export function tempDir(): string {
 /** Writes a web.config with these `<appSettings>` lines into a fresh folder and returns its path. */
 export function writeConfig(appSettings: string, folder = tempDir()): string {
   const file = path.join(folder, 'web.config');
-  writeFileSync(file, `<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <appSettings>\n${appSettings}\n  </appSettings>\n</configuration>\n`);
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <appSettings>\n${appSettings}\n  </appSettings>\n</configuration>\n`,
+  );
   return file;
 }
 
@@ -83,8 +95,12 @@ export interface NodeRun {
 /** Runs a real Node process (the built package, no Jest sandbox) and collects its output. */
 export function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      args,
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -61,7 +61,8 @@ export function applyAliases(target: object, table: AliasTable): void {
               return this[member];
             },
           };
-    for (const name of names) Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: false });
+    for (const name of names)
+      Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: false });
   }
 }
 

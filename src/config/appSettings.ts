@@ -41,7 +41,11 @@ export function readAppSettings(xml: string, file: string): Map<string, AppSetti
     } else if (name === 'remove' && key !== undefined) {
       settings.delete(key.toLowerCase());
     } else {
-      throw configError(file, undefined, `<${name}> is not allowed inside <appSettings>; use <add>, <remove> or <clear/>`);
+      throw configError(
+        file,
+        undefined,
+        `<${name}> is not allowed inside <appSettings>; use <add>, <remove> or <clear/>`,
+      );
     }
   }
   return settings;

@@ -31,14 +31,20 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
   try {
     xml = readFileSync(configFile, 'utf8');
   } catch (error) {
-    throw new BackgroundJobsError('WBJ_CONFIG', `The config file ${configFile} could not be read: ${String(error)}`, {
-      cause: error,
-    });
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `The config file ${configFile} could not be read: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const appSettings = readAppSettings(xml, configFile);
   for (const { key, line } of appSettings.values()) {
     if (/^jobs/i.test(key) && !KNOWN_KEYS.includes(key.toLowerCase())) {
-      warn(`[web-background-jobs] Unknown key "${key}" in ${configFile}${line ? `, line ${line}` : ''} is ignored.`);
+      warn(
+        `[web-background-jobs] Unknown key "${key}" in ${configFile}${line ? `, line ${line}` : ''} is ignored.`,
+      );
     }
   }
   return settingsFrom(options, appSettings, configFile, path.dirname(configFile));
@@ -70,7 +76,14 @@ function settingsFrom(
       options.handlers !== undefined
         ? path.resolve(checkString('handlers', options.handlers))
         : path.resolve(configFolder, handlersKey?.value || DEFAULTS.handlersFolder),
-    checkInterval: pick(options, 'checkInterval', appSettings, configFile, 'jobsCheckInterval', 'milliseconds'),
+    checkInterval: pick(
+      options,
+      'checkInterval',
+      appSettings,
+      configFile,
+      'jobsCheckInterval',
+      'milliseconds',
+    ),
     historySize: pick(options, 'historySize', appSettings, configFile, 'jobsHistorySize', 'jobs'),
   };
 }
@@ -119,7 +132,9 @@ function checkOptionNames(options: BackgroundJobsOptions): void {
   const logger: unknown = options.logger;
   if (logger !== undefined) {
     const methods = ['info', 'warn', 'error'] as const;
-    const missing = methods.filter((method) => typeof (logger as Record<string, unknown> | null)?.[method] !== 'function');
+    const missing = methods.filter(
+      (method) => typeof (logger as Record<string, unknown> | null)?.[method] !== 'function',
+    );
     if (missing.length > 0) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
@@ -131,5 +146,8 @@ function checkOptionNames(options: BackgroundJobsOptions): void {
 
 function checkString(option: string, value: unknown): string {
   if (typeof value === 'string' && value.trim() !== '') return value;
-  throw new BackgroundJobsError('WBJ_CONFIG', `The ${option} option must be a non-empty path, got ${describeValue(value)}`);
+  throw new BackgroundJobsError(
+    'WBJ_CONFIG',
+    `The ${option} option must be a non-empty path, got ${describeValue(value)}`,
+  );
 }

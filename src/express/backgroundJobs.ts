@@ -3,7 +3,6 @@ import type { BackgroundJobsOptions } from '../config/options';
 import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own augmentation point.
   namespace Express {
     interface Request {
       /** The application's background-jobs manager, attached by `backgroundJobs()`. */
@@ -28,7 +27,9 @@ export function backgroundJobs(options: BackgroundJobsOptions = {}): BackgroundJ
   const manager = new BackgroundJobsManager(options);
   if (!manager.settings.enabled) {
     (options.logger ?? console).warn(`[web-background-jobs] ${manager.settings.disabledReason}`);
-    return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), { manager: undefined });
+    return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), {
+      manager: undefined,
+    });
   }
   return Object.assign<RequestHandler, { manager: BackgroundJobsManager }>(
     (req, _res, next) => {

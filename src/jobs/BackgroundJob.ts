@@ -23,8 +23,10 @@ export interface JobInit {
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 
 /** The 1C names of the job's members (`job.Состояние`, `job.Отменить()`, `job.State`…). */
-export interface BackgroundJob
-  extends AliasMembers<Pick<BackgroundJob, keyof typeof ALIASES.job>, typeof ALIASES.job> {}
+export interface BackgroundJob extends AliasMembers<
+  Pick<BackgroundJob, keyof typeof ALIASES.job>,
+  typeof ALIASES.job
+> {}
 
 /**
  * One background job (1C: ФоновоеЗадание), created by `manager.execute()`. Its state moves once, from `Active`
@@ -50,9 +52,10 @@ export class BackgroundJob {
   #errorInfo: ErrorInfo | undefined;
   #result: unknown;
   #messages: UserMessage[] = [];
-  readonly #abort = new AbortController();
-  readonly #finished: Promise<void>;
-  #markFinished: () => void = () => undefined;
+  // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
+  #abort: AbortController | undefined;
+  #finished: Promise<void> | undefined;
+  #markFinished: (() => void) | undefined;
   readonly #onFinish: (job: BackgroundJob) => void;
 
   /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
@@ -62,7 +65,6 @@ export class BackgroundJob {
     this.key = init.key;
     this.description = init.description;
     this.#onFinish = init.onFinish;
-    this.#finished = new Promise((resolve) => (this.#markFinished = resolve));
   }
 
   /** 1C: Состояние. */
@@ -92,7 +94,7 @@ export class BackgroundJob {
 
   /** Aborted when the job is cancelled; a handler reads it through `currentJob().signal`. */
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return (this.#abort ??= new AbortController()).signal;
   }
 
   /**
@@ -102,8 +104,11 @@ export class BackgroundJob {
    */
   cancel(): void {
     if (!this.#finish(BackgroundJobState.Canceled)) return;
-    this.#abort.abort(
-      new BackgroundJobsError('WBJ_CANCELED', `Background job ${this.uuid} (${this.methodName}) was cancelled`),
+    (this.#abort ??= new AbortController()).abort(
+      new BackgroundJobsError(
+        'WBJ_CANCELED',
+        `Background job ${this.uuid} (${this.methodName}) was cancelled`,
+      ),
     );
   }
 
@@ -134,6 +139,12 @@ export class BackgroundJob {
 
   /** @internal Resolves when the job leaves `Active`. */
   get finished(): Promise<void> {
+    if (this.#finished === undefined) {
+      this.#finished =
+        this.#state === BackgroundJobState.Active
+          ? new Promise((resolve) => (this.#markFinished = resolve))
+          : Promise.resolve();
+    }
     return this.#finished;
   }
 
@@ -163,7 +174,7 @@ export class BackgroundJob {
     this.#state = state;
     this.#end = new Date();
     this.#onFinish(this);
-    this.#markFinished();
+    this.#markFinished?.();
     return true;
   }
 }

@@ -15,13 +15,14 @@ const states = {
 export type BackgroundJobState = (typeof states)[keyof typeof states];
 
 /** The values of {@link BackgroundJobState}, also under their 1C names (`BackgroundJobState.Отменено === 'Canceled'`). */
-export const BackgroundJobState: typeof states & AliasMembers<typeof states, typeof ALIASES.state> = Object.freeze(
-  Object.assign(
-    {},
-    states,
-    ...Object.entries(ALIASES.state).flatMap(([value, names]) => names.map((name) => ({ [name]: value }))),
-  ),
-);
+export const BackgroundJobState: typeof states & AliasMembers<typeof states, typeof ALIASES.state> =
+  Object.freeze(
+    Object.assign(
+      {},
+      states,
+      ...Object.entries(ALIASES.state).flatMap(([value, names]) => names.map((name) => ({ [name]: value }))),
+    ),
+  );
 
 /** Whether `value` is one of the states, by English value. */
 export function isBackgroundJobState(value: unknown): value is BackgroundJobState {

@@ -16,8 +16,10 @@ import { currentRunningJob, type RunningJob } from './jobContext';
 import { waitForCompletion, waitForExecutionCompletion } from './waits';
 
 /** The 1C names of the manager's methods (`manager.Выполнить()`, `manager.Execute()`…). */
-export interface BackgroundJobsManager
-  extends AliasMembers<Pick<BackgroundJobsManager, keyof typeof ALIASES.manager>, typeof ALIASES.manager> {}
+export interface BackgroundJobsManager extends AliasMembers<
+  Pick<BackgroundJobsManager, keyof typeof ALIASES.manager>,
+  typeof ALIASES.manager
+> {}
 
 /**
  * Starts, finds and awaits background jobs (1C: МенеджерФоновыхЗаданий). One per application; the
@@ -100,8 +102,15 @@ export class BackgroundJobsManager {
    * 1C 8.3 ОжидатьЗавершенияВыполнения: waits like {@link waitForCompletion} but never rejects for failures or
    * a timeout; resolves with the listed jobs that have finished by then.
    */
-  waitForExecutionCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<BackgroundJob[]> {
-    return waitForExecutionCompletion(jobs ?? this.#activeJobs(), timeoutSeconds, 'waitForExecutionCompletion');
+  waitForExecutionCompletion(
+    jobs?: readonly BackgroundJob[],
+    timeoutSeconds?: number,
+  ): Promise<BackgroundJob[]> {
+    return waitForExecutionCompletion(
+      jobs ?? this.#activeJobs(),
+      timeoutSeconds,
+      'waitForExecutionCompletion',
+    );
   }
 
   /**
@@ -118,7 +127,10 @@ export class BackgroundJobsManager {
    */
   async findByUUID(uuid: string): Promise<BackgroundJob | undefined> {
     if (typeof uuid !== 'string' || !isUuid(uuid)) {
-      throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `findByUUID expects a UUID string, got ${describeValue(uuid)}`);
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `findByUUID expects a UUID string, got ${describeValue(uuid)}`,
+      );
     }
     return this.#store.get(uuid.toLowerCase());
   }
@@ -157,7 +169,10 @@ export class BackgroundJobsManager {
     if (job.fail(info)) {
       this.#logger.error(`${what} failed${how}: ${info.description}`, error);
     } else if (unhandledRejection) {
-      this.#logger.error(`${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`, error);
+      this.#logger.error(
+        `${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`,
+        error,
+      );
     }
     // Otherwise the job was cancelled first: what its handler throws afterwards is ignored, as in 1C.
   }
@@ -177,7 +192,10 @@ function checkArguments(params: unknown, key: unknown, description: unknown): vo
     );
   }
   if (typeof key !== 'string') {
-    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `The job key must be a string, got ${describeValue(key)}`);
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `The job key must be a string, got ${describeValue(key)}`,
+    );
   }
   if (typeof description !== 'string') {
     throw new BackgroundJobsError(

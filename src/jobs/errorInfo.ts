@@ -33,7 +33,14 @@ export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInf
     return build(thrown, handlersFolder, new Set());
   } catch (failure) {
     const reason = safely(() => String(failure), 'unknown reason');
-    return freezeInfo(`The job failed, and describing its error failed too (${reason})`, '', 0, '', '', undefined);
+    return freezeInfo(
+      `The job failed, and describing its error failed too (${reason})`,
+      '',
+      0,
+      '',
+      '',
+      undefined,
+    );
   }
 }
 
@@ -41,7 +48,9 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
   seen.add(thrown);
   const isError = thrown instanceof Error || types.isNativeError(thrown);
   const error = thrown as Error;
-  const description = isError ? safely(() => String(error.message), '') || safely(() => String(error.name), 'Error') : describeThrown(thrown);
+  const description = isError
+    ? safely(() => String(error.message), '') || safely(() => String(error.name), 'Error')
+    : describeThrown(thrown);
   const stack = isError ? safely(() => String(error.stack ?? ''), '') : '';
   const frame = locate(stack, handlersFolder);
   const causeValue = isError ? safely(() => error.cause, undefined) : undefined;
@@ -54,7 +63,15 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
     name && name !== 'Error' ? `${name}: ` : ''
   }${description}`;
   const detailed = cause ? `${headline}\ncaused by: ${cause.detailedDescription}` : headline;
-  return freezeInfo(description, frame.moduleName, frame.lineNumber, frame.sourceLine, detailed, cause, stack);
+  return freezeInfo(
+    description,
+    frame.moduleName,
+    frame.lineNumber,
+    frame.sourceLine,
+    detailed,
+    cause,
+    stack,
+  );
 }
 
 function freezeInfo(
@@ -74,7 +91,10 @@ function freezeInfo(
 function describeThrown(thrown: unknown): string {
   if (typeof thrown === 'string') return thrown;
   if (thrown === undefined || thrown === null) return `The handler threw ${thrown} instead of an Error`;
-  return safely(() => inspect(thrown, { depth: 2, breakLength: Infinity }), 'The handler threw an unprintable value');
+  return safely(
+    () => inspect(thrown, { depth: 2, breakLength: Infinity }),
+    'The handler threw an unprintable value',
+  );
 }
 
 interface Frame {

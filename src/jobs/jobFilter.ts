@@ -16,7 +16,16 @@ interface FilterFields {
   scheduledJob: unknown;
 }
 
-const FILTER_KEYS = ['uuid', 'key', 'methodName', 'description', 'state', 'begin', 'end', 'scheduledJob'] as const;
+const FILTER_KEYS = [
+  'uuid',
+  'key',
+  'methodName',
+  'description',
+  'state',
+  'begin',
+  'end',
+  'scheduledJob',
+] as const;
 
 /**
  * Filter of `getBackgroundJobs`: every given field must match; a field set to `undefined` is left out. Keys by English or 1C name
@@ -63,7 +72,8 @@ function testFor(name: string, expected: unknown): (job: BackgroundJob) => boole
       return (job) => job[field]?.getTime() === time;
     }
     case 'state':
-      if (!isBackgroundJobState(expected)) throw bad('a BackgroundJobState (Active, Completed, Failed, Canceled)');
+      if (!isBackgroundJobState(expected))
+        throw bad('a BackgroundJobState (Active, Completed, Failed, Canceled)');
       return (job) => job.state === expected;
     case 'methodName': {
       if (typeof expected !== 'string') throw bad('a string');

@@ -22,7 +22,11 @@ export class BackgroundJobsWaitError extends BackgroundJobsError {
  * Waits until every job has finished. Rejects with `WBJ_WAIT_TIMEOUT` naming the unfinished jobs when the timeout
  * passes first, else with `WBJ_JOBS_FAILED` listing the failed ones. `Canceled` is not a failure.
  */
-export async function waitForCompletion(jobs: unknown, timeoutSeconds: unknown, caller: string): Promise<void> {
+export async function waitForCompletion(
+  jobs: unknown,
+  timeoutSeconds: unknown,
+  caller: string,
+): Promise<void> {
   const { unfinished } = await settle(jobs, timeoutSeconds, caller);
   if (unfinished.length > 0) {
     throw new BackgroundJobsWaitError(
@@ -34,7 +38,11 @@ export async function waitForCompletion(jobs: unknown, timeoutSeconds: unknown, 
   const failed = (jobs as BackgroundJob[]).filter((job) => job.state === BackgroundJobState.Failed);
   if (failed.length > 0) {
     const details = failed.map((job) => `${describeJob(job)}: ${job.errorInfo?.description}`).join('; ');
-    throw new BackgroundJobsWaitError('WBJ_JOBS_FAILED', `${failed.length} background job(s) failed: ${details}`, failed);
+    throw new BackgroundJobsWaitError(
+      'WBJ_JOBS_FAILED',
+      `${failed.length} background job(s) failed: ${details}`,
+      failed,
+    );
   }
 }
 

@@ -31,6 +31,8 @@ const SCRIPT_EXTENSIONS = ['.js', '.cjs', '.mjs'];
 export class HandlerResolver {
   readonly #folder: string;
   readonly #modules = new Map<string, Promise<LoadedModule>>();
+  /** Resolved handlers by lower-cased `module.method`: bounded by the functions the folder exports. */
+  readonly #handlers = new Map<string, ResolvedHandler>();
 
   constructor(folder: string) {
     this.#folder = folder;
@@ -39,6 +41,8 @@ export class HandlerResolver {
   async resolve(methodName: unknown): Promise<ResolvedHandler> {
     const { module, method } = parseMethodName(methodName);
     const cacheKey = module.toLowerCase();
+    const known = this.#handlers.get(`${cacheKey}.${method.toLowerCase()}`);
+    if (known !== undefined) return known;
     let loading = this.#modules.get(cacheKey);
     if (loading === undefined) {
       loading = this.#load(module);
@@ -47,7 +51,12 @@ export class HandlerResolver {
     }
     const loaded = await loading;
     const exportName = findExport(loaded, method, methodName as string);
-    return { identity: `${loaded.file}#${exportName}`, run: loaded.exports[exportName] as HandlerFunction };
+    const handler = {
+      identity: `${loaded.file}#${exportName}`,
+      run: loaded.exports[exportName] as HandlerFunction,
+    };
+    this.#handlers.set(`${cacheKey}.${method.toLowerCase()}`, handler);
+    return handler;
   }
 
   async #load(module: string): Promise<LoadedModule> {
@@ -144,7 +153,8 @@ async function importModule(file: string): Promise<ModuleExports> {
     return Object(require(file));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return import(pathToFileURL(file).href);
+    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE')
+      return import(pathToFileURL(file).href);
     throw error;
   }
 }

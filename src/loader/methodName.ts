@@ -13,7 +13,9 @@ const IDENTIFIER = /^[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*$/u;
 const MAX_LENGTH = 255;
 
 /** Names every object inherits: a handler must never resolve to one of them. */
-const PROTOTYPE_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()));
+const PROTOTYPE_MEMBERS = new Set(
+  Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()),
+);
 
 /**
  * Checks a method name the way 1C names a procedure: exactly `Module.Method`, two identifiers joined by one dot.

@@ -46,8 +46,16 @@ describe('web.config', () => {
 
   test('options override the keys of the file', () => {
     const config = writeConfig(`${ATTACH}\n    <add key="jobsCheckInterval" value="5000" />`);
-    const { settings } = managerFor(config, { checkInterval: 10, historySize: 3, handlers: 'elsewhere' }).manager;
-    expect(settings).toMatchObject({ checkInterval: 10, historySize: 3, handlersPath: path.resolve('elsewhere') });
+    const { settings } = managerFor(config, {
+      checkInterval: 10,
+      historySize: 3,
+      handlers: 'elsewhere',
+    }).manager;
+    expect(settings).toMatchObject({
+      checkInterval: 10,
+      historySize: 3,
+      handlersPath: path.resolve('elsewhere'),
+    });
   });
 
   test('<clear/> and <remove/> apply in document order, as in ASP.NET', () => {
@@ -58,11 +66,17 @@ describe('web.config', () => {
     <add key="jobsHistorySize" value="8" />
     <add key="jobsCheckInterval" value="250" />
     <remove key="JOBSCHECKINTERVAL" />`);
-    expect(managerFor(config).manager.settings).toMatchObject({ checkInterval: 1000, historySize: 8, enabled: true });
+    expect(managerFor(config).manager.settings).toMatchObject({
+      checkInterval: 1000,
+      historySize: 8,
+      enabled: true,
+    });
   });
 
   test('keys compare case-insensitively, the last one winning', () => {
-    const config = writeConfig(`${ATTACH}\n    <add key="JobsCheckInterval" value="1" />\n    <add key="jobscheckinterval" value="2" />`);
+    const config = writeConfig(
+      `${ATTACH}\n    <add key="JobsCheckInterval" value="1" />\n    <add key="jobscheckinterval" value="2" />`,
+    );
     expect(managerFor(config).manager.settings.checkInterval).toBe(2);
   });
 
@@ -70,7 +84,9 @@ describe('web.config', () => {
     const config = writeConfig('    <add key="jobsCheckInterval" value="5000" />');
     const { settings } = managerFor(config).manager;
     expect(settings.enabled).toBe(false);
-    expect(settings.disabledReason).toContain(`${config} has no <add key="WebBackgroundJobs" value="attachAssembly" />`);
+    expect(settings.disabledReason).toContain(
+      `${config} has no <add key="WebBackgroundJobs" value="attachAssembly" />`,
+    );
   });
 
   test('no file at the default path means defaults, attached', () => {
@@ -92,15 +108,30 @@ describe('web.config', () => {
 
   test('a missing file at an explicit path is an error naming it', () => {
     const missing = path.join(tempDir(), 'nope.config');
-    expect(configError(missing)).toMatchObject({ code: 'WBJ_CONFIG', message: expect.stringContaining(missing) });
+    expect(configError(missing)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: expect.stringContaining(missing),
+    });
   });
 
   test.each([
-    ['malformed XML', '<configuration>\n  <appSettings>\n    <add key="a">\n  </appSettings>\n</configuration>', /malformed XML: Unexpected close tag; expected a well-formed <configuration> document \(.*web\.config, line 4\)/],
+    [
+      'malformed XML',
+      '<configuration>\n  <appSettings>\n    <add key="a">\n  </appSettings>\n</configuration>',
+      /malformed XML: Unexpected close tag; expected a well-formed <configuration> document \(.*web\.config, line 4\)/,
+    ],
     ['an empty file', '', /root element must be <configuration>, found an empty document/],
     ['another root element', '<settings />', /root element must be <configuration>, found <settings>/],
-    ['an <add> without key', '<configuration><appSettings><add value="1" /></appSettings></configuration>', /<add> inside <appSettings> needs a key attribute/],
-    ['an unknown element', '<configuration><appSettings><set key="a" /></appSettings></configuration>', /<set> is not allowed inside <appSettings>/],
+    [
+      'an <add> without key',
+      '<configuration><appSettings><add value="1" /></appSettings></configuration>',
+      /<add> inside <appSettings> needs a key attribute/,
+    ],
+    [
+      'an unknown element',
+      '<configuration><appSettings><set key="a" /></appSettings></configuration>',
+      /<set> is not allowed inside <appSettings>/,
+    ],
   ])('%s fails start-up with WBJ_CONFIG naming the file', (_case, xml, message) => {
     const config = path.join(tempDir(), 'web.config');
     writeFileSync(config, xml);
@@ -116,7 +147,9 @@ describe('web.config', () => {
     ['jobsCheckInterval', '1.5', 'milliseconds'],
     ['jobsHistorySize', '', 'jobs'],
   ])('%s = %p fails start-up naming the key, value, line and expected form', (key, value, unit) => {
-    const config = writeConfig(`${ATTACH}\n    <!-- <add key="${key}" value="commented out" /> -->\n    <add key="${key}" value="${value}" />`);
+    const config = writeConfig(
+      `${ATTACH}\n    <!-- <add key="${key}" value="commented out" /> -->\n    <add key="${key}" value="${value}" />`,
+    );
     expect(configError(config).message).toBe(
       `${key} must be a non-negative integer of ${unit}, got ${JSON.stringify(value)} (${config}, line 6)`,
     );
@@ -124,13 +157,19 @@ describe('web.config', () => {
 
   test('an unknown WebBackgroundJobs value fails start-up naming the expected one', () => {
     const config = writeConfig('    <add key="WebBackgroundJobs" value="attach" />');
-    expect(configError(config).message).toBe(`WebBackgroundJobs must be "attachAssembly", got "attach" (${config}, line 4)`);
+    expect(configError(config).message).toBe(
+      `WebBackgroundJobs must be "attachAssembly", got "attach" (${config}, line 4)`,
+    );
   });
 
   test('an unknown jobs… key is reported as a warning, other application keys are left alone', () => {
-    const config = writeConfig(`${ATTACH}\n    <add key="jobsHistroySize" value="5" />\n    <add key="SmtpHost" value="mail" />`);
+    const config = writeConfig(
+      `${ATTACH}\n    <add key="jobsHistroySize" value="5" />\n    <add key="SmtpHost" value="mail" />`,
+    );
     const { logger } = managerFor(config, { handlers: HANDLERS });
-    expect(logger.lines.warn).toEqual([`[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`]);
+    expect(logger.lines.warn).toEqual([
+      `[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`,
+    ]);
   });
 
   test('a handlers folder that does not exist is reported at start-up', () => {
@@ -146,7 +185,10 @@ describe('web.config', () => {
     [{ checkInterval: -1 }, /checkInterval option must be a non-negative integer of milliseconds, got -1/],
     [{ historySize: 1.5 }, /historySize option must be a non-negative integer of jobs, got 1.5/],
     [{ handlers: '' }, /handlers option must be a non-empty path, got ""/],
-    [{ checkIntervall: 5 }, /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/],
+    [
+      { checkIntervall: 5 },
+      /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
+    ],
     [{ logger: { info() {} } }, /logger option must have info, warn and error methods.*lacks warn, error/],
   ])('option %p is refused with WBJ_CONFIG', (options, message) => {
     const config = writeConfig(ATTACH);

@@ -38,7 +38,9 @@ describe('the demo app (npm start)', () => {
       ['', 'Completed'],
     ]);
     expect(response.body[0].messages[0].text).toBe('Записан файл 1.txt');
-    expect(readFileSync(path.join(output, '2.txt'), 'utf8')).toMatch(/^Background job [0-9a-f-]{36}: number 1\n$/);
+    expect(readFileSync(path.join(output, '2.txt'), 'utf8')).toMatch(
+      /^Background job [0-9a-f-]{36}: number 1\n$/,
+    );
   });
 
   test('starts a job, shows it by uuid, waits for it, and lists it', async () => {
@@ -57,22 +59,38 @@ describe('the demo app (npm start)', () => {
   });
 
   test('cancels a running job, and a second job with an active key gets 409', async () => {
-    const started = await request(url).post('/jobs').send({ method: 'Reports.Build', params: [60], key: 'long' }).expect(202);
-    const conflict = await request(url).post('/jobs').send({ method: 'Reports.Build', key: 'long' }).expect(409);
+    const started = await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.Build', params: [60], key: 'long' })
+      .expect(202);
+    const conflict = await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.Build', key: 'long' })
+      .expect(409);
     expect(conflict.body.code).toBe('WBJ_KEY_CONFLICT');
     const cancelled = await request(url).post(`/jobs/${started.body.uuid}/cancel`).expect(200);
     expect(cancelled.body.state).toBe('Canceled');
   });
 
   test('shows a failed job with its errorInfo', async () => {
-    const started = await request(url).post('/jobs').send({ method: 'Reports.Fail', params: ['no data'] }).expect(202);
+    const started = await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.Fail', params: ['no data'] })
+      .expect(202);
     const waited = await request(url).post(`/jobs/${started.body.uuid}/wait`).expect(200);
-    expect(waited.body).toMatchObject({ state: 'Failed', errorInfo: { description: 'no data', moduleName: 'Reports.js' } });
+    expect(waited.body).toMatchObject({
+      state: 'Failed',
+      errorInfo: { description: 'no data', moduleName: 'Reports.js' },
+    });
   });
 
   test('answers bad input with the library error code', async () => {
-    expect((await request(url).post('/jobs').send({ method: '../secret.Read' }).expect(400)).body.code).toBe('WBJ_BAD_METHOD_NAME');
-    expect((await request(url).post('/jobs').send({ method: 'Nope.Run' }).expect(404)).body.code).toBe('WBJ_HANDLER_NOT_FOUND');
+    expect((await request(url).post('/jobs').send({ method: '../secret.Read' }).expect(400)).body.code).toBe(
+      'WBJ_BAD_METHOD_NAME',
+    );
+    expect((await request(url).post('/jobs').send({ method: 'Nope.Run' }).expect(404)).body.code).toBe(
+      'WBJ_HANDLER_NOT_FOUND',
+    );
     expect((await request(url).get('/jobs/not-a-uuid').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     expect((await request(url).get('/jobs?state=Done').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     await request(url).get('/jobs/00000000-0000-4000-8000-000000000000').expect(404);

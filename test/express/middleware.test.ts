@@ -10,10 +10,18 @@ function appWith(middleware: ReturnType<typeof backgroundJobs>) {
   app.use(express.json());
   app.use(middleware);
   app.get('/manager', (req, res) => {
-    res.json({ attached: req.backgroundJobs instanceof BackgroundJobsManager, same: req.backgroundJobs === middleware.manager });
+    res.json({
+      attached: req.backgroundJobs instanceof BackgroundJobsManager,
+      same: req.backgroundJobs === middleware.manager,
+    });
   });
   app.post('/reports', async (req, res) => {
-    const job = await req.backgroundJobs.execute('Reports.Build', req.body.params, req.body.key, 'HTTP report');
+    const job = await req.backgroundJobs.execute(
+      'Reports.Build',
+      req.body.params,
+      req.body.key,
+      'HTTP report',
+    );
     res.status(202).json({ uuid: job.uuid });
   });
   app.get('/jobs/:uuid', async (req, res) => {
@@ -28,7 +36,11 @@ function appWith(middleware: ReturnType<typeof backgroundJobs>) {
 
 describe('backgroundJobs() middleware', () => {
   test('every request of an app gets the same manager, the one on middleware.manager', async () => {
-    const middleware = backgroundJobs({ config: writeConfig(ATTACH), handlers: HANDLERS, logger: recordingLogger() });
+    const middleware = backgroundJobs({
+      config: writeConfig(ATTACH),
+      handlers: HANDLERS,
+      logger: recordingLogger(),
+    });
     const app = appWith(middleware);
     for (let index = 0; index < 3; index += 1) {
       await request(app).get('/manager').expect(200, { attached: true, same: true });
@@ -44,9 +56,16 @@ describe('backgroundJobs() middleware', () => {
   });
 
   test('a job started by one request is found and awaited by another', async () => {
-    const middleware = backgroundJobs({ config: writeConfig(ATTACH), handlers: HANDLERS, logger: recordingLogger() });
+    const middleware = backgroundJobs({
+      config: writeConfig(ATTACH),
+      handlers: HANDLERS,
+      logger: recordingLogger(),
+    });
     const app = appWith(middleware);
-    const started = await request(app).post('/reports').send({ params: [7, 'r.txt'], key: 'R' }).expect(202);
+    const started = await request(app)
+      .post('/reports')
+      .send({ params: [7, 'r.txt'], key: 'R' })
+      .expect(202);
     await request(app)
       .get(`/jobs/${started.body.uuid}`)
       .expect(200, { state: BackgroundJobState.Completed, result: '7:r.txt' });
@@ -65,11 +84,17 @@ describe('backgroundJobs() middleware', () => {
 
   test('a bad config fails when the middleware is created, before the app serves', () => {
     const config = writeConfig(`${ATTACH}\n    <add key="jobsCheckInterval" value="-5" />`);
-    expect(() => backgroundJobs({ config, logger: recordingLogger() })).toThrow(/jobsCheckInterval must be a non-negative integer/);
+    expect(() => backgroundJobs({ config, logger: recordingLogger() })).toThrow(
+      /jobsCheckInterval must be a non-negative integer/,
+    );
   });
 
   test('a handler module that throws while loading fails its request, and the app keeps serving', async () => {
-    const middleware = backgroundJobs({ config: writeConfig(ATTACH), handlers: HANDLERS, logger: recordingLogger() });
+    const middleware = backgroundJobs({
+      config: writeConfig(ATTACH),
+      handlers: HANDLERS,
+      logger: recordingLogger(),
+    });
     const app = express();
     app.use(middleware);
     app.post('/broken', async (req, res) => {

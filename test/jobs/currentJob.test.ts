@@ -4,7 +4,9 @@ import { createManager, registry } from '../helpers';
 describe('the current job', () => {
   test('each of 300 concurrent jobs sees itself as the current job across awaits', async () => {
     const manager = createManager();
-    const jobs = await Promise.all(Array.from({ length: 300 }, (_, index) => manager.execute('Jobs.WhoAmI', [index % 7])));
+    const jobs = await Promise.all(
+      Array.from({ length: 300 }, (_, index) => manager.execute('Jobs.WhoAmI', [index % 7])),
+    );
     await manager.waitForCompletion(jobs);
     for (const job of jobs) expect(job.result).toEqual([job.uuid, job.uuid]);
   });

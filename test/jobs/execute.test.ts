@@ -61,22 +61,32 @@ describe('execute', () => {
     ['a function', [1, () => 1], 1],
     ['a socket', [new Socket()], 0],
     ['a symbol', ['x', 'y', Symbol('z')], 2],
-  ])('a parameter that cannot be cloned (%s) rejects naming its position, and nothing runs', async (_kind, params, index) => {
-    const manager = createManager();
-    const error = await manager.execute('Jobs.CountStart', params).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'WBJ_PARAM_NOT_CLONEABLE' });
-    expect((error as Error).message).toContain(`Parameter ${index} `);
-    expect(await manager.getBackgroundJobs()).toEqual([]);
-  });
+  ])(
+    'a parameter that cannot be cloned (%s) rejects naming its position, and nothing runs',
+    async (_kind, params, index) => {
+      const manager = createManager();
+      const error = await manager.execute('Jobs.CountStart', params).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'WBJ_PARAM_NOT_CLONEABLE' });
+      expect((error as Error).message).toContain(`Parameter ${index} `);
+      expect(await manager.getBackgroundJobs()).toEqual([]);
+    },
+  );
 
   test.each([
     ['params that are not an array', ['Reports.Echo', 'not an array'], /params as an array.*"not an array"/],
     ['a key that is not a string', ['Reports.Echo', [], 42], /key must be a string, got 42/],
-    ['a description that is not a string', ['Reports.Echo', [], 'k', {}], /description must be a string, got an object/],
+    [
+      'a description that is not a string',
+      ['Reports.Echo', [], 'k', {}],
+      /description must be a string, got an object/,
+    ],
   ])('%s is rejected with a message naming the value', async (_case, args, message) => {
     const manager = createManager();
     const execute = manager.execute as (...args: unknown[]) => Promise<unknown>;
-    await expect(execute.apply(manager, args)).rejects.toMatchObject({ code: 'WBJ_BAD_ARGUMENT', message: expect.stringMatching(message) });
+    await expect(execute.apply(manager, args)).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringMatching(message),
+    });
   });
 
   test('a synchronous handler starts only after execute has resolved', async () => {

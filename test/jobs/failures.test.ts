@@ -48,7 +48,9 @@ describe('failures stay inside their job', () => {
     const { job } = await failedJob('Jobs.Throw', ['caused']);
     expect(job.errorInfo?.description).toBe('outer');
     expect(job.errorInfo?.cause).toMatchObject({ description: 'inner', moduleName: 'Jobs.js' });
-    expect(job.errorInfo?.detailedDescription).toMatch(/outer\ncaused by: \{Jobs\.js\(\d+\)\}: TypeError: inner/);
+    expect(job.errorInfo?.detailedDescription).toMatch(
+      /outer\ncaused by: \{Jobs\.js\(\d+\)\}: TypeError: inner/,
+    );
   });
 
   test('a failure is logged with the job uuid, method and message', async () => {

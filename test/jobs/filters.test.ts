@@ -21,7 +21,9 @@ describe('getBackgroundJobs filters', () => {
   test('each English key filters by equality, and all given keys must match', async () => {
     const { manager, report, echo, running } = await threeJobs();
     expect(await manager.getBackgroundJobs({ key: 'K1' })).toEqual([report, running]);
-    expect(await manager.getBackgroundJobs({ key: 'K1', state: BackgroundJobState.Active })).toEqual([running]);
+    expect(await manager.getBackgroundJobs({ key: 'K1', state: BackgroundJobState.Active })).toEqual([
+      running,
+    ]);
     expect(await manager.getBackgroundJobs({ uuid: echo.uuid })).toEqual([echo]);
     expect(await manager.getBackgroundJobs({ description: 'Monthly report' })).toEqual([report]);
     expect(await manager.getBackgroundJobs({ methodName: 'reports.echo' })).toEqual([echo]);
@@ -43,9 +45,15 @@ describe('getBackgroundJobs filters', () => {
 
   test('the 1C names filter the same way, with 1C state names', async () => {
     const { manager, report, running } = await threeJobs();
-    expect(await manager.getBackgroundJobs({ Ключ: 'K1', Состояние: СостояниеФоновогоЗадания.Активно })).toEqual([running]);
-    expect(await manager.getBackgroundJobs({ ИмяМетода: 'Reports.Build', УникальныйИдентификатор: report.uuid })).toEqual([report]);
-    expect(await manager.ПолучитьФоновыеЗадания({ Наименование: 'Running', Начало: running.begin })).toEqual([running]);
+    expect(
+      await manager.getBackgroundJobs({ Ключ: 'K1', Состояние: СостояниеФоновогоЗадания.Активно }),
+    ).toEqual([running]);
+    expect(
+      await manager.getBackgroundJobs({ ИмяМетода: 'Reports.Build', УникальныйИдентификатор: report.uuid }),
+    ).toEqual([report]);
+    expect(await manager.ПолучитьФоновыеЗадания({ Наименование: 'Running', Начало: running.begin })).toEqual([
+      running,
+    ]);
     expect(await manager.GetBackgroundJobs({ Key: 'K2', State: 'Completed' })).toHaveLength(1);
     running.cancel();
   });

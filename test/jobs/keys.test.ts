@@ -15,7 +15,9 @@ describe('the key rule (1C: a key is unique among the active jobs of one method)
   test('the method name counts case-insensitively, as it resolves', async () => {
     const manager = createManager();
     const first = await manager.execute('Jobs.Sleep', [10_000], 'Key1');
-    await expect(manager.execute('jobs.SLEEP', [1], 'Key1')).rejects.toMatchObject({ code: 'WBJ_KEY_CONFLICT' });
+    await expect(manager.execute('jobs.SLEEP', [1], 'Key1')).rejects.toMatchObject({
+      code: 'WBJ_KEY_CONFLICT',
+    });
     first.cancel();
   });
 
@@ -42,9 +44,15 @@ describe('the key rule (1C: a key is unique among the active jobs of one method)
 
   test('an empty key reserves nothing', async () => {
     const manager = createManager();
-    const jobs = await Promise.all([manager.execute('Jobs.Sleep', [5], ''), manager.execute('Jobs.Sleep', [5])]);
+    const jobs = await Promise.all([
+      manager.execute('Jobs.Sleep', [5], ''),
+      manager.execute('Jobs.Sleep', [5]),
+    ]);
     await manager.waitForCompletion(jobs);
-    expect(jobs.map((job) => job.state)).toEqual([BackgroundJobState.Completed, BackgroundJobState.Completed]);
+    expect(jobs.map((job) => job.state)).toEqual([
+      BackgroundJobState.Completed,
+      BackgroundJobState.Completed,
+    ]);
   });
 
   test('1,000 concurrent executes with one key start exactly one job', async () => {
@@ -55,7 +63,9 @@ describe('the key rule (1C: a key is unique among the active jobs of one method)
     const started = outcomes.filter((outcome) => outcome.status === 'fulfilled');
     const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
     expect(started).toHaveLength(1);
-    expect(refused.every((outcome) => (outcome as PromiseRejectedResult).reason.code === 'WBJ_KEY_CONFLICT')).toBe(true);
+    expect(
+      refused.every((outcome) => (outcome as PromiseRejectedResult).reason.code === 'WBJ_KEY_CONFLICT'),
+    ).toBe(true);
     expect(await manager.getBackgroundJobs({ key: 'only-one' })).toHaveLength(1);
     await manager.waitForCompletion();
   });

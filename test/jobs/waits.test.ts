@@ -59,7 +59,10 @@ describe('waits', () => {
   test('job.waitForCompletion follows the same rules', async () => {
     const manager = createManager();
     const failing = await manager.execute('Jobs.Fail', ['own failure']);
-    await expect(failing.waitForCompletion()).rejects.toMatchObject({ code: 'WBJ_JOBS_FAILED', jobs: [failing] });
+    await expect(failing.waitForCompletion()).rejects.toMatchObject({
+      code: 'WBJ_JOBS_FAILED',
+      jobs: [failing],
+    });
     const forever = await manager.execute('Jobs.Forever');
     await expect(forever.waitForCompletion(0.01)).rejects.toMatchObject({ code: 'WBJ_WAIT_TIMEOUT' });
     forever.cancel();
@@ -72,9 +75,16 @@ describe('waits', () => {
     const forever = await manager.execute('Jobs.Forever');
     await failed.waitForCompletion().catch(() => undefined);
     await done.waitForCompletion();
-    await expect(manager.waitForExecutionCompletion([failed, done, forever], 0.02)).resolves.toEqual([failed, done]);
+    await expect(manager.waitForExecutionCompletion([failed, done, forever], 0.02)).resolves.toEqual([
+      failed,
+      done,
+    ]);
     forever.cancel();
-    await expect(manager.waitForExecutionCompletion([failed, done, forever])).resolves.toEqual([failed, done, forever]);
+    await expect(manager.waitForExecutionCompletion([failed, done, forever])).resolves.toEqual([
+      failed,
+      done,
+      forever,
+    ]);
   });
 
   test('a job waiting for all jobs does not wait for itself', async () => {
@@ -88,15 +98,39 @@ describe('waits', () => {
   });
 
   test.each([
-    ['a job instead of a list', (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion(job as never), /expects an array of background jobs, got an object \(BackgroundJob\)/],
-    ['a list holding a string', (m: ReturnType<typeof createManager>) => m.waitForCompletion(['abc'] as never), /item 0 is "abc"/],
-    ['a negative timeout', (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion([job] as never, -1), /timeout must be a number of seconds.*got -1/],
-    ['a timeout in text', (m: ReturnType<typeof createManager>, job: unknown) => m.waitForExecutionCompletion([job] as never, '5' as never), /got "5"/],
-    ['an infinite timeout', (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion([job] as never, Infinity), /got Infinity/],
+    [
+      'a job instead of a list',
+      (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion(job as never),
+      /expects an array of background jobs, got an object \(BackgroundJob\)/,
+    ],
+    [
+      'a list holding a string',
+      (m: ReturnType<typeof createManager>) => m.waitForCompletion(['abc'] as never),
+      /item 0 is "abc"/,
+    ],
+    [
+      'a negative timeout',
+      (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion([job] as never, -1),
+      /timeout must be a number of seconds.*got -1/,
+    ],
+    [
+      'a timeout in text',
+      (m: ReturnType<typeof createManager>, job: unknown) =>
+        m.waitForExecutionCompletion([job] as never, '5' as never),
+      /got "5"/,
+    ],
+    [
+      'an infinite timeout',
+      (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion([job] as never, Infinity),
+      /got Infinity/,
+    ],
   ])('a wait given %s is refused with WBJ_BAD_ARGUMENT', async (_case, wait, message) => {
     const manager = createManager();
     const job = await manager.execute('Jobs.Sleep', [1]);
-    await expect(wait(manager, job)).rejects.toMatchObject({ code: 'WBJ_BAD_ARGUMENT', message: expect.stringMatching(message) });
+    await expect(wait(manager, job)).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringMatching(message),
+    });
     await job.waitForCompletion();
   });
 });

@@ -56,8 +56,16 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
 
   test.each([
     ['a missing module', 'Missing.Build', /No handler module "Missing"/],
-    ['a missing method', 'Reports.Missing', /exports no function "Missing"; it exports: Build, Echo, EchoLater/],
-    ['an export that is not a function', 'Reports.answer', /is not a function: Reports\.js exports answer as number/],
+    [
+      'a missing method',
+      'Reports.Missing',
+      /exports no function "Missing"; it exports: Build, Echo, EchoLater/,
+    ],
+    [
+      'an export that is not a function',
+      'Reports.answer',
+      /is not a function: Reports\.js exports answer as number/,
+    ],
   ])('%s is refused with WBJ_HANDLER_NOT_FOUND', async (_case, name, message) => {
     const manager = createManager();
     await expect(manager.execute(name)).rejects.toMatchObject({
@@ -69,7 +77,10 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
   test('a module that throws while loading fails execute with its error, and the next execute still works', async () => {
     const manager = createManager();
     const error = await manager.execute('Broken.Anything').catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'WBJ_HANDLER_LOAD_FAILED', message: expect.stringContaining('Broken.js cannot load') });
+    expect(error).toMatchObject({
+      code: 'WBJ_HANDLER_LOAD_FAILED',
+      message: expect.stringContaining('Broken.js cannot load'),
+    });
     expect((error as Error).cause).toBeInstanceOf(Error);
     const job = await manager.execute('Reports.Build', [1, 'ok']);
     await job.waitForCompletion();

@@ -18,7 +18,13 @@ describe('the built package in a real Node process', () => {
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ sameManager: true, sameCurrentJob: true });
     expect(report.exports).toEqual(
-      expect.arrayContaining(['backgroundJobs', 'BackgroundJobsManager', 'МенеджерФоновыхЗаданийWeb', 'Сообщить', 'currentJob']),
+      expect.arrayContaining([
+        'backgroundJobs',
+        'BackgroundJobsManager',
+        'МенеджерФоновыхЗаданийWeb',
+        'Сообщить',
+        'currentJob',
+      ]),
     );
   });
 
@@ -32,11 +38,18 @@ describe('the built package in a real Node process', () => {
   });
 
   test('.ts handlers run where the application registered a TypeScript loader, and are not considered otherwise', async () => {
-    const loaded = await runJobs(HANDLERS, ['Typed.Double:21'], ['--require', path.join(FIXTURES, 'register-ts.cjs')]);
+    const loaded = await runJobs(
+      HANDLERS,
+      ['Typed.Double:21'],
+      ['--require', path.join(FIXTURES, 'register-ts.cjs')],
+    );
     expect(loaded.outcomes).toEqual([{ method: 'Typed.Double', state: 'Completed', result: 42 }]);
     const plain = await runJobs(HANDLERS, ['Typed.Double:21']);
     expect(plain.outcomes).toEqual([
-      expect.objectContaining({ code: 'WBJ_HANDLER_NOT_FOUND', message: expect.stringContaining('Typed.js or Typed.cjs or Typed.mjs') }),
+      expect.objectContaining({
+        code: 'WBJ_HANDLER_NOT_FOUND',
+        message: expect.stringContaining('Typed.js or Typed.cjs or Typed.mjs'),
+      }),
     ]);
   });
 
@@ -54,9 +67,15 @@ describe('the built package in a real Node process', () => {
       { method: 'Stray.Good', state: 'Completed', result: 'good' },
     ]);
     expect(log).toEqual([
-      expect.stringMatching(/Background job .* \(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running/),
-      expect.stringMatching(/\(Stray\.RejectJustBeforeReturn\) failed with an unhandled rejection: rejected just before return/),
-      expect.stringMatching(/\(Stray\.RejectAfterEnd\) left an unhandled rejection after it ended as Completed: rejected after the end/),
+      expect.stringMatching(
+        /Background job .* \(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running/,
+      ),
+      expect.stringMatching(
+        /\(Stray\.RejectJustBeforeReturn\) failed with an unhandled rejection: rejected just before return/,
+      ),
+      expect.stringMatching(
+        /\(Stray\.RejectAfterEnd\) left an unhandled rejection after it ended as Completed: rejected after the end/,
+      ),
     ]);
   });
 
@@ -89,8 +108,23 @@ app.post('/r', async (req, res) => {
     const broken = `import { BackgroundJobsManager } from 'web-background-jobs';\nnew BackgroundJobsManager().Выполнить(42);\n`;
     writeFileSync(path.join(folder, 'broken.mts'), broken);
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--esModuleInterop', '--types', 'node'];
-    const good = await runNode([tsc, ...flags, path.join(folder, 'consumer.mts'), path.join(folder, 'consumer.cts')]);
+    const flags = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--esModuleInterop',
+      '--types',
+      'node',
+    ];
+    const good = await runNode([
+      tsc,
+      ...flags,
+      path.join(folder, 'consumer.mts'),
+      path.join(folder, 'consumer.cts'),
+    ]);
     expect(good).toMatchObject({ code: 0, stdout: '' });
     const bad = await runNode([tsc, ...flags, path.join(folder, 'broken.mts')]);
     expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
