@@ -10,7 +10,7 @@ import {
   ФоновоеЗаданиеWeb,
 } from '../src';
 import { ALIASES } from '../src/compat/aliases';
-import { createManager, HANDLERS, recordingLogger, writeConfig } from './helpers';
+import { createManager } from './helpers';
 
 describe('the 1C names', () => {
   test('the classes, the state and message are exported under their 1C names', () => {
@@ -45,31 +45,6 @@ describe('the 1C names', () => {
     expect(СостояниеФоновогоЗадания.ЗавершеноАварийно).toBe('Failed');
     expect(СостояниеФоновогоЗадания.Отменено).toBe('Canceled');
     expect(Object.isFrozen(BackgroundJobState)).toBe(true);
-  });
-
-  test('the seed usage example runs almost verbatim', async () => {
-    // What the README shows; `new МенеджерФоновыхЗаданийWeb()` reads ./web.config there, a fixture here.
-    const config = writeConfig(`<add key="WebBackgroundJobs" value="attachAssembly" />
-    <add key="jobsHandlersPath" value="${HANDLERS}" />`);
-    const ФоновыеЗадания = new МенеджерФоновыхЗаданийWeb({ config, logger: recordingLogger() });
-
-    let МассивПараметров: unknown[] = [];
-    МассивПараметров.push(1);
-    МассивПараметров.push('1.txt');
-    await ФоновыеЗадания.Execute('Тестовый.ТестовоеФЗ', МассивПараметров, 'Ключ1', 'Описание1');
-
-    МассивПараметров = [];
-    МассивПараметров.push(1);
-    МассивПараметров.push('2.txt');
-    await ФоновыеЗадания.Execute('Тестовый.ТестовоеФЗ', МассивПараметров);
-
-    const МассивЗаданий = await ФоновыеЗадания.ПолучитьФоновыеЗадания();
-    await ФоновыеЗадания.ОжидатьЗавершения(МассивЗаданий);
-
-    expect(МассивЗаданий.map((Задание) => [Задание.Состояние, Задание.Ключ, Задание.Результат])).toEqual([
-      [СостояниеФоновогоЗадания.Завершено, 'Ключ1', '1.txt #1'],
-      [СостояниеФоновогоЗадания.Завершено, '', '2.txt #1'],
-    ]);
   });
 
   test('1C member names are typed for TypeScript users', async () => {

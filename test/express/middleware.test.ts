@@ -5,6 +5,11 @@ import { HANDLERS, recordingLogger, writeConfig } from '../helpers';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
 
+/** Middleware on an attaching web.config and the fixture handlers. */
+function attached() {
+  return backgroundJobs({ config: writeConfig(ATTACH), handlers: HANDLERS, logger: recordingLogger() });
+}
+
 function appWith(middleware: ReturnType<typeof backgroundJobs>) {
   const app = express();
   app.use(express.json());
@@ -30,17 +35,21 @@ function appWith(middleware: ReturnType<typeof backgroundJobs>) {
     await job.waitForCompletion();
     res.json({ state: job.state, result: job.result });
   });
+  app.post('/broken', async (req, res) => {
+    try {
+      await req.backgroundJobs.execute('Broken.Run');
+      res.sendStatus(202);
+    } catch (error) {
+      res.status(500).json({ code: (error as { code?: string }).code });
+    }
+  });
   app.get('/ping', (_req, res) => void res.send('pong'));
   return app;
 }
 
 describe('backgroundJobs() middleware', () => {
   test('every request of an app gets the same manager, the one on middleware.manager', async () => {
-    const middleware = backgroundJobs({
-      config: writeConfig(ATTACH),
-      handlers: HANDLERS,
-      logger: recordingLogger(),
-    });
+    const middleware = attached();
     const app = appWith(middleware);
     for (let index = 0; index < 3; index += 1) {
       await request(app).get('/manager').expect(200, { attached: true, same: true });
@@ -56,11 +65,7 @@ describe('backgroundJobs() middleware', () => {
   });
 
   test('a job started by one request is found and awaited by another', async () => {
-    const middleware = backgroundJobs({
-      config: writeConfig(ATTACH),
-      handlers: HANDLERS,
-      logger: recordingLogger(),
-    });
+    const middleware = attached();
     const app = appWith(middleware);
     const started = await request(app)
       .post('/reports')
@@ -90,22 +95,7 @@ describe('backgroundJobs() middleware', () => {
   });
 
   test('a handler module that throws while loading fails its request, and the app keeps serving', async () => {
-    const middleware = backgroundJobs({
-      config: writeConfig(ATTACH),
-      handlers: HANDLERS,
-      logger: recordingLogger(),
-    });
-    const app = express();
-    app.use(middleware);
-    app.post('/broken', async (req, res) => {
-      try {
-        await req.backgroundJobs.execute('Broken.Run');
-        res.sendStatus(202);
-      } catch (error) {
-        res.status(500).json({ code: (error as { code?: string }).code });
-      }
-    });
-    app.get('/ping', (_req, res) => void res.send('pong'));
+    const app = appWith(attached());
     await request(app).post('/broken').expect(500, { code: 'WBJ_HANDLER_LOAD_FAILED' });
     await request(app).get('/ping').expect(200, 'pong');
   });
