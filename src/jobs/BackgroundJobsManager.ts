@@ -167,14 +167,27 @@ export class BackgroundJobsManager {
     const what = `[web-background-jobs] Background job ${job.uuid} (${job.methodName})`;
     const how = unhandledRejection ? ' with an unhandled rejection' : '';
     if (job.fail(info)) {
-      this.#logger.error(`${what} failed${how}: ${info.description}`, error);
+      this.#logError(`${what} failed${how}: ${info.description}`, error);
     } else if (unhandledRejection) {
-      this.#logger.error(
+      this.#logError(
         `${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`,
         error,
       );
     }
     // Otherwise the job was cancelled first: what its handler throws afterwards is ignored, as in 1C.
+  }
+
+  /** A logger that throws must not turn a job's failure into a crash of the process: console gets both. */
+  #logError(line: string, error: unknown): void {
+    try {
+      this.#logger.error(line, error);
+    } catch (loggerFailure) {
+      console.error(line, error);
+      console.error(
+        '[web-background-jobs] The logger option threw while logging the line above:',
+        loggerFailure,
+      );
+    }
   }
 
   #activeJobs(): BackgroundJob[] {

@@ -103,7 +103,8 @@ interface Frame {
   sourceLine: string;
 }
 
-const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?$/;
+/** `at fn (/a b/file.js:12:5)` or `at /a b/file.js:12:5`: the file (spaces allowed) and the line. */
+const FRAME = /^at (?:.*? \()?(.+?):(\d+):\d+\)?$/;
 
 /** The first stack frame inside the handlers folder, else the first frame with a file. */
 function locate(stack: string, handlersFolder: string): Frame {

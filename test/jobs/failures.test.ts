@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { BackgroundJobState } from '../../src';
-import { createManager, recordingLogger } from '../helpers';
+import { createManager, recordingLogger, tempDir } from '../helpers';
 
 async function failedJob(method: string, params: unknown[] = []) {
   const logger = recordingLogger();
@@ -71,5 +73,44 @@ describe('failures stay inside their job', () => {
     expect(jobs.map((job) => job.state)).toEqual(
       jobs.map((_, index) => (index % 2 ? BackgroundJobState.Failed : BackgroundJobState.Completed)),
     );
+  });
+
+  test('errorInfo locates the handler line even when the folder path has spaces', async () => {
+    const folder = path.join(tempDir(), 'my handlers');
+    mkdirSync(folder);
+    writeFileSync(
+      path.join(folder, 'Spaced.js'),
+      "exports.Run = () => {\n  throw new Error('spaced');\n};\n",
+    );
+    const manager = createManager({ handlers: folder });
+    const job = await manager.execute('Spaced.Run');
+    await job.waitForCompletion().catch(() => undefined);
+    expect(job.errorInfo).toMatchObject({
+      moduleName: 'Spaced.js',
+      lineNumber: 2,
+      sourceLine: "throw new Error('spaced');",
+    });
+  });
+
+  test('a logger that throws does not lose the failure: the job is Failed and console gets the line', async () => {
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const logger = {
+        ...recordingLogger(),
+        error: () => {
+          throw new Error('logger down');
+        },
+      };
+      const manager = createManager({ logger });
+      const job = await manager.execute('Jobs.Fail', ['with a broken logger']);
+      await job.waitForCompletion().catch(() => undefined);
+      expect(job.state).toBe(BackgroundJobState.Failed);
+      expect(printed).toHaveBeenCalledWith(
+        expect.stringContaining('(Jobs.Fail) failed: with a broken logger'),
+        expect.any(Error),
+      );
+    } finally {
+      printed.mockRestore();
+    }
   });
 });
