@@ -10,8 +10,12 @@ export interface UserMessage {
   readonly date: Date;
 }
 
+/** @internal Proof that a job is built by the manager, which owns its key, history and start. */
+export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job');
+
 /** @internal What the manager knows of a job when it registers it. */
 export interface JobInit {
+  readonly builtBy: typeof BUILT_BY_MANAGER;
   readonly uuid: string;
   readonly methodName: string;
   readonly key: string;
@@ -60,6 +64,12 @@ export class BackgroundJob {
 
   /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
   constructor(init: JobInit) {
+    if (init?.builtBy !== BUILT_BY_MANAGER) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        'Background jobs are created by manager.execute(), not with new BackgroundJob()',
+      );
+    }
     this.uuid = init.uuid;
     this.methodName = init.methodName;
     this.key = init.key;

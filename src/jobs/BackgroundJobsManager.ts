@@ -8,7 +8,7 @@ import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver
 import { inlineRunner } from '../runners/inlineRunner';
 import type { JobRunner } from '../runners/JobRunner';
 import { MemoryJobStore } from '../stores/MemoryJobStore';
-import { BackgroundJob } from './BackgroundJob';
+import { BackgroundJob, BUILT_BY_MANAGER } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { errorInfoFrom } from './errorInfo';
 import { type BackgroundJobFilter, compileFilter } from './jobFilter';
@@ -38,7 +38,8 @@ export class BackgroundJobsManager {
    * @throws BackgroundJobsError `WBJ_CONFIG`, naming the file, key, line and expected form.
    */
   constructor(options: BackgroundJobsOptions = {}) {
-    this.#logger = options.logger ?? console;
+    // `?.`: a null options value must reach loadSettings' clear error, not fail here.
+    this.#logger = (options as BackgroundJobsOptions | null)?.logger ?? console;
     this.settings = Object.freeze(loadSettings(options, (line) => this.#logger.warn(line)));
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = new MemoryJobStore(this.settings.historySize);
@@ -68,6 +69,7 @@ export class BackgroundJobsManager {
     const handler = await this.#resolver.resolve(methodName);
     const copies = cloneParams(params);
     const job = new BackgroundJob({
+      builtBy: BUILT_BY_MANAGER,
       uuid: uuidV4(),
       methodName,
       key,

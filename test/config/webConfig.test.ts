@@ -155,6 +155,18 @@ describe('web.config', () => {
     );
   });
 
+  test.each([[null], ['web.config'], [[]]])(
+    'options %p that are not an object are refused with WBJ_CONFIG',
+    (options) => {
+      expect(() => new BackgroundJobsManager(options as never)).toThrow(
+        expect.objectContaining({
+          code: 'WBJ_CONFIG',
+          message: expect.stringMatching(/^Options must be an object, got /),
+        }),
+      );
+    },
+  );
+
   test('an unknown WebBackgroundJobs value fails start-up naming the expected one', () => {
     const config = writeConfig('    <add key="WebBackgroundJobs" value="attach" />');
     expect(configError(config).message).toBe(

@@ -89,6 +89,11 @@ describe('execute', () => {
     });
   });
 
+  test('a job cannot be made outside the manager', () => {
+    const construct = BackgroundJob as unknown as new () => BackgroundJob;
+    expect(() => new construct()).toThrow(/created by manager\.execute\(\)/);
+  });
+
   test('a synchronous handler starts only after execute has resolved', async () => {
     const manager = createManager();
     registry.starts = 0;
