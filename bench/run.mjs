@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { BackgroundJobsManager } from 'web-background-jobs';
 
 const handlers = fileURLToPath(new URL('./handlers', import.meta.url));
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { warn() {}, error() {} };
 const JOBS = Number(process.env.BENCH_JOBS ?? 50_000);
 const BATCH = 1000;
 const WAITS = Number(process.env.BENCH_WAITS ?? 2000);

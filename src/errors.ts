@@ -16,19 +16,23 @@
  * | `WBJ_NO_CURRENT_JOB` | `message()` was called outside a running job |
  * | `WBJ_CANCELED` | the reason of a cancelled job's `signal` |
  */
-export type BackgroundJobsErrorCode =
-  | 'WBJ_CONFIG'
-  | 'WBJ_BAD_ARGUMENT'
-  | 'WBJ_BAD_METHOD_NAME'
-  | 'WBJ_HANDLER_NOT_FOUND'
-  | 'WBJ_HANDLER_AMBIGUOUS'
-  | 'WBJ_HANDLER_LOAD_FAILED'
-  | 'WBJ_PARAM_NOT_CLONEABLE'
-  | 'WBJ_KEY_CONFLICT'
-  | 'WBJ_JOBS_FAILED'
-  | 'WBJ_WAIT_TIMEOUT'
-  | 'WBJ_NO_CURRENT_JOB'
-  | 'WBJ_CANCELED';
+export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
+
+/** Every {@link BackgroundJobsErrorCode}, for code that checks a value (and for the README check). */
+export const ERROR_CODES = [
+  'WBJ_CONFIG',
+  'WBJ_BAD_ARGUMENT',
+  'WBJ_BAD_METHOD_NAME',
+  'WBJ_HANDLER_NOT_FOUND',
+  'WBJ_HANDLER_AMBIGUOUS',
+  'WBJ_HANDLER_LOAD_FAILED',
+  'WBJ_PARAM_NOT_CLONEABLE',
+  'WBJ_KEY_CONFLICT',
+  'WBJ_JOBS_FAILED',
+  'WBJ_WAIT_TIMEOUT',
+  'WBJ_NO_CURRENT_JOB',
+  'WBJ_CANCELED',
+] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */
 export class BackgroundJobsError extends Error {

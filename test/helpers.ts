@@ -14,15 +14,14 @@ export const registry: {
 } = require('./fixtures/registry');
 
 export interface RecordingLogger extends Logger {
-  readonly lines: { info: string[]; warn: string[]; error: string[] };
+  readonly lines: { warn: string[]; error: string[] };
 }
 
 /** A logger that keeps what it is told, so tests can assert on logs (and the test output stays quiet). */
 export function recordingLogger(): RecordingLogger {
-  const lines = { info: [] as string[], warn: [] as string[], error: [] as string[] };
+  const lines = { warn: [] as string[], error: [] as string[] };
   return {
     lines,
-    info: (line) => lines.info.push(line),
     warn: (line) => lines.warn.push(line),
     error: (line) => lines.error.push(line),
   };
@@ -72,15 +71,6 @@ export function writeConfig(appSettings: string, folder = tempDir()): string {
 let attachingConfig: string | undefined;
 function emptyConfig(): string {
   return (attachingConfig ??= writeConfig('    <add key="WebBackgroundJobs" value="attachAssembly" />'));
-}
-
-/** Waits for a condition that has no event of its own; `timeoutMs` only bounds a failure. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 /** The repository root: scripts run there resolve `web-background-jobs` to the built package (dist/). */

@@ -131,14 +131,14 @@ function checkOptionNames(options: BackgroundJobsOptions): void {
   if (options.config !== undefined) checkString('config', options.config);
   const logger: unknown = options.logger;
   if (logger !== undefined) {
-    const methods = ['info', 'warn', 'error'] as const;
+    const methods = ['warn', 'error'] as const;
     const missing = methods.filter(
       (method) => typeof (logger as Record<string, unknown> | null)?.[method] !== 'function',
     );
     if (missing.length > 0) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
-        `The logger option must have info, warn and error methods (console fits); ${describeValue(logger)} lacks ${missing.join(', ')}`,
+        `The logger option must have warn and error methods (console fits); ${describeValue(logger)} lacks ${missing.join(', ')}`,
       );
     }
   }

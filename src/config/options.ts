@@ -1,6 +1,5 @@
 /** Where the library reports what it cannot return to a caller (failed jobs, a disabled config). `console` fits. */
 export interface Logger {
-  info(message: string): void;
   warn(message: string): void;
   error(message: string, error?: unknown): void;
 }

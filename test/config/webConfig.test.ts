@@ -201,7 +201,7 @@ describe('web.config', () => {
       { checkIntervall: 5 },
       /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
     ],
-    [{ logger: { info() {} } }, /logger option must have info, warn and error methods.*lacks warn, error/],
+    [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
   ])('option %p is refused with WBJ_CONFIG', (options, message) => {
     const config = writeConfig(ATTACH);
     const error = configError(config, options as BackgroundJobsOptions);
