@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { type AppSetting, configError, readAppSettings } from './appSettings';
-import { type BackgroundJobsOptions, DEFAULTS, OPTION_NAMES, type Settings } from './options';
+import { type BackgroundJobsOptions, CONFIG_KEYS, DEFAULTS, OPTION_NAMES, type Settings } from './options';
 
 /** The only value of `WebBackgroundJobs` the seed knows: it attaches the library. */
 const ATTACH = 'attachAssembly';
 
-/** Our keys, for warning about misspelt `jobs…` keys (other keys belong to the application). */
-const KNOWN_KEYS = ['webbackgroundjobs', 'jobscheckinterval', 'jobshandlerspath', 'jobshistorysize'];
+/** Our keys lower-cased, for warning about misspelt `jobs…` keys (other keys belong to the application). */
+const KNOWN_KEYS: string[] = Object.values(CONFIG_KEYS).map((key) => key.toLowerCase());
 
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
@@ -56,35 +56,28 @@ function settingsFrom(
   configFile: string | undefined,
   configFolder: string,
 ): Settings {
-  const switchSetting = appSettings.get('webbackgroundjobs');
+  const switchSetting = appSettings.get(CONFIG_KEYS.switch.toLowerCase());
   if (switchSetting !== undefined && switchSetting.value.trim().toLowerCase() !== ATTACH.toLowerCase()) {
     throw configError(
       configFile ?? 'web.config',
       switchSetting.line,
-      `WebBackgroundJobs must be "${ATTACH}", got ${JSON.stringify(switchSetting.value)}`,
+      `${CONFIG_KEYS.switch} must be "${ATTACH}", got ${JSON.stringify(switchSetting.value)}`,
     );
   }
   const enabled = configFile === undefined || switchSetting !== undefined;
-  const handlersKey = appSettings.get('jobshandlerspath');
+  const handlersKey = appSettings.get(CONFIG_KEYS.handlersPath.toLowerCase());
   return {
     enabled,
     disabledReason: enabled
       ? undefined
-      : `web-background-jobs is not attached: ${configFile} has no <add key="WebBackgroundJobs" value="${ATTACH}" /> in <appSettings>.`,
+      : `web-background-jobs is not attached: ${configFile} has no <add key="${CONFIG_KEYS.switch}" value="${ATTACH}" /> in <appSettings>.`,
     configFile,
     handlersPath:
       options.handlers !== undefined
         ? path.resolve(checkString('handlers', options.handlers))
         : path.resolve(configFolder, handlersKey?.value || DEFAULTS.handlersFolder),
-    checkInterval: pick(
-      options,
-      'checkInterval',
-      appSettings,
-      configFile,
-      'jobsCheckInterval',
-      'milliseconds',
-    ),
-    historySize: pick(options, 'historySize', appSettings, configFile, 'jobsHistorySize', 'jobs'),
+    checkInterval: pick(options, 'checkInterval', appSettings, configFile, 'milliseconds'),
+    historySize: pick(options, 'historySize', appSettings, configFile, 'jobs'),
   };
 }
 
@@ -94,9 +87,9 @@ function pick(
   option: 'checkInterval' | 'historySize',
   appSettings: Map<string, AppSetting>,
   configFile: string | undefined,
-  key: string,
   unit: string,
 ): number {
+  const key = CONFIG_KEYS[option];
   const given = options[option];
   if (given !== undefined) {
     if (Number.isSafeInteger(given) && given >= 0) return given;

@@ -37,6 +37,14 @@ export interface Settings {
   readonly historySize: number;
 }
 
+/** The web.config `<appSettings>` keys this library reads (compared case-insensitively). */
+export const CONFIG_KEYS = {
+  switch: 'WebBackgroundJobs',
+  checkInterval: 'jobsCheckInterval',
+  handlersPath: 'jobsHandlersPath',
+  historySize: 'jobsHistorySize',
+} as const;
+
 /** Defaults of the keys and options, declared once next to their types. */
 export const DEFAULTS = {
   configFile: 'web.config',

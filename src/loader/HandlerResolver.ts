@@ -40,14 +40,15 @@ export class HandlerResolver {
 
   async resolve(methodName: unknown): Promise<ResolvedHandler> {
     const { module, method } = parseMethodName(methodName);
-    const cacheKey = module.toLowerCase();
-    const known = this.#handlers.get(`${cacheKey}.${method.toLowerCase()}`);
+    const moduleKey = module.toLowerCase();
+    const handlerKey = `${moduleKey}.${method.toLowerCase()}`;
+    const known = this.#handlers.get(handlerKey);
     if (known !== undefined) return known;
-    let loading = this.#modules.get(cacheKey);
+    let loading = this.#modules.get(moduleKey);
     if (loading === undefined) {
       loading = this.#load(module);
-      this.#modules.set(cacheKey, loading);
-      loading.catch(() => this.#modules.delete(cacheKey));
+      this.#modules.set(moduleKey, loading);
+      loading.catch(() => this.#modules.delete(moduleKey));
     }
     const loaded = await loading;
     const exportName = findExport(loaded, method, methodName as string);
@@ -55,7 +56,7 @@ export class HandlerResolver {
       identity: `${loaded.file}#${exportName}`,
       run: loaded.exports[exportName] as HandlerFunction,
     };
-    this.#handlers.set(`${cacheKey}.${method.toLowerCase()}`, handler);
+    this.#handlers.set(handlerKey, handler);
     return handler;
   }
 
