@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALIASES } from '../src/compat/aliases';
-import { OPTION_NAMES } from '../src/config/options';
+import { CONFIG_KEYS, OPTION_NAMES } from '../src/config/options';
 import { ERROR_CODES } from '../src/errors';
 import { ROOT } from './helpers';
 
@@ -24,12 +24,13 @@ describe('the README and web.config.example keep up with the code', () => {
     expect(readme).toMatch(new RegExp(`\\| [^|]*\\| \`${name}\` +\\|`));
   });
 
-  test.each(
-    ['WebBackgroundJobs', 'jobsCheckInterval', 'jobsHandlersPath', 'jobsHistorySize'].map((key) => [key]),
-  )('the key %s is documented in the README table and in web.config.example', (key) => {
-    expect(readme).toMatch(new RegExp(`\\| \`${key}\` +\\|`));
-    expect(example).toContain(`<add key="${key}"`);
-  });
+  test.each(Object.values(CONFIG_KEYS).map((key) => [key]))(
+    'the key %s is documented in the README table and in web.config.example',
+    (key) => {
+      expect(readme).toMatch(new RegExp(`\\| \`${key}\` +\\|`));
+      expect(example).toContain(`<add key="${key}"`);
+    },
+  );
 
   test.each(ERROR_CODES.map((code) => [code]))('the error table explains %s', (code) => {
     expect(readme).toMatch(new RegExp(`\\| \`${code}\` +\\|`));
