@@ -9,6 +9,31 @@ export interface AppSetting {
   readonly line: number | undefined;
 }
 
+/** The surviving `<add>` settings; keys compare case-insensitively, as ASP.NET's appSettings do. */
+export class AppSettings {
+  readonly #byKey = new Map<string, AppSetting>();
+
+  get(key: string): AppSetting | undefined {
+    return this.#byKey.get(key.toLowerCase());
+  }
+
+  values(): IterableIterator<AppSetting> {
+    return this.#byKey.values();
+  }
+
+  add(setting: AppSetting): void {
+    this.#byKey.set(setting.key.toLowerCase(), setting);
+  }
+
+  remove(key: string): void {
+    this.#byKey.delete(key.toLowerCase());
+  }
+
+  clear(): void {
+    this.#byKey.clear();
+  }
+}
+
 /** What xml2js builds with `explicitChildren` and `preserveChildrenOrder`: children in document order. */
 interface XmlElement {
   '#name': string;
@@ -18,15 +43,15 @@ interface XmlElement {
 
 /**
  * Reads `<configuration><appSettings>` as ASP.NET does: `<add>`, `<remove>` and `<clear/>` apply in document
- * order, and keys compare case-insensitively. Returns the surviving settings keyed by lower-cased key.
+ * order, and keys compare case-insensitively.
  */
-export function readAppSettings(xml: string, file: string): Map<string, AppSetting> {
+export function readAppSettings(xml: string, file: string): AppSettings {
   const root = parseXml(xml, file);
   if (root === undefined || root['#name'] !== 'configuration') {
     const found = root === undefined ? 'an empty document' : `<${root['#name']}>`;
     throw configError(file, undefined, `the root element must be <configuration>, found ${found}`);
   }
-  const settings = new Map<string, AppSetting>();
+  const settings = new AppSettings();
   const sections = (root.$$ ?? []).filter((element) => element['#name'] === 'appSettings');
   for (const element of sections.flatMap((section) => section.$$ ?? [])) {
     const name = element['#name'];
@@ -37,9 +62,9 @@ export function readAppSettings(xml: string, file: string): Map<string, AppSetti
       throw configError(file, undefined, `<${name}> inside <appSettings> needs a key attribute`);
     } else if (name === 'add' && key !== undefined) {
       const line = lineOfKey(xml, key);
-      settings.set(key.toLowerCase(), { key, value: element.$?.value ?? '', line });
+      settings.add({ key, value: element.$?.value ?? '', line });
     } else if (name === 'remove' && key !== undefined) {
-      settings.delete(key.toLowerCase());
+      settings.remove(key);
     } else {
       throw configError(
         file,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { type AppSetting, configError, readAppSettings } from './appSettings';
+import { AppSettings, configError, readAppSettings } from './appSettings';
 import { type BackgroundJobsOptions, CONFIG_KEYS, DEFAULTS, OPTION_NAMES, type Settings } from './options';
 
 /** The only value of `WebBackgroundJobs` the seed knows: it attaches the library. */
@@ -25,7 +25,7 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
           'give the path of an existing web.config or leave the config option out to use defaults',
       );
     }
-    return settingsFrom(options, new Map(), undefined, process.cwd());
+    return settingsFrom(options, new AppSettings(), undefined, process.cwd());
   }
   let xml: string;
   try {
@@ -52,11 +52,11 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
 
 function settingsFrom(
   options: BackgroundJobsOptions,
-  appSettings: Map<string, AppSetting>,
+  appSettings: AppSettings,
   configFile: string | undefined,
   configFolder: string,
 ): Settings {
-  const switchSetting = appSettings.get(CONFIG_KEYS.switch.toLowerCase());
+  const switchSetting = appSettings.get(CONFIG_KEYS.switch);
   if (switchSetting !== undefined && switchSetting.value.trim().toLowerCase() !== ATTACH.toLowerCase()) {
     throw configError(
       configFile ?? 'web.config',
@@ -65,7 +65,7 @@ function settingsFrom(
     );
   }
   const enabled = configFile === undefined || switchSetting !== undefined;
-  const handlersKey = appSettings.get(CONFIG_KEYS.handlersPath.toLowerCase());
+  const handlersKey = appSettings.get(CONFIG_KEYS.handlersPath);
   return {
     enabled,
     disabledReason: enabled
@@ -85,7 +85,7 @@ function settingsFrom(
 function pick(
   options: BackgroundJobsOptions,
   option: 'checkInterval' | 'historySize',
-  appSettings: Map<string, AppSetting>,
+  appSettings: AppSettings,
   configFile: string | undefined,
   unit: string,
 ): number {
@@ -98,7 +98,7 @@ function pick(
       `The ${option} option must be a non-negative integer of ${unit}, got ${describeValue(given)}`,
     );
   }
-  const setting = appSettings.get(key.toLowerCase());
+  const setting = appSettings.get(key);
   if (setting === undefined) return DEFAULTS[option];
   const text = setting.value.trim();
   if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);

@@ -33,14 +33,14 @@ export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInf
     return build(thrown, handlersFolder, new Set());
   } catch (failure) {
     const reason = safely(() => String(failure), 'unknown reason');
-    return freezeInfo(
-      `The job failed, and describing its error failed too (${reason})`,
-      '',
-      0,
-      '',
-      '',
-      undefined,
-    );
+    return Object.freeze({
+      description: `The job failed, and describing its error failed too (${reason})`,
+      moduleName: '',
+      lineNumber: 0,
+      sourceLine: '',
+      detailedDescription: '',
+      stack: '',
+    });
   }
 }
 
@@ -63,27 +63,8 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
     name && name !== 'Error' ? `${name}: ` : ''
   }${description}`;
   const detailed = cause ? `${headline}\ncaused by: ${cause.detailedDescription}` : headline;
-  return freezeInfo(
-    description,
-    frame.moduleName,
-    frame.lineNumber,
-    frame.sourceLine,
-    detailed,
-    cause,
-    stack,
-  );
-}
-
-function freezeInfo(
-  description: string,
-  moduleName: string,
-  lineNumber: number,
-  sourceLine: string,
-  detailedDescription: string,
-  cause: ErrorInfo | undefined,
-  stack = '',
-): ErrorInfo {
-  const info = { description, moduleName, lineNumber, sourceLine, detailedDescription, stack };
+  const info = { description, ...frame, detailedDescription: detailed, stack };
+  // `cause` only when there is one, as 1C's Причина is Неопределено otherwise.
   return Object.freeze(cause ? { ...info, cause } : info);
 }
 
