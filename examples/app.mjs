@@ -18,15 +18,19 @@ function jobJson(job) {
     result: job.result,
     errorInfo: job.errorInfo,
     messages: job.getUserMessages(),
+    progress: job.progress,
   };
 }
 
 const STATUS = { WBJ_KEY_CONFLICT: 409, WBJ_HANDLER_NOT_FOUND: 404 };
 
+/** The demo app; its manager is `app.locals.backgroundJobs`, for shutting it down. */
 export function createDemoApp(options = {}) {
   const app = express();
+  const middleware = backgroundJobs({ config: CONFIG, ...options });
+  app.locals.backgroundJobs = middleware.manager;
   app.use(express.json());
-  app.use(backgroundJobs({ config: CONFIG, ...options }));
+  app.use(middleware);
 
   /** The seed's example: two ТестовоеФЗ jobs, then wait for all (ОжидатьЗавершения). */
   app.post('/seed-example', async (req, res) => {
@@ -40,8 +44,8 @@ export function createDemoApp(options = {}) {
   });
 
   app.post('/jobs', async (req, res) => {
-    const { method, params, key, description } = req.body ?? {};
-    const job = await req.backgroundJobs.execute(method, params, key, description);
+    const { method, params, key, description, timeoutSeconds } = req.body ?? {};
+    const job = await req.backgroundJobs.execute(method, params, key, description, { timeoutSeconds });
     res.status(202).location(`/jobs/${job.uuid}`).json(jobJson(job));
   });
 

@@ -6,4 +6,14 @@ const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 
   const { address, port } = server.address();
   console.log(`web-background-jobs demo listening on http://${address}:${port}`);
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => server.close(() => process.exit(0)));
+// Graceful shutdown: stop taking requests, give running jobs 5 s, cancel the rest, then leave.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    const manager = app.locals.backgroundJobs;
+    const active = (await manager.getBackgroundJobs({ state: 'Active' })).length;
+    console.log(`${signal}: shutting down; ${active} active job(s) get up to 5 s before they are cancelled`);
+    server.close();
+    await manager.close({ graceSeconds: 5 });
+    process.exit(0);
+  });
+}

@@ -15,6 +15,10 @@
  * | `WBJ_WAIT_TIMEOUT` | a wait's timeout expired before every job finished |
  * | `WBJ_NO_CURRENT_JOB` | `message()` was called outside a running job |
  * | `WBJ_CANCELED` | the reason of a cancelled job's `signal` |
+ * | `WBJ_JOB_TIMEOUT` | a job ran past its time limit: its `errorInfo.code` and its `signal`'s reason |
+ * | `WBJ_WORKER_CRASHED` | the worker thread running a job died (`process.exit()`, an uncaught exception, out of memory) |
+ * | `WBJ_RESULT_NOT_CLONEABLE` | a worker's result cannot be copied back to the application |
+ * | `WBJ_CLOSED` | `execute` after `close()` |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -32,6 +36,10 @@ export const ERROR_CODES = [
   'WBJ_WAIT_TIMEOUT',
   'WBJ_NO_CURRENT_JOB',
   'WBJ_CANCELED',
+  'WBJ_JOB_TIMEOUT',
+  'WBJ_WORKER_CRASHED',
+  'WBJ_RESULT_NOT_CLONEABLE',
+  'WBJ_CLOSED',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

@@ -8,7 +8,7 @@ import {
   Сообщить,
   СостояниеФоновогоЗадания,
   ФоновоеЗаданиеWeb,
-} from '../src';
+} from 'web-background-jobs';
 import { ALIASES } from '../src/compat/aliases';
 import { createManager } from './helpers';
 

@@ -2,16 +2,42 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BackgroundJobsManager, type BackgroundJobsOptions, type Logger } from '../src';
+import {
+  BackgroundJobsManager,
+  type BackgroundJobsOptions,
+  type Isolation,
+  type Logger,
+} from 'web-background-jobs';
 
 /** The fixture handlers folder (`Reports.js`, `Jobs.js`, `Probe.js`…). */
 export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
 
 /** The registry a test shares with its inline handlers (see fixtures/registry.js). */
-export const registry: {
-  manager: BackgroundJobsManager | undefined;
-  starts: number;
-} = require('./fixtures/registry');
+export const registry: { manager: BackgroundJobsManager | undefined } = require('./fixtures/registry');
+
+/** Both isolation modes: the shared behaviour suite runs against each. */
+export const ISOLATIONS: readonly Isolation[] = ['inline', 'thread'];
+
+/** Declares the tests of `body` once per isolation mode; their names end with `[inline]` or `[thread]`. */
+export function describeEachIsolation(title: string, body: (isolation: Isolation) => void): void {
+  describe.each(ISOLATIONS)(`${title} [%s]`, body);
+}
+
+/**
+ * Retries `assertion` until it passes, for state another thread changes (a worker's messages arrive when they
+ * arrive); fails with the assertion's own error after `timeoutMs`.
+ */
+export async function eventually(assertion: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
 
 export interface RecordingLogger extends Logger {
   readonly lines: { warn: string[]; error: string[] };
@@ -28,24 +54,28 @@ export function recordingLogger(): RecordingLogger {
 }
 
 const managers: BackgroundJobsManager[] = [];
-// A failed assertion must not leave a job running (and Jest waiting for its timers).
-afterEach(async () => {
-  const active = await Promise.all(
-    managers.splice(0).map((manager) => manager.getBackgroundJobs({ state: 'Active' })),
-  );
-  active.flat().forEach((job) => job.cancel());
-});
+// A failed assertion must not leave a job running, nor a worker thread (and Jest waiting for them).
+afterEach(() => Promise.all(managers.splice(0).map((manager) => manager.close({ graceSeconds: 0 }))));
 
-/** A manager on the fixture handlers with a recording logger, no web.config read from the working folder. */
-export function createManager(options: BackgroundJobsOptions = {}): BackgroundJobsManager {
-  const manager = new BackgroundJobsManager({
-    config: emptyConfig(),
-    handlers: HANDLERS,
-    logger: recordingLogger(),
-    ...options,
-  });
-  managers.push(manager);
+/** Closes `manager` after the current test (for managers made by the middleware). */
+export function closeAfterTest<T extends BackgroundJobsManager | undefined>(manager: T): T {
+  if (manager !== undefined) managers.push(manager);
   return manager;
+}
+
+/**
+ * A manager on the fixture handlers with a recording logger, no web.config read from the working folder;
+ * closed after the test.
+ */
+export function createManager(options: BackgroundJobsOptions = {}): BackgroundJobsManager {
+  return closeAfterTest(
+    new BackgroundJobsManager({
+      config: attachingConfig(),
+      handlers: HANDLERS,
+      logger: recordingLogger(),
+      ...options,
+    }),
+  );
 }
 
 const temporary: string[] = [];
@@ -68,9 +98,10 @@ export function writeConfig(appSettings: string, folder = tempDir()): string {
   return file;
 }
 
-let attachingConfig: string | undefined;
-function emptyConfig(): string {
-  return (attachingConfig ??= writeConfig('    <add key="WebBackgroundJobs" value="attachAssembly" />'));
+let attaching: string | undefined;
+/** A web.config that only attaches the library (shared by the tests of a file). */
+export function attachingConfig(): string {
+  return (attaching ??= writeConfig('    <add key="WebBackgroundJobs" value="attachAssembly" />'));
 }
 
 /** The repository root: scripts run there resolve `web-background-jobs` to the built package (dist/). */

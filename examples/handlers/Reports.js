@@ -1,5 +1,5 @@
 // A slower job that reports as it goes, honours cancel, and can fail.
-const { currentJob, message } = require('web-background-jobs');
+const { currentJob, message, progress } = require('web-background-jobs');
 
 function pause(ms, signal) {
   return new Promise((resolve, reject) => {
@@ -17,6 +17,7 @@ exports.Build = async (months = 3) => {
   for (let month = 1; month <= months; month += 1) {
     await pause(1000, signal);
     message(`Month ${month} of ${months} done`);
+    progress((100 * month) / months, `Month ${month} of ${months}`);
   }
   return { months, total: months * 100 };
 };
@@ -24,4 +25,17 @@ exports.Build = async (months = 3) => {
 /** Always fails, to show errorInfo. */
 exports.Fail = (reason = 'The report source is unavailable') => {
   throw new Error(reason);
+};
+
+/** CPU-bound: counts the primes below `limit` without yielding. In a worker thread the app keeps answering. */
+exports.CountPrimes = (limit = 20_000_000) => {
+  const composite = new Uint8Array(limit);
+  let count = 0;
+  for (let n = 2; n < limit; n += 1) {
+    if (composite[n]) continue;
+    count += 1;
+    for (let multiple = n * n; multiple < limit; multiple += n) composite[multiple] = 1;
+    if (count % 100_000 === 0) progress((100 * n) / limit, `${count} primes so far`);
+  }
+  return count;
 };

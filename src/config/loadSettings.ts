@@ -2,7 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { AppSettings, configError, readAppSettings } from './appSettings';
-import { type BackgroundJobsOptions, CONFIG_KEYS, DEFAULTS, OPTION_NAMES, type Settings } from './options';
+import {
+  type BackgroundJobsOptions,
+  CONFIG_KEYS,
+  DEFAULTS,
+  type Isolation,
+  NUMERIC_SETTINGS,
+  OPTION_NAMES,
+  type Settings,
+} from './options';
+
+const ISOLATIONS: readonly Isolation[] = ['thread', 'inline'];
 
 /** The only value of `WebBackgroundJobs` the seed knows: it attaches the library. */
 const ATTACH = 'attachAssembly';
@@ -66,6 +76,19 @@ function settingsFrom(
   }
   const enabled = configFile === undefined || switchSetting !== undefined;
   const handlersKey = appSettings.get(CONFIG_KEYS.handlersPath);
+  const file = configFile ?? 'web.config';
+  const number = (name: keyof typeof NUMERIC_SETTINGS): number | undefined =>
+    pickNumber(options, name, appSettings, file);
+  const isolation = pickIsolation(options, appSettings, file);
+  const maxThreads = number('maxThreads') ?? DEFAULTS.maxThreads;
+  const maxConcurrency = number('maxConcurrency') ?? (isolation === 'thread' ? maxThreads : Infinity);
+  if (isolation === 'thread' && maxConcurrency > maxThreads) {
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `${CONFIG_KEYS.maxConcurrency} (${maxConcurrency}) cannot exceed ${CONFIG_KEYS.maxThreads} (${maxThreads}) in thread isolation, ` +
+        'where each running job has a worker thread of its own; raise the threads or lower the concurrency',
+    );
+  }
   return {
     enabled,
     disabledReason: enabled
@@ -76,36 +99,72 @@ function settingsFrom(
       options.handlers !== undefined
         ? path.resolve(checkString('handlers', options.handlers))
         : path.resolve(configFolder, handlersKey?.value || DEFAULTS.handlersFolder),
-    checkInterval: pick(options, 'checkInterval', appSettings, configFile, 'milliseconds'),
-    historySize: pick(options, 'historySize', appSettings, configFile, 'jobs'),
+    checkInterval: number('checkInterval') ?? DEFAULTS.checkInterval,
+    historySize: number('historySize') ?? DEFAULTS.historySize,
+    isolation,
+    maxThreads,
+    maxConcurrency,
+    cancelGraceMs: number('cancelGraceMs') ?? DEFAULTS.cancelGraceMs,
+    timeoutSeconds: number('timeoutSeconds') ?? DEFAULTS.timeoutSeconds,
+    workerMaxMemoryMb: number('workerMaxMemoryMb') ?? DEFAULTS.workerMaxMemoryMb,
   };
 }
 
-/** The option if given, else the web.config key, else the default; each validated as a non-negative integer. */
-function pick(
+/** The option if given, else the web.config key, else `undefined`; validated against its range either way. */
+function pickNumber(
   options: BackgroundJobsOptions,
-  option: 'checkInterval' | 'historySize',
+  name: keyof typeof NUMERIC_SETTINGS,
   appSettings: AppSettings,
-  configFile: string | undefined,
-  unit: string,
-): number {
-  const key = CONFIG_KEYS[option];
-  const given = options[option];
+  configFile: string,
+): number | undefined {
+  const range = NUMERIC_SETTINGS[name];
+  const accepts = (value: number): boolean =>
+    (range.integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
+    value >= range.min &&
+    value <= range.max;
+  const expected = `${range.min > 0 ? 'a positive' : 'a non-negative'} ${range.integer ? 'integer' : 'number'} of ${
+    range.unit
+  }${range.max < Number.MAX_SAFE_INTEGER ? ` up to ${range.max}` : ''}`;
+  const given = options[name];
   if (given !== undefined) {
-    if (Number.isSafeInteger(given) && given >= 0) return given;
+    if (typeof given === 'number' && accepts(given)) return given;
     throw new BackgroundJobsError(
       'WBJ_CONFIG',
-      `The ${option} option must be a non-negative integer of ${unit}, got ${describeValue(given)}`,
+      `The ${name} option must be ${expected}, got ${describeValue(given)}`,
     );
   }
-  const setting = appSettings.get(key);
-  if (setting === undefined) return DEFAULTS[option];
+  const setting = appSettings.get(CONFIG_KEYS[name]);
+  if (setting === undefined) return undefined;
   const text = setting.value.trim();
-  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text) && accepts(Number(text))) return Number(text);
   throw configError(
-    configFile ?? 'web.config',
+    configFile,
     setting.line,
-    `${key} must be a non-negative integer of ${unit}, got ${JSON.stringify(setting.value)}`,
+    `${CONFIG_KEYS[name]} must be ${expected}, got ${JSON.stringify(setting.value)}`,
+  );
+}
+
+function pickIsolation(
+  options: BackgroundJobsOptions,
+  appSettings: AppSettings,
+  configFile: string,
+): Isolation {
+  const expected = ISOLATIONS.map((value) => JSON.stringify(value)).join(' or ');
+  if (options.isolation !== undefined) {
+    if (ISOLATIONS.includes(options.isolation)) return options.isolation;
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `The isolation option must be ${expected}, got ${describeValue(options.isolation)}`,
+    );
+  }
+  const setting = appSettings.get(CONFIG_KEYS.isolation);
+  if (setting === undefined) return DEFAULTS.isolation;
+  const value = ISOLATIONS.find((isolation) => isolation === setting.value.trim().toLowerCase());
+  if (value !== undefined) return value;
+  throw configError(
+    configFile,
+    setting.line,
+    `${CONFIG_KEYS.isolation} must be ${expected}, got ${JSON.stringify(setting.value)}`,
   );
 }
 

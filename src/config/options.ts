@@ -1,8 +1,16 @@
+import os from 'node:os';
+
 /** Where the library reports what it cannot return to a caller (failed jobs, a disabled config). `console` fits. */
 export interface Logger {
   warn(message: string): void;
   error(message: string, error?: unknown): void;
 }
+
+/**
+ * Where handlers execute: `thread` in a pool of worker threads (CPU-bound handlers cannot stall the app, and
+ * cancel can stop anything); `inline` on the application's event loop (handlers reach the app's objects).
+ */
+export type Isolation = 'thread' | 'inline';
 
 /**
  * Options of {@link backgroundJobs} and `new BackgroundJobsManager()`. Every option overrides the matching
@@ -17,6 +25,18 @@ export interface BackgroundJobsOptions {
   checkInterval?: number;
   /** How many finished jobs stay findable; oldest are evicted first. Overrides `jobsHistorySize`. Default 1000. */
   historySize?: number;
+  /** Where handlers run. Overrides `jobsIsolation`. Default `thread`. */
+  isolation?: Isolation;
+  /** Worker threads in the pool (thread isolation). Overrides `jobsMaxThreads`. Default: the number of CPUs. */
+  maxThreads?: number;
+  /** Jobs running at once; the rest wait in a FIFO queue, `Active`. Overrides `jobsMaxConcurrency`. Default: `maxThreads` in thread isolation, unlimited inline. */
+  maxConcurrency?: number;
+  /** Milliseconds a cancelled or timed-out job's handler gets to return before its worker is terminated (thread isolation). Overrides `jobsCancelGraceMs`. Default 1000. */
+  cancelGraceMs?: number;
+  /** Seconds a job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Overrides `jobsTimeoutSeconds`. Default 0. */
+  timeoutSeconds?: number;
+  /** Old-generation heap cap of each worker thread, in megabytes; 0 for V8's default. Overrides `jobsWorkerMaxMemoryMb`. Default 0. */
+  workerMaxMemoryMb?: number;
   /** Receives failures and start-up notices. Default `console`. */
   logger?: Logger;
 }
@@ -35,6 +55,18 @@ export interface Settings {
   readonly checkInterval: number;
   /** `jobsHistorySize`. */
   readonly historySize: number;
+  /** `jobsIsolation`. */
+  readonly isolation: Isolation;
+  /** `jobsMaxThreads`. */
+  readonly maxThreads: number;
+  /** `jobsMaxConcurrency`; `Infinity` when unlimited. */
+  readonly maxConcurrency: number;
+  /** `jobsCancelGraceMs`. */
+  readonly cancelGraceMs: number;
+  /** `jobsTimeoutSeconds`; 0 when jobs have no time limit. */
+  readonly timeoutSeconds: number;
+  /** `jobsWorkerMaxMemoryMb`; 0 when uncapped. */
+  readonly workerMaxMemoryMb: number;
 }
 
 /** The web.config `<appSettings>` keys this library reads (compared case-insensitively). */
@@ -43,7 +75,16 @@ export const CONFIG_KEYS = {
   checkInterval: 'jobsCheckInterval',
   handlersPath: 'jobsHandlersPath',
   historySize: 'jobsHistorySize',
+  isolation: 'jobsIsolation',
+  maxThreads: 'jobsMaxThreads',
+  maxConcurrency: 'jobsMaxConcurrency',
+  cancelGraceMs: 'jobsCancelGraceMs',
+  timeoutSeconds: 'jobsTimeoutSeconds',
+  workerMaxMemoryMb: 'jobsWorkerMaxMemoryMb',
 } as const;
+
+/** setTimeout's ceiling (2^31 - 1 ms) in whole seconds: a longer delay would fire at once. */
+export const MAX_TIMEOUT_SECONDS = Math.floor(0x7fffffff / 1000);
 
 /** Defaults of the keys and options, declared once next to their types. */
 export const DEFAULTS = {
@@ -51,6 +92,22 @@ export const DEFAULTS = {
   handlersFolder: 'handlers',
   checkInterval: 1000,
   historySize: 1000,
+  isolation: 'thread',
+  maxThreads: os.availableParallelism(),
+  cancelGraceMs: 1000,
+  timeoutSeconds: 0,
+  workerMaxMemoryMb: 0,
+} as const;
+
+/** The numeric settings and the values each accepts, for validating keys and options alike. */
+export const NUMERIC_SETTINGS = {
+  checkInterval: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'milliseconds' },
+  historySize: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
+  maxThreads: { min: 1, max: 1024, integer: true, unit: 'threads' },
+  maxConcurrency: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
+  cancelGraceMs: { min: 0, max: 0x7fffffff, integer: true, unit: 'milliseconds' },
+  timeoutSeconds: { min: 0, max: MAX_TIMEOUT_SECONDS, integer: false, unit: 'seconds' },
+  workerMaxMemoryMb: { min: 0, max: 1024 * 1024, integer: true, unit: 'megabytes' },
 } as const;
 
 /** The option names, for rejecting misspelt ones. */
@@ -59,5 +116,11 @@ export const OPTION_NAMES: readonly (keyof BackgroundJobsOptions)[] = [
   'handlers',
   'checkInterval',
   'historySize',
+  'isolation',
+  'maxThreads',
+  'maxConcurrency',
+  'cancelGraceMs',
+  'timeoutSeconds',
+  'workerMaxMemoryMb',
   'logger',
 ];

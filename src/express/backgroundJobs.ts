@@ -1,6 +1,9 @@
+import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { BackgroundJobsOptions } from '../config/options';
+import { BackgroundJobsError, describeValue } from '../errors';
 import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
+import { checkTimeout } from '../jobs/waits';
 
 declare global {
   namespace Express {
@@ -9,6 +12,16 @@ declare global {
       backgroundJobs: BackgroundJobsManager;
     }
   }
+}
+
+/** Options of {@link backgroundJobs}: the manager's, plus how it follows the HTTP server. */
+export interface BackgroundJobsMiddlewareOptions extends BackgroundJobsOptions {
+  /**
+   * Calls `manager.close()` when the HTTP server serving the app emits `close` (after `server.close()`):
+   * `true` for the default grace, or `{ graceSeconds }`. The server is learnt from the first request it serves.
+   * Default `false`.
+   */
+  closeOnServerClose?: boolean | { graceSeconds?: number };
 }
 
 /** The middleware, with the manager it hands out (for start-up code and tests). */
@@ -23,17 +36,42 @@ export interface BackgroundJobsMiddleware extends RequestHandler {
  * When the config file exists but lacks `WebBackgroundJobs` = `attachAssembly`, it attaches nothing and logs why.
  * @throws BackgroundJobsError `WBJ_CONFIG` at start-up for a malformed config or option.
  */
-export function backgroundJobs(options: BackgroundJobsOptions = {}): BackgroundJobsMiddleware {
-  const manager = new BackgroundJobsManager(options);
+export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): BackgroundJobsMiddleware {
+  const { closeOnServerClose = false, ...managerOptions } = options ?? {};
+  if (
+    typeof closeOnServerClose !== 'boolean' &&
+    (typeof closeOnServerClose !== 'object' || closeOnServerClose === null)
+  ) {
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `The closeOnServerClose option must be true, false or { graceSeconds }, got ${describeValue(closeOnServerClose)}`,
+    );
+  }
+  if (typeof closeOnServerClose === 'object') {
+    try {
+      checkTimeout(closeOnServerClose.graceSeconds, 'closeOnServerClose: { graceSeconds }');
+    } catch (error) {
+      throw new BackgroundJobsError('WBJ_CONFIG', (error as Error).message);
+    }
+  }
+  const manager = new BackgroundJobsManager(managerOptions);
   if (!manager.settings.enabled) {
     (options.logger ?? console).warn(`[web-background-jobs] ${manager.settings.disabledReason}`);
     return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), {
       manager: undefined,
     });
   }
+  const closeOptions = closeOnServerClose === true ? {} : closeOnServerClose || undefined;
+  const followed = new WeakSet<Server>();
   return Object.assign<RequestHandler, { manager: BackgroundJobsManager }>(
     (req, _res, next) => {
       req.backgroundJobs = manager;
+      // Node sets `socket.server` on every connection it accepts: the server the app was listened on.
+      const server = (req.socket as { server?: Server }).server;
+      if (closeOptions !== undefined && server !== undefined && !followed.has(server)) {
+        followed.add(server);
+        server.once('close', () => void manager.close(closeOptions));
+      }
       next();
     },
     { manager },

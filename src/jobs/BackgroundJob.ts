@@ -10,6 +10,20 @@ export interface UserMessage {
   readonly date: Date;
 }
 
+/** How far a running job has got, as its handler last reported with `progress()`. */
+export interface JobProgress {
+  /** 0 to 100. */
+  readonly percent: number;
+  /** What the handler said with it, `''` when nothing. */
+  readonly text: string;
+  readonly date: Date;
+}
+
+/** What a handler reports while it runs, a user message or its progress; it crosses threads as is. */
+export type JobReport =
+  | { readonly kind: 'message'; readonly text: string; readonly date: Date }
+  | { readonly kind: 'progress'; readonly percent: number; readonly text: string; readonly date: Date };
+
 /** @internal Proof that a job is built by the manager, which owns its key, history and start. */
 export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job');
 
@@ -56,6 +70,7 @@ export class BackgroundJob {
   #errorInfo: ErrorInfo | undefined;
   #result: unknown;
   #messages: UserMessage[] = [];
+  #progress: JobProgress | undefined;
   // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
   #abort: AbortController | undefined;
   #finished: Promise<void> | undefined;
@@ -102,7 +117,12 @@ export class BackgroundJob {
     return this.#result;
   }
 
-  /** Aborted when the job is cancelled; a handler reads it through `currentJob().signal`. */
+  /** The handler's last `progress(percent, text)`, `undefined` until it reports one; kept after the job ends. */
+  get progress(): JobProgress | undefined {
+    return this.#progress;
+  }
+
+  /** Aborted when the job is cancelled or times out; a handler reads it through `currentJob().signal`. */
   get signal(): AbortSignal {
     return (this.#abort ??= new AbortController()).signal;
   }
@@ -110,11 +130,12 @@ export class BackgroundJob {
   /**
    * Cancels an active job (1C: Отменить): the state becomes `Canceled` at once, `signal` aborts, the key is
    * freed, and whatever the handler returns or throws later is ignored. A finished job is left as it is.
-   * A handler that ignores the signal keeps running on the event loop until it returns.
+   * In thread isolation a handler that has not returned within `cancelGraceMs` has its worker terminated;
+   * inline, a handler that ignores the signal runs on until it returns.
    */
   cancel(): void {
     if (!this.#finish(BackgroundJobState.Canceled)) return;
-    (this.#abort ??= new AbortController()).abort(
+    this.#abortSignal(
       new BackgroundJobsError(
         'WBJ_CANCELED',
         `Background job ${this.uuid} (${this.methodName}) was cancelled`,
@@ -158,9 +179,9 @@ export class BackgroundJob {
     return this.#finished;
   }
 
-  /** @internal */
-  markStarted(): void {
-    this.#begin = new Date();
+  /** @internal When the job leaves the queue (`at`: the same moment, for its copy in a worker thread). */
+  markStarted(at: Date = new Date()): void {
+    this.#begin = new Date(at);
   }
 
   /** @internal Returns false when the job had already finished (its outcome is then ignored). */
@@ -173,9 +194,20 @@ export class BackgroundJob {
     return this.#finish(BackgroundJobState.Failed, () => (this.#errorInfo = errorInfo));
   }
 
-  /** @internal */
-  addMessage(text: string): void {
-    this.#messages.push(Object.freeze({ text, date: new Date() }));
+  /** @internal Fails the job for running past its time limit and aborts its signal with that reason. */
+  expire(errorInfo: ErrorInfo, reason: BackgroundJobsError): void {
+    if (this.fail(errorInfo)) this.#abortSignal(reason);
+  }
+
+  /** @internal Records a message or progress the handler reported. */
+  record(report: JobReport): void {
+    const date = new Date(report.date);
+    if (report.kind === 'message') this.#messages.push(Object.freeze({ text: report.text, date }));
+    else this.#progress = Object.freeze({ percent: report.percent, text: report.text, date });
+  }
+
+  #abortSignal(reason: BackgroundJobsError): void {
+    (this.#abort ??= new AbortController()).abort(reason);
   }
 
   #finish(state: BackgroundJobState, record?: () => void): boolean {

@@ -5,15 +5,26 @@ import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver';
-import { inlineRunner } from '../runners/inlineRunner';
+import { InlineRunner } from '../runners/InlineRunner';
 import type { JobRunner } from '../runners/JobRunner';
+import { ThreadRunner } from '../runners/ThreadRunner';
 import { MemoryJobStore } from '../stores/MemoryJobStore';
 import { BackgroundJob, BUILT_BY_MANAGER } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import { errorInfoFrom } from './errorInfo';
+import { ConcurrencyGate } from './ConcurrencyGate';
+import { type ErrorInfo, errorInfoFrom } from './errorInfo';
 import { type BackgroundJobFilter, compileFilter } from './jobFilter';
-import { currentRunningJob, type RunningJob } from './jobContext';
-import { waitForCompletion, waitForExecutionCompletion } from './waits';
+import { currentRunningJob } from './jobContext';
+import { checkTimeout, waitForCompletion, waitForExecutionCompletion } from './waits';
+
+/** Options of one `execute` call, beyond 1C's four arguments. */
+export interface ExecuteOptions {
+  /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
+  timeoutSeconds?: number;
+}
+
+/** How long `close()` lets active jobs finish before it cancels them. */
+const DEFAULT_CLOSE_GRACE_SECONDS = 10;
 
 /** The 1C names of the manager's methods (`manager.Выполнить()`, `manager.Execute()`…). */
 export interface BackgroundJobsManager extends AliasMembers<
@@ -31,7 +42,9 @@ export class BackgroundJobsManager {
   readonly #logger: Logger;
   readonly #resolver: HandlerResolver;
   readonly #store: MemoryJobStore;
-  readonly #runner: JobRunner = inlineRunner;
+  readonly #runner: JobRunner;
+  readonly #gate: ConcurrencyGate;
+  #closing: Promise<void> | undefined;
 
   /**
    * Reads web.config and validates every setting now, so a bad configuration fails at start-up.
@@ -43,6 +56,11 @@ export class BackgroundJobsManager {
     this.settings = Object.freeze(loadSettings(options, (line) => this.#logger.warn(line)));
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = new MemoryJobStore(this.settings.historySize);
+    this.#runner =
+      this.settings.isolation === 'thread'
+        ? new ThreadRunner(this.settings, (line, error) => this.#logError(line, error))
+        : new InlineRunner(this.settings.handlersPath);
+    this.#gate = new ConcurrencyGate(this.settings.maxConcurrency);
     if (this.settings.enabled && !existsSync(this.settings.handlersPath)) {
       this.#logger.warn(
         `[web-background-jobs] The handlers folder ${this.settings.handlersPath} does not exist yet; execute() fails until it does.`,
@@ -50,23 +68,33 @@ export class BackgroundJobsManager {
     }
   }
 
+  /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
+  get threadCount(): number {
+    return this.#runner.threadCount;
+  }
+
   /**
    * Starts `methodName` (`"Module.Method"`) in the background with copies of `params` (1C: Выполнить). Resolves
-   * as soon as the job is registered, without waiting for it.
+   * as soon as the job is registered, without waiting for it; over `maxConcurrency` it waits its turn, `Active`.
    * @param params - passed positionally; copied with structured clone, as 1C passes copies.
    * @param key - while an active job of the same method holds this key, another execute with it rejects.
+   * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit).
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
-   *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT` or `WBJ_BAD_ARGUMENT`;
-   *   nothing has run then.
+   *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT`, `WBJ_BAD_ARGUMENT` or
+   *   `WBJ_CLOSED`; nothing has run then.
    */
   async execute(
     methodName: string,
     params: readonly unknown[] = [],
     key = '',
     description = '',
+    options: ExecuteOptions = {},
   ): Promise<BackgroundJob> {
+    this.#refuseIfClosed(methodName);
     checkArguments(params, key, description);
+    const timeoutSeconds = checkExecuteOptions(options) ?? this.settings.timeoutSeconds;
     const handler = await this.#resolver.resolve(methodName);
+    this.#refuseIfClosed(methodName);
     const copies = cloneParams(params);
     const job = new BackgroundJob({
       builtBy: BUILT_BY_MANAGER,
@@ -85,9 +113,7 @@ export class BackgroundJobsManager {
         `Background job ${holder.uuid} of method "${holder.methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
       );
     }
-    job.markStarted();
-    // Start on the next turn: execute() resolves first, and a synchronous handler cannot hold up its caller.
-    setImmediate(() => void this.#run(job, handler, copies));
+    this.#gate.admit(() => this.#start(job, handler, copies, timeoutSeconds));
     return job;
   }
 
@@ -137,35 +163,91 @@ export class BackgroundJobsManager {
     return this.#store.get(uuid.toLowerCase());
   }
 
-  /** Inside a job of this manager: that job; elsewhere `undefined` (1C: ПолучитьТекущее). */
+  /** Inside an inline job of this manager: that job; elsewhere `undefined` (1C: ПолучитьТекущее). */
   getCurrent(): BackgroundJob | undefined {
     const running = currentRunningJob();
     return running?.manager === this ? running.job : undefined;
   }
 
-  async #run(job: BackgroundJob, handler: ResolvedHandler, params: unknown[]): Promise<void> {
-    if (job.state !== BackgroundJobState.Active) return; // cancelled before it started
-    const running: RunningJob = {
-      job,
-      manager: this,
-      failFromOutside: (reason) => this.#fail(job, reason, true),
-    };
-    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+  /**
+   * Shuts the manager down: `execute` rejects with `WBJ_CLOSED` from now on; active jobs, queued ones included,
+   * get `graceSeconds` (default 10) to finish; the rest are cancelled (in thread isolation, forced after
+   * `cancelGraceMs`). Resolves when no job is `Active` and no worker thread remains. Calling it again returns
+   * the same promise.
+   */
+  close(options: { graceSeconds?: number } = {}): Promise<void> {
+    const grace = (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
     try {
-      outcome = { ok: true, value: await this.#runner.run(running, handler, params) };
+      checkTimeout(grace, 'close({ graceSeconds })');
     } catch (error) {
-      outcome = { ok: false, error };
+      return Promise.reject(error);
     }
-    // Node reports a rejection the handler left unhandled once the microtask queue drains: wait that turn so
-    // it fails this job instead of arriving after the job was marked Completed.
-    await new Promise(setImmediate);
-    if (outcome.ok) job.complete(outcome.value);
-    else this.#fail(job, outcome.error, false);
+    return (this.#closing ??= this.#shutDown(grace as number));
+  }
+
+  async #shutDown(graceSeconds: number): Promise<void> {
+    await waitForExecutionCompletion(this.#activeJobs(), graceSeconds, 'close');
+    for (const job of this.#activeJobs()) job.cancel();
+    await this.#runner.close();
+  }
+
+  #refuseIfClosed(methodName: unknown): void {
+    if (this.#closing === undefined) return;
+    throw new BackgroundJobsError(
+      'WBJ_CLOSED',
+      `execute(${describeValue(methodName)}) was called after close(): this manager accepts no new jobs`,
+    );
+  }
+
+  /** Takes a concurrency slot for the job; returns false, freeing it, when the job was cancelled in the queue. */
+  #start(job: BackgroundJob, handler: ResolvedHandler, params: unknown[], timeoutSeconds: number): boolean {
+    if (job.state !== BackgroundJobState.Active) return false;
+    job.markStarted();
+    // Run on the next turn: execute() resolves first, and a synchronous handler cannot hold up its caller.
+    setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
+    return true;
+  }
+
+  async #run(
+    job: BackgroundJob,
+    handler: ResolvedHandler,
+    params: unknown[],
+    timeoutSeconds: number,
+  ): Promise<void> {
+    if (job.state !== BackgroundJobState.Active) return this.#gate.release(); // cancelled before its turn came
+    const timer =
+      timeoutSeconds > 0
+        ? setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000)
+        : undefined;
+    try {
+      const outcome = await this.#runner.run({
+        job,
+        handler,
+        params,
+        manager: this,
+        onStrayRejection: (errorInfo, error) => this.#fail(job, errorInfo, error, true),
+      });
+      if (outcome.ok) job.complete(outcome.result);
+      else this.#fail(job, outcome.errorInfo, outcome.error, false);
+    } finally {
+      clearTimeout(timer);
+      this.#gate.release();
+    }
+  }
+
+  #timeOut(job: BackgroundJob, timeoutSeconds: number): void {
+    const reason = new BackgroundJobsError(
+      'WBJ_JOB_TIMEOUT',
+      `Background job ${job.uuid} (${job.methodName}) ran past its time limit of ${timeoutSeconds} s and was stopped`,
+    );
+    reason.stack = `${reason.name}: ${reason.message}`; // where the timer fired says nothing about the job
+    const info = errorInfoFrom(reason, this.settings.handlersPath);
+    job.expire(info, reason);
+    if (job.errorInfo === info) this.#logError(`[web-background-jobs] ${reason.message}`, reason);
   }
 
   /** Fails the job and logs it; a rejection left behind by a job that already ended is logged, never lost. */
-  #fail(job: BackgroundJob, error: unknown, unhandledRejection: boolean): void {
-    const info = errorInfoFrom(error, this.settings.handlersPath);
+  #fail(job: BackgroundJob, info: ErrorInfo, error: unknown, unhandledRejection: boolean): void {
     const what = `[web-background-jobs] Background job ${job.uuid} (${job.methodName})`;
     const how = unhandledRejection ? ' with an unhandled rejection' : '';
     if (job.fail(info)) {
@@ -176,7 +258,7 @@ export class BackgroundJobsManager {
         error,
       );
     }
-    // Otherwise the job was cancelled first: what its handler throws afterwards is ignored, as in 1C.
+    // Otherwise the job was cancelled or timed out first: what its handler throws afterwards is ignored, as in 1C.
   }
 
   /** A logger that throws must not turn a job's failure into a crash of the process: console gets both. */
@@ -235,4 +317,25 @@ function cloneParams(params: readonly unknown[]): unknown[] {
       );
     }
   });
+}
+
+function checkExecuteOptions(options: unknown): number | undefined {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute's fifth argument takes options ({ timeoutSeconds }), got ${describeValue(options)}`,
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if (name !== 'timeoutSeconds') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds`,
+      );
+    }
+  }
+  const { timeoutSeconds } = options as ExecuteOptions;
+  if (timeoutSeconds === undefined) return undefined;
+  checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
+  return timeoutSeconds;
 }

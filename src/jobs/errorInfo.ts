@@ -19,6 +19,8 @@ export interface ErrorInfo {
   readonly cause?: ErrorInfo;
   /** The JavaScript stack, empty when a non-Error was thrown. */
   readonly stack: string;
+  /** The error's `code` when it is a string (`WBJ_JOB_TIMEOUT`, `ERR_WORKER_OUT_OF_MEMORY`, `ENOENT`…); beyond 1C. */
+  readonly code?: string;
 }
 
 /** How deep a chain of causes is followed before it is cut. */
@@ -46,7 +48,14 @@ export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInf
 
 function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): ErrorInfo {
   seen.add(thrown);
-  const isError = thrown instanceof Error || types.isNativeError(thrown);
+  // Errors from another realm (a worker's uncaught exception is rebuilt without Error's prototype) count too.
+  const isError =
+    thrown instanceof Error ||
+    types.isNativeError(thrown) ||
+    safely(() => {
+      const candidate = thrown as { message?: unknown; stack?: unknown } | null;
+      return typeof candidate?.message === 'string' && typeof candidate.stack === 'string';
+    }, false);
   const error = thrown as Error;
   const description = isError
     ? safely(() => String(error.message), '') || safely(() => String(error.name), 'Error')
@@ -63,9 +72,21 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
     name && name !== 'Error' ? `${name}: ` : ''
   }${description}`;
   const detailed = cause ? `${headline}\ncaused by: ${cause.detailedDescription}` : headline;
-  const info = { description, ...frame, detailedDescription: detailed, stack };
-  // `cause` only when there is one, as 1C's Причина is Неопределено otherwise.
-  return Object.freeze(cause ? { ...info, cause } : info);
+  const code = isError ? safely(() => (error as { code?: unknown }).code, undefined) : undefined;
+  // `cause` and `code` only when there is one, as 1C's Причина is Неопределено otherwise.
+  return Object.freeze({
+    description,
+    ...frame,
+    detailedDescription: detailed,
+    stack,
+    ...(typeof code === 'string' && { code }),
+    ...(cause && { cause }),
+  });
+}
+
+/** An {@link ErrorInfo} that crossed a thread boundary (structured clone drops freezing): frozen again, causes too. */
+export function reviveErrorInfo(info: ErrorInfo): ErrorInfo {
+  return Object.freeze({ ...info, ...(info.cause && { cause: reviveErrorInfo(info.cause) }) });
 }
 
 /** A thrown non-Error, as a readable sentence (1C only throws errors; JavaScript throws anything). */

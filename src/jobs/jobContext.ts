@@ -1,13 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundJobsError, describeValue } from '../errors';
-import type { BackgroundJob } from './BackgroundJob';
+import type { BackgroundJob, JobReport } from './BackgroundJob';
 
-/** What the code of a running job can reach: its job, its manager, and how to fail it from outside its promise. */
+/** What the code of a running job can reach: its job, its manager, and how to report to it or fail it. */
 export interface RunningJob {
+  /** The job itself inline; in a worker thread, a copy whose `signal` follows the real job's. */
   readonly job: BackgroundJob;
-  readonly manager: object;
+  /** The manager running the job; `undefined` in a worker thread, where the manager is out of reach. */
+  readonly manager: object | undefined;
   /** Fails the job with an error that escaped its promise chain (an unhandled rejection). */
   readonly failFromOutside: (reason: unknown) => void;
+  /** Delivers a user message or progress to the job: directly inline, over the job's port from a worker. */
+  readonly report: (report: JobReport) => void;
 }
 
 const context = new AsyncLocalStorage<RunningJob>();
@@ -37,17 +41,45 @@ export function currentJob(): BackgroundJob | undefined {
  * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for other values.
  */
 export function message(text: string | number | boolean | bigint): void {
+  const running = runningJobOf(`message(${describeValue(text)})`);
+  if (!['string', 'number', 'boolean', 'bigint'].includes(typeof text)) {
+    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `message() takes text, got ${describeValue(text)}`);
+  }
+  running.report({ kind: 'message', text: String(text), date: new Date() });
+}
+
+/**
+ * Inside a handler: reports how far the job has got, read back as `job.progress` (`{ percent, text, date }`)
+ * while it runs. 1C's БСП: ДлительныеОперации.СообщитьПрогресс.
+ * @param percent - from 0 to 100.
+ * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for a bad percent or text.
+ */
+export function progress(percent: number, text = ''): void {
+  const running = runningJobOf(`progress(${describeValue(percent)})`);
+  if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `progress(percent) takes a number from 0 to 100, got ${describeValue(percent)}`,
+    );
+  }
+  if (typeof text !== 'string') {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `progress(percent, text) takes text as a string, got ${describeValue(text)}`,
+    );
+  }
+  running.report({ kind: 'progress', percent, text, date: new Date() });
+}
+
+function runningJobOf(call: string): RunningJob {
   const running = context.getStore();
   if (running === undefined) {
     throw new BackgroundJobsError(
       'WBJ_NO_CURRENT_JOB',
-      `message(${describeValue(text)}) was called outside a background job; call it from a handler`,
+      `${call} was called outside a background job; call it from a handler`,
     );
   }
-  if (!['string', 'number', 'boolean', 'bigint'].includes(typeof text)) {
-    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `message() takes text, got ${describeValue(text)}`);
-  }
-  running.job.addMessage(String(text));
+  return running;
 }
 
 let watching = false;

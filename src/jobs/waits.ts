@@ -1,10 +1,8 @@
+import { MAX_TIMEOUT_SECONDS } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { currentJob } from './jobContext';
-
-/** setTimeout's ceiling (2^31 - 1 ms); a longer delay would fire at once. */
-const MAX_TIMEOUT_SECONDS = Math.floor(0x7fffffff / 1000);
 
 /** A wait that ended with failed or unfinished jobs; `jobs` lists them. */
 export class BackgroundJobsWaitError extends BackgroundJobsError {
@@ -102,7 +100,8 @@ function checkJobs(jobs: unknown, caller: string): BackgroundJob[] {
   return jobs as BackgroundJob[];
 }
 
-function checkTimeout(timeoutSeconds: unknown, caller: string): number | undefined {
+/** A timeout in seconds as milliseconds (`undefined`: none), or an error naming the caller and the value. */
+export function checkTimeout(timeoutSeconds: unknown, caller: string): number | undefined {
   if (timeoutSeconds === undefined || timeoutSeconds === null) return undefined;
   if (typeof timeoutSeconds === 'number' && timeoutSeconds >= 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS) {
     return timeoutSeconds * 1000;

@@ -1,10 +1,32 @@
-import type { RunningJob } from '../jobs/jobContext';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import type { ErrorInfo } from '../jobs/errorInfo';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 
+/** How a handler ended: its result, or why it failed (`error` is what was thrown, for the log). */
+export type JobOutcome =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly errorInfo: ErrorInfo; readonly error: unknown };
+
+/** A job handed to a runner by the manager. */
+export interface JobTask {
+  readonly job: BackgroundJob;
+  readonly handler: ResolvedHandler;
+  readonly params: readonly unknown[];
+  /** The manager, which `getCurrent()` compares against inside inline handlers. */
+  readonly manager: object;
+  /** Fails the job with a rejection its handler left unhandled, possibly after the job ended. */
+  readonly onStrayRejection: (errorInfo: ErrorInfo, error: unknown) => void;
+}
+
 /**
- * Where a job's handler executes. The manager owns states, keys and history; a runner only runs the handler
- * as `running.job` and settles with its result or error.
+ * Where a job's handler executes. The manager owns states, keys, the queue and history; a runner runs the
+ * handler as `task.job`, delivers its messages and progress, honours its `signal`, and settles with the outcome
+ * once whatever ran it is free for the next job.
  */
 export interface JobRunner {
-  run(running: RunningJob, handler: ResolvedHandler, params: readonly unknown[]): Promise<unknown>;
+  run(task: JobTask): Promise<JobOutcome>;
+  /** Live worker threads; 0 where none are used. */
+  readonly threadCount: number;
+  /** Stops every run still going and frees the runner's resources; resolves when they are gone. */
+  close(): Promise<void>;
 }

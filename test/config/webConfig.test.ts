@@ -1,6 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BackgroundJobsManager, type BackgroundJobsOptions } from '../../src';
+import { BackgroundJobsManager, type BackgroundJobsOptions } from 'web-background-jobs';
 import { HANDLERS, recordingLogger, tempDir, writeConfig } from '../helpers';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
@@ -42,6 +43,37 @@ describe('web.config', () => {
       historySize: 1000,
       handlersPath: path.join(path.dirname(config), 'handlers'),
     });
+  });
+
+  test('the isolation keys are read: jobsIsolation, jobsMaxThreads, jobsMaxConcurrency, jobsCancelGraceMs, jobsTimeoutSeconds, jobsWorkerMaxMemoryMb', () => {
+    const config = writeConfig(`${ATTACH}
+    <add key="jobsIsolation" value="Thread" />
+    <add key="jobsMaxThreads" value="4" />
+    <add key="jobsMaxConcurrency" value="3" />
+    <add key="jobsCancelGraceMs" value="250" />
+    <add key="jobsTimeoutSeconds" value="1.5" />
+    <add key="jobsWorkerMaxMemoryMb" value="256" />`);
+    expect(managerFor(config).manager.settings).toMatchObject({
+      isolation: 'thread',
+      maxThreads: 4,
+      maxConcurrency: 3,
+      cancelGraceMs: 250,
+      timeoutSeconds: 1.5,
+      workerMaxMemoryMb: 256,
+    });
+  });
+
+  test('isolation defaults: thread, one worker per CPU, as many jobs at once as threads, 1 s grace, no time limit, no memory cap', () => {
+    expect(managerFor(writeConfig(ATTACH)).manager.settings).toMatchObject({
+      isolation: 'thread',
+      maxThreads: availableParallelism(),
+      maxConcurrency: availableParallelism(),
+      cancelGraceMs: 1000,
+      timeoutSeconds: 0,
+      workerMaxMemoryMb: 0,
+    });
+    const inline = managerFor(writeConfig(`${ATTACH}\n    <add key="jobsIsolation" value="inline" />`));
+    expect(inline.manager.settings.maxConcurrency).toBe(Infinity);
   });
 
   test('options override the keys of the file', () => {
@@ -155,6 +187,28 @@ describe('web.config', () => {
     );
   });
 
+  test.each([
+    ['jobsIsolation', 'process', 'must be "thread" or "inline", got "process"'],
+    ['jobsMaxThreads', '0', 'must be a positive integer of threads up to 1024, got "0"'],
+    ['jobsMaxConcurrency', 'many', 'must be a positive integer of jobs, got "many"'],
+    ['jobsCancelGraceMs', '-1', 'must be a non-negative integer of milliseconds up to 2147483647, got "-1"'],
+    ['jobsTimeoutSeconds', '1e3', 'must be a non-negative number of seconds up to 2147483, got "1e3"'],
+    ['jobsWorkerMaxMemoryMb', '0.5', 'must be a non-negative integer of megabytes up to 1048576, got "0.5"'],
+  ])('%s = %p fails start-up naming the key, the expected form and the line', (key, value, expected) => {
+    const config = writeConfig(`${ATTACH}\n    <add key="${key}" value="${value}" />`);
+    expect(configError(config).message).toBe(`${key} ${expected} (${config}, line 5)`);
+  });
+
+  test('in thread isolation jobsMaxConcurrency cannot exceed jobsMaxThreads', () => {
+    const config = writeConfig(
+      `${ATTACH}\n    <add key="jobsMaxThreads" value="2" />\n    <add key="jobsMaxConcurrency" value="3" />`,
+    );
+    expect(configError(config).message).toMatch(
+      /^jobsMaxConcurrency \(3\) cannot exceed jobsMaxThreads \(2\) in thread isolation/,
+    );
+    expect(managerFor(config, { isolation: 'inline' }).manager.settings.maxConcurrency).toBe(3);
+  });
+
   test.each([[null], ['web.config'], [[]]])(
     'options %p that are not an object are refused with WBJ_CONFIG',
     (options) => {
@@ -202,6 +256,12 @@ describe('web.config', () => {
       /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
     ],
     [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
+    [{ isolation: 'Thread' }, /isolation option must be "thread" or "inline", got "Thread"/],
+    [{ maxThreads: 2.5 }, /maxThreads option must be a positive integer of threads up to 1024, got 2.5/],
+    [
+      { timeoutSeconds: '5' },
+      /timeoutSeconds option must be a non-negative number of seconds up to 2147483, got "5"/,
+    ],
   ])('option %p is refused with WBJ_CONFIG', (options, message) => {
     const config = writeConfig(ATTACH);
     const error = configError(config, options as BackgroundJobsOptions);

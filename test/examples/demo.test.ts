@@ -25,9 +25,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const exited = new Promise((resolve) => demo.once('exit', resolve));
-  demo.kill('SIGTERM');
-  await exited;
+  if (demo.exitCode === null) {
+    const exited = new Promise((resolve) => demo.once('exit', resolve));
+    demo.kill('SIGTERM');
+    await exited;
+  }
 });
 
 describe('the demo app (npm start)', () => {
@@ -84,6 +86,18 @@ describe('the demo app (npm start)', () => {
     });
   });
 
+  test('a CPU-bound job runs in a worker thread: the demo keeps answering, and progress shows', async () => {
+    const started = await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.CountPrimes', params: [30_000_000] })
+      .expect(202);
+    const shown = await request(url).get(`/jobs/${started.body.uuid}`).expect(200);
+    expect(shown.body.state).toBe('Active');
+    const waited = await request(url).post(`/jobs/${started.body.uuid}/wait?timeout=60`).expect(200);
+    expect(waited.body).toMatchObject({ state: 'Completed', result: 1857859 });
+    expect(waited.body.progress.text).toMatch(/primes so far$/);
+  });
+
   test('answers bad input with the library error code', async () => {
     expect((await request(url).post('/jobs').send({ method: '../secret.Read' }).expect(400)).body.code).toBe(
       'WBJ_BAD_METHOD_NAME',
@@ -94,6 +108,19 @@ describe('the demo app (npm start)', () => {
     expect((await request(url).get('/jobs/not-a-uuid').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     expect((await request(url).get('/jobs?state=Done').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     await request(url).get('/jobs/00000000-0000-4000-8000-000000000000').expect(404);
+  });
+
+  test('SIGTERM shuts down gracefully: running jobs are cancelled after the grace and the demo exits 0', async () => {
+    await request(url)
+      .post('/jobs')
+      .send({ method: 'Reports.Build', params: [60] })
+      .expect(202);
+    const printed: string[] = [];
+    demo.stdout!.on('data', (chunk: Buffer) => printed.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', resolve));
+    demo.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(printed.join('')).toMatch(/SIGTERM: shutting down; 1 active job\(s\) get up to 5 s/);
   });
 });
 

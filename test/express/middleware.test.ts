@@ -1,13 +1,26 @@
 import express from 'express';
 import request from 'supertest';
-import { backgroundJobs, BackgroundJobsManager, BackgroundJobState } from '../../src';
-import { HANDLERS, recordingLogger, writeConfig } from '../helpers';
+import type { Server } from 'node:http';
+import {
+  backgroundJobs,
+  BackgroundJobsManager,
+  type BackgroundJobsMiddlewareOptions,
+  BackgroundJobState,
+} from 'web-background-jobs';
+import { closeAfterTest, eventually, HANDLERS, recordingLogger, writeConfig } from '../helpers';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
 
 /** Middleware on an attaching web.config and the fixture handlers. */
-function attached() {
-  return backgroundJobs({ config: writeConfig(ATTACH), handlers: HANDLERS, logger: recordingLogger() });
+function attached(options: BackgroundJobsMiddlewareOptions = {}) {
+  const middleware = backgroundJobs({
+    config: writeConfig(ATTACH),
+    handlers: HANDLERS,
+    logger: recordingLogger(),
+    ...options,
+  });
+  closeAfterTest(middleware.manager);
+  return middleware;
 }
 
 function appWith(middleware: ReturnType<typeof backgroundJobs>) {
@@ -92,6 +105,43 @@ describe('backgroundJobs() middleware', () => {
     expect(() => backgroundJobs({ config, logger: recordingLogger() })).toThrow(
       /jobsCheckInterval must be a non-negative integer/,
     );
+  });
+
+  test('closeOnServerClose: closing the HTTP server closes the manager, cancelling what outlives the grace', async () => {
+    const middleware = attached({ closeOnServerClose: { graceSeconds: 0.1 } });
+    const app = appWith(middleware);
+    app.post('/forever', async (req, res) => {
+      const job = await req.backgroundJobs.execute('Jobs.Forever');
+      res.status(202).json({ uuid: job.uuid });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const { body } = await request(server).post('/forever').expect(202);
+    const job = (await middleware.manager!.findByUUID(body.uuid))!;
+    server.close();
+    await eventually(() => expect(job.state).toBe(BackgroundJobState.Canceled));
+    await expect(middleware.manager!.execute('Reports.Echo')).rejects.toMatchObject({ code: 'WBJ_CLOSED' });
+  });
+
+  test('without closeOnServerClose, closing the server leaves the manager running', async () => {
+    const middleware = attached();
+    const server = await new Promise<Server>((resolve) => {
+      const listening = appWith(middleware).listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    await request(server).get('/ping').expect(200);
+    await new Promise((resolve) => server.close(resolve));
+    const job = await middleware.manager!.execute('Reports.Build', [1, 'still']);
+    await job.waitForCompletion();
+    expect(job.result).toBe('1:still');
+  });
+
+  test.each([
+    ['yes', /closeOnServerClose option must be true, false or \{ graceSeconds \}, got "yes"/],
+    [null, /closeOnServerClose option must be true, false or \{ graceSeconds \}, got null/],
+    [{ graceSeconds: 'soon' }, /closeOnServerClose: \{ graceSeconds \}.*got "soon"/],
+  ])('closeOnServerClose %p is refused with WBJ_CONFIG at start-up', (value, message) => {
+    expect(() => attached({ closeOnServerClose: value as never })).toThrow(message);
   });
 
   test('a handler module that throws while loading fails its request, and the app keeps serving', async () => {

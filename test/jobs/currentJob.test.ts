@@ -1,9 +1,9 @@
-import { BackgroundJobState, currentJob, message } from '../../src';
-import { createManager, registry } from '../helpers';
+import { BackgroundJobState, currentJob, message, progress } from 'web-background-jobs';
+import { createManager, describeEachIsolation, eventually } from '../helpers';
 
-describe('the current job', () => {
+describeEachIsolation('the current job', (isolation) => {
   test('each of 300 concurrent jobs sees itself as the current job across awaits', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const jobs = await Promise.all(
       Array.from({ length: 300 }, (_, index) => manager.execute('Jobs.WhoAmI', [index % 7])),
     );
@@ -11,28 +11,15 @@ describe('the current job', () => {
     for (const job of jobs) expect(job.result).toEqual([job.uuid, job.uuid]);
   });
 
-  test('manager.getCurrent inside a job is that job; another manager sees none', async () => {
-    const manager = createManager();
-    const other = createManager();
-    registry.manager = manager;
-    const job = await manager.execute('Probe.GetCurrent');
-    await job.waitForCompletion();
-    expect(job.result).toBe(job.uuid);
-    registry.manager = other;
-    const foreign = await manager.execute('Probe.GetCurrent');
-    await foreign.waitForCompletion();
-    expect(foreign.result).toBeUndefined();
-  });
-
   test('outside jobs there is no current job', () => {
     expect(currentJob()).toBeUndefined();
-    expect(createManager().getCurrent()).toBeUndefined();
+    expect(createManager({ isolation }).getCurrent()).toBeUndefined();
   });
 });
 
-describe('user messages (unlike the seed, they arrive)', () => {
+describeEachIsolation('user messages (unlike the seed, they arrive)', (isolation) => {
   test('message() adds messages that getUserMessages returns, oldest first, frozen', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Messages', ['first', 'second']);
     await job.waitForCompletion();
     const messages = job.getUserMessages();
@@ -44,7 +31,7 @@ describe('user messages (unlike the seed, they arrive)', () => {
   });
 
   test('getUserMessages(true) removes the messages it returns', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Messages', ['once']);
     await job.waitForCompletion();
     expect(job.getUserMessages(true).map((item) => item.text)).toEqual(['once']);
@@ -52,11 +39,10 @@ describe('user messages (unlike the seed, they arrive)', () => {
   });
 
   test('messages are readable while the job still runs', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.MessageThenWait', ['halfway']);
-    await new Promise(setImmediate);
+    await eventually(() => expect(job.getUserMessages().map((item) => item.text)).toEqual(['halfway']));
     expect(job.state).toBe(BackgroundJobState.Active);
-    expect(job.getUserMessages().map((item) => item.text)).toEqual(['halfway']);
     job.cancel();
   });
 
@@ -65,14 +51,54 @@ describe('user messages (unlike the seed, they arrive)', () => {
   });
 
   test('message() with an object fails that job with a clear description', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.BadMessage');
     await job.waitForCompletion().catch(() => undefined);
     expect(job.errorInfo?.description).toBe('message() takes text, got an object (Object)');
   });
 
   test('getUserMessages refuses a non-boolean argument', async () => {
-    const job = await createManager().execute('Reports.Echo');
+    const job = await createManager({ isolation }).execute('Reports.Echo');
     expect(() => job.getUserMessages('yes' as never)).toThrow(/takes a boolean, got "yes"/);
   });
+});
+
+describeEachIsolation('progress (beyond 1C: БСП ДлительныеОперации.СообщитьПрогресс)', (isolation) => {
+  test('progress() is visible as job.progress while the job still runs', async () => {
+    const manager = createManager({ isolation });
+    const job = await manager.execute('Jobs.ProgressThenWait', [40, 'halfway there']);
+    await eventually(() => expect(job.progress).toMatchObject({ percent: 40, text: 'halfway there' }));
+    expect(job.state).toBe(BackgroundJobState.Active);
+    expect(job.progress!.date).toBeInstanceOf(Date);
+    expect(Object.isFrozen(job.progress)).toBe(true);
+  });
+
+  test('the last progress reported stays on the finished job', async () => {
+    const manager = createManager({ isolation });
+    const job = await manager.execute('Jobs.ProgressSteps', [
+      [10, 'start'],
+      [100, 'done'],
+    ]);
+    await job.waitForCompletion();
+    expect(job.progress).toMatchObject({ percent: 100, text: 'done' });
+  });
+
+  test('a job that reports none has no progress', async () => {
+    const job = await createManager({ isolation }).execute('Reports.Echo');
+    await job.waitForCompletion();
+    expect(job.progress).toBeUndefined();
+  });
+
+  test.each([[-1], [101], [Number.NaN], ['50']])(
+    'progress(%p) fails the job with a description naming the value',
+    async (percent) => {
+      const job = await createManager({ isolation }).execute('Jobs.BadProgress', [percent]);
+      await job.waitForCompletion().catch(() => undefined);
+      expect(job.errorInfo?.description).toMatch(/progress\(percent\) takes a number from 0 to 100, got/);
+    },
+  );
+});
+
+test('progress() outside a job is refused with WBJ_NO_CURRENT_JOB', () => {
+  expect(() => progress(5)).toThrow(expect.objectContaining({ code: 'WBJ_NO_CURRENT_JOB' }));
 });

@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Socket } from 'node:net';
 import { validate, version } from 'uuid';
-import { BackgroundJob, BackgroundJobState } from '../../src';
-import { createManager, registry } from '../helpers';
+import { BackgroundJob, BackgroundJobState } from 'web-background-jobs';
+import { createManager, describeEachIsolation, tempDir } from '../helpers';
 
-describe('execute', () => {
+describeEachIsolation('execute', (isolation) => {
   test('resolves with a registered Active job before the handler has finished', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Sleep', [50], 'k', 'a nap');
     expect(job).toBeInstanceOf(BackgroundJob);
     expect(job.state).toBe(BackgroundJobState.Active);
@@ -24,7 +26,7 @@ describe('execute', () => {
   });
 
   test('passes the parameters positionally and keeps the return value as result', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Reports.Build', [1, '1.txt']);
     await job.waitForCompletion();
     expect(job.state).toBe(BackgroundJobState.Completed);
@@ -32,14 +34,14 @@ describe('execute', () => {
   });
 
   test('awaits an async handler and keeps its resolved value as result', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Reports.EchoLater', [{ deep: [1, 2] }]);
     await job.waitForCompletion();
     expect(job.result).toEqual({ deep: [1, 2] });
   });
 
   test('omitted params, key and description default to none', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Reports.Echo');
     await job.waitForCompletion();
     expect(job.result).toEqual([]);
@@ -48,7 +50,7 @@ describe('execute', () => {
   });
 
   test('passes copies: changing the arguments after execute does not reach the handler', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const argument = { total: 1, items: ['a'] };
     const job = await manager.execute('Reports.EchoLater', [argument]);
     argument.total = 2;
@@ -64,8 +66,8 @@ describe('execute', () => {
   ])(
     'a parameter that cannot be cloned (%s) rejects naming its position, and nothing runs',
     async (_kind, params, index) => {
-      const manager = createManager();
-      const error = await manager.execute('Jobs.CountStart', params).catch((caught: unknown) => caught);
+      const manager = createManager({ isolation });
+      const error = await manager.execute('Jobs.Touch', params).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: 'WBJ_PARAM_NOT_CLONEABLE' });
       expect((error as Error).message).toContain(`Parameter ${index} `);
       expect(await manager.getBackgroundJobs()).toEqual([]);
@@ -81,7 +83,7 @@ describe('execute', () => {
       /description must be a string, got an object/,
     ],
   ])('%s is rejected with a message naming the value', async (_case, args, message) => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const execute = manager.execute as (...args: unknown[]) => Promise<unknown>;
     await expect(execute.apply(manager, args)).rejects.toMatchObject({
       code: 'WBJ_BAD_ARGUMENT',
@@ -95,11 +97,11 @@ describe('execute', () => {
   });
 
   test('a synchronous handler starts only after execute has resolved', async () => {
-    const manager = createManager();
-    registry.starts = 0;
-    const job = await manager.execute('Jobs.CountStart');
-    expect(registry.starts).toBe(0);
+    const manager = createManager({ isolation });
+    const file = path.join(tempDir(), 'ran');
+    const job = await manager.execute('Jobs.Touch', [file]);
+    expect(existsSync(file)).toBe(false);
     await job.waitForCompletion();
-    expect(registry.starts).toBe(1);
+    expect(existsSync(file)).toBe(true);
   });
 });

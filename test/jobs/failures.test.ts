@@ -1,19 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BackgroundJobState } from '../../src';
-import { createManager, recordingLogger, tempDir } from '../helpers';
+import { BackgroundJobState, type Isolation } from 'web-background-jobs';
+import { createManager, describeEachIsolation, recordingLogger, tempDir } from '../helpers';
 
-async function failedJob(method: string, params: unknown[] = []) {
+async function failedJob(isolation: Isolation, method: string, params: unknown[] = []) {
   const logger = recordingLogger();
-  const manager = createManager({ logger });
+  const manager = createManager({ isolation, logger });
   const job = await manager.execute(method, params);
   await job.waitForCompletion().catch(() => undefined);
   return { job, logger };
 }
 
-describe('failures stay inside their job', () => {
+describeEachIsolation('failures stay inside their job', (isolation) => {
   test('a thrown Error fails the job; errorInfo.description is the message and points at the handler line', async () => {
-    const { job } = await failedJob('Jobs.Fail', ['Деление на 0']);
+    const { job } = await failedJob(isolation, 'Jobs.Fail', ['Деление на 0']);
     expect(job.state).toBe(BackgroundJobState.Failed);
     expect(job.errorInfo).toMatchObject({
       description: 'Деление на 0',
@@ -29,7 +29,7 @@ describe('failures stay inside their job', () => {
   });
 
   test('a rejected promise fails the job the same way', async () => {
-    const { job } = await failedJob('Jobs.FailLater', [1, 'async failure']);
+    const { job } = await failedJob(isolation, 'Jobs.FailLater', [1, 'async failure']);
     expect(job.state).toBe(BackgroundJobState.Failed);
     expect(job.errorInfo?.description).toBe('async failure');
   });
@@ -41,13 +41,13 @@ describe('failures stay inside their job', () => {
     ['object', { description: "{ code: 7, reason: 'not an Error' }" }],
     ['hostile', { description: 'Error' }],
   ])('a thrown %s becomes a readable errorInfo, never a crash', async (kind, expected) => {
-    const { job } = await failedJob('Jobs.Throw', [kind]);
+    const { job } = await failedJob(isolation, 'Jobs.Throw', [kind]);
     expect(job.state).toBe(BackgroundJobState.Failed);
     expect(job.errorInfo).toMatchObject(expected);
   });
 
   test('an error cause becomes errorInfo.cause and is shown in detailedDescription', async () => {
-    const { job } = await failedJob('Jobs.Throw', ['caused']);
+    const { job } = await failedJob(isolation, 'Jobs.Throw', ['caused']);
     expect(job.errorInfo?.description).toBe('outer');
     expect(job.errorInfo?.cause).toMatchObject({ description: 'inner', moduleName: 'Jobs.js' });
     expect(job.errorInfo?.detailedDescription).toMatch(
@@ -56,14 +56,14 @@ describe('failures stay inside their job', () => {
   });
 
   test('a failure is logged with the job uuid, method and message', async () => {
-    const { job, logger } = await failedJob('Jobs.Fail', ['logged failure']);
+    const { job, logger } = await failedJob(isolation, 'Jobs.Fail', ['logged failure']);
     expect(logger.lines.error).toEqual([
       `[web-background-jobs] Background job ${job.uuid} (Jobs.Fail) failed: logged failure`,
     ]);
   });
 
   test('failing jobs do not disturb the jobs running beside them', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const jobs = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         index % 2 ? manager.execute('Jobs.Fail', [`failure ${index}`]) : manager.execute('Jobs.Sleep', [5]),
@@ -82,7 +82,7 @@ describe('failures stay inside their job', () => {
       path.join(folder, 'Spaced.js'),
       "exports.Run = () => {\n  throw new Error('spaced');\n};\n",
     );
-    const manager = createManager({ handlers: folder });
+    const manager = createManager({ isolation, handlers: folder });
     const job = await manager.execute('Spaced.Run');
     await job.waitForCompletion().catch(() => undefined);
     expect(job.errorInfo).toMatchObject({
@@ -101,7 +101,7 @@ describe('failures stay inside their job', () => {
           throw new Error('logger down');
         },
       };
-      const manager = createManager({ logger });
+      const manager = createManager({ isolation, logger });
       const job = await manager.execute('Jobs.Fail', ['with a broken logger']);
       await job.waitForCompletion().catch(() => undefined);
       expect(job.state).toBe(BackgroundJobState.Failed);

@@ -1,8 +1,8 @@
-import { BackgroundJobState, СостояниеФоновогоЗадания } from '../../src';
-import { createManager } from '../helpers';
+import { BackgroundJobState, СостояниеФоновогоЗадания, type Isolation } from 'web-background-jobs';
+import { createManager, describeEachIsolation } from '../helpers';
 
-async function threeJobs() {
-  const manager = createManager();
+async function threeJobs(isolation: Isolation) {
+  const manager = createManager({ isolation });
   const report = await manager.execute('Reports.Build', [1, 'a'], 'K1', 'Monthly report');
   await report.waitForCompletion();
   const echo = await manager.execute('Reports.Echo', [], 'K2', 'Echo');
@@ -11,15 +11,15 @@ async function threeJobs() {
   return { manager, report, echo, running };
 }
 
-describe('getBackgroundJobs filters', () => {
+describeEachIsolation('getBackgroundJobs filters', (isolation) => {
   test('without a filter it lists active and finished jobs in the order executed', async () => {
-    const { manager, report, echo, running } = await threeJobs();
+    const { manager, report, echo, running } = await threeJobs(isolation);
     expect(await manager.getBackgroundJobs()).toEqual([report, echo, running]);
     running.cancel();
   });
 
   test('each English key filters by equality, and all given keys must match', async () => {
-    const { manager, report, echo, running } = await threeJobs();
+    const { manager, report, echo, running } = await threeJobs(isolation);
     expect(await manager.getBackgroundJobs({ key: 'K1' })).toEqual([report, running]);
     expect(await manager.getBackgroundJobs({ key: 'K1', state: BackgroundJobState.Active })).toEqual([
       running,
@@ -39,12 +39,12 @@ describe('getBackgroundJobs filters', () => {
   });
 
   test('keys given as undefined are left out, so optional inputs can be passed straight through', async () => {
-    const { manager, running } = await threeJobs();
+    const { manager, running } = await threeJobs(isolation);
     expect(await manager.getBackgroundJobs({ key: undefined, description: 'Running' })).toEqual([running]);
   });
 
   test('the 1C names filter the same way, with 1C state names', async () => {
-    const { manager, report, running } = await threeJobs();
+    const { manager, report, running } = await threeJobs(isolation);
     expect(
       await manager.getBackgroundJobs({ Ключ: 'K1', Состояние: СостояниеФоновогоЗадания.Активно }),
     ).toEqual([running]);
@@ -65,7 +65,7 @@ describe('getBackgroundJobs filters', () => {
     ['a key that is not a string', { key: 1 }, /"key" must be a string, got 1/],
     ['a filter that is not an object', 'K1', /takes an object of job fields, got "K1"/],
   ])('%s is refused with WBJ_BAD_ARGUMENT', async (_case, filter, message) => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     await expect(manager.getBackgroundJobs(filter as never)).rejects.toMatchObject({
       code: 'WBJ_BAD_ARGUMENT',
       message: expect.stringMatching(message),

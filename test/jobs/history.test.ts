@@ -1,9 +1,9 @@
-import { BackgroundJobState } from '../../src';
-import { createManager } from '../helpers';
+import { BackgroundJobState } from 'web-background-jobs';
+import { createManager, describeEachIsolation } from '../helpers';
 
-describe('history (unlike the seed, finished jobs stay findable)', () => {
+describeEachIsolation('history (unlike the seed, finished jobs stay findable)', (isolation) => {
   test('a finished job is still found by UUID and listed', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Reports.Build', [1, 'a']);
     await job.waitForCompletion();
     expect(await manager.findByUUID(job.uuid)).toBe(job);
@@ -11,7 +11,7 @@ describe('history (unlike the seed, finished jobs stay findable)', () => {
   });
 
   test('beyond jobsHistorySize the oldest finished jobs are evicted first', async () => {
-    const manager = createManager({ historySize: 2 });
+    const manager = createManager({ isolation, historySize: 2 });
     const jobs = [];
     for (const name of ['a', 'b', 'c']) {
       const job = await manager.execute('Reports.Build', [1, name]);
@@ -23,7 +23,7 @@ describe('history (unlike the seed, finished jobs stay findable)', () => {
   });
 
   test('active jobs are never evicted, however many jobs finish', async () => {
-    const manager = createManager({ historySize: 1 });
+    const manager = createManager({ isolation, historySize: 1 });
     const longJob = await manager.execute('Jobs.Forever');
     for (let index = 0; index < 5; index += 1) {
       await (await manager.execute('Reports.Build', [index, 'x'])).waitForCompletion();
@@ -35,7 +35,7 @@ describe('history (unlike the seed, finished jobs stay findable)', () => {
   });
 
   test('jobsHistorySize 0 forgets a job as soon as it finishes, like the seed', async () => {
-    const manager = createManager({ historySize: 0 });
+    const manager = createManager({ isolation, historySize: 0 });
     const job = await manager.execute('Reports.Build', [1, 'a']);
     expect(await manager.findByUUID(job.uuid)).toBe(job);
     await job.waitForCompletion();
@@ -44,14 +44,14 @@ describe('history (unlike the seed, finished jobs stay findable)', () => {
   });
 
   test('findByUUID ignores the case of the UUID and returns undefined for an unknown one', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Reports.Build', [1, 'a']);
     expect(await manager.findByUUID(job.uuid.toUpperCase())).toBe(job);
     expect(await manager.findByUUID('00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 
   test.each([['not-a-uuid'], [42], [undefined]])('findByUUID(%p) is refused as not a UUID', async (value) => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     await expect(manager.findByUUID(value as string)).rejects.toMatchObject({
       code: 'WBJ_BAD_ARGUMENT',
       message: expect.stringContaining('expects a UUID string'),

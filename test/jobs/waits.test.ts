@@ -1,17 +1,17 @@
-import { BackgroundJobState, BackgroundJobsWaitError } from '../../src';
-import { createManager, registry } from '../helpers';
+import { BackgroundJobState, BackgroundJobsWaitError } from 'web-background-jobs';
+import { createManager, describeEachIsolation } from '../helpers';
 
-describe('waits', () => {
+describeEachIsolation('waits', (isolation) => {
   test('are event-driven: a wait ends when the jobs do, not on a jobsCheckInterval tick', async () => {
     // With a ten-minute check interval a polling wait would outlast the test's time limit.
-    const manager = createManager({ checkInterval: 600_000 });
+    const manager = createManager({ isolation, checkInterval: 600_000 });
     const jobs = await Promise.all([5, 10, 15].map((ms) => manager.execute('Jobs.Sleep', [ms])));
     await manager.waitForCompletion(jobs);
     expect(jobs.map((job) => job.state)).toEqual(Array(3).fill(BackgroundJobState.Completed));
   });
 
   test('several jobs then wait for all of them (the seed example)', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     await manager.execute('Reports.Build', [1, '1.txt'], 'Key1', 'Description1');
     await manager.execute('Reports.Build', [1, '2.txt']);
     const jobs = await manager.getBackgroundJobs();
@@ -20,14 +20,14 @@ describe('waits', () => {
   });
 
   test('waitForCompletion with no list waits for every active job', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const jobs = await Promise.all([manager.execute('Jobs.Sleep', [5]), manager.execute('Jobs.Sleep', [10])]);
     await manager.waitForCompletion();
     expect(jobs.every((job) => job.state === BackgroundJobState.Completed)).toBe(true);
   });
 
   test('waitForCompletion rejects after all finished, listing the failed jobs and their errors', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const good = await manager.execute('Jobs.Sleep', [20]);
     const bad = await manager.execute('Jobs.Fail', ['report failed']);
     const error = await manager.waitForCompletion([good, bad]).catch((caught: unknown) => caught);
@@ -38,7 +38,7 @@ describe('waits', () => {
   });
 
   test('waitForCompletion rejects on timeout, naming the unfinished jobs', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const quick = await manager.execute('Jobs.Sleep', [1]);
     const slow = await manager.execute('Jobs.Forever', [], 'slow-key');
     const error = await manager.waitForCompletion([quick, slow], 0.05).catch((caught: unknown) => caught);
@@ -49,7 +49,7 @@ describe('waits', () => {
   });
 
   test('a cancelled job ends a wait without counting as a failure', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Forever');
     const waiting = manager.waitForCompletion([job]);
     job.cancel();
@@ -57,7 +57,7 @@ describe('waits', () => {
   });
 
   test('job.waitForCompletion follows the same rules', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const failing = await manager.execute('Jobs.Fail', ['own failure']);
     await expect(failing.waitForCompletion()).rejects.toMatchObject({
       code: 'WBJ_JOBS_FAILED',
@@ -69,7 +69,7 @@ describe('waits', () => {
   });
 
   test('waitForExecutionCompletion never rejects: it returns the jobs finished by the timeout', async () => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const failed = await manager.execute('Jobs.Fail', ['x']);
     const done = await manager.execute('Jobs.Sleep', [1]);
     const forever = await manager.execute('Jobs.Forever');
@@ -85,16 +85,6 @@ describe('waits', () => {
       done,
       forever,
     ]);
-  });
-
-  test('a job waiting for all jobs does not wait for itself', async () => {
-    const manager = createManager();
-    registry.manager = manager;
-    const sibling = await manager.execute('Jobs.Sleep', [20]);
-    const waiter = await manager.execute('Probe.WaitForAll');
-    await waiter.waitForCompletion();
-    expect(waiter.result).toBe('waited');
-    expect(sibling.state).toBe(BackgroundJobState.Completed);
   });
 
   test.each([
@@ -125,7 +115,7 @@ describe('waits', () => {
       /got Infinity/,
     ],
   ])('a wait given %s is refused with WBJ_BAD_ARGUMENT', async (_case, wait, message) => {
-    const manager = createManager();
+    const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Sleep', [1]);
     await expect(wait(manager, job)).rejects.toMatchObject({
       code: 'WBJ_BAD_ARGUMENT',

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BackgroundJobState } from '../../src';
-import { createManager, HANDLERS, registry, tempDir } from '../helpers';
+import { BackgroundJobState } from 'web-background-jobs';
+import { createManager, HANDLERS, tempDir } from '../helpers';
 
 describe('method names resolve like 1C, and only to handlers inside the folder', () => {
   test.each([
@@ -24,7 +24,6 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
     ['a very long name', `A.${'b'.repeat(300)}`, /longer than 255/],
   ])('%s is refused with WBJ_BAD_METHOD_NAME and nothing runs', async (_case, name, reason) => {
     const manager = createManager();
-    registry.starts = 0;
     await expect(manager.execute(name as string)).rejects.toMatchObject({
       code: 'WBJ_BAD_METHOD_NAME',
       message: expect.stringMatching(reason),
