@@ -5,9 +5,8 @@ import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver';
-import { InlineRunner } from '../runners/InlineRunner';
+import { createRunner } from '../runners/createRunner';
 import type { JobRunner } from '../runners/JobRunner';
-import { ThreadRunner } from '../runners/ThreadRunner';
 import { MemoryJobStore } from '../stores/MemoryJobStore';
 import { BackgroundJob, BUILT_BY_MANAGER } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
@@ -56,10 +55,7 @@ export class BackgroundJobsManager {
     this.settings = Object.freeze(loadSettings(options, (line) => this.#logger.warn(line)));
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = new MemoryJobStore(this.settings.historySize);
-    this.#runner =
-      this.settings.isolation === 'thread'
-        ? new ThreadRunner(this.settings, (line, error) => this.#logError(line, error))
-        : new InlineRunner(this.settings.handlersPath);
+    this.#runner = createRunner(this.settings, (line, error) => this.#logError(line, error));
     this.#gate = new ConcurrencyGate(this.settings.maxConcurrency);
     if (this.settings.enabled && !existsSync(this.settings.handlersPath)) {
       this.#logger.warn(

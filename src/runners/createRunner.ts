@@ -1,0 +1,14 @@
+import type { Settings } from '../config/options';
+import { InlineRunner } from './InlineRunner';
+import type { JobRunner } from './JobRunner';
+import { ThreadRunner } from './ThreadRunner';
+
+/** The runner `settings` ask for: the one place that maps an isolation (or, later, a store) to an execution path. */
+export function createRunner(
+  settings: Settings,
+  logError: (line: string, error: unknown) => void,
+): JobRunner {
+  return settings.isolation === 'thread'
+    ? new ThreadRunner(settings, logError)
+    : new InlineRunner(settings.handlersPath);
+}
