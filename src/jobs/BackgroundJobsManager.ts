@@ -211,16 +211,18 @@ export class BackgroundJobsManager {
     timeoutSeconds: number,
   ): Promise<void> {
     if (job.state !== BackgroundJobState.Active) return this.#gate.release(); // cancelled before its turn came
-    const timer =
-      timeoutSeconds > 0
-        ? setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000)
-        : undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
       const outcome = await this.#runner.run({
         job,
         handler,
         params,
         manager: this,
+        // The limit covers the handler, not the queue nor a worker's start-up.
+        onHandlerStart: () => {
+          if (timeoutSeconds > 0)
+            timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000);
+        },
         onStrayRejection: (errorInfo, error) => this.#fail(job, errorInfo, error, true),
       });
       if (outcome.ok) job.complete(outcome.result);

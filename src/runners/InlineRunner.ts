@@ -15,7 +15,7 @@ export class InlineRunner implements JobRunner {
     this.#handlersPath = handlersPath;
   }
 
-  run({ job, handler, params, manager, onStrayRejection }: JobTask): Promise<JobOutcome> {
+  run({ job, handler, params, manager, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
     const running = {
       job,
       manager,
@@ -23,6 +23,7 @@ export class InlineRunner implements JobRunner {
         onStrayRejection(errorInfoFrom(reason, this.#handlersPath), reason),
       report: job.record.bind(job),
     };
+    onHandlerStart();
     return runHandler(running, handler.run, params, this.#handlersPath);
   }
 

@@ -45,14 +45,15 @@ export class ThreadRunner implements JobRunner {
   }
 
   async #run(
-    { job, params, onStrayRejection }: JobTask,
+    { job, params, onHandlerStart, onStrayRejection }: JobTask,
     setStop: (stop: () => void) => void,
   ): Promise<JobOutcome> {
     const { port1: port, port2: workerPort } = new MessageChannel();
     let receiveOutcome: (outcome: JobOutcome) => void = () => undefined;
     const outcome = new Promise<JobOutcome>((resolve) => (receiveOutcome = resolve));
     port.on('message', (note: WorkerNote) => {
-      if (note.kind === 'message' || note.kind === 'progress') job.record(note);
+      if (note.kind === 'started') onHandlerStart();
+      else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
       else if (note.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
       else if (note.outcome.ok) receiveOutcome(note.outcome);

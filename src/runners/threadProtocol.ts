@@ -22,8 +22,9 @@ export interface AbortNote {
   readonly message: string;
 }
 
-/** Worker → main, in order: reports while the handler runs, stray rejections, and last the outcome. */
+/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, and last the outcome. */
 export type WorkerNote =
+  | { readonly kind: 'started' }
   | JobReport
   | { readonly kind: 'rejection'; readonly errorInfo: ErrorInfo }
   | {

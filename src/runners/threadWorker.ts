@@ -55,6 +55,7 @@ export default async function runThreadJob({
     // Cancelled while the worker was starting or loading the module: the handler never runs, as inline.
     if (job.state !== BackgroundJobState.Active)
       return send({ kind: 'done', outcome: { ok: true, result: undefined } });
+    send({ kind: 'started' });
     const outcome = await runHandler(running, handler.run, params, handlersPath);
     done = true;
     if (!outcome.ok) return send({ kind: 'done', outcome: { ok: false, errorInfo: outcome.errorInfo } });

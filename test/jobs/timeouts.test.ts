@@ -26,10 +26,10 @@ describeEachIsolation('time limits (jobsTimeoutSeconds and execute options)', (i
     expect(unlimited.state).toBe(BackgroundJobState.Completed);
   });
 
-  test('time spent waiting in the queue does not count', async () => {
-    const manager = createManager({ isolation, maxConcurrency: 1, timeoutSeconds: 0.2 });
-    const first = await manager.execute('Jobs.Sleep', [150]);
-    const queued = await manager.execute('Jobs.Sleep', [150]);
+  test('time spent waiting in the queue (or for a worker to start) does not count', async () => {
+    const manager = createManager({ isolation, maxConcurrency: 1, timeoutSeconds: 0.6 });
+    const first = await manager.execute('Jobs.Sleep', [400]);
+    const queued = await manager.execute('Jobs.Sleep', [400]);
     await manager.waitForCompletion([first, queued]);
     expect(queued.state).toBe(BackgroundJobState.Completed);
   });

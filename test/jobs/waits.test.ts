@@ -41,6 +41,7 @@ describeEachIsolation('waits', (isolation) => {
     const manager = createManager({ isolation });
     const quick = await manager.execute('Jobs.Sleep', [1]);
     const slow = await manager.execute('Jobs.Forever', [], 'slow-key');
+    await quick.waitForCompletion();
     const error = await manager.waitForCompletion([quick, slow], 0.05).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'WBJ_WAIT_TIMEOUT', jobs: [slow] });
     expect((error as Error).message).toContain(`${slow.uuid} (Jobs.Forever, key "slow-key")`);
