@@ -1,26 +1,9 @@
 // The demo application: an Express app whose routes start, list, inspect, await and cancel background jobs.
 import express from 'express';
 import { fileURLToPath } from 'node:url';
-import { backgroundJobs, BackgroundJobsError } from 'web-background-jobs';
+import { backgroundJobs, backgroundJobsDashboard, BackgroundJobsError } from 'web-background-jobs';
 
 const CONFIG = fileURLToPath(new URL('../config/web.config', import.meta.url));
-
-/** What a client sees of a job. */
-function jobJson(job) {
-  return {
-    uuid: job.uuid,
-    methodName: job.methodName,
-    key: job.key,
-    description: job.description,
-    state: job.state,
-    begin: job.begin,
-    end: job.end,
-    result: job.result,
-    errorInfo: job.errorInfo,
-    messages: job.getUserMessages(),
-    progress: job.progress,
-  };
-}
 
 const STATUS = { WBJ_KEY_CONFLICT: 409, WBJ_HANDLER_NOT_FOUND: 404 };
 
@@ -31,6 +14,8 @@ export function createDemoApp(options = {}) {
   app.locals.backgroundJobs = middleware.manager;
   app.use(express.json());
   app.use(middleware);
+  // The jobs dashboard and its JSON API; by default it answers only requests from this machine.
+  app.use('/dashboard', backgroundJobsDashboard());
 
   /** The seed's example: two ТестовоеФЗ jobs, then wait for all (ОжидатьЗавершения). */
   app.post('/seed-example', async (req, res) => {
@@ -40,26 +25,24 @@ export function createDemoApp(options = {}) {
       await ФоновыеЗадания.Выполнить('Тестовый.ТестовоеФЗ', [1, '2.txt']),
     ];
     await ФоновыеЗадания.ОжидатьЗавершения(МассивЗаданий);
-    res.json(МассивЗаданий.map(jobJson));
+    res.json(МассивЗаданий);
   });
 
   app.post('/jobs', async (req, res) => {
     const { method, params, key, description, timeoutSeconds } = req.body ?? {};
     const job = await req.backgroundJobs.execute(method, params, key, description, { timeoutSeconds });
-    res.status(202).location(`/jobs/${job.uuid}`).json(jobJson(job));
+    res.status(202).location(`/jobs/${job.uuid}`).json(job);
   });
 
   app.get('/jobs', async (req, res) => {
     const { state, key, methodName, description } = req.query;
-    res.json(
-      (await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description })).map(jobJson),
-    );
+    res.json(await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description }));
   });
 
   app.get('/jobs/:uuid', async (req, res) => {
     const job = await req.backgroundJobs.findByUUID(req.params.uuid);
     if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
-    res.json(jobJson(job));
+    res.json(job);
   });
 
   /** Waits up to ?timeout seconds (default 30); 1C 8.3 ОжидатьЗавершенияВыполнения never throws. */
@@ -67,14 +50,14 @@ export function createDemoApp(options = {}) {
     const job = await req.backgroundJobs.findByUUID(req.params.uuid);
     if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
     await req.backgroundJobs.waitForExecutionCompletion([job], Number(req.query.timeout ?? 30));
-    res.json(jobJson(job));
+    res.json(job);
   });
 
   app.post('/jobs/:uuid/cancel', async (req, res) => {
     const job = await req.backgroundJobs.findByUUID(req.params.uuid);
     if (job === undefined) return void res.status(404).json({ error: `No job ${req.params.uuid}` });
     job.cancel();
-    res.json(jobJson(job));
+    res.json(job);
   });
 
   // Errors of the library carry a stable code: a client error unless said otherwise.

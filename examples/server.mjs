@@ -5,6 +5,7 @@ const app = createDemoApp();
 const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   const { address, port } = server.address();
   console.log(`web-background-jobs demo listening on http://${address}:${port}`);
+  console.log(`jobs dashboard: http://${address}:${port}/dashboard/`);
 });
 // Graceful shutdown: stop taking requests, give running jobs 5 s, cancel the rest, then leave.
 for (const signal of ['SIGINT', 'SIGTERM']) {

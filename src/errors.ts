@@ -19,6 +19,8 @@
  * | `WBJ_WORKER_CRASHED` | the worker thread running a job died (`process.exit()`, an uncaught exception, out of memory) |
  * | `WBJ_RESULT_NOT_CLONEABLE` | a worker's result cannot be copied back to the application |
  * | `WBJ_CLOSED` | `execute` after `close()` |
+ * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
+ * | `WBJ_FORBIDDEN` | the dashboard refused a request: not local or not authorized, or a possible forgery (403) |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -40,6 +42,8 @@ export const ERROR_CODES = [
   'WBJ_WORKER_CRASHED',
   'WBJ_RESULT_NOT_CLONEABLE',
   'WBJ_CLOSED',
+  'WBJ_NOT_FOUND',
+  'WBJ_FORBIDDEN',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

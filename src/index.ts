@@ -5,6 +5,10 @@ export {
   type BackgroundJobsMiddlewareOptions,
 } from './express/backgroundJobs';
 export {
+  backgroundJobsDashboard,
+  type BackgroundJobsDashboardOptions,
+} from './express/backgroundJobsDashboard';
+export {
   BackgroundJobsManager,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,
   type ExecuteOptions,
@@ -14,6 +18,7 @@ export {
   BackgroundJob as ФоновоеЗаданиеWeb,
   type UserMessage,
   type JobProgress,
+  type BackgroundJobData,
 } from './jobs/BackgroundJob';
 export {
   BackgroundJobState,

@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Server } from 'node:http';
+import express from 'express';
 import {
+  backgroundJobs,
+  type BackgroundJobsMiddlewareOptions,
   BackgroundJobsManager,
   type BackgroundJobsOptions,
   type Isolation,
@@ -123,5 +127,29 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<No
       (error, stdout, stderr) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+  });
+}
+
+/**
+ * An Express app with `backgroundJobs(options)` on the fixture handlers and a recording logger; its manager is
+ * closed after the test.
+ */
+export function appWithJobs(options: BackgroundJobsMiddlewareOptions = {}) {
+  const middleware = backgroundJobs({
+    config: attachingConfig(),
+    handlers: HANDLERS,
+    logger: recordingLogger(),
+    ...options,
+  });
+  const manager = closeAfterTest(middleware.manager)!;
+  const app = express();
+  app.use(middleware);
+  return { app, manager, middleware };
+}
+
+/** Serves `app` on a free loopback port. */
+export function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
   });
 }

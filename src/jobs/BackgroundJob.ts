@@ -24,6 +24,21 @@ export type JobReport =
   | { readonly kind: 'message'; readonly text: string; readonly date: Date }
   | { readonly kind: 'progress'; readonly percent: number; readonly text: string; readonly date: Date };
 
+/** A job as plain data: what `JSON.stringify(job)` and `res.json(job)` send (Dates become ISO strings). */
+export interface BackgroundJobData {
+  readonly uuid: string;
+  readonly methodName: string;
+  readonly key: string;
+  readonly description: string;
+  readonly state: BackgroundJobState;
+  readonly begin: Date | undefined;
+  readonly end: Date | undefined;
+  readonly progress: JobProgress | undefined;
+  readonly messages: readonly UserMessage[];
+  readonly result: unknown;
+  readonly errorInfo: ErrorInfo | undefined;
+}
+
 /** @internal Proof that a job is built by the manager, which owns its key, history and start. */
 export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job');
 
@@ -166,6 +181,23 @@ export class BackgroundJob {
    */
   waitForCompletion(timeoutSeconds?: number): Promise<void> {
     return waitForCompletion([this], timeoutSeconds, 'job.waitForCompletion');
+  }
+
+  /** The job as plain data, so `res.json(job)` answers a client with everything it may show. */
+  toJSON(): BackgroundJobData {
+    return {
+      uuid: this.uuid,
+      methodName: this.methodName,
+      key: this.key,
+      description: this.description,
+      state: this.#state,
+      begin: this.begin,
+      end: this.end,
+      progress: this.#progress,
+      messages: this.getUserMessages(),
+      result: this.#result,
+      errorInfo: this.#errorInfo,
+    };
   }
 
   /** @internal Resolves when the job leaves `Active`. */

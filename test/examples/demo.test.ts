@@ -17,7 +17,7 @@ beforeAll(async () => {
     let printed = '';
     demo.stdout!.on('data', (chunk: Buffer) => {
       printed += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(printed);
+      const match = /listening on (http:\/\/\S+)\njobs dashboard: \1\/dashboard\//.exec(printed);
       if (match) resolve(match[1]);
     });
     demo.once('exit', (code) => reject(new Error(`The demo exited with ${code} before listening`)));
@@ -96,6 +96,14 @@ describe('the demo app (npm start)', () => {
     const waited = await request(url).post(`/jobs/${started.body.uuid}/wait?timeout=60`).expect(200);
     expect(waited.body).toMatchObject({ state: 'Completed', result: 1857859 });
     expect(waited.body.progress.text).toMatch(/primes so far$/);
+  });
+
+  test('serves the jobs dashboard and its API at /dashboard/, to this machine', async () => {
+    const page = await request(url).get('/dashboard/').expect(200);
+    expect(page.text).toContain('<title>Background jobs</title>');
+    const { body } = await request(url).get('/dashboard/api/jobs?limit=1').expect(200);
+    expect(body).toMatchObject({ offset: 0, limit: 1, total: expect.any(Number) });
+    await request(url).get('/dashboard/api/jobs').set('X-Forwarded-For', '203.0.113.7').expect(403);
   });
 
   test('answers bad input with the library error code', async () => {

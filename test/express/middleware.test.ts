@@ -1,13 +1,12 @@
 import express from 'express';
 import request from 'supertest';
-import type { Server } from 'node:http';
 import {
   backgroundJobs,
   BackgroundJobsManager,
   type BackgroundJobsMiddlewareOptions,
   BackgroundJobState,
 } from 'web-background-jobs';
-import { closeAfterTest, eventually, HANDLERS, recordingLogger, writeConfig } from '../helpers';
+import { closeAfterTest, eventually, HANDLERS, listen, recordingLogger, writeConfig } from '../helpers';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
 
@@ -114,9 +113,7 @@ describe('backgroundJobs() middleware', () => {
       const job = await req.backgroundJobs.execute('Jobs.Forever');
       res.status(202).json({ uuid: job.uuid });
     });
-    const server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
+    const server = await listen(app);
     const { body } = await request(server).post('/forever').expect(202);
     const job = (await middleware.manager!.findByUUID(body.uuid))!;
     server.close();
@@ -126,9 +123,7 @@ describe('backgroundJobs() middleware', () => {
 
   test('without closeOnServerClose, closing the server leaves the manager running', async () => {
     const middleware = attached();
-    const server = await new Promise<Server>((resolve) => {
-      const listening = appWith(middleware).listen(0, '127.0.0.1', () => resolve(listening));
-    });
+    const server = await listen(appWith(middleware));
     await request(server).get('/ping').expect(200);
     await new Promise((resolve) => server.close(resolve));
     const job = await middleware.manager!.execute('Reports.Build', [1, 'still']);

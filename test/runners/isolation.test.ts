@@ -1,30 +1,19 @@
 import type { Server } from 'node:http';
-import express from 'express';
 import request from 'supertest';
-import { backgroundJobs, BackgroundJobState, type Isolation } from 'web-background-jobs';
-import { attachingConfig, closeAfterTest, HANDLERS, recordingLogger } from '../helpers';
+import { BackgroundJobState, type Isolation } from 'web-background-jobs';
+import { appWithJobs, listen } from '../helpers';
 
 const SPIN_MS = 2000;
 
 /** An app with a trivial route and one that starts a CPU-bound job, served on a loopback port. */
 async function serve(isolation: Isolation) {
-  const middleware = backgroundJobs({
-    config: attachingConfig(),
-    handlers: HANDLERS,
-    logger: recordingLogger(),
-    isolation,
-  });
-  const manager = closeAfterTest(middleware.manager)!;
-  const app = express();
-  app.use(middleware);
+  const { app, manager } = appWithJobs({ isolation });
   app.get('/ping', (_req, res) => void res.send('pong'));
   app.post('/spin', async (req, res) => {
     const job = await req.backgroundJobs.execute('Hazards.Spin', [SPIN_MS]);
     res.status(202).json({ uuid: job.uuid });
   });
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const server = await listen(app);
   return { manager, server };
 }
 

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
+import { forgeryReason, isLocalRequest } from './dashboard/access';
+import { jobDetails, jobSummary } from './dashboard/jobJson';
+import { chooseLanguage, LABELS } from './dashboard/labels';
+import { dashboardPage } from './dashboard/page';
+
+/** Options of {@link backgroundJobsDashboard}. */
+export interface BackgroundJobsDashboardOptions {
+  /** The manager to show. Default: `req.backgroundJobs`, attached by `backgroundJobs()` mounted before. */
+  manager?: BackgroundJobsManager;
+  /**
+   * Decides who may use the dashboard. Default: only requests from this machine (loopback addresses, not
+   * forwarded by a proxy), as Hangfire's dashboard does.
+   */
+  authorize?: (req: Request) => boolean | Promise<boolean>;
+  /** Removes the routes that change state (cancel) and the buttons that call them. Default `false`. */
+  readOnly?: boolean;
+}
+
+const OPTION_NAMES = ['manager', 'authorize', 'readOnly'];
+/** Query parameters of `GET /api/jobs` that become `getBackgroundJobs` filters. */
+const FILTER_PARAMETERS = ['uuid', 'key', 'methodName', 'description', 'state'] as const;
+const PAGE_PARAMETERS = ['offset', 'limit', 'q'];
+const MAX_LIMIT = 500;
+const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
+  WBJ_BAD_ARGUMENT: 400,
+  WBJ_FORBIDDEN: 403,
+  WBJ_NOT_FOUND: 404,
+};
+
+/**
+ * A jobs dashboard and its JSON API, as an Express router: `app.use('/jobs', backgroundJobsDashboard())`.
+ * Serves `GET /` (the page), `GET /api/jobs`, `GET /api/jobs/:uuid`, `GET /api/csrf-token` and, unless
+ * `readOnly`, `POST /api/jobs/:uuid/cancel` (with the `X-CSRF-Token` header).
+ * @throws BackgroundJobsError `WBJ_CONFIG` for a bad option.
+ */
+export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions = {}): Router {
+  checkOptions(options);
+  const { authorize, readOnly = false } = options;
+  // Loaded here, not at the top: express is an optional peer of this package.
+  const { Router: createRouter } = require('express') as typeof import('express');
+  const router = createRouter();
+  const csrfToken = randomBytes(32).toString('hex');
+  const managerOf = (req: Request): BackgroundJobsManager => {
+    const manager = options.manager ?? (req.backgroundJobs as BackgroundJobsManager | undefined);
+    if (manager === undefined) {
+      throw new BackgroundJobsError(
+        'WBJ_CONFIG',
+        'The jobs dashboard found no manager: mount backgroundJobs() before it, or pass backgroundJobsDashboard({ manager })',
+      );
+    }
+    return manager;
+  };
+
+  router.use(
+    handle(async (req, res, next) => {
+      res.set({
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'DENY',
+      });
+      const allowed = authorize ? (await authorize(req)) === true : isLocalRequest(req);
+      if (allowed) return next();
+      forbidden(
+        res,
+        authorize
+          ? 'The jobs dashboard refused this request: its authorize(req) option did not return true'
+          : `The jobs dashboard answers only requests from this machine (loopback addresses, not forwarded by a proxy); this one came from ${req.socket.remoteAddress}. Give backgroundJobsDashboard an authorize(req) option to let others in`,
+      );
+    }),
+  );
+
+  router.get(
+    '/',
+    handle(async (req, res) => {
+      const nonce = randomBytes(16).toString('base64');
+      const lang = chooseLanguage(req.query.lang, req.headers['accept-language']);
+      res.set(
+        'Content-Security-Policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      );
+      res.type('html').send(
+        dashboardPage({
+          labels: LABELS[lang],
+          lang,
+          base: req.baseUrl,
+          csrfToken,
+          readOnly,
+          // Polls at the manager's check interval, the seed's jobsCheckInterval (never faster than 5 per second).
+          pollMs: Math.max(200, managerOf(req).settings.checkInterval),
+          nonce,
+        }),
+      );
+    }),
+  );
+
+  router.get(
+    '/api/jobs',
+    handle(async (req, res) => {
+      const manager = managerOf(req);
+      const { filter, offset, limit, text } = readListQuery(req.query);
+      const matching = (await manager.getBackgroundJobs(filter)).filter(
+        (job) =>
+          text === '' ||
+          [job.methodName, job.key, job.description, job.uuid].some((field) =>
+            field.toLowerCase().includes(text),
+          ),
+      );
+      const newestFirst = matching.reverse();
+      res.json({
+        total: newestFirst.length,
+        offset,
+        limit,
+        jobs: newestFirst.slice(offset, offset + limit).map(jobSummary),
+      });
+    }),
+  );
+
+  router.get(
+    '/api/jobs/:uuid',
+    handle(async (req, res) => {
+      const manager = managerOf(req);
+      res.json(jobDetails(await findJob(manager, req.params.uuid as string), manager.settings.handlersPath));
+    }),
+  );
+
+  router.get('/api/csrf-token', (_req, res) => void res.json({ token: csrfToken }));
+
+  if (!readOnly) {
+    router.post(
+      '/api/jobs/:uuid/cancel',
+      handle(async (req, res) => {
+        const reason = forgeryReason(req, csrfToken);
+        if (reason !== undefined) {
+          return forbidden(
+            res,
+            `Refused as a possible cross-site request: ${reason}. Send the token of GET api/csrf-token in X-CSRF-Token`,
+          );
+        }
+        const manager = managerOf(req);
+        const job = await findJob(manager, req.params.uuid as string);
+        job.cancel(); // 1C: Отменить; a finished job is left as it is
+        res.json(jobDetails(job, manager.settings.handlersPath));
+      }),
+    );
+  }
+
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!(error instanceof BackgroundJobsError)) return next(error);
+    res.status(STATUS[error.code] ?? 500).json({ code: error.code, error: error.message });
+  });
+  return router;
+}
+
+function forbidden(res: Response, message: string): void {
+  res.status(403).json({ code: 'WBJ_FORBIDDEN', error: message });
+}
+
+/** Express 4 does not catch a rejected handler: pass the error on as Express 5 would. */
+function handle(fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler {
+  return (req, res, next) => void fn(req, res, next).catch(next);
+}
+
+async function findJob(manager: BackgroundJobsManager, uuid: string): Promise<BackgroundJob> {
+  const job = await manager.findByUUID(uuid);
+  if (job !== undefined) return job;
+  throw new BackgroundJobsError(
+    'WBJ_NOT_FOUND',
+    `No background job ${uuid}: it never existed here, or it has left the history`,
+  );
+}
+
+function readListQuery(query: Request['query']) {
+  const filter: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    const known = (FILTER_PARAMETERS as readonly string[]).includes(name) || PAGE_PARAMETERS.includes(name);
+    if (!known && name !== 'lang') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Unknown query parameter ${JSON.stringify(name)}; expected ${[...FILTER_PARAMETERS, ...PAGE_PARAMETERS].join(', ')}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `The query parameter ${JSON.stringify(name)} must be given once, as text; got ${describeValue(value)}`,
+      );
+    }
+    if ((FILTER_PARAMETERS as readonly string[]).includes(name)) filter[name] = value;
+  }
+  return {
+    filter,
+    offset: count(query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
+    limit: count(query.limit, 'limit', 1, MAX_LIMIT, 50),
+    text: ((query.q as string | undefined) ?? '').trim().toLowerCase(),
+  };
+}
+
+function count(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max) {
+    return Number(value);
+  }
+  throw new BackgroundJobsError(
+    'WBJ_BAD_ARGUMENT',
+    `The query parameter ${name} must be an integer from ${min} to ${max}, got ${describeValue(value)}`,
+  );
+}
+
+function checkOptions(options: BackgroundJobsDashboardOptions): void {
+  const fail = (message: string): never => {
+    throw new BackgroundJobsError('WBJ_CONFIG', message);
+  };
+  if (typeof options !== 'object' || options === null)
+    fail(`Dashboard options must be an object, got ${describeValue(options)}`);
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(name))
+      fail(`Unknown dashboard option ${JSON.stringify(name)}; expected one of ${OPTION_NAMES.join(', ')}`);
+  }
+  if (options.manager !== undefined && !(options.manager instanceof BackgroundJobsManager)) {
+    fail(
+      `The dashboard's manager option must be a BackgroundJobsManager, got ${describeValue(options.manager)}`,
+    );
+  }
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+    fail(
+      `The dashboard's authorize option must be a function (req) => boolean, got ${describeValue(options.authorize)}`,
+    );
+  }
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') {
+    fail(`The dashboard's readOnly option must be true or false, got ${describeValue(options.readOnly)}`);
+  }
+}

@@ -1,0 +1,250 @@
+import type { Labels, Language } from './labels';
+
+/** What the page needs from the server; everything else it fetches from the JSON API. */
+export interface PageSettings {
+  readonly labels: Labels;
+  readonly lang: Language;
+  /** The router's mount path (`req.baseUrl`), so the page works with and without a trailing slash. */
+  readonly base: string;
+  readonly csrfToken: string;
+  readonly readOnly: boolean;
+  readonly pollMs: number;
+  /** The Content-Security-Policy nonce of this response's script and style. */
+  readonly nonce: string;
+}
+
+/** Text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** JSON that can sit inside a `<script>` element: no `<` can close it. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * The dashboard: a static shell whose script renders jobs from the JSON API with `textContent` only, so no job
+ * field is ever parsed as HTML, and refreshes them every `pollMs`.
+ */
+export function dashboardPage(settings: PageSettings): string {
+  const { labels, lang, nonce } = settings;
+  const other = lang === 'ru' ? 'en' : 'ru';
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(labels.title)}</title>
+<style nonce="${nonce}">
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f5f6f8; }
+  header { display: flex; gap: 12px; align-items: center; padding: 12px 20px; background: #24324a; color: #fff; }
+  header h1 { font-size: 18px; margin: 0 auto 0 0; }
+  header a { color: #cfe0ff; }
+  main { display: flex; gap: 16px; padding: 16px 20px; align-items: flex-start; }
+  #list { flex: 3; min-width: 0; overflow-x: auto; }
+  #details { flex: 1.6; min-width: 0; background: #fff; border: 1px solid #d6dae2; border-radius: 6px; padding: 12px 16px; }
+  #details[hidden] { display: none; }
+  .filters { display: flex; gap: 8px; margin-bottom: 10px; }
+  .filters input { flex: 1; padding: 6px 8px; }
+  table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid #d6dae2; }
+  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e6e9ef; vertical-align: top; }
+  th { background: #eef1f6; font-weight: 600; }
+  tbody tr { cursor: pointer; }
+  tbody tr:hover, tbody tr.selected { background: #eaf2ff; }
+  .state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; }
+  .Active { background: #dbeafe; color: #1e40af; } .Completed { background: #dcfce7; color: #166534; }
+  .Failed { background: #fee2e2; color: #991b1b; } .Canceled { background: #e5e7eb; color: #374151; }
+  .bar { height: 6px; background: #e5e7eb; border-radius: 3px; min-width: 60px; }
+  .bar > div { height: 6px; background: #3b82f6; border-radius: 3px; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; }
+  dt { color: #5b6474; } dd { margin: 0; overflow-wrap: anywhere; }
+  pre { background: #f3f4f6; padding: 8px; overflow: auto; max-height: 240px; white-space: pre-wrap; }
+  .pager { display: flex; gap: 8px; align-items: center; margin-top: 8px; color: #5b6474; }
+  button { padding: 5px 12px; cursor: pointer; }
+  #cancel { background: #b91c1c; color: #fff; border: 0; border-radius: 4px; }
+</style>
+</head>
+<body>
+<header>
+  <h1>${escapeHtml(labels.title)}</h1>
+  ${settings.readOnly ? `<span>${escapeHtml(labels.readOnly)}</span>` : ''}
+  <span id="updated"></span>
+  <a href="?lang=${other}">${other.toUpperCase()}</a>
+</header>
+<main>
+  <section id="list">
+    <div class="filters">
+      <select id="state" aria-label="${escapeHtml(labels.state)}"></select>
+      <input id="q" type="search" placeholder="${escapeHtml(labels.search)}" aria-label="${escapeHtml(labels.search)}">
+    </div>
+    <table>
+      <thead><tr>
+        <th>${escapeHtml(labels.state)}</th><th>${escapeHtml(labels.method)}</th><th>${escapeHtml(labels.key)}</th>
+        <th>${escapeHtml(labels.description)}</th><th>${escapeHtml(labels.begin)}</th><th>${escapeHtml(labels.end)}</th>
+        <th>${escapeHtml(labels.duration)}</th><th>${escapeHtml(labels.progress)}</th>
+      </tr></thead>
+      <tbody id="jobs"></tbody>
+    </table>
+    <div class="pager"><button id="newer">${escapeHtml(labels.newer)}</button><span id="count"></span><button id="older">${escapeHtml(labels.older)}</button></div>
+  </section>
+  <section id="details" hidden></section>
+</main>
+<script type="application/json" id="settings">${scriptJson({
+    labels,
+    lang,
+    base: settings.base,
+    csrfToken: settings.csrfToken,
+    readOnly: settings.readOnly,
+    pollMs: settings.pollMs,
+  })}</script>
+<script nonce="${nonce}">${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** The page's behaviour. Plain DOM, `textContent` only: job data never becomes markup. */
+const CLIENT_SCRIPT = `
+'use strict';
+const S = JSON.parse(document.getElementById('settings').textContent);
+const L = S.labels;
+const PAGE = 50;
+let offset = 0;
+let selected = location.hash.slice(1) || null;
+const $ = (id) => document.getElementById(id);
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+function when(iso) { return iso ? new Date(iso).toLocaleString(S.lang) : ''; }
+function duration(ms) {
+  if (ms === null) return L.queued;
+  if (ms < 1000) return ms + ' ms';
+  const s = ms / 1000;
+  return s < 60 ? s.toFixed(1) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+}
+function bar(progress) {
+  const outer = el('div', null, 'bar');
+  if (progress) {
+    const inner = el('div');
+    inner.style.width = Math.max(0, Math.min(100, progress.percent)) + '%';
+    outer.title = progress.percent + '% ' + progress.text;
+    outer.append(inner);
+  }
+  return outer;
+}
+async function api(path, init) {
+  const response = await fetch(S.base + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+for (const value of ['', 'Active', 'Completed', 'Failed', 'Canceled']) {
+  const option = el('option', value ? L[value] : L.allStates);
+  option.value = value;
+  $('state').append(option);
+}
+async function refreshList() {
+  const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
+  if ($('state').value) params.set('state', $('state').value);
+  if ($('q').value.trim()) params.set('q', $('q').value.trim());
+  const page = await api('/api/jobs?' + params);
+  const rows = page.jobs.map((job) => {
+    const row = el('tr');
+    row.dataset.uuid = job.uuid;
+    if (job.uuid === selected) row.className = 'selected';
+    const state = el('td');
+    state.append(el('span', L[job.state] || job.state, 'state ' + job.state));
+    const progress = el('td');
+    progress.append(bar(job.progress));
+    row.append(state, el('td', job.methodName), el('td', job.key), el('td', job.description),
+      el('td', when(job.begin)), el('td', when(job.end)), el('td', duration(job.durationMs)), progress);
+    row.addEventListener('click', () => { selected = job.uuid; location.hash = job.uuid; refresh(); });
+    return row;
+  });
+  if (rows.length === 0) { const row = el('tr'); const cell = el('td', L.none); cell.colSpan = 8; row.append(cell); rows.push(row); }
+  $('jobs').replaceChildren(...rows);
+  $('count').textContent = page.total === 0 ? '' : (page.offset + 1) + '–' + (page.offset + page.jobs.length) + ' ' + L.of + ' ' + page.total;
+  $('newer').disabled = offset === 0;
+  $('older').disabled = offset + PAGE >= page.total;
+}
+function field(list, label, value) {
+  if (value === null || value === undefined || value === '') return;
+  list.append(el('dt', label));
+  const dd = el('dd');
+  if (value instanceof Node) dd.append(value); else dd.textContent = String(value);
+  list.append(dd);
+}
+async function refreshDetails() {
+  const panel = $('details');
+  if (!selected) { panel.hidden = true; return; }
+  let job;
+  try { job = await api('/api/jobs/' + encodeURIComponent(selected)); } catch { selected = null; panel.hidden = true; return; }
+  const list = el('dl');
+  field(list, 'UUID', job.uuid);
+  const state = el('span', L[job.state] || job.state, 'state ' + job.state);
+  state.id = 'detail-state';
+  field(list, L.state, state);
+  field(list, L.method, job.methodName);
+  field(list, L.key, job.key);
+  field(list, L.description, job.description);
+  field(list, L.begin, when(job.begin));
+  field(list, L.end, when(job.end));
+  field(list, L.duration, duration(job.durationMs));
+  if (job.progress) field(list, L.progress, job.progress.percent + '% ' + job.progress.text);
+  const parts = [el('h2', job.description || job.methodName), list];
+  if (job.progress) parts.push(bar(job.progress));
+  if (job.messages.length > 0) {
+    parts.push(el('h3', L.messages));
+    const messages = el('ul');
+    messages.id = 'messages';
+    for (const message of job.messages) messages.append(el('li', when(message.date) + ' — ' + message.text));
+    parts.push(messages);
+  }
+  if (job.state === 'Completed' && job.result !== null) { parts.push(el('h3', L.result), el('pre', JSON.stringify(job.result, null, 2))); }
+  if (job.errorInfo) {
+    const info = el('dl');
+    field(info, L.description, job.errorInfo.description);
+    field(info, L.module, job.errorInfo.moduleName);
+    field(info, L.line, job.errorInfo.lineNumber || '');
+    field(info, L.sourceLine, job.errorInfo.sourceLine);
+    parts.push(el('h3', L.error), info, el('pre', job.errorInfo.detailedDescription), el('h3', L.stack), el('pre', job.errorInfo.stack));
+  }
+  const buttons = el('div');
+  if (job.state === 'Active' && !S.readOnly) {
+    const cancel = el('button', L.cancel);
+    cancel.id = 'cancel';
+    cancel.addEventListener('click', async () => {
+      await api('/api/jobs/' + encodeURIComponent(job.uuid) + '/cancel', { method: 'POST', headers: { 'X-CSRF-Token': S.csrfToken } });
+      refresh();
+    });
+    buttons.append(cancel, ' ');
+  }
+  const close = el('button', L.close);
+  close.addEventListener('click', () => { selected = null; history.replaceState(null, '', location.pathname + location.search); refresh(); });
+  buttons.append(close);
+  parts.push(buttons);
+  panel.replaceChildren(...parts);
+  panel.hidden = false;
+}
+let timer;
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    await Promise.all([refreshList(), refreshDetails()]);
+    $('updated').textContent = L.updated + ' ' + new Date().toLocaleTimeString(S.lang);
+  } catch (error) {
+    $('updated').textContent = String(error.message || error);
+  } finally {
+    timer = setTimeout(refresh, S.pollMs);
+  }
+}
+$('state').addEventListener('change', () => { offset = 0; refresh(); });
+$('q').addEventListener('input', () => { offset = 0; refresh(); });
+$('newer').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); refresh(); });
+$('older').addEventListener('click', () => { offset += PAGE; refresh(); });
+refresh();
+`;

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { backgroundJobsDashboard, type BackgroundJobsManager } from 'web-background-jobs';
+import { appWithJobs, listen, ROOT } from '../helpers';
+
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core (.ci/run installs it).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** `WBJ_SCREENSHOTS=1 npm test` refreshes the README's pictures under docs/. */
+const SCREENSHOTS = process.env.WBJ_SCREENSHOTS === '1';
+
+jest.setTimeout(60_000);
+
+let browser: Browser;
+let server: Server;
+let manager: BackgroundJobsManager;
+let url: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+beforeEach(async () => {
+  const jobs = appWithJobs({
+    handlers: path.join(ROOT, 'examples', 'handlers'),
+    checkInterval: 200, // the page polls at the manager's check interval
+  });
+  manager = jobs.manager;
+  jobs.app.use('/jobs', backgroundJobsDashboard());
+  server = await listen(jobs.app);
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/jobs/`;
+});
+
+afterEach(() => new Promise((resolve) => server.close(resolve)));
+
+/** Messages of every dialog (alert…) a page opened: injected markup would open one. */
+const dialogs: string[] = [];
+
+async function openDashboard(query = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(url + query);
+  return page;
+}
+
+const row = (page: Page, uuid: string) => page.locator(`tr[data-uuid="${uuid}"]`);
+
+describe('the jobs dashboard in Chromium', () => {
+  test('a job started through the API appears and finishes live, without a reload; its details show messages and progress', async () => {
+    const page = await openDashboard();
+    await page.getByText('No jobs').waitFor();
+    const job = await manager.execute('Reports.Build', [2], 'R-1', 'Two months');
+    await row(page, job.uuid).getByText('Active').waitFor();
+    await row(page, job.uuid).getByText('Completed').waitFor({ timeout: 10_000 });
+    await row(page, job.uuid).click();
+    const details = page.locator('#details');
+    await details.getByText('Two months').first().waitFor();
+    await details.getByText('Month 2 of 2 done').waitFor();
+    await details.getByText('100% Month 2 of 2').waitFor();
+    await details.getByText('"total": 200').waitFor();
+    if (SCREENSHOTS) {
+      const failed = await manager.execute('Reports.Fail', [], '', 'Report source check');
+      await manager.execute('Reports.Build', [60], 'R-2', 'Annual report');
+      await failed.waitForCompletion().catch(() => undefined);
+      await details.getByRole('button', { name: 'Close' }).click();
+      await row(page, failed.uuid).getByText('Failed').waitFor();
+      await page.screenshot({ path: path.join(ROOT, 'docs', 'dashboard-list.png') });
+      await row(page, failed.uuid).click();
+      await details.getByText('The report source is unavailable').first().waitFor();
+      await page.screenshot({ path: path.join(ROOT, 'docs', 'dashboard-details.png') });
+    }
+    await page.close();
+  });
+
+  test('a long job is cancelled from the page and shows Canceled', async () => {
+    const job = await manager.execute('Reports.Build', [60], 'long', 'Sixty months');
+    const page = await openDashboard();
+    await row(page, job.uuid).click();
+    await page.locator('#cancel').click();
+    await page.locator('#detail-state').getByText('Canceled').waitFor();
+    await row(page, job.uuid).getByText('Canceled').waitFor();
+    expect(job.state).toBe('Canceled');
+    await page.close();
+  });
+
+  test('a description with markup shows as text and runs nothing', async () => {
+    const markup = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const job = await manager.execute('Reports.Fail', [markup], '', markup);
+    await job.waitForCompletion().catch(() => undefined);
+    const page = await openDashboard();
+    const cell = row(page, job.uuid).locator('td').nth(3);
+    await cell.waitFor();
+    expect(await cell.textContent()).toBe(markup);
+    await row(page, job.uuid).click();
+    await page.locator('#details pre').first().waitFor();
+    expect(await page.locator('#details img').count()).toBe(0);
+    expect(await page.locator('#details script').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  test('the page speaks Russian with ?lang=ru, and filters by state', async () => {
+    const done = await manager.execute('Reports.Build', [0]);
+    await done.waitForCompletion();
+    const running = await manager.execute('Reports.Build', [60]);
+    const page = await openDashboard('?lang=ru');
+    await page.getByRole('heading', { name: 'Фоновые задания' }).waitFor();
+    await row(page, running.uuid).getByText('Активно').waitFor();
+    await page.locator('#state').selectOption('Completed');
+    await row(page, running.uuid).waitFor({ state: 'detached' });
+    await row(page, done.uuid).getByText('Завершено').waitFor();
+    await page.close();
+  });
+});
