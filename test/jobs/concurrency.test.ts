@@ -6,7 +6,7 @@ import { createManager, describeEachIsolation, tempDir } from '../helpers';
 describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) => {
   test('jobs over the limit wait Active, without begin, and start first in, first out', async () => {
     const manager = createManager({ isolation, maxConcurrency: 1 });
-    const first = await manager.execute('Jobs.Sleep', [60]);
+    const first = await manager.execute('Jobs.Sleep', [300]);
     const second = await manager.execute('Jobs.Sleep', [5]);
     const third = await manager.execute('Jobs.Sleep', [5]);
     expect([first, second, third].map((job) => job.state)).toEqual(Array(3).fill(BackgroundJobState.Active));
@@ -20,7 +20,7 @@ describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) 
 
   test('a queued job cancelled before its turn is skipped and never runs', async () => {
     const manager = createManager({ isolation, maxConcurrency: 1 });
-    const first = await manager.execute('Jobs.Sleep', [30]);
+    const first = await manager.execute('Jobs.Sleep', [300]);
     const file = path.join(tempDir(), 'ran');
     const queued = await manager.execute('Jobs.Touch', [file]);
     const last = await manager.execute('Jobs.Sleep', [1]);
@@ -34,13 +34,14 @@ describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) 
 
   test('a queued job is listed, found and awaited like a running one', async () => {
     const manager = createManager({ isolation, maxConcurrency: 1 });
-    const first = await manager.execute('Jobs.Sleep', [20]);
+    const first = await manager.execute('Jobs.Forever');
     const queued = await manager.execute('Reports.Build', [2, 'q'], 'K');
     expect(await manager.getBackgroundJobs({ state: BackgroundJobState.Active })).toEqual([first, queued]);
     expect(await manager.findByUUID(queued.uuid)).toBe(queued);
     await expect(manager.execute('Reports.Build', [], 'K')).rejects.toMatchObject({
       code: 'WBJ_KEY_CONFLICT',
     });
+    first.cancel();
     await queued.waitForCompletion();
     expect(queued.result).toBe('2:q');
   });
