@@ -1,25 +1,40 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
-import { errorInfoFrom, reviveErrorInfo, type ErrorInfo } from '../jobs/errorInfo';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
-import type { AbortNote, LateRejectionNote, ThreadJobRequest, WorkerNote } from './threadProtocol';
+import { type AbortNote, isEnvelope, type ThreadJobRequest, type WorkerNote } from './threadProtocol';
 
 type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb'>;
+
+/** A job on its way through the pool. */
+interface ThreadRun {
+  /** Takes the notes its worker sends. */
+  readonly receive: (note: WorkerNote) => void;
+  /** Aborts the handler's signal, and terminates its worker if it has not returned after the grace. */
+  readonly stop: () => void;
+  readonly settled: Promise<JobOutcome>;
+}
 
 /**
  * Runs each job in a pool of worker threads (Piscina): a CPU-bound handler cannot stall the application, and a
  * cancelled or timed-out handler that does not return within the grace has its worker terminated and replaced.
- * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs.
+ * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. Notes from a worker
+ * (start, messages, progress, outcome) come in order on its `parentPort`; cancels go out on a BroadcastChannel.
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
   readonly #logError: (line: string, error: unknown) => void;
+  /** Unique in the process, so each runner's workers hear only its own cancels. */
+  readonly #abortChannelName = `web-background-jobs:${randomUUID()}`;
+  #abortChannel: BroadcastChannel | undefined;
   #pool: Piscina | undefined;
-  /** Each run still going, by the function that stops it: signal first, termination after the grace. */
-  readonly #runs = new Map<Promise<JobOutcome>, () => void>();
+  /** The runs still going, by job uuid. */
+  readonly #runs = new Map<string, ThreadRun>();
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
   constructor(settings: ThreadSettings, logError: (line: string, error: unknown) => void) {
@@ -31,56 +46,34 @@ export class ThreadRunner implements JobRunner {
     return this.#pool?.threads.length ?? 0;
   }
 
-  run(task: JobTask): Promise<JobOutcome> {
-    let stop = (): void => undefined;
-    const run = this.#run(task, (stopRun) => (stop = stopRun)).finally(() => this.#runs.delete(run));
-    this.#runs.set(run, () => stop());
-    return run;
-  }
-
-  async close(): Promise<void> {
-    for (const stop of this.#runs.values()) stop();
-    await Promise.allSettled(this.#runs.keys());
-    await this.#pool?.destroy();
-  }
-
-  async #run(
-    { job, params, onHandlerStart, onStrayRejection }: JobTask,
-    setStop: (stop: () => void) => void,
-  ): Promise<JobOutcome> {
-    const { port1: port, port2: workerPort } = new MessageChannel();
+  run({ job, params, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
+    const pool = this.#openPool();
     let receiveOutcome: (outcome: JobOutcome) => void = () => undefined;
     const outcome = new Promise<JobOutcome>((resolve) => (receiveOutcome = resolve));
-    port.on('message', (note: WorkerNote) => {
-      if (note.kind === 'started') onHandlerStart();
-      else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
-      else if (note.kind === 'rejection')
-        onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
-      else if (note.outcome.ok) receiveOutcome(note.outcome);
-      else
-        receiveOutcome({
-          ok: false,
-          errorInfo: reviveErrorInfo(note.outcome.errorInfo),
-          error: errorOf(note.outcome.errorInfo),
-        });
-    });
     const terminate = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (graceTimer !== undefined) return;
-      const reason = job.signal.reason as BackgroundJobsError | undefined;
-      const note: AbortNote = {
-        code: reason?.code === 'WBJ_JOB_TIMEOUT' ? 'WBJ_JOB_TIMEOUT' : 'WBJ_CANCELED',
-        message: reason?.message ?? `Background job ${job.uuid} (${job.methodName}) was cancelled`,
-      };
-      port.postMessage(note);
+      this.#abortChannel!.postMessage(abortNote(job));
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
-    setStop(stop);
+    const receive = (note: WorkerNote): void => {
+      if (note.kind === 'started') onHandlerStart();
+      else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
+      else if (note.kind === 'rejection')
+        onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
+      else if (note.kind === 'lateRejection')
+        this.#logLateRejection(job.uuid, note.methodName, note.errorInfo);
+      else if (note.outcome.ok) receiveOutcome(note.outcome);
+      else {
+        const errorInfo = reviveErrorInfo(note.outcome.errorInfo);
+        receiveOutcome({ ok: false, errorInfo, error: errorOf(errorInfo) });
+      }
+    };
     job.signal.addEventListener('abort', stop);
     const request: ThreadJobRequest = {
-      port: workerPort,
       handlersPath: this.#settings.handlersPath,
+      abortChannel: this.#abortChannelName,
       job: {
         uuid: job.uuid,
         methodName: job.methodName,
@@ -90,23 +83,35 @@ export class ThreadRunner implements JobRunner {
       },
       params,
     };
-    try {
-      const task = this.#openPool().run(request, { transferList: [workerPort], signal: terminate.signal });
-      // The outcome travels on the job's port, the task's end on Piscina's: wait for both, in whichever order.
-      const [settled] = await Promise.all([outcome, task]);
-      return settled;
-    } catch (error) {
-      return terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings);
-    } finally {
-      clearTimeout(graceTimer);
-      job.signal.removeEventListener('abort', stop);
-      port.close();
-    }
+    // The outcome comes as a note, the task's end from Piscina: wait for both, in whichever order they arrive.
+    const settled = Promise.all([outcome, pool.run(request, { signal: terminate.signal })])
+      .then(
+        ([ended]) => ended,
+        (error: unknown) =>
+          terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
+      )
+      .finally(() => {
+        clearTimeout(graceTimer);
+        job.signal.removeEventListener('abort', stop);
+        this.#runs.delete(job.uuid);
+      });
+    this.#runs.set(job.uuid, { receive, stop, settled });
+    return settled;
+  }
+
+  async close(): Promise<void> {
+    const runs = [...this.#runs.values()];
+    for (const run of runs) run.stop();
+    await Promise.allSettled(runs.map((run) => run.settled));
+    await this.#pool?.destroy();
+    this.#abortChannel?.close();
   }
 
   #openPool(): Piscina {
     if (this.#pool !== undefined) return this.#pool;
     const { maxThreads, workerMaxMemoryMb } = this.#settings;
+    this.#abortChannel = new BroadcastChannel(this.#abortChannelName);
+    this.#abortChannel.unref();
     this.#pool = new Piscina({
       filename: path.join(__dirname, 'threadWorker.js'),
       // A fixed-size pool, like 1C's: a terminated or crashed worker is replaced at once.
@@ -117,18 +122,36 @@ export class ThreadRunner implements JobRunner {
       atomics: 'disabled',
       ...(workerMaxMemoryMb > 0 && { resourceLimits: { maxOldGenerationSizeMb: workerMaxMemoryMb } }),
     });
-    this.#pool.on('message', ({ uuid, methodName, errorInfo }: LateRejectionNote) =>
-      this.#logError(
-        `[web-background-jobs] Background job ${uuid} (${methodName}) left an unhandled rejection after it ended: ${errorInfo.description}`,
-        errorOf(errorInfo),
-      ),
-    );
+    this.#pool.on('message', (message: unknown) => {
+      if (!isEnvelope(message)) return; // something a handler posted on parentPort itself
+      const run = this.#runs.get(message.webBackgroundJobs);
+      if (run !== undefined) run.receive(message.note);
+      else if (message.note.kind === 'lateRejection') {
+        this.#logLateRejection(message.webBackgroundJobs, message.note.methodName, message.note.errorInfo);
+      }
+    });
     // Without a listener an idle worker's crash would be an uncaught 'error' event of the application.
     this.#pool.on('error', (error: unknown) =>
       this.#logError('[web-background-jobs] A worker thread crashed while no job was running on it:', error),
     );
     return this.#pool;
   }
+
+  #logLateRejection(uuid: string, methodName: string, errorInfo: ErrorInfo): void {
+    this.#logError(
+      `[web-background-jobs] Background job ${uuid} (${methodName}) left an unhandled rejection after it ended: ${errorInfo.description}`,
+      errorOf(errorInfo),
+    );
+  }
+}
+
+function abortNote(job: BackgroundJob): AbortNote {
+  const reason = job.signal.reason as BackgroundJobsError | undefined;
+  return {
+    uuid: job.uuid,
+    code: reason?.code === 'WBJ_JOB_TIMEOUT' ? 'WBJ_JOB_TIMEOUT' : 'WBJ_CANCELED',
+    message: reason?.message ?? `Background job ${job.uuid} (${job.methodName}) was cancelled`,
+  };
 }
 
 /** A failure that crossed from a worker as an ErrorInfo, as an Error again for the log. */

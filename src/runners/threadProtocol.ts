@@ -1,11 +1,11 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { JobReport } from '../jobs/BackgroundJob';
 import type { ErrorInfo } from '../jobs/errorInfo';
 
-/** What the main thread sends a worker for one job; the job's own port carries everything after that. */
+/** What the main thread sends a worker for one job (Piscina carries it; its return value is not used). */
 export interface ThreadJobRequest {
-  readonly port: MessagePort;
   readonly handlersPath: string;
+  /** The BroadcastChannel on which the pool's workers hear of cancels and timeouts. */
+  readonly abortChannel: string;
   readonly job: {
     readonly uuid: string;
     readonly methodName: string;
@@ -16,17 +16,20 @@ export interface ThreadJobRequest {
   readonly params: readonly unknown[];
 }
 
-/** Main → worker: the job was cancelled or timed out; abort the handler's signal with this reason. */
+/** Main → workers: a job was cancelled or timed out; the worker running it aborts its signal with this reason. */
 export interface AbortNote {
+  readonly uuid: string;
   readonly code: 'WBJ_CANCELED' | 'WBJ_JOB_TIMEOUT';
   readonly message: string;
 }
 
-/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, and last the outcome. */
+/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, the outcome. */
 export type WorkerNote =
   | { readonly kind: 'started' }
   | JobReport
   | { readonly kind: 'rejection'; readonly errorInfo: ErrorInfo }
+  /** A rejection the handler left behind after its outcome was sent: only logged. */
+  | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo }
   | {
       readonly kind: 'done';
       readonly outcome:
@@ -34,10 +37,16 @@ export type WorkerNote =
         | { readonly ok: false; readonly errorInfo: ErrorInfo };
     };
 
-/** Worker → pool, after a job's port is closed: a rejection its handler left behind once the job had ended. */
-export interface LateRejectionNote {
-  readonly kind: 'lateRejection';
-  readonly uuid: string;
-  readonly methodName: string;
-  readonly errorInfo: ErrorInfo;
+/**
+ * A note as it travels on the worker's `parentPort` (one ordered channel per worker, shared by its jobs), marked
+ * so that messages a handler posts there itself are told apart.
+ */
+export interface WorkerEnvelope {
+  readonly webBackgroundJobs: string;
+  readonly note: WorkerNote;
+}
+
+/** Whether a pool message is one of ours; `uuid` is then its job's. */
+export function isEnvelope(message: unknown): message is WorkerEnvelope {
+  return typeof (message as WorkerEnvelope | null)?.webBackgroundJobs === 'string';
 }
