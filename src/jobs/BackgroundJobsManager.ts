@@ -109,7 +109,9 @@ export class BackgroundJobsManager {
         `Background job ${holder.uuid} of method "${holder.methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
       );
     }
-    this.#gate.admit(() => this.#start(job, handler, copies, timeoutSeconds));
+    let executing = true;
+    this.#gate.admit(() => this.#start(job, handler, copies, timeoutSeconds, executing));
+    executing = false;
     return job;
   }
 
@@ -196,11 +198,19 @@ export class BackgroundJobsManager {
   }
 
   /** Takes a concurrency slot for the job; returns false, freeing it, when the job was cancelled in the queue. */
-  #start(job: BackgroundJob, handler: ResolvedHandler, params: unknown[], timeoutSeconds: number): boolean {
+  #start(
+    job: BackgroundJob,
+    handler: ResolvedHandler,
+    params: unknown[],
+    timeoutSeconds: number,
+    fromExecute: boolean,
+  ): boolean {
     if (job.state !== BackgroundJobState.Active) return false;
     job.markStarted();
-    // Run on the next turn: execute() resolves first, and a synchronous handler cannot hold up its caller.
-    setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
+    // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
+    // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
+    if (fromExecute) setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
+    else void this.#run(job, handler, params, timeoutSeconds);
     return true;
   }
 
@@ -218,6 +228,7 @@ export class BackgroundJobsManager {
         handler,
         params,
         manager: this,
+        timed: timeoutSeconds > 0,
         // The limit covers the handler, not the queue nor a worker's start-up.
         onHandlerStart: () => {
           if (timeoutSeconds > 0)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { deserialize } from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Settings } from '../config/options';
@@ -7,7 +8,13 @@ import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
-import { type AbortNote, isEnvelope, type ThreadJobRequest, type WorkerNote } from './threadProtocol';
+import {
+  type AbortNote,
+  isEnvelope,
+  type ThreadJobRequest,
+  type ThreadJobResult,
+  type WorkerNote,
+} from './threadProtocol';
 
 type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb'>;
 
@@ -23,8 +30,9 @@ interface ThreadRun {
 /**
  * Runs each job in a pool of worker threads (Piscina): a CPU-bound handler cannot stall the application, and a
  * cancelled or timed-out handler that does not return within the grace has its worker terminated and replaced.
- * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. Notes from a worker
- * (start, messages, progress, outcome) come in order on its `parentPort`; cancels go out on a BroadcastChannel.
+ * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A worker's notes (start,
+ * messages, progress) come in order on its `parentPort`, the outcome as Piscina's task result; cancels go out on
+ * a BroadcastChannel.
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
@@ -46,10 +54,13 @@ export class ThreadRunner implements JobRunner {
     return this.#pool?.threads.length ?? 0;
   }
 
-  run({ job, params, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
+  run({ job, params, timed, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
     const pool = this.#openPool();
-    let receiveOutcome: (outcome: JobOutcome) => void = () => undefined;
-    const outcome = new Promise<JobOutcome>((resolve) => (receiveOutcome = resolve));
+    // Every note the worker sent before its task returned must be in before the job ends.
+    let received = 0;
+    let expected = Infinity;
+    let allNotesIn: () => void = () => undefined;
+    const notesIn = new Promise<void>((resolve) => (allNotesIn = resolve));
     const terminate = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
@@ -62,15 +73,11 @@ export class ThreadRunner implements JobRunner {
       else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
       else if (note.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
-      else if (note.kind === 'lateRejection')
-        this.#logLateRejection(job.uuid, note.methodName, note.errorInfo);
-      else if (note.outcome.ok) receiveOutcome(note.outcome);
-      else {
-        const errorInfo = reviveErrorInfo(note.outcome.errorInfo);
-        receiveOutcome({ ok: false, errorInfo, error: errorOf(errorInfo) });
-      }
+      else this.#logLateRejection(job.uuid, note.methodName, note.errorInfo);
+      if ((received += 1) >= expected) allNotesIn();
     };
     job.signal.addEventListener('abort', stop);
+    if (!timed) onHandlerStart(); // no clock to start: spare the worker a note
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
       abortChannel: this.#abortChannelName,
@@ -82,11 +89,24 @@ export class ThreadRunner implements JobRunner {
         begin: job.begin ?? new Date(),
       },
       params,
+      timed,
     };
-    // The outcome comes as a note, the task's end from Piscina: wait for both, in whichever order they arrive.
-    const settled = Promise.all([outcome, pool.run(request, { signal: terminate.signal })])
+    const settled = pool
+      .run(request, { signal: terminate.signal })
       .then(
-        ([ended]) => ended,
+        async ({ notes, outcome }: ThreadJobResult): Promise<JobOutcome> => {
+          expected = notes;
+          if (received >= expected) allNotesIn();
+          await notesIn;
+          if (!outcome.ok) {
+            const errorInfo = reviveErrorInfo(outcome.errorInfo);
+            return { ok: false, errorInfo, error: errorOf(errorInfo) };
+          }
+          return {
+            ok: true,
+            result: outcome.serialized ? deserialize(outcome.result as Uint8Array) : outcome.result,
+          };
+        },
         (error: unknown) =>
           terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
       )

@@ -14,6 +14,19 @@ export interface ThreadJobRequest {
     readonly begin: Date;
   };
   readonly params: readonly unknown[];
+  /** Whether the job has a time limit: then the worker says when the handler starts, which starts the clock. */
+  readonly timed: boolean;
+}
+
+/**
+ * What a worker's task returns: the outcome, and how many notes it sent before it, so the main thread can wait
+ * for every message and progress to arrive before it ends the job (notes and result travel on two channels).
+ */
+export interface ThreadJobResult {
+  readonly notes: number;
+  readonly outcome:
+    | { readonly ok: true; readonly result: unknown; readonly serialized: boolean }
+    | { readonly ok: false; readonly errorInfo: ErrorInfo };
 }
 
 /** Main → workers: a job was cancelled or timed out; the worker running it aborts its signal with this reason. */
@@ -23,19 +36,13 @@ export interface AbortNote {
   readonly message: string;
 }
 
-/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, the outcome. */
+/** Worker → main, in order: the handler's start, reports while it runs, stray rejections. */
 export type WorkerNote =
   | { readonly kind: 'started' }
   | JobReport
   | { readonly kind: 'rejection'; readonly errorInfo: ErrorInfo }
-  /** A rejection the handler left behind after its outcome was sent: only logged. */
-  | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo }
-  | {
-      readonly kind: 'done';
-      readonly outcome:
-        | { readonly ok: true; readonly result: unknown }
-        | { readonly ok: false; readonly errorInfo: ErrorInfo };
-    };
+  /** A rejection the handler left behind after its task returned: only logged. */
+  | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo };
 
 /**
  * A note as it travels on the worker's `parentPort` (one ordered channel per worker, shared by its jobs), marked

@@ -1,4 +1,5 @@
 // The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on `parentPort`.
+import { serialize } from 'node:v8';
 import { BroadcastChannel, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
@@ -7,7 +8,13 @@ import { errorInfoFrom } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
 import { HandlerResolver } from '../loader/HandlerResolver';
 import { runHandler } from './runHandler';
-import type { AbortNote, ThreadJobRequest, WorkerEnvelope, WorkerNote } from './threadProtocol';
+import type {
+  AbortNote,
+  ThreadJobRequest,
+  ThreadJobResult,
+  WorkerEnvelope,
+  WorkerNote,
+} from './threadProtocol';
 
 /** One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused. */
 const resolvers = new Map<string, HandlerResolver>();
@@ -29,17 +36,16 @@ function listenForAborts(name: string): void {
   };
 }
 
-export default async function runThreadJob({
-  handlersPath,
-  abortChannel: channel,
-  job: init,
-  params,
-}: ThreadJobRequest): Promise<void> {
-  listenForAborts(channel);
+export default async function runThreadJob(request: ThreadJobRequest): Promise<ThreadJobResult> {
+  const { handlersPath, job: init, params } = request;
+  listenForAborts(request.abortChannel);
+  let notes = 0;
   const send = (note: WorkerNote): void => {
     const envelope: WorkerEnvelope = { webBackgroundJobs: init.uuid, note };
     parentPort!.postMessage(envelope);
+    notes += 1;
   };
+  const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
   // A copy of the job for the handler's currentJob(); its signal follows the real job's through abort notes.
   const job = new BackgroundJob({ builtBy: BUILT_BY_MANAGER, ...init, onFinish: () => undefined });
   job.markStarted(init.begin);
@@ -66,28 +72,39 @@ export default async function runThreadJob({
   try {
     const handler = await resolver.resolve(init.methodName);
     // Cancelled while the worker was starting or loading the module: the handler never runs, as inline.
-    if (job.state !== BackgroundJobState.Active) {
-      return send({ kind: 'done', outcome: { ok: true, result: undefined } });
-    }
-    send({ kind: 'started' });
+    if (job.state !== BackgroundJobState.Active)
+      return finish({ ok: true, result: undefined, serialized: false });
+    if (request.timed) send({ kind: 'started' });
     const outcome = await runHandler(runningJob, handler.run, params, handlersPath);
-    if (!outcome.ok) return send({ kind: 'done', outcome: { ok: false, errorInfo: outcome.errorInfo } });
-    try {
-      send({ kind: 'done', outcome: { ok: true, result: outcome.result } });
-    } catch (error) {
-      const reason = new BackgroundJobsError(
-        'WBJ_RESULT_NOT_CLONEABLE',
-        `The job's result (${describeValue(outcome.result)}) cannot be copied from its worker thread: ${String(
-          (error as Error).message ?? error,
-        )}. Return plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
-      );
-      send({ kind: 'done', outcome: { ok: false, errorInfo: errorInfoFrom(reason, handlersPath) } });
-    }
+    if (!outcome.ok) return finish({ ok: false, errorInfo: outcome.errorInfo });
+    return finish(portable(outcome.result, handlersPath));
   } catch (error) {
     // The handler could not be resolved in the worker (the module changed, or loads differently here).
-    send({ kind: 'done', outcome: { ok: false, errorInfo: errorInfoFrom(error, handlersPath) } });
+    return finish({ ok: false, errorInfo: errorInfoFrom(error, handlersPath) });
   } finally {
     ended = true;
     running.delete(init.uuid);
+  }
+}
+
+/**
+ * The result as it can cross to the main thread: primitives as they are, anything else serialized here (the
+ * structured clone the transfer would make anyway), so a result that cannot cross fails its job with a clear
+ * error instead of crashing the worker inside Piscina.
+ */
+function portable(result: unknown, handlersPath: string): ThreadJobResult['outcome'] {
+  if (result === null || !['object', 'function', 'symbol'].includes(typeof result)) {
+    return { ok: true, result, serialized: false };
+  }
+  try {
+    return { ok: true, result: serialize(result), serialized: true };
+  } catch (error) {
+    const reason = new BackgroundJobsError(
+      'WBJ_RESULT_NOT_CLONEABLE',
+      `The job's result (${describeValue(result)}) cannot be copied from its worker thread: ${String(
+        (error as Error).message ?? error,
+      )}. Return plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
+    );
+    return { ok: false, errorInfo: errorInfoFrom(reason, handlersPath) };
   }
 }
