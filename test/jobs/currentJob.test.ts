@@ -102,3 +102,36 @@ describeEachIsolation('progress (beyond 1C: БСП ДлительныеОпер�
 test('progress() outside a job is refused with WBJ_NO_CURRENT_JOB', () => {
   expect(() => progress(5)).toThrow(expect.objectContaining({ code: 'WBJ_NO_CURRENT_JOB' }));
 });
+
+describeEachIsolation('job.toJSON (what res.json(job) sends)', (isolation) => {
+  test('a finished job serializes with its fields, messages, progress and result; Dates as ISO strings', async () => {
+    const job = await createManager({ isolation }).execute(
+      'Jobs.ProgressSteps',
+      [[100, 'done']],
+      'K',
+      'Steps',
+    );
+    await job.waitForCompletion();
+    expect(JSON.parse(JSON.stringify(job))).toEqual({
+      uuid: job.uuid,
+      methodName: 'Jobs.ProgressSteps',
+      key: 'K',
+      description: 'Steps',
+      state: 'Completed',
+      begin: job.begin!.toISOString(),
+      end: job.end!.toISOString(),
+      progress: { percent: 100, text: 'done', date: job.progress!.date.toISOString() },
+      messages: [],
+      result: 1,
+    });
+  });
+
+  test('a failed job serializes its errorInfo', async () => {
+    const job = await createManager({ isolation }).execute('Jobs.Fail', ['no luck']);
+    await job.waitForCompletion().catch(() => undefined);
+    expect(JSON.parse(JSON.stringify(job)).errorInfo).toMatchObject({
+      description: 'no luck',
+      moduleName: 'Jobs.js',
+    });
+  });
+});

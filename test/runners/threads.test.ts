@@ -142,6 +142,13 @@ describe('crash isolation in thread isolation', () => {
     expect(next.result).toBe(9);
   });
 
+  test("a handler's own messages on the worker's parentPort are left alone", async () => {
+    const manager = createManager({ isolation: 'thread' });
+    const job = await manager.execute('Hazards.PostToParent');
+    await job.waitForCompletion();
+    expect(job.result).toBe('posted');
+  });
+
   test('workers are reused between jobs: 20 jobs on a pool of 2 run on 2 threads', async () => {
     const manager = createManager({ isolation: 'thread', maxThreads: 2 });
     expect(manager.threadCount).toBe(0); // the pool starts with the first job
