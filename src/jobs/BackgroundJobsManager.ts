@@ -109,9 +109,7 @@ export class BackgroundJobsManager {
         `Background job ${holder.uuid} of method "${holder.methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
       );
     }
-    let executing = true;
-    this.#gate.admit(() => this.#start(job, handler, copies, timeoutSeconds, executing));
-    executing = false;
+    this.#gate.admit((fromQueue) => this.#start(job, handler, copies, timeoutSeconds, fromQueue));
     return job;
   }
 
@@ -203,14 +201,14 @@ export class BackgroundJobsManager {
     handler: ResolvedHandler,
     params: unknown[],
     timeoutSeconds: number,
-    fromExecute: boolean,
+    fromQueue: boolean,
   ): boolean {
     if (job.state !== BackgroundJobState.Active) return false;
     job.markStarted();
     // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
     // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
-    if (fromExecute) setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
-    else void this.#run(job, handler, params, timeoutSeconds);
+    if (fromQueue) void this.#run(job, handler, params, timeoutSeconds);
+    else setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
     return true;
   }
 
@@ -228,12 +226,11 @@ export class BackgroundJobsManager {
         handler,
         params,
         manager: this,
-        timed: timeoutSeconds > 0,
         // The limit covers the handler, not the queue nor a worker's start-up.
-        onHandlerStart: () => {
-          if (timeoutSeconds > 0)
-            timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000);
-        },
+        onHandlerStart:
+          timeoutSeconds > 0
+            ? () => (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000))
+            : undefined,
         onStrayRejection: (errorInfo, error) => this.#fail(job, errorInfo, error, true),
       });
       if (outcome.ok) job.complete(outcome.result);

@@ -6,21 +6,24 @@ export class ConcurrencyGate {
   readonly #limit: number;
   #running = 0;
   /** A FIFO of starts: `#waiting[#head]` is next. Shifting an array is O(n), so the head moves instead. */
-  #waiting: ((() => boolean) | undefined)[] = [];
+  #waiting: (((fromQueue: boolean) => boolean) | undefined)[] = [];
   #head = 0;
 
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  /** Calls `start` now if a slot is free, else when one frees. `start` returns whether it took the slot. */
-  admit(start: () => boolean): void {
+  /**
+   * Calls `start(false)` now if a slot is free, else `start(true)` when one frees. `start` returns whether it
+   * took the slot.
+   */
+  admit(start: (fromQueue: boolean) => boolean): void {
     if (this.#running >= this.#limit) {
       this.#waiting.push(start);
       return;
     }
     this.#running += 1;
-    if (!start()) this.release();
+    if (!start(false)) this.release();
   }
 
   /** Frees a slot: the next waiting start that takes it runs now. */
@@ -32,7 +35,7 @@ export class ConcurrencyGate {
         this.#waiting = this.#waiting.slice(this.#head);
         this.#head = 0;
       }
-      if (start!()) return;
+      if (start!(true)) return;
     }
     this.#running -= 1;
   }

@@ -116,13 +116,19 @@ function locate(stack: string, handlersFolder: string): Frame {
     if (!match || match[1].startsWith('node:')) continue;
     const file = match[1].startsWith('file://') ? safely(() => fileURLToPath(match[1]), match[1]) : match[1];
     const lineNumber = Number(match[2]);
-    const relative = path.relative(handlersFolder, file);
-    if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
+    const relative = relativeInside(handlersFolder, file);
+    if (relative !== undefined) {
       return { moduleName: relative, lineNumber, sourceLine: sourceLineOf(file, lineNumber) };
     }
     first ??= { moduleName: file, lineNumber, sourceLine: '' };
   }
   return first ?? { moduleName: '', lineNumber: 0, sourceLine: '' };
+}
+
+/** `file` relative to `folder` when it lies inside it, else `undefined`. */
+export function relativeInside(folder: string, file: string): string | undefined {
+  const relative = path.relative(folder, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative;
 }
 
 function sourceLineOf(file: string, lineNumber: number): string {

@@ -10,7 +10,7 @@ export interface RunningJob {
   readonly manager: object | undefined;
   /** Fails the job with an error that escaped its promise chain (an unhandled rejection). */
   readonly failFromOutside: (reason: unknown) => void;
-  /** Delivers a user message or progress to the job: directly inline, over the job's port from a worker. */
+  /** Delivers a user message or progress to the job: directly inline, as a note on `parentPort` from a worker. */
   readonly report: (report: JobReport) => void;
 }
 

@@ -23,7 +23,7 @@ export class InlineRunner implements JobRunner {
         onStrayRejection(errorInfoFrom(reason, this.#handlersPath), reason),
       report: job.record.bind(job),
     };
-    onHandlerStart();
+    onHandlerStart?.();
     return runHandler(running, handler.run, params, this.#handlersPath);
   }
 

@@ -14,10 +14,11 @@ export interface JobTask {
   readonly params: readonly unknown[];
   /** The manager, which `getCurrent()` compares against inside inline handlers. */
   readonly manager: object;
-  /** Whether the job has a time limit (`onHandlerStart` then starts its clock). */
-  readonly timed: boolean;
-  /** Called as the handler is about to run (a worker may first have to start): the job's time limit starts here. */
-  readonly onHandlerStart: () => void;
+  /**
+   * Given only to a job with a time limit, whose clock it starts: called as the handler is about to run (a
+   * worker may first have to start).
+   */
+  readonly onHandlerStart: (() => void) | undefined;
   /** Fails the job with a rejection its handler left unhandled, possibly after the job ended. */
   readonly onStrayRejection: (errorInfo: ErrorInfo, error: unknown) => void;
 }

@@ -54,7 +54,7 @@ export class ThreadRunner implements JobRunner {
     return this.#pool?.threads.length ?? 0;
   }
 
-  run({ job, params, timed, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
+  run({ job, params, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
     const pool = this.#openPool();
     // Every note the worker sent before its task returned must be in before the job ends.
     let received = 0;
@@ -69,7 +69,7 @@ export class ThreadRunner implements JobRunner {
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
     const receive = (note: WorkerNote): void => {
-      if (note.kind === 'started') onHandlerStart();
+      if (note.kind === 'started') onHandlerStart?.();
       else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
       else if (note.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
@@ -77,7 +77,6 @@ export class ThreadRunner implements JobRunner {
       if ((received += 1) >= expected) allNotesIn();
     };
     job.signal.addEventListener('abort', stop);
-    if (!timed) onHandlerStart(); // no clock to start: spare the worker a note
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
       abortChannel: this.#abortChannelName,
@@ -89,7 +88,7 @@ export class ThreadRunner implements JobRunner {
         begin: job.begin ?? new Date(),
       },
       params,
-      timed,
+      timed: onHandlerStart !== undefined,
     };
     const settled = pool
       .run(request, { signal: terminate.signal })
@@ -179,7 +178,7 @@ function errorOf(info: ErrorInfo): Error {
   return Object.assign(new Error(info.description), { stack: info.stack || info.description });
 }
 
-/** The handler ignored its signal past the grace; the job had already ended, so this outcome is only logged. */
+/** The handler ignored its signal past the grace; the job had already ended, so the manager ignores this outcome. */
 function terminatedOutcome(uuid: string): JobOutcome {
   const error = new BackgroundJobsError(
     'WBJ_CANCELED',

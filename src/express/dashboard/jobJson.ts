@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
-import type { ErrorInfo } from '../../jobs/errorInfo';
+import { type ErrorInfo, relativeInside } from '../../jobs/errorInfo';
 
 /** A job as the dashboard's list shows it. */
 export interface JobSummary {
@@ -26,9 +26,14 @@ export interface JobDetails extends JobSummary {
 }
 
 export function jobSummary(job: BackgroundJob): JobSummary {
-  const { begin, end, progress, errorInfo, messages: _messages, result: _result, ...identity } = job.toJSON();
+  // From the getters, not toJSON(): a list row has no use for a copy of the job's messages.
+  const { uuid, methodName, key, description, state, begin, end, progress, errorInfo } = job;
   return {
-    ...identity,
+    uuid,
+    methodName,
+    key,
+    description,
+    state,
     begin: begin?.toISOString() ?? null,
     end: end?.toISOString() ?? null,
     durationMs: begin ? (end ?? new Date()).getTime() - begin.getTime() : null,
@@ -53,10 +58,7 @@ const HIDDEN = '(outside the handlers folder)';
  * relative to it, every other file (the application's, node_modules) is hidden.
  */
 function redactErrorInfo(info: ErrorInfo, handlersPath: string): ErrorInfo {
-  const inside = (file: string): string | undefined => {
-    const relative = path.relative(handlersPath, file);
-    return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative;
-  };
+  const inside = (file: string): string | undefined => relativeInside(handlersPath, file);
   const moduleName = path.isAbsolute(info.moduleName) ? (inside(info.moduleName) ?? HIDDEN) : info.moduleName;
   const stack = info.stack
     .split('\n')
