@@ -5,12 +5,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { BackgroundJobsManager } from 'web-background-jobs';
+import { redisFigures } from './redisFigures.mjs';
 
 const handlers = fileURLToPath(new URL('./handlers', import.meta.url));
 const config = fileURLToPath(new URL('../config/web.config', import.meta.url));
 const silent = { warn() {}, error() {} };
 const INLINE_JOBS = Number(process.env.BENCH_JOBS ?? 50_000);
 const THREAD_JOBS = Number(process.env.BENCH_THREAD_JOBS ?? 20_000);
+const REDIS_JOBS = Number(process.env.BENCH_REDIS_JOBS ?? 5000);
 const BATCH = 1000;
 const WAITS = Number(process.env.BENCH_WAITS ?? 2000);
 const ROUNDS = 3;
@@ -56,6 +58,17 @@ async function jobBatch(manager, method, count) {
   return jobs;
 }
 
+const redis = await redisFigures({
+  handlers,
+  config,
+  logger: silent,
+  throughput,
+  percentiles,
+  now,
+  jobs: REDIS_JOBS,
+  batchOf: jobBatch,
+});
+
 /** Milliseconds from a job's handler ending to its waiter resuming. */
 async function jobWaitLatency(manager) {
   const [job] = await jobBatch(manager, 'Bench.Stamp', 1);
@@ -98,6 +111,7 @@ const figures = {
         return performance.now() - started;
       }),
   },
+  ...redis.figures,
 };
 
 /** The best of a few rounds, alternating anchor and library so both see the same machine state. */
@@ -118,10 +132,12 @@ const fastest = (a, b) => (typeof a === 'number' ? Math.max(a, b) : a.median <= 
 await figures.inlineThroughput.ours();
 await figures.threadThroughput.ours();
 await figures.threadThroughput.anchor();
+await figures.redisThroughput.ours();
+await figures.redisThroughput.anchor();
 
 const results = {};
 for (const [name, figure] of Object.entries(figures)) results[name] = await best(figure, fastest);
-await Promise.all([inline.close(), thread.close(), pool.destroy()]);
+await Promise.all([inline.close(), thread.close(), pool.destroy(), redis.close()]);
 
 const µs = (ms) => ms * 1000;
 const rows = [
@@ -155,9 +171,10 @@ const rows = [
     results.threadRoundTrip,
     (x) => µs(x.p99),
   ],
+  ...redis.rows.map(([name, anchorName, figure, read]) => [name, anchorName, results[figure], read]),
 ];
 console.log(
-  `node ${process.version}, ${availableParallelism()} CPUs; ${INLINE_JOBS} inline and ${THREAD_JOBS} thread jobs in batches of ${BATCH}, ${WAITS} single jobs; best of ${ROUNDS} rounds\n`,
+  `node ${process.version}, ${availableParallelism()} CPUs; ${INLINE_JOBS} inline, ${THREAD_JOBS} thread and ${REDIS_JOBS} Redis jobs in batches of ${BATCH}, ${WAITS} single jobs; best of ${ROUNDS} rounds\n`,
 );
 console.log('| figure | web-background-jobs | anchor | anchor figure | ratio |\n|---|---:|---|---:|---:|');
 for (const [name, anchorName, { ours, anchor }, read] of rows) {

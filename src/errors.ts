@@ -10,6 +10,7 @@
  * | `WBJ_HANDLER_AMBIGUOUS` | several modules or exports match the name case-insensitively |
  * | `WBJ_HANDLER_LOAD_FAILED` | the handler module threw while loading |
  * | `WBJ_PARAM_NOT_CLONEABLE` | a parameter cannot be copied with structured clone |
+ * | `WBJ_PARAM_NOT_STORABLE` | a parameter is not JSON data, which a Redis store needs |
  * | `WBJ_KEY_CONFLICT` | an active job of the same method already holds the key |
  * | `WBJ_JOBS_FAILED` | a wait ended and some of the awaited jobs had failed |
  * | `WBJ_WAIT_TIMEOUT` | a wait's timeout expired before every job finished |
@@ -18,7 +19,10 @@
  * | `WBJ_JOB_TIMEOUT` | a job ran past its time limit: its `errorInfo.code` and its `signal`'s reason |
  * | `WBJ_WORKER_CRASHED` | the worker thread running a job died (`process.exit()`, an uncaught exception, out of memory) |
  * | `WBJ_RESULT_NOT_CLONEABLE` | a worker's result cannot be copied back to the application |
- * | `WBJ_CLOSED` | `execute` after `close()` |
+ * | `WBJ_RESULT_NOT_STORABLE` | a handler's result is not JSON data, which a Redis store needs |
+ * | `WBJ_WORKER_LOST` | the process running a job of a Redis store stopped answering (crashed, killed) |
+ * | `WBJ_STORE_UNAVAILABLE` | the Redis store could not be reached; nothing was started or changed |
+ * | `WBJ_CLOSED` | `execute` after `close()`; on a Redis store, any read after it too |
  * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
  * | `WBJ_FORBIDDEN` | the dashboard refused a request: not local or not authorized, or a possible forgery (403) |
  */
@@ -33,6 +37,7 @@ export const ERROR_CODES = [
   'WBJ_HANDLER_AMBIGUOUS',
   'WBJ_HANDLER_LOAD_FAILED',
   'WBJ_PARAM_NOT_CLONEABLE',
+  'WBJ_PARAM_NOT_STORABLE',
   'WBJ_KEY_CONFLICT',
   'WBJ_JOBS_FAILED',
   'WBJ_WAIT_TIMEOUT',
@@ -41,6 +46,9 @@ export const ERROR_CODES = [
   'WBJ_JOB_TIMEOUT',
   'WBJ_WORKER_CRASHED',
   'WBJ_RESULT_NOT_CLONEABLE',
+  'WBJ_RESULT_NOT_STORABLE',
+  'WBJ_WORKER_LOST',
+  'WBJ_STORE_UNAVAILABLE',
   'WBJ_CLOSED',
   'WBJ_NOT_FOUND',
   'WBJ_FORBIDDEN',

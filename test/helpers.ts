@@ -12,6 +12,7 @@ import {
   type Isolation,
   type Logger,
 } from 'web-background-jobs';
+import { type RedisServer, startRedis } from './redisServer';
 
 /** The fixture handlers folder (`Reports.js`, `Jobs.js`, `Probe.js`…). */
 export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
@@ -19,12 +20,51 @@ export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
 /** The registry a test shares with its inline handlers (see fixtures/registry.js). */
 export const registry: { manager: BackgroundJobsManager | undefined } = require('./fixtures/registry');
 
-/** Both isolation modes: the shared behaviour suite runs against each. */
+/** Both isolation modes. */
 export const ISOLATIONS: readonly Isolation[] = ['inline', 'thread'];
 
-/** Declares the tests of `body` once per isolation mode; their names end with `[inline]` or `[thread]`. */
+/** Where the shared behaviour suite runs: in memory in each isolation mode, and on a Redis store (inline). */
+const SUITE_MODES = [...ISOLATIONS, 'redis'] as const;
+
+/** The Redis URL that {@link createManager} and {@link appWithJobs} use inside a `[redis]` block. */
+let redisUnderTest: string | undefined;
+
+/**
+ * Declares the tests of `body` once per isolation mode in memory, and once more on a Redis store of the block's
+ * own redis-server (inline); their names end with `[inline]`, `[thread]` or `[redis]`.
+ */
 export function describeEachIsolation(title: string, body: (isolation: Isolation) => void): void {
-  describe.each(ISOLATIONS)(`${title} [%s]`, body);
+  describe.each(SUITE_MODES)(`${title} [%s]`, (mode) => {
+    if (mode !== 'redis') return body(mode);
+    useRedisStore();
+    body('inline');
+  });
+}
+
+/** Inside the calling `describe`: a redis-server of its own, used by every manager the helpers make. */
+export function useRedisStore(): void {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    redisUnderTest = server.url;
+  });
+  afterAll(async () => {
+    redisUnderTest = undefined;
+    await server?.stop();
+  });
+}
+
+/** Whether the running test is in a `[redis]` block. */
+export function onRedis(): boolean {
+  return redisUnderTest !== undefined;
+}
+
+let queues = 0;
+/** The store options of the current block: none in memory; the block's Redis and a queue of the manager's own. */
+function storeUnderTest(): BackgroundJobsOptions {
+  if (redisUnderTest === undefined) return {};
+  queues += 1;
+  return { store: redisUnderTest, queueName: `test-${process.pid}-${queues}`, lostWorkerSeconds: 2 };
 }
 
 /**
@@ -77,6 +117,7 @@ export function createManager(options: BackgroundJobsOptions = {}): BackgroundJo
       config: attachingConfig(),
       handlers: HANDLERS,
       logger: recordingLogger(),
+      ...storeUnderTest(),
       ...options,
     }),
   );
@@ -139,6 +180,7 @@ export function appWithJobs(options: BackgroundJobsMiddlewareOptions = {}) {
     config: attachingConfig(),
     handlers: HANDLERS,
     logger: recordingLogger(),
+    ...storeUnderTest(),
     ...options,
   });
   const manager = closeAfterTest(middleware.manager)!;

@@ -107,7 +107,79 @@ function settingsFrom(
     cancelGraceMs: number('cancelGraceMs') ?? DEFAULTS.cancelGraceMs,
     timeoutSeconds: number('timeoutSeconds') ?? DEFAULTS.timeoutSeconds,
     workerMaxMemoryMb: number('workerMaxMemoryMb') ?? DEFAULTS.workerMaxMemoryMb,
+    store: pickStore(options, appSettings, file),
+    queueName: pickQueueName(options, appSettings, file),
+    worker: pickWorker(options, appSettings, file),
+    lostWorkerSeconds: number('lostWorkerSeconds') ?? DEFAULTS.lostWorkerSeconds,
   };
+}
+
+/** A web.config key or option, as given: `undefined` when neither is set, else where it came from. */
+function pickRaw(
+  options: BackgroundJobsOptions,
+  name: 'store' | 'queueName' | 'worker',
+  appSettings: AppSettings,
+  configFile: string,
+): { value: unknown; fail: (expected: string) => BackgroundJobsError } | undefined {
+  if (options[name] !== undefined) {
+    const value = options[name];
+    return {
+      value,
+      fail: (expected) =>
+        new BackgroundJobsError(
+          'WBJ_CONFIG',
+          `The ${name} option must be ${expected}, got ${describeValue(value)}`,
+        ),
+    };
+  }
+  const setting = appSettings.get(CONFIG_KEYS[name]);
+  if (setting === undefined) return undefined;
+  return {
+    value: setting.value.trim(),
+    fail: (expected) =>
+      configError(
+        configFile,
+        setting.line,
+        `${CONFIG_KEYS[name]} must be ${expected}, got ${JSON.stringify(setting.value)}`,
+      ),
+  };
+}
+
+function pickStore(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): string {
+  const given = pickRaw(options, 'store', appSettings, configFile);
+  if (given === undefined) return DEFAULTS.store;
+  const expected = '"memory" or a Redis URL (redis://host:port/db, rediss:// for TLS)';
+  if (typeof given.value !== 'string') throw given.fail(expected);
+  if (given.value.toLowerCase() === 'memory') return 'memory';
+  let url: URL;
+  try {
+    url = new URL(given.value);
+  } catch {
+    throw given.fail(expected);
+  }
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '')
+    throw given.fail(expected);
+  return given.value;
+}
+
+function pickQueueName(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): string {
+  const given = pickRaw(options, 'queueName', appSettings, configFile);
+  if (given === undefined) return DEFAULTS.queueName;
+  // BullMQ builds its Redis keys as prefix:queue:…, so a colon would blur two queues' keys.
+  if (typeof given.value === 'string' && /^[\w.-]{1,100}$/.test(given.value)) return given.value;
+  throw given.fail('a name of 1 to 100 letters, digits, ".", "-" or "_"');
+}
+
+function pickWorker(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): boolean {
+  const given = pickRaw(options, 'worker', appSettings, configFile);
+  if (given === undefined) return DEFAULTS.worker;
+  if (typeof given.value === 'boolean') return given.value;
+  if (typeof given.value === 'string' && options.worker === undefined) {
+    const text = given.value.toLowerCase();
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+  }
+  throw given.fail(options.worker === undefined ? '"true" or "false"' : 'true or false');
 }
 
 /** The option if given, else the web.config key, else `undefined`; validated against its range either way. */

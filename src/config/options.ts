@@ -37,6 +37,17 @@ export interface BackgroundJobsOptions {
   timeoutSeconds?: number;
   /** Old-generation heap cap of each worker thread, in megabytes; 0 for V8's default. Overrides `jobsWorkerMaxMemoryMb`. Default 0. */
   workerMaxMemoryMb?: number;
+  /**
+   * Where jobs live: `memory` (this process only) or a Redis URL (`redis://host:port/db`, `rediss://` for TLS), which
+   * every instance sharing it and {@link BackgroundJobsOptions.queueName} sees. Overrides `jobsStore`. Default `memory`.
+   */
+  store?: string;
+  /** The BullMQ queue the jobs of a Redis store go through; apps sharing one Redis keep apart by it. Overrides `jobsQueueName`. Default `web-background-jobs`. */
+  queueName?: string;
+  /** Whether this instance runs jobs from a Redis store's queue; `false` for web-only instances. Overrides `jobsWorker`. Default `true`. */
+  worker?: boolean;
+  /** Seconds after which a job whose process went silent (crashed, killed) ends `Failed` with `WBJ_WORKER_LOST` (Redis store). Overrides `jobsLostWorkerSeconds`. Default 30. */
+  lostWorkerSeconds?: number;
   /** Receives failures and start-up notices. Default `console`. */
   logger?: Logger;
 }
@@ -67,6 +78,14 @@ export interface Settings {
   readonly timeoutSeconds: number;
   /** `jobsWorkerMaxMemoryMb`; 0 when uncapped. */
   readonly workerMaxMemoryMb: number;
+  /** `jobsStore`: `memory`, or the Redis URL as given. */
+  readonly store: string;
+  /** `jobsQueueName`. */
+  readonly queueName: string;
+  /** `jobsWorker`. */
+  readonly worker: boolean;
+  /** `jobsLostWorkerSeconds`. */
+  readonly lostWorkerSeconds: number;
 }
 
 /** The web.config `<appSettings>` keys this library reads (compared case-insensitively). */
@@ -81,6 +100,10 @@ export const CONFIG_KEYS = {
   cancelGraceMs: 'jobsCancelGraceMs',
   timeoutSeconds: 'jobsTimeoutSeconds',
   workerMaxMemoryMb: 'jobsWorkerMaxMemoryMb',
+  store: 'jobsStore',
+  queueName: 'jobsQueueName',
+  worker: 'jobsWorker',
+  lostWorkerSeconds: 'jobsLostWorkerSeconds',
 } as const;
 
 /** setTimeout's ceiling (2^31 - 1 ms) in whole seconds: a longer delay would fire at once. */
@@ -97,6 +120,12 @@ export const DEFAULTS = {
   cancelGraceMs: 1000,
   timeoutSeconds: 0,
   workerMaxMemoryMb: 0,
+  store: 'memory',
+  queueName: 'web-background-jobs',
+  worker: true,
+  lostWorkerSeconds: 30,
+  /** Jobs one instance runs at once from a Redis queue inline, where the embedded default is unlimited. */
+  redisInlineConcurrency: 100,
 } as const;
 
 /** The numeric settings and the values each accepts, for validating keys and options alike. */
@@ -108,6 +137,7 @@ export const NUMERIC_SETTINGS = {
   cancelGraceMs: { min: 0, max: 0x7fffffff, integer: true, unit: 'milliseconds' },
   timeoutSeconds: { min: 0, max: MAX_TIMEOUT_SECONDS, integer: false, unit: 'seconds' },
   workerMaxMemoryMb: { min: 0, max: 1024 * 1024, integer: true, unit: 'megabytes' },
+  lostWorkerSeconds: { min: 1, max: 86_400, integer: true, unit: 'seconds' },
 } as const;
 
 /** The option names, for rejecting misspelt ones. */
@@ -122,5 +152,9 @@ export const OPTION_NAMES: readonly (keyof BackgroundJobsOptions)[] = [
   'cancelGraceMs',
   'timeoutSeconds',
   'workerMaxMemoryMb',
+  'store',
+  'queueName',
+  'worker',
+  'lostWorkerSeconds',
   'logger',
 ];

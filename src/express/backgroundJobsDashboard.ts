@@ -30,6 +30,7 @@ const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
   WBJ_BAD_ARGUMENT: 400,
   WBJ_FORBIDDEN: 403,
   WBJ_NOT_FOUND: 404,
+  WBJ_STORE_UNAVAILABLE: 503,
 };
 
 /**
@@ -143,7 +144,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
         }
         const manager = managerOf(req);
         const job = await findJob(manager, req.params.uuid as string);
-        job.cancel(); // 1C: Отменить; a finished job is left as it is
+        await job.cancel(); // 1C: Отменить; a finished job is left as it is; on Redis, settles once decided
         res.json(jobDetails(job, manager.settings.handlersPath));
       }),
     );

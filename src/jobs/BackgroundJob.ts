@@ -51,7 +51,17 @@ export interface JobInit {
   readonly description: string;
   /** Called once, when the job leaves `Active`. */
   readonly onFinish: (job: BackgroundJob) => void;
+  /**
+   * Given to a job held in a shared store, whose cancel is decided there: settles once the store has decided, and
+   * has brought this object up to date with {@link BackgroundJob.sync}.
+   */
+  readonly onCancel?: (job: BackgroundJob) => Promise<void>;
+  /** Given to a job run for a shared store: passes each report on to the store as well. */
+  readonly onReport?: (report: JobReport) => void;
 }
+
+/** @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. */
+export type JobSnapshot = Omit<BackgroundJobData, 'uuid' | 'methodName' | 'key' | 'description'>;
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -85,12 +95,16 @@ export class BackgroundJob {
   #errorInfo: ErrorInfo | undefined;
   #result: unknown;
   #messages: UserMessage[] = [];
+  /** How many messages `getUserMessages(true)` took: a store's snapshot holds them all, this copy shows the rest. */
+  #deletedMessages = 0;
   #progress: JobProgress | undefined;
   // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
   #abort: AbortController | undefined;
   #finished: Promise<void> | undefined;
   #markFinished: (() => void) | undefined;
   readonly #onFinish: (job: BackgroundJob) => void;
+  readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
+  readonly #onReport: ((report: JobReport) => void) | undefined;
 
   /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
   constructor(init: JobInit) {
@@ -105,6 +119,8 @@ export class BackgroundJob {
     this.key = init.key;
     this.description = init.description;
     this.#onFinish = init.onFinish;
+    this.#onCancel = init.onCancel;
+    this.#onReport = init.onReport;
   }
 
   /** 1C: Состояние. */
@@ -143,19 +159,22 @@ export class BackgroundJob {
   }
 
   /**
-   * Cancels an active job (1C: Отменить): the state becomes `Canceled` at once, `signal` aborts, the key is
-   * freed, and whatever the handler returns or throws later is ignored. A finished job is left as it is.
+   * Cancels an active job (1C: Отменить): the state becomes `Canceled`, `signal` aborts, the key is freed, and
+   * whatever the handler returns or throws later is ignored. A finished job is left as it is.
    * In thread isolation a handler that has not returned within `cancelGraceMs` has its worker terminated;
    * inline, a handler that ignores the signal runs on until it returns.
+   *
+   * In memory the state changes at once. On a Redis store the cancel is decided in Redis, against the job's
+   * worker finishing it at the same moment: the returned promise settles once it is decided, and `state` then
+   * reads `Canceled`, or the state the job finished with first. It never rejects: while Redis is unreachable the
+   * failure is logged and the job stays `Active`.
    */
-  cancel(): void {
-    if (!this.#finish(BackgroundJobState.Canceled)) return;
-    this.#abortSignal(
-      new BackgroundJobsError(
-        'WBJ_CANCELED',
-        `Background job ${this.uuid} (${this.methodName}) was cancelled`,
-      ),
-    );
+  cancel(): Promise<void> {
+    if (this.#state !== BackgroundJobState.Active) return Promise.resolve();
+    if (this.#onCancel !== undefined) return this.#onCancel(this);
+    this.#finish(BackgroundJobState.Canceled);
+    this.#abortSignal(this.#cancelReason());
+    return Promise.resolve();
   }
 
   /**
@@ -171,7 +190,10 @@ export class BackgroundJob {
       );
     }
     const received = Object.freeze(this.#messages.slice());
-    if (deleteReceived) this.#messages = [];
+    if (deleteReceived) {
+      this.#deletedMessages += received.length;
+      this.#messages = [];
+    }
     return received;
   }
 
@@ -236,17 +258,48 @@ export class BackgroundJob {
     const date = new Date(report.date);
     if (report.kind === 'message') this.#messages.push(Object.freeze({ text: report.text, date }));
     else this.#progress = Object.freeze({ percent: report.percent, text: report.text, date });
+    this.#onReport?.(report);
+  }
+
+  /** @internal Brings a copy of a job held in a shared store up to date; a finished job takes no later change. */
+  sync(snapshot: Omit<JobSnapshot, 'messages'> & { messages?: JobSnapshot['messages'] }): void {
+    if (this.#state !== BackgroundJobState.Active) return;
+    this.#begin = snapshot.begin;
+    this.#progress = snapshot.progress;
+    // All messages the job ever reported (those getUserMessages(true) took are cut off); none given: keep them.
+    if (snapshot.messages) this.#messages = snapshot.messages.slice(this.#deletedMessages);
+    if (snapshot.state === BackgroundJobState.Active) return;
+    this.#finish(
+      snapshot.state,
+      () => {
+        this.#result = snapshot.result;
+        this.#errorInfo = snapshot.errorInfo;
+      },
+      snapshot.end,
+    );
+    // The signal tells what it tells on the instance that ran the job.
+    if (snapshot.state === BackgroundJobState.Canceled) this.#abortSignal(this.#cancelReason());
+    if (snapshot.errorInfo?.code === 'WBJ_JOB_TIMEOUT') {
+      this.#abortSignal(new BackgroundJobsError('WBJ_JOB_TIMEOUT', snapshot.errorInfo.description));
+    }
+  }
+
+  #cancelReason(): BackgroundJobsError {
+    return new BackgroundJobsError(
+      'WBJ_CANCELED',
+      `Background job ${this.uuid} (${this.methodName}) was cancelled`,
+    );
   }
 
   #abortSignal(reason: BackgroundJobsError): void {
     (this.#abort ??= new AbortController()).abort(reason);
   }
 
-  #finish(state: BackgroundJobState, record?: () => void): boolean {
+  #finish(state: BackgroundJobState, record?: () => void, end: Date = new Date()): boolean {
     if (this.#state !== BackgroundJobState.Active) return false;
     record?.();
     this.#state = state;
-    this.#end = new Date();
+    this.#end = new Date(end);
     this.#onFinish(this);
     this.#markFinished?.();
     return true;

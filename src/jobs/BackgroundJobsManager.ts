@@ -1,17 +1,14 @@
 import { existsSync } from 'node:fs';
-import { v4 as uuidV4, validate as isUuid } from 'uuid';
+import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver';
-import { createRunner } from '../runners/createRunner';
-import type { JobRunner } from '../runners/JobRunner';
-import { MemoryJobStore } from '../stores/MemoryJobStore';
-import { BackgroundJob, BUILT_BY_MANAGER } from './BackgroundJob';
+import { HandlerResolver } from '../loader/HandlerResolver';
+import { createStore } from '../stores/createStore';
+import type { JobStore } from '../stores/JobStore';
+import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import { ConcurrencyGate } from './ConcurrencyGate';
-import { type ErrorInfo, errorInfoFrom } from './errorInfo';
 import { type BackgroundJobFilter, compileFilter } from './jobFilter';
 import { currentRunningJob } from './jobContext';
 import { checkTimeout, waitForCompletion, waitForExecutionCompletion } from './waits';
@@ -40,9 +37,7 @@ export class BackgroundJobsManager {
   readonly settings: Settings;
   readonly #logger: Logger;
   readonly #resolver: HandlerResolver;
-  readonly #store: MemoryJobStore;
-  readonly #runner: JobRunner;
-  readonly #gate: ConcurrencyGate;
+  readonly #store: JobStore;
   #closing: Promise<void> | undefined;
 
   /**
@@ -54,9 +49,13 @@ export class BackgroundJobsManager {
     this.#logger = (options as BackgroundJobsOptions | null)?.logger ?? console;
     this.settings = Object.freeze(loadSettings(options, (line) => this.#logger.warn(line)));
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
-    this.#store = new MemoryJobStore(this.settings.historySize);
-    this.#runner = createRunner(this.settings, (line, error) => this.#logError(line, error));
-    this.#gate = new ConcurrencyGate(this.settings.maxConcurrency);
+    this.#store = createStore({
+      settings: this.settings,
+      logError: (line, error) => this.#logError(line, error),
+      warn: (line) => this.#logger.warn(line),
+      manager: this,
+      resolve: (methodName) => this.#resolver.resolve(methodName),
+    });
     if (this.settings.enabled && !existsSync(this.settings.handlersPath)) {
       this.#logger.warn(
         `[web-background-jobs] The handlers folder ${this.settings.handlersPath} does not exist yet; execute() fails until it does.`,
@@ -66,7 +65,7 @@ export class BackgroundJobsManager {
 
   /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
   get threadCount(): number {
-    return this.#runner.threadCount;
+    return this.#store.threadCount;
   }
 
   /**
@@ -91,26 +90,7 @@ export class BackgroundJobsManager {
     const timeoutSeconds = checkExecuteOptions(options) ?? this.settings.timeoutSeconds;
     const handler = await this.#resolver.resolve(methodName);
     this.#refuseIfClosed(methodName);
-    const copies = cloneParams(params);
-    const job = new BackgroundJob({
-      builtBy: BUILT_BY_MANAGER,
-      uuid: uuidV4(),
-      methodName,
-      key,
-      description,
-      onFinish: (finished) => this.#store.finished(finished),
-    });
-    // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously after the last
-    // await, so concurrent executes cannot both pass.
-    const holder = this.#store.add(job, handler.identity);
-    if (holder !== undefined) {
-      throw new BackgroundJobsError(
-        'WBJ_KEY_CONFLICT',
-        `Background job ${holder.uuid} of method "${holder.methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
-      );
-    }
-    this.#gate.admit((fromQueue) => this.#start(job, handler, copies, timeoutSeconds, fromQueue));
-    return job;
+    return this.#store.start({ methodName, handler, params, key, description, timeoutSeconds });
   }
 
   /**
@@ -118,20 +98,20 @@ export class BackgroundJobsManager {
    * Rejects with `WBJ_JOBS_FAILED` if any failed (cancelled ones did not) and `WBJ_WAIT_TIMEOUT` if
    * `timeoutSeconds` pass first; the error's `jobs` lists them. Called from inside a job, it skips that job.
    */
-  waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
-    return waitForCompletion(jobs ?? this.#activeJobs(), timeoutSeconds, 'waitForCompletion');
+  async waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
+    return waitForCompletion(jobs ?? (await this.#activeJobs()), timeoutSeconds, 'waitForCompletion');
   }
 
   /**
    * 1C 8.3 ОжидатьЗавершенияВыполнения: waits like {@link waitForCompletion} but never rejects for failures or
    * a timeout; resolves with the listed jobs that have finished by then.
    */
-  waitForExecutionCompletion(
+  async waitForExecutionCompletion(
     jobs?: readonly BackgroundJob[],
     timeoutSeconds?: number,
   ): Promise<BackgroundJob[]> {
     return waitForExecutionCompletion(
-      jobs ?? this.#activeJobs(),
+      jobs ?? (await this.#activeJobs()),
       timeoutSeconds,
       'waitForExecutionCompletion',
     );
@@ -142,7 +122,8 @@ export class BackgroundJobsManager {
    * @param filter - every given field must match; an unknown key is an error.
    */
   async getBackgroundJobs(filter?: BackgroundJobFilter): Promise<BackgroundJob[]> {
-    return this.#store.list().filter(compileFilter(filter));
+    const matches = compileFilter(filter);
+    return (await this.#store.list()).filter(matches);
   }
 
   /**
@@ -168,8 +149,9 @@ export class BackgroundJobsManager {
   /**
    * Shuts the manager down: `execute` rejects with `WBJ_CLOSED` from now on; active jobs, queued ones included,
    * get `graceSeconds` (default 10) to finish; the rest are cancelled (in thread isolation, forced after
-   * `cancelGraceMs`). Resolves when no job is `Active` and no worker thread remains. Calling it again returns
-   * the same promise.
+   * `cancelGraceMs`). Resolves when no job of this process is `Active` and no worker thread remains. On a Redis
+   * store this process stops taking jobs from the queue; jobs still queued stay there for the other instances.
+   * Calling it again returns the same promise.
    */
   close(options: { graceSeconds?: number } = {}): Promise<void> {
     const grace = (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
@@ -178,13 +160,7 @@ export class BackgroundJobsManager {
     } catch (error) {
       return Promise.reject(error);
     }
-    return (this.#closing ??= this.#shutDown(grace as number));
-  }
-
-  async #shutDown(graceSeconds: number): Promise<void> {
-    await waitForExecutionCompletion(this.#activeJobs(), graceSeconds, 'close');
-    for (const job of this.#activeJobs()) job.cancel();
-    await this.#runner.close();
+    return (this.#closing ??= this.#store.close(grace as number));
   }
 
   #refuseIfClosed(methodName: unknown): void {
@@ -193,78 +169,6 @@ export class BackgroundJobsManager {
       'WBJ_CLOSED',
       `execute(${describeValue(methodName)}) was called after close(): this manager accepts no new jobs`,
     );
-  }
-
-  /** Takes a concurrency slot for the job; returns false, freeing it, when the job was cancelled in the queue. */
-  #start(
-    job: BackgroundJob,
-    handler: ResolvedHandler,
-    params: unknown[],
-    timeoutSeconds: number,
-    fromQueue: boolean,
-  ): boolean {
-    if (job.state !== BackgroundJobState.Active) return false;
-    job.markStarted();
-    // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
-    // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
-    if (fromQueue) void this.#run(job, handler, params, timeoutSeconds);
-    else setImmediate(() => void this.#run(job, handler, params, timeoutSeconds));
-    return true;
-  }
-
-  async #run(
-    job: BackgroundJob,
-    handler: ResolvedHandler,
-    params: unknown[],
-    timeoutSeconds: number,
-  ): Promise<void> {
-    if (job.state !== BackgroundJobState.Active) return this.#gate.release(); // cancelled before its turn came
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const outcome = await this.#runner.run({
-        job,
-        handler,
-        params,
-        manager: this,
-        // The limit covers the handler, not the queue nor a worker's start-up.
-        onHandlerStart:
-          timeoutSeconds > 0
-            ? () => (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000))
-            : undefined,
-        onStrayRejection: (errorInfo, error) => this.#fail(job, errorInfo, error, true),
-      });
-      if (outcome.ok) job.complete(outcome.result);
-      else this.#fail(job, outcome.errorInfo, outcome.error, false);
-    } finally {
-      clearTimeout(timer);
-      this.#gate.release();
-    }
-  }
-
-  #timeOut(job: BackgroundJob, timeoutSeconds: number): void {
-    const reason = new BackgroundJobsError(
-      'WBJ_JOB_TIMEOUT',
-      `Background job ${job.uuid} (${job.methodName}) ran past its time limit of ${timeoutSeconds} s and was stopped`,
-    );
-    reason.stack = `${reason.name}: ${reason.message}`; // where the timer fired says nothing about the job
-    const info = errorInfoFrom(reason, this.settings.handlersPath);
-    job.expire(info, reason);
-    if (job.errorInfo === info) this.#logError(`[web-background-jobs] ${reason.message}`, reason);
-  }
-
-  /** Fails the job and logs it; a rejection left behind by a job that already ended is logged, never lost. */
-  #fail(job: BackgroundJob, info: ErrorInfo, error: unknown, unhandledRejection: boolean): void {
-    const what = `[web-background-jobs] Background job ${job.uuid} (${job.methodName})`;
-    const how = unhandledRejection ? ' with an unhandled rejection' : '';
-    if (job.fail(info)) {
-      this.#logError(`${what} failed${how}: ${info.description}`, error);
-    } else if (unhandledRejection) {
-      this.#logError(
-        `${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`,
-        error,
-      );
-    }
-    // Otherwise the job was cancelled or timed out first: what its handler throws afterwards is ignored, as in 1C.
   }
 
   /** A logger that throws must not turn a job's failure into a crash of the process: console gets both. */
@@ -280,8 +184,8 @@ export class BackgroundJobsManager {
     }
   }
 
-  #activeJobs(): BackgroundJob[] {
-    return this.#store.list().filter((job) => job.state === BackgroundJobState.Active);
+  async #activeJobs(): Promise<BackgroundJob[]> {
+    return (await this.#store.list()).filter((job) => job.state === BackgroundJobState.Active);
   }
 }
 
@@ -306,23 +210,6 @@ function checkArguments(params: unknown, key: unknown, description: unknown): vo
       `The job description must be a string, got ${describeValue(description)}`,
     );
   }
-}
-
-/** 1C passes copies of parameters; so do we, and name the first one that cannot be copied. */
-function cloneParams(params: readonly unknown[]): unknown[] {
-  return Array.from(params, (param, index) => {
-    try {
-      return structuredClone(param);
-    } catch (error) {
-      throw new BackgroundJobsError(
-        'WBJ_PARAM_NOT_CLONEABLE',
-        `Parameter ${index} (${describeValue(param)}) cannot be passed to a background job: ${String(
-          (error as Error).message ?? error,
-        )}. Pass plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
-        { cause: error },
-      );
-    }
-  });
 }
 
 function checkExecuteOptions(options: unknown): number | undefined {

@@ -1,42 +1,99 @@
-import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { v4 as uuidV4 } from 'uuid';
+import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
+import { JobExecutor } from '../jobs/JobExecutor';
+import { waitForExecutionCompletion } from '../jobs/waits';
+import { type JobRequest, type JobStore, keyConflict, type StoreContext } from './JobStore';
 
 /**
- * The jobs of one manager, held in this process: the active ones, the finished ones up to the history size
- * (oldest finished evicted first; active jobs never), and the keys the active jobs hold.
+ * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
+ * size (oldest finished evicted first; active jobs never), the keys the active jobs hold, and the FIFO queue of
+ * jobs waiting for a concurrency slot.
  */
-export class MemoryJobStore {
+export class MemoryJobStore implements JobStore {
   readonly #historySize: number;
+  readonly #executor: JobExecutor;
+  readonly #gate: ConcurrencyGate;
   /** Every job still findable, in the order executed. */
   readonly #jobs = new Map<string, BackgroundJob>();
   /** Finished jobs, oldest first: the eviction order. */
   readonly #history: BackgroundJob[] = [];
-  /** `identity + key` → the active job holding it. */
+  /** `handler identity + key` → the active job holding it. */
   readonly #keys = new Map<string, BackgroundJob>();
   /** Active job → the key slot it holds. */
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
 
-  constructor(historySize: number) {
-    this.#historySize = historySize;
+  constructor({ settings, logError, manager }: StoreContext) {
+    this.#historySize = settings.historySize;
+    this.#executor = new JobExecutor(settings, logError, manager);
+    this.#gate = new ConcurrencyGate(settings.maxConcurrency);
   }
 
-  /**
-   * Registers an active job under its handler identity and key, unless an active job holds them already; then
-   * that job is returned and nothing is registered. Synchronous, so concurrent calls cannot both win.
-   */
-  add(job: BackgroundJob, handlerIdentity: string): BackgroundJob | undefined {
-    if (job.key !== '') {
-      const slot = `${handlerIdentity}\0${job.key}`;
+  get threadCount(): number {
+    return this.#executor.threadCount;
+  }
+
+  async start({
+    methodName,
+    handler,
+    params,
+    key,
+    description,
+    timeoutSeconds,
+  }: JobRequest): Promise<BackgroundJob> {
+    const copies = cloneParams(params);
+    const job = new BackgroundJob({
+      builtBy: BUILT_BY_MANAGER,
+      uuid: uuidV4(),
+      methodName,
+      key,
+      description,
+      onFinish: (finished) => this.#finished(finished),
+    });
+    // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent
+    // executes cannot both pass.
+    if (key !== '') {
+      const slot = `${handler.identity}\0${key}`;
       const holder = this.#keys.get(slot);
-      if (holder !== undefined) return holder;
+      if (holder !== undefined) throw keyConflict(holder.uuid, holder.methodName, key);
       this.#keys.set(slot, job);
       this.#releaseKey.set(job, slot);
     }
     this.#jobs.set(job.uuid, job);
-    return undefined;
+    this.#gate.admit((fromQueue) => {
+      if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
+      job.markStarted();
+      // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
+      // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
+      const run = (): void =>
+        void this.#executor.run(job, handler, copies, timeoutSeconds).finally(() => this.#gate.release());
+      if (fromQueue) run();
+      else setImmediate(run);
+      return true;
+    });
+    return job;
+  }
+
+  async get(uuid: string): Promise<BackgroundJob | undefined> {
+    return this.#jobs.get(uuid);
+  }
+
+  async list(): Promise<BackgroundJob[]> {
+    return [...this.#jobs.values()];
+  }
+
+  async close(graceSeconds: number): Promise<void> {
+    const active = (): BackgroundJob[] =>
+      [...this.#jobs.values()].filter((job) => job.state === BackgroundJobState.Active);
+    await waitForExecutionCompletion(active(), graceSeconds, 'close');
+    await Promise.all(active().map((job) => job.cancel()));
+    await this.#executor.close();
   }
 
   /** Frees the job's key and moves it into history, evicting the oldest finished jobs beyond the size. */
-  finished(job: BackgroundJob): void {
+  #finished(job: BackgroundJob): void {
     const slot = this.#releaseKey.get(job);
     if (slot !== undefined) {
       this.#keys.delete(slot);
@@ -45,13 +102,21 @@ export class MemoryJobStore {
     this.#history.push(job);
     while (this.#history.length > this.#historySize) this.#jobs.delete(this.#history.shift()!.uuid);
   }
+}
 
-  get(uuid: string): BackgroundJob | undefined {
-    return this.#jobs.get(uuid);
-  }
-
-  /** Every findable job, in the order executed. */
-  list(): BackgroundJob[] {
-    return [...this.#jobs.values()];
-  }
+/** 1C passes copies of parameters; so do we, and name the first one that cannot be copied. */
+function cloneParams(params: readonly unknown[]): unknown[] {
+  return Array.from(params, (param, index) => {
+    try {
+      return structuredClone(param);
+    } catch (error) {
+      throw new BackgroundJobsError(
+        'WBJ_PARAM_NOT_CLONEABLE',
+        `Parameter ${index} (${describeValue(param)}) cannot be passed to a background job: ${String(
+          (error as Error).message ?? error,
+        )}. Pass plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
+        { cause: error },
+      );
+    }
+  });
 }

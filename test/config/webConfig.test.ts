@@ -76,6 +76,31 @@ describe('web.config', () => {
     expect(inline.manager.settings.maxConcurrency).toBe(Infinity);
   });
 
+  test('the Redis store keys are read: jobsStore, jobsQueueName, jobsWorker, jobsLostWorkerSeconds', async () => {
+    const config = writeConfig(`${ATTACH}
+    <add key="jobsStore" value="redis://127.0.0.1:1/2" />
+    <add key="jobsQueueName" value="billing.jobs" />
+    <add key="jobsWorker" value="False" />
+    <add key="jobsLostWorkerSeconds" value="90" />`);
+    const { manager } = managerFor(config);
+    expect(manager.settings).toMatchObject({
+      store: 'redis://127.0.0.1:1/2',
+      queueName: 'billing.jobs',
+      worker: false,
+      lostWorkerSeconds: 90,
+    });
+    await manager.close({ graceSeconds: 0 }); // nothing listens on port 1: it was only ever retrying
+  });
+
+  test('store defaults: memory, queue web-background-jobs, a worker on every instance, a lost worker after 30 s', () => {
+    expect(managerFor(writeConfig(ATTACH)).manager.settings).toMatchObject({
+      store: 'memory',
+      queueName: 'web-background-jobs',
+      worker: true,
+      lostWorkerSeconds: 30,
+    });
+  });
+
   test('options override the keys of the file', () => {
     const config = writeConfig(`${ATTACH}\n    <add key="jobsCheckInterval" value="5000" />`);
     const { settings } = managerFor(config, {
@@ -194,6 +219,19 @@ describe('web.config', () => {
     ['jobsCancelGraceMs', '-1', 'must be a non-negative integer of milliseconds up to 2147483647, got "-1"'],
     ['jobsTimeoutSeconds', '1e3', 'must be a non-negative number of seconds up to 2147483, got "1e3"'],
     ['jobsWorkerMaxMemoryMb', '0.5', 'must be a non-negative integer of megabytes up to 1048576, got "0.5"'],
+    [
+      'jobsStore',
+      'http://cache:6379',
+      'must be "memory" or a Redis URL (redis://host:port/db, rediss:// for TLS), got "http://cache:6379"',
+    ],
+    [
+      'jobsStore',
+      'redis',
+      'must be "memory" or a Redis URL (redis://host:port/db, rediss:// for TLS), got "redis"',
+    ],
+    ['jobsQueueName', 'a:b', 'must be a name of 1 to 100 letters, digits, ".", "-" or "_", got "a:b"'],
+    ['jobsWorker', 'yes', 'must be "true" or "false", got "yes"'],
+    ['jobsLostWorkerSeconds', '0', 'must be a positive integer of seconds up to 86400, got "0"'],
   ])('%s = %p fails start-up naming the key, the expected form and the line', (key, value, expected) => {
     const config = writeConfig(`${ATTACH}\n    <add key="${key}" value="${value}" />`);
     expect(configError(config).message).toBe(`${key} ${expected} (${config}, line 5)`);

@@ -8,7 +8,7 @@ describeEachIsolation('cancel (unlike the seed, it cancels)', (isolation) => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Forever');
     await new Promise(setImmediate); // let the handler start
-    job.cancel();
+    await job.cancel();
     expect(job.state).toBe(BackgroundJobState.Canceled);
     expect(job.end).toBeInstanceOf(Date);
     expect(job.signal.aborted).toBe(true);
@@ -21,7 +21,7 @@ describeEachIsolation('cancel (unlike the seed, it cancels)', (isolation) => {
     const manager = createManager({ isolation });
     const file = path.join(tempDir(), 'ran');
     const job = await manager.execute('Jobs.Touch', [file]);
-    job.cancel();
+    await job.cancel();
     const marker = await manager.execute('Jobs.Sleep', [5]);
     await marker.waitForCompletion();
     expect(existsSync(file)).toBe(false);
@@ -33,7 +33,7 @@ describeEachIsolation('cancel (unlike the seed, it cancels)', (isolation) => {
     const job = await manager.execute('Reports.Build', [1, 'a']);
     await job.waitForCompletion();
     const end = job.end;
-    job.cancel();
+    await job.cancel();
     expect(job.state).toBe(BackgroundJobState.Completed);
     expect(job.result).toBe('1:a');
     expect(job.end).toEqual(end);
@@ -43,7 +43,7 @@ describeEachIsolation('cancel (unlike the seed, it cancels)', (isolation) => {
   test('what a handler ignoring the signal returns later is ignored', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.IgnoreCancel', [20]);
-    job.cancel();
+    await job.cancel();
     const marker = await manager.execute('Jobs.Sleep', [60]);
     await marker.waitForCompletion();
     expect(job.state).toBe(BackgroundJobState.Canceled);
@@ -55,7 +55,7 @@ describeEachIsolation('cancel (unlike the seed, it cancels)', (isolation) => {
     const manager = createManager({ isolation, logger });
     const job = await manager.execute('Jobs.ThrowAfterCancel');
     await new Promise(setImmediate);
-    job.cancel();
+    await job.cancel();
     // The handler throws in the microtasks after the abort; the manager settles it one turn later.
     await new Promise(setImmediate);
     await new Promise(setImmediate);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobState } from 'web-background-jobs';
-import { createManager, describeEachIsolation, tempDir } from '../helpers';
+import { createManager, describeEachIsolation, eventually, tempDir } from '../helpers';
 
 describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) => {
   test('jobs over the limit wait Active, without begin, and start first in, first out', async () => {
@@ -10,7 +10,7 @@ describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) 
     const second = await manager.execute('Jobs.Sleep', [5]);
     const third = await manager.execute('Jobs.Sleep', [5]);
     expect([first, second, third].map((job) => job.state)).toEqual(Array(3).fill(BackgroundJobState.Active));
-    expect(first.begin).toBeInstanceOf(Date);
+    await eventually(() => expect(first.begin).toBeInstanceOf(Date)); // on Redis, once a worker takes it
     expect(second.begin).toBeUndefined();
     expect(third.begin).toBeUndefined();
     await manager.waitForCompletion([first, second, third]);
@@ -24,7 +24,7 @@ describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) 
     const file = path.join(tempDir(), 'ran');
     const queued = await manager.execute('Jobs.Touch', [file]);
     const last = await manager.execute('Jobs.Sleep', [1]);
-    queued.cancel();
+    await queued.cancel();
     expect(queued.state).toBe(BackgroundJobState.Canceled);
     await manager.waitForCompletion([first, last]);
     expect(existsSync(file)).toBe(false);
@@ -41,7 +41,7 @@ describeEachIsolation('the concurrency limit (jobsMaxConcurrency)', (isolation) 
     await expect(manager.execute('Reports.Build', [], 'K')).rejects.toMatchObject({
       code: 'WBJ_KEY_CONFLICT',
     });
-    first.cancel();
+    await first.cancel();
     await queued.waitForCompletion();
     expect(queued.result).toBe('2:q');
   });

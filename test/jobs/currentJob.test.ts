@@ -43,7 +43,7 @@ describeEachIsolation('user messages (unlike the seed, they arrive)', (isolation
     const job = await manager.execute('Jobs.MessageThenWait', ['halfway']);
     await eventually(() => expect(job.getUserMessages().map((item) => item.text)).toEqual(['halfway']));
     expect(job.state).toBe(BackgroundJobState.Active);
-    job.cancel();
+    await job.cancel();
   });
 
   test('message() outside a job is refused with WBJ_NO_CURRENT_JOB', () => {
@@ -89,7 +89,7 @@ describeEachIsolation('progress (beyond 1C: БСП ДлительныеОпер�
     expect(job.progress).toBeUndefined();
   });
 
-  test.each([[-1], [101], [Number.NaN], ['50']])(
+  test.each([[-1], [101], ['NaN'], ['50']])(
     'progress(%p) fails the job with a description naming the value',
     async (percent) => {
       const job = await createManager({ isolation }).execute('Jobs.BadProgress', [percent]);

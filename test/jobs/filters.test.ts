@@ -15,7 +15,7 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
   test('without a filter it lists active and finished jobs in the order executed', async () => {
     const { manager, report, echo, running } = await threeJobs(isolation);
     expect(await manager.getBackgroundJobs()).toEqual([report, echo, running]);
-    running.cancel();
+    await running.cancel();
   });
 
   test('each English key filters by equality, and all given keys must match', async () => {
@@ -35,7 +35,7 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
     expect(sameEnd).toContain(echo);
     expect(sameEnd.every((job) => job.end!.getTime() === echo.end!.getTime())).toBe(true);
     expect(await manager.getBackgroundJobs({ key: undefined, state: undefined })).toHaveLength(3);
-    running.cancel();
+    await running.cancel();
   });
 
   test('keys given as undefined are left out, so optional inputs can be passed straight through', async () => {
@@ -55,7 +55,7 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
       running,
     ]);
     expect(await manager.GetBackgroundJobs({ Key: 'K2', State: 'Completed' })).toHaveLength(1);
-    running.cancel();
+    await running.cancel();
   });
 
   test.each([

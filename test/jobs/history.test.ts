@@ -31,7 +31,7 @@ describeEachIsolation('history (unlike the seed, finished jobs stay findable)', 
     expect(await manager.findByUUID(longJob.uuid)).toBe(longJob);
     expect(await manager.getBackgroundJobs({ state: BackgroundJobState.Active })).toEqual([longJob]);
     expect(await manager.getBackgroundJobs()).toHaveLength(2);
-    longJob.cancel();
+    await longJob.cancel();
   });
 
   test('jobsHistorySize 0 forgets a job as soon as it finishes, like the seed', async () => {

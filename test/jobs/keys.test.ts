@@ -11,7 +11,7 @@ describeEachIsolation(
         code: 'WBJ_KEY_CONFLICT',
         message: expect.stringMatching(/Jobs\.Sleep.*"Key1"/),
       });
-      first.cancel();
+      await first.cancel();
     });
 
     test('the method name counts case-insensitively, as it resolves', async () => {
@@ -20,7 +20,7 @@ describeEachIsolation(
       await expect(manager.execute('jobs.SLEEP', [1], 'Key1')).rejects.toMatchObject({
         code: 'WBJ_KEY_CONFLICT',
       });
-      first.cancel();
+      await first.cancel();
     });
 
     test('another method may use the same key at the same time', async () => {
@@ -28,13 +28,13 @@ describeEachIsolation(
       const first = await manager.execute('Jobs.Sleep', [10_000], 'Key1');
       const other = await manager.execute('Jobs.Forever', [], 'Key1');
       expect(other.state).toBe(BackgroundJobState.Active);
-      first.cancel();
-      other.cancel();
+      await first.cancel();
+      await other.cancel();
     });
 
     test.each([
       ['completed', (job: { waitForCompletion(): Promise<void> }) => job.waitForCompletion()],
-      ['cancelled', async (job: { cancel(): void }) => job.cancel()],
+      ['cancelled', (job: { cancel(): Promise<void> }) => job.cancel()],
     ])('once the job has %s, the key is free again', async (_how, end) => {
       const manager = createManager({ isolation });
       const first = await manager.execute('Jobs.Sleep', [5], 'Key1');

@@ -46,14 +46,14 @@ describeEachIsolation('waits', (isolation) => {
     expect(error).toMatchObject({ code: 'WBJ_WAIT_TIMEOUT', jobs: [slow] });
     expect((error as Error).message).toContain(`${slow.uuid} (Jobs.Forever, key "slow-key")`);
     expect(slow.state).toBe(BackgroundJobState.Active);
-    slow.cancel();
+    await slow.cancel();
   });
 
   test('a cancelled job ends a wait without counting as a failure', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.Forever');
     const waiting = manager.waitForCompletion([job]);
-    job.cancel();
+    await job.cancel();
     await expect(waiting).resolves.toBeUndefined();
   });
 
@@ -66,7 +66,7 @@ describeEachIsolation('waits', (isolation) => {
     });
     const forever = await manager.execute('Jobs.Forever');
     await expect(forever.waitForCompletion(0.01)).rejects.toMatchObject({ code: 'WBJ_WAIT_TIMEOUT' });
-    forever.cancel();
+    await forever.cancel();
   });
 
   test('waitForExecutionCompletion never rejects: it returns the jobs finished by the timeout', async () => {
@@ -80,7 +80,7 @@ describeEachIsolation('waits', (isolation) => {
       failed,
       done,
     ]);
-    forever.cancel();
+    await forever.cancel();
     await expect(manager.waitForExecutionCompletion([failed, done, forever])).resolves.toEqual([
       failed,
       done,

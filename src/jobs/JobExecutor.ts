@@ -1,0 +1,95 @@
+import type { Settings } from '../config/options';
+import { BackgroundJobsError } from '../errors';
+import type { ResolvedHandler } from '../loader/HandlerResolver';
+import { createRunner } from '../runners/createRunner';
+import type { JobRunner } from '../runners/JobRunner';
+import type { BackgroundJob } from './BackgroundJob';
+import { BackgroundJobState } from './BackgroundJobState';
+import { type ErrorInfo, errorInfoFrom } from './errorInfo';
+
+/** Writes a line and the error behind it to the application's logger. */
+export type LogError = (line: string, error: unknown) => void;
+
+/**
+ * Runs one job's handler to the job's end, whichever store holds the job: through the runner the settings ask
+ * for, under the job's time limit, with failures logged. The job leaves `Active` here unless it was cancelled.
+ */
+export class JobExecutor {
+  readonly #settings: Settings;
+  readonly #runner: JobRunner;
+  readonly #logError: LogError;
+  /** The manager, which `getCurrent()` compares against inside inline handlers. */
+  readonly #manager: object;
+
+  constructor(settings: Settings, logError: LogError, manager: object) {
+    this.#settings = settings;
+    this.#logError = logError;
+    this.#manager = manager;
+    this.#runner = createRunner(settings, logError);
+  }
+
+  /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
+  get threadCount(): number {
+    return this.#runner.threadCount;
+  }
+
+  /** Runs the handler as `job`; settles once the job has ended and whatever ran it is free for the next job. */
+  async run(
+    job: BackgroundJob,
+    handler: ResolvedHandler,
+    params: unknown[],
+    timeoutSeconds: number,
+  ): Promise<void> {
+    if (job.state !== BackgroundJobState.Active) return; // cancelled before its turn came
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await this.#runner.run({
+        job,
+        handler,
+        params,
+        manager: this.#manager,
+        // The limit covers the handler, not the queue nor a worker's start-up.
+        onHandlerStart:
+          timeoutSeconds > 0
+            ? () => (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000))
+            : undefined,
+        onStrayRejection: (errorInfo, error) => this.fail(job, errorInfo, error, true),
+      });
+      if (outcome.ok) job.complete(outcome.result);
+      else this.fail(job, outcome.errorInfo, outcome.error, false);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Fails the job and logs it; a rejection left behind by a job that already ended is logged, never lost. */
+  fail(job: BackgroundJob, info: ErrorInfo, error: unknown, unhandledRejection: boolean): void {
+    const what = `[web-background-jobs] Background job ${job.uuid} (${job.methodName})`;
+    const how = unhandledRejection ? ' with an unhandled rejection' : '';
+    if (job.fail(info)) {
+      this.#logError(`${what} failed${how}: ${info.description}`, error);
+    } else if (unhandledRejection) {
+      this.#logError(
+        `${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`,
+        error,
+      );
+    }
+    // Otherwise the job was cancelled or timed out first: what its handler throws afterwards is ignored, as in 1C.
+  }
+
+  /** Stops every run still going and frees the worker threads. */
+  close(): Promise<void> {
+    return this.#runner.close();
+  }
+
+  #timeOut(job: BackgroundJob, timeoutSeconds: number): void {
+    const reason = new BackgroundJobsError(
+      'WBJ_JOB_TIMEOUT',
+      `Background job ${job.uuid} (${job.methodName}) ran past its time limit of ${timeoutSeconds} s and was stopped`,
+    );
+    reason.stack = `${reason.name}: ${reason.message}`; // where the timer fired says nothing about the job
+    const info = errorInfoFrom(reason, this.#settings.handlersPath);
+    job.expire(info, reason);
+    if (job.errorInfo === info) this.#logError(`[web-background-jobs] ${reason.message}`, reason);
+  }
+}

@@ -1,0 +1,59 @@
+import type { Settings } from '../config/options';
+import { BackgroundJobsError } from '../errors';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import type { LogError } from '../jobs/JobExecutor';
+import type { ResolvedHandler } from '../loader/HandlerResolver';
+
+/** An `execute` call the manager has checked: the handler is resolved, the arguments have the right types. */
+export interface JobRequest {
+  readonly methodName: string;
+  readonly handler: ResolvedHandler;
+  /** As the caller passed them: the store copies them in the form it can hold. */
+  readonly params: readonly unknown[];
+  readonly key: string;
+  readonly description: string;
+  /** 0 for no limit. */
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * Where a manager's jobs live and from where they run: in this process ({@link MemoryJobStore}) or in Redis
+ * through BullMQ, shared by every instance on it (`RedisJobStore`). The manager checks arguments and resolves
+ * handlers; a store enforces the key rule, runs jobs, and answers what jobs exist.
+ */
+export interface JobStore {
+  /**
+   * Registers the job and starts it or queues it; resolves with the job once registered.
+   * @throws BackgroundJobsError `WBJ_KEY_CONFLICT`, `WBJ_PARAM_NOT_CLONEABLE` or `WBJ_PARAM_NOT_STORABLE`,
+   *   `WBJ_STORE_UNAVAILABLE`; nothing was registered then.
+   */
+  start(request: JobRequest): Promise<BackgroundJob>;
+  /** The active or remembered job with this (lower-case) UUID. */
+  get(uuid: string): Promise<BackgroundJob | undefined>;
+  /** Active jobs and finished ones still in history, in the order executed. */
+  list(): Promise<BackgroundJob[]>;
+  /** Live worker threads of this process. */
+  readonly threadCount: number;
+  /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */
+  close(graceSeconds: number): Promise<void>;
+}
+
+/** 1C's key rule, broken: the error names the job that holds the key. */
+export function keyConflict(holderUuid: string, methodName: string, key: string): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_KEY_CONFLICT',
+    `Background job ${holderUuid} of method "${methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
+  );
+}
+
+/** What a store is built with. */
+export interface StoreContext {
+  readonly settings: Settings;
+  readonly logError: LogError;
+  /** For notices that are not failures (the Redis store is back). */
+  readonly warn: (line: string) => void;
+  /** The manager, which `getCurrent()` compares against inside inline handlers. */
+  readonly manager: object;
+  /** Resolves a method name to its handler, as `execute` does (a worker needs it for jobs executed elsewhere). */
+  readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
+}

@@ -1,0 +1,604 @@
+import path from 'node:path';
+import type {
+  Job,
+  JobsOptions,
+  JobType,
+  Queue,
+  QueueEvents,
+  QueueEventsListener,
+  QueueEventsProducer,
+  Worker,
+} from 'bullmq';
+import type { Redis } from 'ioredis';
+import { v4 as uuidV4 } from 'uuid';
+import { DEFAULTS, type Settings } from '../config/options';
+import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { errorInfoFrom } from '../jobs/errorInfo';
+import { JobExecutor, type LogError } from '../jobs/JobExecutor';
+import { waitForExecutionCompletion } from '../jobs/waits';
+import type { ResolvedHandler } from '../loader/HandlerResolver';
+import { type JobRequest, type JobStore, keyConflict, type StoreContext } from './JobStore';
+import {
+  completedSnapshot,
+  decodeFailure,
+  encodeFailure,
+  type JobData,
+  snapshotOf,
+  type StoredJob,
+  type StoredResult,
+} from './redisRecord';
+import { findUnstorable, STORABLE_DATA } from './storable';
+
+/** The custom QueueEvents event that asks the instance running a job to stop it. */
+const CANCEL_EVENT = 'wbj:cancel';
+/** How long a freshly built store waits for its first connection before `execute` reports Redis unreachable. */
+const FIRST_CONNECT_WAIT_MS = 3000;
+/** How long a job's "finished" decision outlives it: any cancel arriving later finds the job finished anyway. */
+const DECISION_TTL_MS = 60_000;
+
+/** The fields of BullMQ's job hash a copy of a job is made from. */
+const JOB_FIELDS = ['data', 'processedOn', 'finishedOn', 'failedReason', 'returnvalue', 'progress'] as const;
+
+/** QueueEvents' listeners, with our cancel request. */
+interface CancelListener extends QueueEventsListener {
+  [CANCEL_EVENT]: (args: { jobId: string }, id: string) => void;
+}
+
+/**
+ * Jobs held in Redis through BullMQ, shared by every instance on the same Redis and queue name: a job executed on
+ * one instance is found, awaited and cancelled from any other, and run by whichever instance's worker takes it.
+ *
+ * - The key rule is BullMQ's deduplication (one atomic script), keyed by the handler's path inside the handlers
+ *   folder and the job key.
+ * - A job's end (finished by its worker, or cancelled from anywhere) is decided once, by `SET NX` on one key per
+ *   job, since BullMQ cannot cancel a job that is waiting or held by another process.
+ * - Jobs returned here are copies that QueueEvents keeps up to date, with a re-check every `checkInterval`
+ *   for anything an event missed.
+ */
+export class RedisJobStore implements JobStore {
+  readonly #settings: Settings;
+  readonly #logError: LogError;
+  readonly #warn: (line: string) => void;
+  readonly #resolve: (methodName: string) => Promise<ResolvedHandler>;
+  readonly #queue: Queue;
+  /** Made once Redis first answers: BullMQ cannot close a QueueEvents that never connected. */
+  #events: QueueEvents | undefined;
+  readonly #producer: QueueEventsProducer;
+  /** Our own connection, for the decisions and batched reads BullMQ has no call for. */
+  readonly #redis: Redis;
+  readonly #worker: Worker | undefined;
+  readonly #executor: JobExecutor | undefined;
+  readonly #recheck: NodeJS.Timeout | undefined;
+  /** Copies of active jobs handed out by this store, kept up to date until they finish. */
+  readonly #views = new Map<string, BackgroundJob>();
+  /** Copies of finished jobs, so that finding one again gives the same object; the oldest beyond history go. */
+  readonly #finishedViews = new Map<string, BackgroundJob>();
+  /** The jobs this instance's worker is running, by UUID. */
+  readonly #running = new Map<string, BackgroundJob>();
+  /** Settles once the first connection is made and QueueEvents listens (or at once, if Redis is not there). */
+  readonly #firstConnection: Promise<void>;
+  #everConnected = false;
+  /** Whether the current loss of Redis has been logged already (one line per outage, not per retry). */
+  #outageLogged = false;
+  #closing: Promise<void> | undefined;
+
+  constructor({ settings, logError, warn, manager, resolve }: StoreContext) {
+    this.#settings = settings;
+    this.#logError = logError;
+    this.#warn = warn;
+    this.#resolve = resolve;
+    const bullmq = require('bullmq') as typeof import('bullmq');
+    const IORedis = require('ioredis') as typeof import('ioredis');
+    const url = settings.store;
+    // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
+    // execute can say so. BullMQ's worker and events connections retry on their own.
+    this.#redis = new IORedis.Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.#queue = new bullmq.Queue(settings.queueName, { connection: { url, enableOfflineQueue: false } });
+    this.#producer = new bullmq.QueueEventsProducer(settings.queueName, { connection: { url } });
+    const outage = (error: unknown): void => this.#outage(error);
+    this.#redis.on('error', outage);
+    this.#queue.on('error', outage);
+    this.#producer.on('error', outage);
+    this.#redis.on('ready', () => this.#recovered());
+    this.#firstConnection = new Promise((resolve) => this.#redis.once('ready', resolve)).then(() =>
+      this.#listen(),
+    );
+    if (settings.worker) {
+      this.#executor = new JobExecutor(settings, logError, manager);
+      const lockMs = settings.lostWorkerSeconds * 1000;
+      this.#worker = new bullmq.Worker(settings.queueName, (job) => this.#process(job as Job<JobData>), {
+        connection: { url },
+        concurrency: Number.isFinite(settings.maxConcurrency)
+          ? settings.maxConcurrency
+          : DEFAULTS.redisInlineConcurrency,
+        // 1C fails the jobs of a crashed session: a job whose worker stops renewing its lock fails at once,
+        // never silently runs again.
+        maxStalledCount: 0,
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+      });
+      this.#worker.on('error', (error) => this.#outage(error));
+    }
+    if (settings.checkInterval > 0) {
+      this.#recheck = setInterval(() => void this.#recheckAll(), settings.checkInterval);
+      this.#recheck.unref();
+    }
+  }
+
+  /**
+   * Starts QueueEvents from the end of the event stream as it is now, before this store adds any job: with
+   * BullMQ's default ("from whenever the blocking read begins"), the first events of a new store could be lost.
+   */
+  async #listen(): Promise<void> {
+    if (this.#closing !== undefined) return;
+    let lastEventId = '$';
+    try {
+      const [last] = await this.#redis.xrevrange(this.#queue.keys.events, '+', '-', 'COUNT', 1);
+      lastEventId = last?.[0] ?? '0-0';
+    } catch {
+      // Redis went away again: listen from whenever it is back; the re-check covers the gap.
+    }
+    if (this.#closing !== undefined) return;
+    const { QueueEvents } = require('bullmq') as typeof import('bullmq');
+    const events = new QueueEvents(this.#settings.queueName, {
+      connection: { url: this.#settings.store },
+      lastEventId,
+    });
+    events.on('error', (error) => this.#outage(error));
+    events.on('completed', ({ jobId, returnvalue }) => void this.#finishedEvent(jobId, { returnvalue }));
+    events.on('failed', ({ jobId, failedReason }) => void this.#finishedEvent(jobId, { failedReason }));
+    events.on('active', ({ jobId }) => void this.#beginSoon(jobId));
+    events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
+    events.on<CancelListener>(CANCEL_EVENT, ({ jobId }: { jobId: string }) => {
+      void this.#running.get(jobId)?.cancel();
+      void this.#refresh([jobId]);
+    });
+    this.#events = events;
+    this.#everConnected = true;
+  }
+
+  get threadCount(): number {
+    return this.#executor?.threadCount ?? 0;
+  }
+
+  async start({
+    methodName,
+    handler,
+    params,
+    key,
+    description,
+    timeoutSeconds,
+  }: JobRequest): Promise<BackgroundJob> {
+    params.forEach((param, index) => {
+      const found = findUnstorable(param);
+      if (found === undefined) return;
+      throw new BackgroundJobsError(
+        'WBJ_PARAM_NOT_STORABLE',
+        `Parameter ${index} (${describeValue(param)}) cannot be stored in Redis: ${found.replace(
+          'the value itself',
+          'it',
+        )}. A Redis store takes ${STORABLE_DATA}`,
+      );
+    });
+    const uuid = uuidV4();
+    const data: JobData = {
+      methodName,
+      params: [...params],
+      key,
+      description,
+      timeoutSeconds,
+      executedAt: performance.timeOrigin + performance.now(),
+    };
+    // Registered before the job exists in Redis, so that no event about it can come first and be missed.
+    const view = this.#view(uuid, data);
+    try {
+      await this.#connected('execute');
+      const added = await this.#queue.add(methodName, data, {
+        jobId: uuid,
+        ...this.#jobOptions(handler, key),
+      });
+      if (added.id !== uuid) throw keyConflict(added.id ?? '(unknown)', methodName, key);
+    } catch (error) {
+      this.#views.delete(uuid);
+      throw this.#unavailable(error, `execute(${JSON.stringify(methodName)})`);
+    }
+    return view;
+  }
+
+  async get(uuid: string): Promise<BackgroundJob | undefined> {
+    try {
+      await this.#connected('findByUUID');
+      const [stored] = await this.#read([uuid]);
+      return stored && this.#fromStored(stored);
+    } catch (error) {
+      throw this.#unavailable(error, 'findByUUID');
+    }
+  }
+
+  async list(): Promise<BackgroundJob[]> {
+    try {
+      await this.#connected('getBackgroundJobs');
+      const types: JobType[] = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'];
+      const ids = (await this.#queue.getJobs(types)).map((job) => job.id!);
+      const stored = await this.#read(ids);
+      stored.sort((a, b) => a.data.executedAt - b.data.executedAt);
+      return stored.map((each) => this.#fromStored(each));
+    } catch (error) {
+      throw this.#unavailable(error, 'getBackgroundJobs');
+    }
+  }
+
+  close(graceSeconds: number): Promise<void> {
+    return (this.#closing ??= this.#shutDown(graceSeconds));
+  }
+
+  async #shutDown(graceSeconds: number): Promise<void> {
+    clearInterval(this.#recheck);
+    // Stop taking jobs now; jobs running here get the grace, then are cancelled like a cancel from anywhere.
+    // A worker that never reached Redis has nothing running and closes only by force.
+    const workerClosed = this.#worker?.close(!this.#everConnected);
+    await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
+    for (const job of this.#running.values()) void job.cancel();
+    await workerClosed;
+    await this.#executor?.close();
+    await Promise.allSettled([this.#events?.close(), this.#producer.close(), this.#queue.close()]);
+    this.#redis.disconnect();
+  }
+
+  /** BullMQ options of a new job: key rule, no retries, history kept as `jobsHistorySize`. */
+  #jobOptions(handler: ResolvedHandler, key: string): JobsOptions {
+    // BullMQ's "keep 0" means "keep all": a history of 0 removes finished jobs at once.
+    const keep = this.#settings.historySize === 0 ? true : { count: this.#settings.historySize };
+    // The handler's path inside the handlers folder, not its absolute path: instances on other hosts agree.
+    const identity = path.relative(this.#settings.handlersPath, handler.identity).split(path.sep).join('/');
+    return {
+      attempts: 1,
+      removeOnComplete: keep,
+      removeOnFail: keep,
+      ...(key !== '' && { deduplication: { id: JSON.stringify([identity, key]) } }),
+    };
+  }
+
+  /** This instance's worker runs one job: the same executor as in memory, on a private copy of the job. */
+  async #process(job: Job<JobData>): Promise<StoredResult> {
+    const uuid = job.id!;
+    const { methodName, key, description, params, timeoutSeconds } = job.data;
+    const decision = this.#decisionKey(uuid);
+    if ((await this.#redis.get(decision))?.startsWith('canceled')) return this.#endCanceled(decision);
+    let reports = Promise.resolve();
+    let reportFailed = false;
+    let messages = 0;
+    const copy = new BackgroundJob({
+      builtBy: BUILT_BY_MANAGER,
+      uuid,
+      methodName,
+      key,
+      description,
+      onFinish: () => {},
+      onReport: (report) => {
+        if (report.kind === 'message') messages += 1;
+        reports = reports
+          .then(() => this.#store(job, report))
+          .catch((error: unknown) => {
+            if (!reportFailed)
+              this.#logError(
+                `[web-background-jobs] Background job ${uuid} could not store a report in Redis`,
+                error,
+              );
+            reportFailed = true;
+          });
+      },
+    });
+    copy.markStarted(new Date(job.processedOn ?? Date.now()));
+    this.#views.get(uuid)?.markStarted(copy.begin); // a copy in this process needs no read to learn it
+    this.#running.set(uuid, copy);
+    try {
+      try {
+        const handler = await this.#resolve(methodName);
+        await this.#executor!.run(copy, handler, params, timeoutSeconds);
+      } catch (error) {
+        // The handler cannot be loaded on this host: the job fails, as it would have on execute.
+        this.#executor!.fail(copy, errorInfoFrom(error, this.#settings.handlersPath), error, false);
+      }
+      await reports; // every message is in Redis before the job's end is
+      let outcome = copy.state;
+      let errorInfo = copy.errorInfo;
+      const unstorable =
+        outcome === BackgroundJobState.Completed && copy.result !== undefined
+          ? findUnstorable(copy.result)
+          : undefined;
+      if (unstorable !== undefined) {
+        const error = new BackgroundJobsError(
+          'WBJ_RESULT_NOT_STORABLE',
+          `Background job ${uuid} (${methodName}) returned a result Redis cannot store: ${unstorable.replace(
+            'the value itself',
+            'the result',
+          )}. A Redis store takes ${STORABLE_DATA}`,
+        );
+        error.stack = `${error.name}: ${error.message}`;
+        outcome = BackgroundJobState.Failed;
+        errorInfo = errorInfoFrom(error, this.#settings.handlersPath);
+        this.#logError(`[web-background-jobs] ${error.message}`, error);
+      }
+      const won = await this.#redis.set(decision, 'finished', 'PX', DECISION_TTL_MS, 'NX');
+      if (won !== 'OK' || outcome === BackgroundJobState.Canceled) return this.#endCanceled(decision);
+      if (outcome === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!));
+      return {
+        ...(copy.result !== undefined && { result: copy.result }),
+        end: copy.end!.getTime(),
+        messages,
+        ...(copy.progress && { progress: copy.progress }),
+      };
+    } finally {
+      this.#running.delete(uuid);
+    }
+  }
+
+  /** Ends a job whose cancel won: BullMQ records it failed with our cancel mark, which reads `Canceled`. */
+  async #endCanceled(decision: string): Promise<never> {
+    await this.#redis.pexpire(decision, DECISION_TTL_MS).catch(() => {}); // the job's record now says it
+    throw new Error(encodeFailure('canceled'));
+  }
+
+  /** Stores a handler's report: a message in the job's BullMQ log, progress as its BullMQ progress. */
+  async #store(job: Job<JobData>, report: JobReport): Promise<void> {
+    if (report.kind === 'message') await job.log(JSON.stringify({ text: report.text, date: report.date }));
+    else await job.updateProgress({ percent: report.percent, text: report.text, date: report.date });
+  }
+
+  /**
+   * Decides a cancel against the job's worker finishing it: whoever sets the job's decision key first wins.
+   * A winning cancel frees the key rule at once and tells the instance running the job to stop it.
+   */
+  async #cancel(view: BackgroundJob): Promise<void> {
+    const decision = this.#decisionKey(view.uuid);
+    try {
+      await this.#connected('cancel');
+      if ((await this.#redis.set(decision, `canceled:${Date.now()}`, 'NX')) === 'OK') {
+        const [stored] = await this.#read([view.uuid]);
+        if (stored === undefined || stored.fields.finishedOn) {
+          // It had finished (or was removed) before: the cancel lost, and the key goes with it.
+          await this.#redis.del(decision);
+        } else {
+          await (await this.#queue.getJob(view.uuid))?.removeDeduplicationKey();
+          await this.#producer.publishEvent({ eventName: CANCEL_EVENT, jobId: view.uuid });
+        }
+        if (stored !== undefined)
+          view.sync(snapshotOf((await this.#readOne(view.uuid)) ?? stored, this.#settings));
+        return;
+      }
+      // Decided already: cancelled by someone else, or its worker is storing its end right now.
+      await this.#refresh([view.uuid]);
+      if (view.state === BackgroundJobState.Active) {
+        await Promise.race([view.finished, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      }
+    } catch (error) {
+      this.#logError(
+        `[web-background-jobs] Background job ${view.uuid} (${view.methodName}) could not be cancelled and stays Active: ${
+          error instanceof BackgroundJobsError ? error.message : 'the Redis store is unreachable'
+        }`,
+        error,
+      );
+    }
+  }
+
+  async #readOne(uuid: string): Promise<StoredJob | undefined> {
+    return (await this.#read([uuid]))[0];
+  }
+
+  /** The jobs with these ids that still exist, with their logs and decisions, in one round trip. */
+  async #read(ids: readonly string[]): Promise<StoredJob[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) {
+      const key = this.#queue.toKey(id);
+      pipeline
+        .hmget(key, ...JOB_FIELDS)
+        .lrange(`${key}:logs`, 0, -1)
+        .get(this.#decisionKey(id));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const stored: StoredJob[] = [];
+    ids.forEach((id, index) => {
+      const [[hashError, values], [logsError, logs], [decisionError, decision]] = replies.slice(
+        index * 3,
+        index * 3 + 3,
+      );
+      const failure = hashError ?? logsError ?? decisionError;
+      if (failure) throw failure;
+      const fields = Object.fromEntries(
+        JOB_FIELDS.map((field, at) => [field, (values as (string | null)[])[at] ?? undefined]),
+      );
+      if (fields.data === undefined) return; // removed from history meanwhile
+      const data = JSON.parse(fields.data) as JobData;
+      stored.push({ id, data, fields, logs: logs as string[], decision: decision as string | null });
+    });
+    return stored;
+  }
+
+  /** The copy handed out for a stored job: the one being kept up to date while it is active, else a new one. */
+  #fromStored(stored: StoredJob): BackgroundJob {
+    const view = this.#view(stored.id, stored.data);
+    view.sync(snapshotOf(stored, this.#settings));
+    return view;
+  }
+
+  #view(uuid: string, data: JobData): BackgroundJob {
+    let view = this.#views.get(uuid) ?? this.#finishedViews.get(uuid);
+    if (view === undefined) {
+      view = new BackgroundJob({
+        builtBy: BUILT_BY_MANAGER,
+        uuid,
+        methodName: data.methodName,
+        key: data.key,
+        description: data.description,
+        onFinish: (finished) => this.#remember(finished),
+        onCancel: (job) => this.#cancel(job),
+      });
+      this.#views.set(uuid, view);
+    }
+    return view;
+  }
+
+  #remember(finished: BackgroundJob): void {
+    this.#views.delete(finished.uuid);
+    this.#finishedViews.set(finished.uuid, finished);
+    for (const uuid of this.#finishedViews.keys()) {
+      if (this.#finishedViews.size <= this.#settings.historySize) break;
+      this.#finishedViews.delete(uuid);
+    }
+  }
+
+  /** Re-reads the listed jobs that have copies here and brings the copies up to date. */
+  /** Refreshes a job's copy, in one round trip with every other refresh asked for in the same turn. */
+  readonly #refreshSoon = batched((ids) => this.#refresh(ids));
+  /** Sets `begin` on the copy of a job a worker has just taken: one field, read in batches. */
+  readonly #beginSoon = batched(async (ids) => {
+    const waiting = ids.filter((id) => this.#views.get(id)?.begin === undefined);
+    if (waiting.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const id of waiting) pipeline.hget(this.#queue.toKey(id), 'processedOn');
+    const replies = (await pipeline.exec().catch(() => null)) ?? []; // Redis away: the re-check catches up
+    waiting.forEach((id, index) => {
+      const [error, processedOn] = replies[index] ?? [];
+      const view = this.#views.get(id);
+      if (error || !processedOn || view?.state !== BackgroundJobState.Active || view.begin) return;
+      view.markStarted(new Date(Number(processedOn)));
+    });
+  });
+
+  async #refresh(ids: readonly string[]): Promise<void> {
+    const held = ids.filter((id) => this.#views.has(id));
+    if (held.length === 0) return;
+    try {
+      for (const stored of await this.#read(held))
+        this.#views.get(stored.id)?.sync(snapshotOf(stored, this.#settings));
+    } catch {
+      // Redis is away: the outage is logged once, and the next re-check tries again.
+    }
+  }
+
+  /**
+   * A job ended. A job that completed without messages is ended from the event alone; otherwise its record is
+   * read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
+   */
+  async #finishedEvent(
+    jobId: string,
+    ending: { returnvalue?: unknown; failedReason?: string },
+  ): Promise<void> {
+    const view = this.#views.get(jobId);
+    if (view === undefined) return;
+    const returned = ending.returnvalue as StoredResult | null | undefined;
+    if (ending.failedReason === undefined && returned?.messages === 0 && view.begin !== undefined) {
+      return view.sync(completedSnapshot(view.begin, returned));
+    }
+    await this.#refreshSoon(jobId);
+    if (view.state !== BackgroundJobState.Active) return;
+    const gone = await this.#readOne(jobId)
+      .then((stored) => stored === undefined)
+      .catch(() => false);
+    if (!gone) return;
+    const known = { begin: view.begin, progress: view.progress, result: undefined, errorInfo: undefined };
+    if (ending.failedReason === undefined) {
+      const end = new Date(returned?.end ?? Date.now());
+      view.sync({ ...known, state: BackgroundJobState.Completed, end, result: returned?.result });
+    } else {
+      const failure = decodeFailure(ending.failedReason, jobId, this.#settings.handlersPath);
+      view.sync({ ...known, ...failure, end: new Date() });
+    }
+  }
+
+  /** The safety net under events: every active copy is re-read, and every running job re-checks for a cancel. */
+  async #recheckAll(): Promise<void> {
+    await this.#refresh([...this.#views.keys()]);
+    const running = [...this.#running.keys()];
+    if (running.length === 0) return;
+    try {
+      const decisions = await this.#redis.mget(running.map((id) => this.#decisionKey(id)));
+      running.forEach((id, index) => {
+        if (decisions[index]?.startsWith('canceled')) void this.#running.get(id)?.cancel();
+      });
+    } catch {
+      // as in #refresh
+    }
+  }
+
+  #decisionKey(uuid: string): string {
+    return `${this.#queue.toKey('wbj-decision')}:${uuid}`;
+  }
+
+  /** Waits for the first connection of a new store (briefly); afterwards, a lost connection fails at once. */
+  async #connected(caller: string): Promise<void> {
+    if (this.#closing !== undefined && caller !== 'cancel') {
+      throw new BackgroundJobsError(
+        'WBJ_CLOSED',
+        `${caller} was called after close(): this manager has closed its Redis connections`,
+      );
+    }
+    if (this.#redis.status !== 'ready' && !this.#everConnected) {
+      await Promise.race([
+        this.#firstConnection,
+        new Promise((resolve) => setTimeout(resolve, FIRST_CONNECT_WAIT_MS)),
+      ]);
+    }
+    if (this.#redis.status !== 'ready') throw this.#unavailable(undefined, caller);
+  }
+
+  /** Our own errors pass as they are; anything else from Redis becomes `WBJ_STORE_UNAVAILABLE`. */
+  #unavailable(error: unknown, caller: string): BackgroundJobsError {
+    if (error instanceof BackgroundJobsError) return error;
+    const reason = error === undefined ? 'no connection' : String((error as Error).message ?? error);
+    return new BackgroundJobsError(
+      'WBJ_STORE_UNAVAILABLE',
+      `${caller} failed: the Redis store ${redactedUrl(this.#settings.store)} is unreachable (${reason}); nothing was started or changed. It reconnects by itself`,
+      { cause: error },
+    );
+  }
+
+  #outage(error: unknown): void {
+    if (this.#outageLogged || this.#closing !== undefined) return;
+    this.#outageLogged = true;
+    this.#logError(
+      `[web-background-jobs] Lost the Redis store ${redactedUrl(this.#settings.store)}; retrying. Until it is back, execute() fails with WBJ_STORE_UNAVAILABLE`,
+      error,
+    );
+  }
+
+  #recovered(): void {
+    if (!this.#outageLogged) return;
+    this.#outageLogged = false;
+    this.#warn(`[web-background-jobs] The Redis store ${redactedUrl(this.#settings.store)} is back`);
+    void this.#recheckAll();
+  }
+}
+
+/**
+ * Gathers the ids asked for in one turn of the event loop and hands them to `flush` together: QueueEvents delivers
+ * events in batches, and a batch then costs one round trip instead of one per job.
+ */
+function batched(flush: (ids: string[]) => Promise<void>): (id: string) => Promise<void> {
+  let pending: { ids: Set<string>; done: Promise<void> } | undefined;
+  return (id) => {
+    if (pending === undefined) {
+      const ids = new Set<string>();
+      const done = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          pending = undefined;
+          void flush([...ids]).then(resolve, resolve);
+        }),
+      );
+      pending = { ids, done };
+    }
+    pending.ids.add(id);
+    return pending.done;
+  };
+}
+
+/** A Redis URL fit for logs: the password is not printed. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,42 @@
+import { describeValue } from '../errors';
+
+/** What a Redis store accepts, for error messages. */
+export const STORABLE_DATA =
+  'JSON data only (null, booleans, finite numbers, strings, arrays and plain objects); pass dates as ISO strings and maps as objects';
+
+/**
+ * Where `value` holds something JSON would change or drop (`undefined`, a Date, a Map, NaN, a cycle…), as a path
+ * like `.when` or `[2]`, with what is there; `undefined` when JSON carries it unchanged.
+ */
+export function findUnstorable(value: unknown): string | undefined {
+  return visit(value, '', new Set());
+}
+
+function visit(value: unknown, at: string, ancestors: Set<object>): string | undefined {
+  const here = (what: string): string => `${at || 'the value itself'} is ${what}`;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : here(String(value));
+  if (typeof value !== 'object') return here(describeValue(value));
+  if (ancestors.has(value)) return here('a reference back to a value that contains it');
+  const isArray = Array.isArray(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (!isArray && prototype !== Object.prototype && prototype !== null) return here(describeValue(value));
+  ancestors.add(value);
+  try {
+    if (isArray) {
+      for (let index = 0; index < value.length; index += 1) {
+        const found =
+          index in value ? visit(value[index], `${at}[${index}]`, ancestors) : `${at}[${index}] is a hole`;
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    for (const [name, item] of Object.entries(value)) {
+      const found = visit(item, `${at}.${name}`, ancestors);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  } finally {
+    ancestors.delete(value);
+  }
+}
