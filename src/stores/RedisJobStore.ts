@@ -28,6 +28,7 @@ import {
   snapshotOf,
   type StoredJob,
   type StoredResult,
+  storedProgress,
 } from './redisRecord';
 import { findUnstorable, STORABLE_DATA } from './storable';
 
@@ -83,6 +84,8 @@ export class RedisJobStore implements JobStore {
   /** Whether the current loss of Redis has been logged already (one line per outage, not per retry). */
   #outageLogged = false;
   #closing: Promise<void> | undefined;
+  /** Set once close() has given the grace: every job this instance's worker still runs, or takes, is cancelled. */
+  #stopping = false;
 
   constructor({ settings, logError, warn, manager, resolve }: StoreContext) {
     this.#settings = settings;
@@ -94,8 +97,14 @@ export class RedisJobStore implements JobStore {
     const url = settings.store;
     // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
     // execute can say so. BullMQ's worker and events connections retry on their own.
-    this.#redis = new IORedis.Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.#queue = new bullmq.Queue(settings.queueName, { connection: { url, enableOfflineQueue: false } });
+    this.#redis = new IORedis.Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+    });
+    this.#queue = new bullmq.Queue(settings.queueName, {
+      connection: { url, enableOfflineQueue: false },
+    });
     this.#producer = new bullmq.QueueEventsProducer(settings.queueName, { connection: { url } });
     const outage = (error: unknown): void => this.#outage(error);
     this.#redis.on('error', outage);
@@ -149,7 +158,9 @@ export class RedisJobStore implements JobStore {
     events.on('error', (error) => this.#outage(error));
     events.on('completed', ({ jobId, returnvalue }) => void this.#finishedEvent(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => void this.#finishedEvent(jobId, { failedReason }));
-    events.on('active', ({ jobId }) => void this.#beginSoon(jobId));
+    events.on('active', ({ jobId }) => {
+      if (this.#views.get(jobId)?.begin === undefined) void this.#beginSoon(jobId); // not run here
+    });
     events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
     events.on<CancelListener>(CANCEL_EVENT, ({ jobId }: { jobId: string }) => {
       void this.#running.get(jobId)?.cancel();
@@ -240,6 +251,7 @@ export class RedisJobStore implements JobStore {
     // A worker that never reached Redis has nothing running and closes only by force.
     const workerClosed = this.#worker?.close(!this.#everConnected);
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
+    this.#stopping = true;
     for (const job of this.#running.values()) void job.cancel();
     await workerClosed;
     await this.#executor?.close();
@@ -266,7 +278,6 @@ export class RedisJobStore implements JobStore {
     const uuid = job.id!;
     const { methodName, key, description, params, timeoutSeconds } = job.data;
     const decision = this.#decisionKey(uuid);
-    if ((await this.#redis.get(decision))?.startsWith('canceled')) return this.#endCanceled(decision);
     let reports = Promise.resolve();
     let reportFailed = false;
     let messages = 0;
@@ -292,9 +303,12 @@ export class RedisJobStore implements JobStore {
       },
     });
     copy.markStarted(new Date(job.processedOn ?? Date.now()));
-    this.#views.get(uuid)?.markStarted(copy.begin); // a copy in this process needs no read to learn it
     this.#running.set(uuid, copy);
+    if (this.#stopping) void copy.cancel(); // taken just as close() cancels what runs here
     try {
+      // A job cancelled while queued never runs: on Redis a cancel is a decision, read here before the handler.
+      if ((await this.#redis.get(decision))?.startsWith('canceled')) return await this.#endCanceled(decision);
+      this.#views.get(uuid)?.markStarted(copy.begin); // a copy in this process needs no read to learn it
       try {
         const handler = await this.#resolve(methodName);
         await this.#executor!.run(copy, handler, params, timeoutSeconds);
@@ -451,7 +465,6 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  /** Re-reads the listed jobs that have copies here and brings the copies up to date. */
   /** Refreshes a job's copy, in one round trip with every other refresh asked for in the same turn. */
   readonly #refreshSoon = batched((ids) => this.#refresh(ids));
   /** Sets `begin` on the copy of a job a worker has just taken: one field, read in batches. */
@@ -469,6 +482,7 @@ export class RedisJobStore implements JobStore {
     });
   });
 
+  /** Re-reads the listed jobs that have copies here and brings the copies up to date. */
   async #refresh(ids: readonly string[]): Promise<void> {
     const held = ids.filter((id) => this.#views.has(id));
     if (held.length === 0) return;
@@ -512,7 +526,7 @@ export class RedisJobStore implements JobStore {
 
   /** The safety net under events: every active copy is re-read, and every running job re-checks for a cancel. */
   async #recheckAll(): Promise<void> {
-    await this.#refresh([...this.#views.keys()]);
+    await this.#refresh(await this.#outdated([...this.#views.keys()]).catch(() => []));
     const running = [...this.#running.keys()];
     if (running.length === 0) return;
     try {
@@ -523,6 +537,36 @@ export class RedisJobStore implements JobStore {
     } catch {
       // as in #refresh
     }
+  }
+
+  /**
+   * The jobs among `ids` whose record in Redis has moved past their copy here (begun, ended, cancelled, a new
+   * message or progress): a look at a few small fields of each, so that only those are read in full.
+   */
+  async #outdated(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) {
+      const key = this.#queue.toKey(id);
+      pipeline
+        .hmget(key, 'processedOn', 'finishedOn', 'progress')
+        .llen(`${key}:logs`)
+        .get(this.#decisionKey(id));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.filter((id, index) => {
+      const view = this.#views.get(id);
+      const [[, fields], [, messageCount], [, decision]] = replies.slice(index * 3, index * 3 + 3);
+      const [processedOn, finishedOn, progress] = fields as (string | null)[];
+      if (view === undefined) return false;
+      return (
+        finishedOn !== null ||
+        (decision as string | null)?.startsWith('canceled') === true ||
+        (processedOn === null ? undefined : Number(processedOn)) !== view.begin?.getTime() ||
+        (messageCount as number) !== view.getUserMessages().length ||
+        storedProgress(progress ?? undefined)?.date.getTime() !== view.progress?.date.getTime()
+      );
+    });
   }
 
   #decisionKey(uuid: string): string {

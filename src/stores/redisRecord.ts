@@ -92,7 +92,7 @@ export function snapshotOf(
 ): JobSnapshot {
   const common = {
     begin: fields.processedOn ? new Date(Number(fields.processedOn)) : undefined,
-    progress: progressOf(parsed(fields.progress)),
+    progress: storedProgress(fields.progress),
     messages: logs.map(messageOf),
     result: undefined,
     errorInfo: undefined,
@@ -138,6 +138,11 @@ function parsed(json: string | undefined): unknown {
   } catch {
     return undefined; // written by another producer
   }
+}
+
+/** The progress a job's BullMQ `progress` field holds, if it is ours. */
+export function storedProgress(json: string | undefined): JobProgress | undefined {
+  return progressOf(parsed(json));
 }
 
 function progressOf(progress: unknown): JobProgress | undefined {
