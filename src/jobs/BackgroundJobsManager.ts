@@ -71,12 +71,13 @@ export class BackgroundJobsManager {
   /**
    * Starts `methodName` (`"Module.Method"`) in the background with copies of `params` (1C: Выполнить). Resolves
    * as soon as the job is registered, without waiting for it; over `maxConcurrency` it waits its turn, `Active`.
-   * @param params - passed positionally; copied with structured clone, as 1C passes copies.
+   * @param params - passed positionally; copied with structured clone, as 1C passes copies (JSON data only on a
+   *   Redis store).
    * @param key - while an active job of the same method holds this key, another execute with it rejects.
    * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit).
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
    *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT`, `WBJ_BAD_ARGUMENT` or
-   *   `WBJ_CLOSED`; nothing has run then.
+   *   `WBJ_CLOSED`; on a Redis store also `WBJ_PARAM_NOT_STORABLE` and `WBJ_STORE_UNAVAILABLE`. Nothing has run then.
    */
   async execute(
     methodName: string,
