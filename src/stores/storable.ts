@@ -20,7 +20,10 @@ function visit(value: unknown, at: string, ancestors: Set<object>): string | und
   if (ancestors.has(value)) return here('a reference back to a value that contains it');
   const isArray = Array.isArray(value);
   const prototype: unknown = Object.getPrototypeOf(value);
-  if (!isArray && prototype !== Object.prototype && prototype !== null) return here(describeValue(value));
+  if (!isArray && prototype !== Object.prototype && prototype !== null) {
+    const name = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+    return here(typeof name === 'string' && name !== '' ? `a ${name}` : describeValue(value));
+  }
   ancestors.add(value);
   try {
     if (isArray) {

@@ -1,0 +1,67 @@
+import net from 'node:net';
+import { BackgroundJobState } from 'web-background-jobs';
+import { createManager, recordingLogger, useRedisStore } from '../helpers';
+
+// What only a Redis store does, in one process: JSON-only data, and a Redis that is not there.
+
+describe('a Redis store', () => {
+  useRedisStore();
+
+  test.each([
+    [
+      'a Date inside an object',
+      [{ when: new Date(0) }],
+      /^Parameter 0 \(.*\) cannot be stored in Redis: \.when is a Date/,
+    ],
+    [
+      'NaN inside an array',
+      [1, [2, Number.NaN]],
+      /^Parameter 1 \(.*\) cannot be stored in Redis: \[1\] is NaN/,
+    ],
+    ['undefined', [undefined], /^Parameter 0 \(undefined\) cannot be stored in Redis: it is undefined/],
+  ])(
+    'a parameter with %s rejects execute with WBJ_PARAM_NOT_STORABLE naming the position and the part',
+    async (_case, params, message) => {
+      const manager = createManager({ isolation: 'inline' });
+      const error = await manager.execute('Reports.Echo', params).catch((failure: unknown) => failure);
+      expect(error).toMatchObject({
+        code: 'WBJ_PARAM_NOT_STORABLE',
+        message: expect.stringMatching(message),
+      });
+      expect((error as Error).message).toMatch(/A Redis store takes JSON data only/);
+      expect(await manager.getBackgroundJobs()).toEqual([]);
+    },
+  );
+
+  test('a result that is not JSON fails its job with WBJ_RESULT_NOT_STORABLE, logged', async () => {
+    const logger = recordingLogger();
+    const manager = createManager({ isolation: 'inline', logger });
+    const job = await manager.execute('Jobs.ReturnDate');
+    await manager.waitForExecutionCompletion([job]);
+    expect(job.state).toBe(BackgroundJobState.Failed);
+    expect(job.errorInfo).toMatchObject({
+      code: 'WBJ_RESULT_NOT_STORABLE',
+      description: expect.stringMatching(/returned a result Redis cannot store: \.at is a Date/),
+    });
+    expect(logger.lines.error).toEqual([expect.stringContaining(job.uuid)]);
+  });
+});
+
+test('a Redis that is not there: execute rejects with WBJ_STORE_UNAVAILABLE naming the URL without its password, and close() still resolves', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const logger = recordingLogger();
+  const manager = createManager({ store: `redis://:secret@127.0.0.1:${port}`, logger });
+  const error = (await manager.execute('Reports.Echo').catch((failure: unknown) => failure)) as Error;
+  expect(error).toMatchObject({
+    code: 'WBJ_STORE_UNAVAILABLE',
+    message: expect.stringContaining(`the Redis store redis://:***@127.0.0.1:${port} is unreachable`),
+  });
+  expect(error.message).not.toContain('secret');
+  expect(logger.lines.error.join('\n')).not.toContain('secret');
+  await manager.close({ graceSeconds: 0 });
+});
