@@ -24,6 +24,7 @@ import {
   completedSnapshot,
   decodeFailure,
   encodeFailure,
+  failedSnapshot,
   type JobData,
   snapshotOf,
   type StoredJob,
@@ -338,7 +339,14 @@ export class RedisJobStore implements JobStore {
       }
       const won = await this.#redis.set(decision, 'finished', 'PX', DECISION_TTL_MS, 'NX');
       if (won !== 'OK' || outcome === BackgroundJobState.Canceled) return this.#endCanceled(decision);
-      if (outcome === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!));
+      if (outcome === BackgroundJobState.Failed) {
+        const facts = {
+          end: copy.end!.getTime(),
+          messages,
+          ...(copy.progress && { progress: copy.progress }),
+        };
+        throw new Error(encodeFailure(errorInfo!, facts));
+      }
       return {
         ...(copy.result !== undefined && { result: copy.result }),
         end: copy.end!.getTime(),
@@ -495,8 +503,8 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * A job ended. A job that completed without messages is ended from the event alone; otherwise its record is
-   * read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
+   * A job ended. A job that completed or failed without messages is ended from the event alone; otherwise its
+   * record is read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
    */
   async #finishedEvent(
     jobId: string,
@@ -505,8 +513,13 @@ export class RedisJobStore implements JobStore {
     const view = this.#views.get(jobId);
     if (view === undefined) return;
     const returned = ending.returnvalue as StoredResult | null | undefined;
-    if (ending.failedReason === undefined && returned?.messages === 0 && view.begin !== undefined) {
-      return view.sync(completedSnapshot(view.begin, returned));
+    // Ended from the event alone when it says all there is, so copies end in the order their jobs did.
+    if (view.begin !== undefined) {
+      const ended =
+        ending.failedReason === undefined
+          ? returned?.messages === 0 && completedSnapshot(view.begin, returned)
+          : failedSnapshot(ending.failedReason, view.begin, jobId, this.#settings.handlersPath);
+      if (ended) return view.sync(ended);
     }
     await this.#refreshSoon(jobId);
     if (view.state !== BackgroundJobState.Active) return;

@@ -43,18 +43,47 @@ export interface StoredJob {
 const STALLED_REASON = 'job stalled more than allowable limit';
 
 /** The mark our failed and cancelled jobs carry as BullMQ's `failedReason`, so other instances read why. */
-interface FailureMark {
+interface FailureMark extends Partial<FailureFacts> {
   readonly webBackgroundJobs: 'canceled' | 'failed';
   readonly errorInfo?: ErrorInfo;
 }
 
+/** What a failed job's mark tells besides its error, so that its `failed` event can end a copy without a read. */
+interface FailureFacts {
+  /** When the job ended (ms): its `end` everywhere, event or record. */
+  readonly end: number;
+  /** How many messages it reported. */
+  readonly messages: number;
+  readonly progress?: unknown;
+}
+
 /** The `failedReason` of a job that failed with `errorInfo`, or of a cancelled job. */
-export function encodeFailure(ending: ErrorInfo | 'canceled'): string {
+export function encodeFailure(ending: ErrorInfo | 'canceled', facts?: FailureFacts): string {
   const mark: FailureMark =
     ending === 'canceled'
       ? { webBackgroundJobs: 'canceled' }
-      : { webBackgroundJobs: 'failed', errorInfo: ending };
+      : { webBackgroundJobs: 'failed', errorInfo: ending, ...facts };
   return JSON.stringify(mark);
+}
+
+/** A job that failed without messages, from its `failed` event alone; `undefined` when the event cannot say. */
+export function failedSnapshot(
+  failedReason: string,
+  begin: Date,
+  jobId: string,
+  handlersPath: string,
+): JobSnapshot | undefined {
+  const mark = parsed(failedReason) as FailureMark | undefined;
+  if (mark?.webBackgroundJobs !== 'failed' || mark.messages !== 0 || typeof mark.end !== 'number')
+    return undefined;
+  return {
+    ...decodeFailure(failedReason, jobId, handlersPath),
+    begin,
+    end: new Date(mark.end),
+    progress: progressOf(mark.progress),
+    messages: [],
+    result: undefined,
+  };
 }
 
 /** How a job with this `failedReason` ended: our own marks, BullMQ's lost worker, or anything else as a failure. */
@@ -99,8 +128,11 @@ export function snapshotOf(
   };
   if (fields.finishedOn) {
     const end = new Date(Number(fields.finishedOn));
-    if (fields.failedReason)
-      return { ...common, ...decodeFailure(fields.failedReason, id, settings.handlersPath), end };
+    if (fields.failedReason) {
+      const mark = parsed(fields.failedReason) as FailureMark | undefined;
+      const failure = decodeFailure(fields.failedReason, id, settings.handlersPath);
+      return { ...common, ...failure, end: typeof mark?.end === 'number' ? new Date(mark.end) : end };
+    }
     const returned = parsed(fields.returnvalue) as Partial<StoredResult> | null;
     return {
       ...common,
