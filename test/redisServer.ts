@@ -44,7 +44,8 @@ export async function startRedis({ persistent = false } = {}): Promise<RedisServ
   };
 }
 
-function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

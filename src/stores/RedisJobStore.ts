@@ -21,11 +21,10 @@ import { waitForExecutionCompletion } from '../jobs/waits';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import { type JobRequest, type JobStore, keyConflict, type StoreContext } from './JobStore';
 import {
-  completedSnapshot,
   decodeFailure,
   encodeFailure,
-  failedSnapshot,
   type JobData,
+  snapshotFromEvent,
   snapshotOf,
   type StoredJob,
   type StoredResult,
@@ -184,14 +183,11 @@ export class RedisJobStore implements JobStore {
     timeoutSeconds,
   }: JobRequest): Promise<BackgroundJob> {
     params.forEach((param, index) => {
-      const found = findUnstorable(param);
+      const found = findUnstorable(param, 'it');
       if (found === undefined) return;
       throw new BackgroundJobsError(
         'WBJ_PARAM_NOT_STORABLE',
-        `Parameter ${index} (${describeValue(param)}) cannot be stored in Redis: ${found.replace(
-          'the value itself',
-          'it',
-        )}. A Redis store takes ${STORABLE_DATA}`,
+        `Parameter ${index} (${describeValue(param)}) cannot be stored in Redis: ${found}. A Redis store takes ${STORABLE_DATA}`,
       );
     });
     const uuid = uuidV4();
@@ -322,15 +318,12 @@ export class RedisJobStore implements JobStore {
       let errorInfo = copy.errorInfo;
       const unstorable =
         outcome === BackgroundJobState.Completed && copy.result !== undefined
-          ? findUnstorable(copy.result)
+          ? findUnstorable(copy.result, 'the result')
           : undefined;
       if (unstorable !== undefined) {
         const error = new BackgroundJobsError(
           'WBJ_RESULT_NOT_STORABLE',
-          `Background job ${uuid} (${methodName}) returned a result Redis cannot store: ${unstorable.replace(
-            'the value itself',
-            'the result',
-          )}. A Redis store takes ${STORABLE_DATA}`,
+          `Background job ${uuid} (${methodName}) returned a result Redis cannot store: ${unstorable}. A Redis store takes ${STORABLE_DATA}`,
         );
         error.stack = `${error.name}: ${error.message}`;
         outcome = BackgroundJobState.Failed;
@@ -339,20 +332,9 @@ export class RedisJobStore implements JobStore {
       }
       const won = await this.#redis.set(decision, 'finished', 'PX', DECISION_TTL_MS, 'NX');
       if (won !== 'OK' || outcome === BackgroundJobState.Canceled) return this.#endCanceled(decision);
-      if (outcome === BackgroundJobState.Failed) {
-        const facts = {
-          end: copy.end!.getTime(),
-          messages,
-          ...(copy.progress && { progress: copy.progress }),
-        };
-        throw new Error(encodeFailure(errorInfo!, facts));
-      }
-      return {
-        ...(copy.result !== undefined && { result: copy.result }),
-        end: copy.end!.getTime(),
-        messages,
-        ...(copy.progress && { progress: copy.progress }),
-      };
+      const facts = { end: copy.end!.getTime(), messages, ...(copy.progress && { progress: copy.progress }) };
+      if (outcome === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!, facts));
+      return copy.result === undefined ? facts : { ...facts, result: copy.result };
     } finally {
       this.#running.delete(uuid);
     }
@@ -387,8 +369,8 @@ export class RedisJobStore implements JobStore {
           await (await this.#queue.getJob(view.uuid))?.removeDeduplicationKey();
           await this.#producer.publishEvent({ eventName: CANCEL_EVENT, jobId: view.uuid });
         }
-        if (stored !== undefined)
-          view.sync(snapshotOf((await this.#readOne(view.uuid)) ?? stored, this.#settings));
+        // Read after the decision, so it says Canceled, or how the job had ended before.
+        if (stored !== undefined) view.sync(snapshotOf(stored, this.#settings));
         return;
       }
       // Decided already: cancelled by someone else, or its worker is storing its end right now.
@@ -512,15 +494,9 @@ export class RedisJobStore implements JobStore {
   ): Promise<void> {
     const view = this.#views.get(jobId);
     if (view === undefined) return;
-    const returned = ending.returnvalue as StoredResult | null | undefined;
     // Ended from the event alone when it says all there is, so copies end in the order their jobs did.
-    if (view.begin !== undefined) {
-      const ended =
-        ending.failedReason === undefined
-          ? returned?.messages === 0 && completedSnapshot(view.begin, returned)
-          : failedSnapshot(ending.failedReason, view.begin, jobId, this.#settings.handlersPath);
-      if (ended) return view.sync(ended);
-    }
+    const ended = view.begin && snapshotFromEvent(view.begin, ending, jobId, this.#settings.handlersPath);
+    if (ended) return view.sync(ended);
     await this.#refreshSoon(jobId);
     if (view.state !== BackgroundJobState.Active) return;
     const gone = await this.#readOne(jobId)
@@ -529,15 +505,19 @@ export class RedisJobStore implements JobStore {
     if (!gone) return;
     const known = { begin: view.begin, progress: view.progress, result: undefined, errorInfo: undefined };
     if (ending.failedReason === undefined) {
+      const returned = ending.returnvalue as Partial<StoredResult> | null | undefined;
       const end = new Date(returned?.end ?? Date.now());
       view.sync({ ...known, state: BackgroundJobState.Completed, end, result: returned?.result });
     } else {
-      const failure = decodeFailure(ending.failedReason, jobId, this.#settings.handlersPath);
-      view.sync({ ...known, ...failure, end: new Date() });
+      const { state, errorInfo } = decodeFailure(ending.failedReason, jobId, this.#settings.handlersPath);
+      view.sync({ ...known, state, errorInfo, end: new Date() });
     }
   }
 
-  /** The safety net under events: every active copy is re-read, and every running job re-checks for a cancel. */
+  /**
+   * The safety net under events: every active copy whose record moved past it is re-read, and every running job
+   * re-checks for a cancel.
+   */
   async #recheckAll(): Promise<void> {
     await this.#refresh(await this.#outdated([...this.#views.keys()]).catch(() => []));
     const running = [...this.#running.keys()];

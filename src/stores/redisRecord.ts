@@ -16,16 +16,20 @@ export interface JobData {
 }
 
 /**
- * What our worker returns to BullMQ for a completed job: the result, and enough for the `completed` event to end
- * a copy without reading the job back (the common case: no messages).
+ * What our worker stores with a job's end, in its return value or its failure mark: enough for the `completed`
+ * or `failed` event to end a copy without reading the job back (the common case: no messages).
  */
-export interface StoredResult {
-  readonly result?: unknown;
-  /** When the handler's job ended (ms): the job's `end` everywhere, event or record. */
+export interface EndFacts {
+  /** When the job ended (ms): its `end` everywhere, event or record. */
   readonly end: number;
   /** How many messages the job reported. */
   readonly messages: number;
   readonly progress?: unknown;
+}
+
+/** What our worker returns to BullMQ for a completed job. */
+export interface StoredResult extends EndFacts {
+  readonly result?: unknown;
 }
 
 /** A BullMQ job of this library as read from Redis, with its log (our user messages) and its end's decision. */
@@ -43,22 +47,13 @@ export interface StoredJob {
 const STALLED_REASON = 'job stalled more than allowable limit';
 
 /** The mark our failed and cancelled jobs carry as BullMQ's `failedReason`, so other instances read why. */
-interface FailureMark extends Partial<FailureFacts> {
+interface FailureMark extends Partial<EndFacts> {
   readonly webBackgroundJobs: 'canceled' | 'failed';
   readonly errorInfo?: ErrorInfo;
 }
 
-/** What a failed job's mark tells besides its error, so that its `failed` event can end a copy without a read. */
-interface FailureFacts {
-  /** When the job ended (ms): its `end` everywhere, event or record. */
-  readonly end: number;
-  /** How many messages it reported. */
-  readonly messages: number;
-  readonly progress?: unknown;
-}
-
 /** The `failedReason` of a job that failed with `errorInfo`, or of a cancelled job. */
-export function encodeFailure(ending: ErrorInfo | 'canceled', facts?: FailureFacts): string {
+export function encodeFailure(ending: ErrorInfo | 'canceled', facts?: EndFacts): string {
   const mark: FailureMark =
     ending === 'canceled'
       ? { webBackgroundJobs: 'canceled' }
@@ -66,42 +61,18 @@ export function encodeFailure(ending: ErrorInfo | 'canceled', facts?: FailureFac
   return JSON.stringify(mark);
 }
 
-/** A job that failed without messages, from its `failed` event alone; `undefined` when the event cannot say. */
-export function failedSnapshot(
-  failedReason: string,
-  begin: Date,
-  jobId: string,
-  handlersPath: string,
-): JobSnapshot | undefined {
-  const mark = parsed(failedReason) as FailureMark | undefined;
-  if (mark?.webBackgroundJobs !== 'failed' || mark.messages !== 0 || typeof mark.end !== 'number')
-    return undefined;
-  return {
-    ...decodeFailure(failedReason, jobId, handlersPath),
-    begin,
-    end: new Date(mark.end),
-    progress: progressOf(mark.progress),
-    messages: [],
-    result: undefined,
-  };
+/** How a job ended, as its `failedReason` says; `facts` when our worker stored them with the failure. */
+interface Failure extends Pick<JobSnapshot, 'state' | 'errorInfo'> {
+  readonly facts?: Partial<EndFacts>;
 }
 
 /** How a job with this `failedReason` ended: our own marks, BullMQ's lost worker, or anything else as a failure. */
-export function decodeFailure(
-  failedReason: string,
-  jobId: string,
-  handlersPath: string,
-): Pick<JobSnapshot, 'state' | 'errorInfo'> {
-  let mark: FailureMark | undefined;
-  try {
-    mark = JSON.parse(failedReason) as FailureMark;
-  } catch {
-    // not ours: BullMQ's own reason, or another producer's
-  }
+export function decodeFailure(failedReason: string, jobId: string, handlersPath: string): Failure {
+  const mark = parsed(failedReason) as FailureMark | undefined; // not ours: BullMQ's own reason, or another's
   if (mark?.webBackgroundJobs === 'canceled')
     return { state: BackgroundJobState.Canceled, errorInfo: undefined };
   if (mark?.webBackgroundJobs === 'failed' && mark.errorInfo) {
-    return { state: BackgroundJobState.Failed, errorInfo: reviveErrorInfo(mark.errorInfo) };
+    return { state: BackgroundJobState.Failed, errorInfo: reviveErrorInfo(mark.errorInfo), facts: mark };
   }
   const error =
     failedReason === STALLED_REASON
@@ -129,9 +100,8 @@ export function snapshotOf(
   if (fields.finishedOn) {
     const end = new Date(Number(fields.finishedOn));
     if (fields.failedReason) {
-      const mark = parsed(fields.failedReason) as FailureMark | undefined;
-      const failure = decodeFailure(fields.failedReason, id, settings.handlersPath);
-      return { ...common, ...failure, end: typeof mark?.end === 'number' ? new Date(mark.end) : end };
+      const { state, errorInfo, facts } = decodeFailure(fields.failedReason, id, settings.handlersPath);
+      return { ...common, state, errorInfo, end: typeof facts?.end === 'number' ? new Date(facts.end) : end };
     }
     const returned = parsed(fields.returnvalue) as Partial<StoredResult> | null;
     return {
@@ -151,16 +121,29 @@ export function snapshotOf(
   return { ...common, state: BackgroundJobState.Active, end: undefined };
 }
 
-/** A job that completed without messages, from its `completed` event alone. */
-export function completedSnapshot(begin: Date, returned: StoredResult): JobSnapshot {
+/**
+ * How a job ended, from its `completed` or `failed` event alone, for a copy that knows its `begin`; `undefined`
+ * when the event cannot say it all (the job reported messages, or it was not ended by our worker).
+ */
+export function snapshotFromEvent(
+  begin: Date,
+  ending: { readonly returnvalue?: unknown; readonly failedReason?: string },
+  jobId: string,
+  handlersPath: string,
+): JobSnapshot | undefined {
+  const returned = ending.returnvalue as Partial<StoredResult> | null | undefined;
+  const failure =
+    ending.failedReason === undefined ? undefined : decodeFailure(ending.failedReason, jobId, handlersPath);
+  const facts = failure === undefined ? returned : failure.facts;
+  if (facts?.messages !== 0 || typeof facts.end !== 'number') return undefined;
   return {
-    state: BackgroundJobState.Completed,
+    state: failure?.state ?? BackgroundJobState.Completed,
     begin,
-    end: new Date(returned.end),
-    progress: progressOf(returned.progress),
+    end: new Date(facts.end),
+    progress: progressOf(facts.progress),
     messages: [],
-    result: returned.result,
-    errorInfo: undefined,
+    result: failure === undefined ? returned?.result : undefined,
+    errorInfo: failure?.errorInfo,
   };
 }
 

@@ -6,14 +6,15 @@ export const STORABLE_DATA =
 
 /**
  * Where `value` holds something JSON would change or drop (`undefined`, a Date, a Map, NaN, a cycle…), as a path
- * like `.when` or `[2]`, with what is there; `undefined` when JSON carries it unchanged.
+ * like `.when` or `[2]` (`name` for the value itself), with what is there; `undefined` when JSON carries it
+ * unchanged.
  */
-export function findUnstorable(value: unknown): string | undefined {
-  return visit(value, '', new Set());
+export function findUnstorable(value: unknown, name: string): string | undefined {
+  return visit(value, '', name, new Set());
 }
 
-function visit(value: unknown, at: string, ancestors: Set<object>): string | undefined {
-  const here = (what: string): string => `${at || 'the value itself'} is ${what}`;
+function visit(value: unknown, at: string, name: string, ancestors: Set<object>): string | undefined {
+  const here = (what: string): string => `${at || name} is ${what}`;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : here(String(value));
   if (typeof value !== 'object') return here(describeValue(value));
@@ -29,13 +30,15 @@ function visit(value: unknown, at: string, ancestors: Set<object>): string | und
     if (isArray) {
       for (let index = 0; index < value.length; index += 1) {
         const found =
-          index in value ? visit(value[index], `${at}[${index}]`, ancestors) : `${at}[${index}] is a hole`;
+          index in value
+            ? visit(value[index], `${at}[${index}]`, name, ancestors)
+            : `${at}[${index}] is a hole`;
         if (found !== undefined) return found;
       }
       return undefined;
     }
-    for (const [name, item] of Object.entries(value)) {
-      const found = visit(item, `${at}.${name}`, ancestors);
+    for (const [key, item] of Object.entries(value)) {
+      const found = visit(item, `${at}.${key}`, name, ancestors);
       if (found !== undefined) return found;
     }
     return undefined;

@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { BackgroundJobState } from 'web-background-jobs';
 import { createManager, recordingLogger, useRedisStore } from '../helpers';
+import { freePort } from '../redisServer';
 
 // What only a Redis store does, in one process: JSON-only data, and a Redis that is not there.
 
@@ -48,12 +48,7 @@ describe('a Redis store', () => {
 });
 
 test('a Redis that is not there: execute rejects with WBJ_STORE_UNAVAILABLE naming the URL without its password, and close() still resolves', async () => {
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   const logger = recordingLogger();
   const manager = createManager({ store: `redis://:secret@127.0.0.1:${port}`, logger });
   const error = (await manager.execute('Reports.Echo').catch((failure: unknown) => failure)) as Error;
