@@ -35,8 +35,27 @@ export function createDemoApp(options = {}) {
   });
 
   app.get('/jobs', async (req, res) => {
-    const { state, key, methodName, description } = req.query;
-    res.json(await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description }));
+    const { state, key, methodName, description, scheduledJob } = req.query;
+    res.json(
+      await req.backgroundJobs.getBackgroundJobs({ state, key, methodName, description, scheduledJob }),
+    );
+  });
+
+  /** The scheduled jobs (РегламентныеЗадания), with when each runs next and its last run. */
+  app.get('/scheduled-jobs', async (req, res) => {
+    const scheduledJobs = await req.backgroundJobs.scheduledJobs.get();
+    res.json(
+      scheduledJobs.map((job) => ({ ...job.toJSON(), nextRun: job.nextRun, lastJob: job.lastJob?.uuid })),
+    );
+  });
+
+  /** Switches a scheduled job on or off: { "use": false }. */
+  app.patch('/scheduled-jobs/:name', async (req, res) => {
+    const job = await req.backgroundJobs.scheduledJobs.findByName(req.params.name);
+    if (job === undefined) return void res.status(404).json({ error: `No scheduled job ${req.params.name}` });
+    job.use = req.body?.use;
+    await job.write();
+    res.json({ ...job.toJSON(), nextRun: job.nextRun });
   });
 
   app.get('/jobs/:uuid', async (req, res) => {

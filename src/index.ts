@@ -38,3 +38,11 @@ export { BackgroundJobsWaitError } from './jobs/waits';
 export { BackgroundJobsError, type BackgroundJobsErrorCode } from './errors';
 export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
+export { ScheduledJobs, type ScheduledJobFilter } from './schedules/ScheduledJobs';
+export {
+  ScheduledJob,
+  ScheduledJob as РегламентноеЗаданиеWeb,
+  type ScheduledJobData,
+  type ScheduledJobInit,
+} from './schedules/ScheduledJob';
+export type { ScheduledJobSchedule, CronSchedule, DailySchedule } from './schedules/schedule';

@@ -133,12 +133,17 @@ export function tempDir(): string {
   return folder;
 }
 
-/** Writes a web.config with these `<appSettings>` lines into a fresh folder and returns its path. */
-export function writeConfig(appSettings: string, folder = tempDir()): string {
+/**
+ * Writes a web.config with these `<appSettings>` lines (and these `<scheduledJobs>` lines, if any) into a fresh
+ * folder and returns its path.
+ */
+export function writeConfig(appSettings: string, folder = tempDir(), scheduledJobs?: string): string {
   const file = path.join(folder, 'web.config');
+  const schedules =
+    scheduledJobs === undefined ? '' : `  <scheduledJobs>\n${scheduledJobs}\n  </scheduledJobs>\n`;
   writeFileSync(
     file,
-    `<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <appSettings>\n${appSettings}\n  </appSettings>\n</configuration>\n`,
+    `<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <appSettings>\n${appSettings}\n  </appSettings>\n${schedules}</configuration>\n`,
   );
   return file;
 }

@@ -22,6 +22,12 @@ exports.Build = async (months = 3) => {
   return { months, total: months * 100 };
 };
 
+/** The demo's scheduled job (config/web.config): says the app is alive, and for how long. */
+exports.Heartbeat = () => {
+  message(`Alive at ${new Date().toISOString()}`);
+  return { uptimeSeconds: Math.round(process.uptime()) };
+};
+
 /** Always fails, to show errorInfo. */
 exports.Fail = (reason = 'The report source is unavailable') => {
   throw new Error(reason);

@@ -12,6 +12,39 @@ export const ALIASES = {
     getBackgroundJobs: ['ПолучитьФоновыеЗадания', 'GetBackgroundJobs'],
     findByUUID: ['НайтиПоУникальномуИдентификатору', 'FindByUUID'],
     getCurrent: ['ПолучитьТекущее', 'GetCurrent'],
+    scheduledJobs: ['РегламентныеЗадания', 'ScheduledJobs'],
+  },
+  /** РегламентныеЗадания (the manager of scheduled jobs) */
+  scheduledJobs: {
+    create: ['СоздатьРегламентноеЗадание', 'Создать', 'CreateScheduledJob', 'Create'],
+    get: ['ПолучитьРегламентныеЗадания', 'GetScheduledJobs'],
+    findByUUID: ['НайтиПоУникальномуИдентификатору', 'FindByUUID'],
+    findByName: ['НайтиПоИмени', 'FindByName'],
+  },
+  /** РегламентноеЗадание */
+  scheduledJob: {
+    uuid: ['УникальныйИдентификатор', 'UUID'],
+    name: ['Имя', 'Name'],
+    methodName: ['ИмяМетода', 'MethodName'],
+    key: ['Ключ', 'Key'],
+    description: ['Наименование', 'Description'],
+    params: ['Параметры', 'Parameters'],
+    use: ['Использование', 'Use'],
+    schedule: ['Расписание', 'Schedule'],
+    predefined: ['Предопределенное', 'Predefined'],
+    lastJob: ['ПоследнееЗадание', 'LastJob'],
+    write: ['Записать', 'Write'],
+    delete: ['Удалить', 'Delete'],
+    runNow: ['ВыполнитьСейчас', 'RunNow'],
+  },
+  /** РасписаниеРегламентногоЗадания: the fields of a 1C-style schedule. */
+  schedule: {
+    repeatPeriodSeconds: ['ПериодПовтораВТечениеДня', 'RepeatPeriodInDay'],
+    beginTime: ['ВремяНачала', 'BeginTime'],
+    endTime: ['ВремяКонца', 'EndTime'],
+    weekDays: ['ДниНедели', 'WeekDays'],
+    months: ['Месяцы', 'Months'],
+    daysOfMonth: ['ДеньВМесяце', 'DayInMonth'],
   },
   /** ФоновоеЗадание */
   job: {
@@ -42,13 +75,17 @@ export const ALIASES = {
 type AliasTable = { readonly [member: string]: readonly string[] };
 
 /** The alias members of `T` named by table `M`, each typed as the member it forwards to. */
-export type AliasMembers<T, M extends AliasTable> = {
-  readonly [K in keyof M & keyof T as M[K][number]]: T[K];
+export type AliasMembers<T, M extends AliasTable, Writable extends keyof M & keyof T = never> = {
+  readonly [K in Exclude<keyof M & keyof T, Writable> as M[K][number]]: T[K];
+} & {
+  // The members users assign (`job.Использование = false`), whose aliases assign them too.
+  [K in Writable as M[K][number]]: T[K];
 };
 
 /**
  * Defines every alias of `table` on `target`: a method alias is the same function, any other member gets a
- * getter that reads the English member, so aliases can never drift from it.
+ * getter that reads the English member (and a setter that writes it, where the member has one), so aliases can
+ * never drift from it.
  */
 export function applyAliases(target: object, table: AliasTable): void {
   for (const [member, names] of Object.entries(table)) {
@@ -60,6 +97,11 @@ export function applyAliases(target: object, table: AliasTable): void {
             get(this: Record<string, unknown>) {
               return this[member];
             },
+            ...(descriptor?.set && {
+              set(this: Record<string, unknown>, value: unknown) {
+                this[member] = value;
+              },
+            }),
           };
     for (const name of names)
       Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: false });

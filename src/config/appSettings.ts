@@ -35,22 +35,27 @@ export class AppSettings {
 }
 
 /** What xml2js builds with `explicitChildren` and `preserveChildrenOrder`: children in document order. */
-interface XmlElement {
+export interface XmlElement {
   '#name': string;
   $?: Record<string, string>;
   $$?: XmlElement[];
+}
+
+/** Parses web.config and returns its `<configuration>` element. */
+export function parseConfiguration(xml: string, file: string): XmlElement {
+  const root = parseXml(xml, file);
+  if (root === undefined || root['#name'] !== 'configuration') {
+    const found = root === undefined ? 'an empty document' : `<${root['#name']}>`;
+    throw configError(file, undefined, `the root element must be <configuration>, found ${found}`);
+  }
+  return root;
 }
 
 /**
  * Reads `<configuration><appSettings>` as ASP.NET does: `<add>`, `<remove>` and `<clear/>` apply in document
  * order, and keys compare case-insensitively.
  */
-export function readAppSettings(xml: string, file: string): AppSettings {
-  const root = parseXml(xml, file);
-  if (root === undefined || root['#name'] !== 'configuration') {
-    const found = root === undefined ? 'an empty document' : `<${root['#name']}>`;
-    throw configError(file, undefined, `the root element must be <configuration>, found ${found}`);
-  }
+export function readAppSettings(root: XmlElement, xml: string, file: string): AppSettings {
   const settings = new AppSettings();
   const sections = (root.$$ ?? []).filter((element) => element['#name'] === 'appSettings');
   for (const element of sections.flatMap((section) => section.$$ ?? [])) {
@@ -61,7 +66,7 @@ export function readAppSettings(xml: string, file: string): AppSettings {
     } else if ((name === 'add' || name === 'remove') && key === undefined) {
       throw configError(file, undefined, `<${name}> inside <appSettings> needs a key attribute`);
     } else if (name === 'add' && key !== undefined) {
-      const line = lineOfKey(xml, key);
+      const line = lineOfAdd(xml, 'key', key);
       settings.add({ key, value: element.$?.value ?? '', line });
     } else if (name === 'remove' && key !== undefined) {
       settings.remove(key);
@@ -101,11 +106,17 @@ function parseXml(xml: string, file: string): XmlElement | undefined {
   return outcome?.root ?? undefined;
 }
 
-/** xml2js keeps no positions, so find the last `<add key="…">` for the key in the text, comments blanked out. */
-function lineOfKey(xml: string, key: string): number | undefined {
+/**
+ * xml2js keeps no positions, so find the last `<add attribute="value">` in the text, comments blanked out
+ * (`key` in `<appSettings>`, `name` in `<scheduledJobs>`).
+ */
+export function lineOfAdd(xml: string, attribute: 'key' | 'name', value: string): number | undefined {
   const visible = xml.replace(/<!--[\s\S]*?-->/g, (comment) => comment.replace(/[^\n]/g, ' '));
-  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`<add\\b[^>]*\\bkey\\s*=\\s*(["'])${escaped}\\1`, 'gi');
+  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Keys compare case-insensitively, as ASP.NET's do; names are found as written, so two that differ in case
+  // are told apart.
+  const flags = attribute === 'key' ? 'gi' : 'g';
+  const pattern = new RegExp(`<add\\b[^>]*\\b${attribute}\\s*=\\s*(["'])${escaped}\\1`, flags);
   let index: number | undefined;
   for (const match of visible.matchAll(pattern)) index = match.index;
   return index === undefined ? undefined : visible.slice(0, index).split('\n').length;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { AppSettings, configError, readAppSettings } from './appSettings';
+import { AppSettings, configError, parseConfiguration, readAppSettings } from './appSettings';
 import {
   type BackgroundJobsOptions,
   CONFIG_KEYS,
@@ -11,6 +11,7 @@ import {
   OPTION_NAMES,
   type Settings,
 } from './options';
+import { readScheduledJobs, type ScheduledJobDeclaration } from './scheduledJobsSection';
 
 const ISOLATIONS: readonly Isolation[] = ['thread', 'inline'];
 
@@ -35,7 +36,7 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
           'give the path of an existing web.config or leave the config option out to use defaults',
       );
     }
-    return settingsFrom(options, new AppSettings(), undefined, process.cwd());
+    return settingsFrom(options, new AppSettings(), [], undefined, process.cwd());
   }
   let xml: string;
   try {
@@ -49,7 +50,9 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
       },
     );
   }
-  const appSettings = readAppSettings(xml, configFile);
+  const root = parseConfiguration(xml, configFile);
+  const appSettings = readAppSettings(root, xml, configFile);
+  const scheduledJobs = readScheduledJobs(root, xml, configFile);
   for (const { key, line } of appSettings.values()) {
     if (/^jobs/i.test(key) && !KNOWN_KEYS.includes(key.toLowerCase())) {
       warn(
@@ -57,12 +60,13 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
       );
     }
   }
-  return settingsFrom(options, appSettings, configFile, path.dirname(configFile));
+  return settingsFrom(options, appSettings, scheduledJobs, configFile, path.dirname(configFile));
 }
 
 function settingsFrom(
   options: BackgroundJobsOptions,
   appSettings: AppSettings,
+  scheduledJobs: readonly ScheduledJobDeclaration[],
   configFile: string | undefined,
   configFolder: string,
 ): Settings {
@@ -111,6 +115,7 @@ function settingsFrom(
     queueName: pickQueueName(options, appSettings, file),
     worker: pickWorker(options, appSettings, file),
     lostWorkerSeconds: number('lostWorkerSeconds') ?? DEFAULTS.lostWorkerSeconds,
+    scheduledJobs,
   };
 }
 

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { ScheduledJobDeclaration } from './scheduledJobsSection';
 
 /** Where the library reports what it cannot return to a caller (failed jobs, a disabled config). `console` fits. */
 export interface Logger {
@@ -86,6 +87,8 @@ export interface Settings {
   readonly worker: boolean;
   /** `jobsLostWorkerSeconds`. */
   readonly lostWorkerSeconds: number;
+  /** The scheduled jobs declared in web.config's `<scheduledJobs>`, checked. */
+  readonly scheduledJobs: readonly ScheduledJobDeclaration[];
 }
 
 /** The web.config `<appSettings>` keys this library reads (compared case-insensitively). */

@@ -1,5 +1,6 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
+import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import type { ErrorInfo } from './errorInfo';
 import { waitForCompletion } from './waits';
@@ -37,6 +38,8 @@ export interface BackgroundJobData {
   readonly messages: readonly UserMessage[];
   readonly result: unknown;
   readonly errorInfo: ErrorInfo | undefined;
+  /** The scheduled job that started it, by UUID and name. */
+  readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
 }
 
 /** @internal Proof that a job is built by the manager, which owns its key, history and start. */
@@ -49,6 +52,8 @@ export interface JobInit {
   readonly methodName: string;
   readonly key: string;
   readonly description: string;
+  /** The scheduled job whose run this is. */
+  readonly scheduledJob?: ScheduledJob;
   /** Called once, when the job leaves `Active`. */
   readonly onFinish: (job: BackgroundJob) => void;
   /**
@@ -61,7 +66,10 @@ export interface JobInit {
 }
 
 /** @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. */
-export type JobSnapshot = Omit<BackgroundJobData, 'uuid' | 'methodName' | 'key' | 'description'>;
+export type JobSnapshot = Omit<
+  BackgroundJobData,
+  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob'
+>;
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -86,8 +94,11 @@ export class BackgroundJob {
   readonly description: string;
   /** Always an empty frozen object: there is no data separation here (1C: РазделениеДанных). */
   readonly dataSeparation: Readonly<Record<string, never>> = NO_DATA_SEPARATION;
-  /** Always `undefined` until scheduled jobs exist (1C: РегламентноеЗадание). */
-  readonly scheduledJob: undefined = undefined;
+  /**
+   * The scheduled job this is a run of, as it was when the run started; `undefined` for jobs from `execute`
+   * (1C: РегламентноеЗадание).
+   */
+  readonly scheduledJob: ScheduledJob | undefined;
 
   #state: BackgroundJobState = BackgroundJobState.Active;
   #begin: Date | undefined;
@@ -118,6 +129,7 @@ export class BackgroundJob {
     this.methodName = init.methodName;
     this.key = init.key;
     this.description = init.description;
+    this.scheduledJob = init.scheduledJob;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
     this.#onReport = init.onReport;
@@ -219,6 +231,7 @@ export class BackgroundJob {
       messages: this.getUserMessages(),
       result: this.#result,
       errorInfo: this.#errorInfo,
+      scheduledJob: this.scheduledJob && { uuid: this.scheduledJob.uuid, name: this.scheduledJob.name },
     };
   }
 

@@ -5,6 +5,7 @@ import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
+import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from '../schedules/ScheduledJobs';
 import { createStore } from '../stores/createStore';
 import type { JobStore } from '../stores/JobStore';
 import type { BackgroundJob } from './BackgroundJob';
@@ -38,6 +39,7 @@ export class BackgroundJobsManager {
   readonly #logger: Logger;
   readonly #resolver: HandlerResolver;
   readonly #store: JobStore;
+  readonly #scheduledJobs: ScheduledJobs;
   #closing: Promise<void> | undefined;
 
   /**
@@ -55,12 +57,26 @@ export class BackgroundJobsManager {
       warn: (line) => this.#logger.warn(line),
       manager: this,
       resolve: (methodName) => this.#resolver.resolve(methodName),
+      scheduledJobFrom: (data) => this.#scheduledJobs.scheduledJobFrom(data, undefined),
+    });
+    this.#scheduledJobs = new ScheduledJobs(BUILT_BY_MANAGER_FOR_SCHEDULES, {
+      settings: this.settings,
+      resolve: (methodName) => this.#resolver.resolve(methodName),
+      start: (request) => this.#store.start(request),
+      findJob: (uuid) => this.#store.get(uuid),
+      logError: (line, error) => this.#logError(line, error),
+      warn: (line) => this.#logger.warn(line),
     });
     if (this.settings.enabled && !existsSync(this.settings.handlersPath)) {
       this.#logger.warn(
         `[web-background-jobs] The handlers folder ${this.settings.handlersPath} does not exist yet; execute() fails until it does.`,
       );
     }
+  }
+
+  /** The scheduled jobs: declared in web.config's `<scheduledJobs>` and created through it (1C: РегламентныеЗадания). */
+  get scheduledJobs(): ScheduledJobs {
+    return this.#scheduledJobs;
   }
 
   /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
@@ -148,7 +164,7 @@ export class BackgroundJobsManager {
   }
 
   /**
-   * Shuts the manager down: `execute` rejects with `WBJ_CLOSED` from now on; active jobs, queued ones included,
+   * Shuts the manager down: schedules stop firing here and `execute` rejects with `WBJ_CLOSED` from now on; active jobs, queued ones included,
    * get `graceSeconds` (default 10) to finish; the rest are cancelled (in thread isolation, forced after
    * `cancelGraceMs`). Resolves when no job of this process is `Active` and no worker thread remains. On a Redis
    * store this process stops taking jobs from the queue; jobs still queued stay there for the other instances.
@@ -161,7 +177,7 @@ export class BackgroundJobsManager {
     } catch (error) {
       return Promise.reject(error);
     }
-    return (this.#closing ??= this.#store.close(grace as number));
+    return (this.#closing ??= this.#scheduledJobs.close().then(() => this.#store.close(grace as number)));
   }
 
   #refuseIfClosed(methodName: unknown): void {

@@ -1,5 +1,6 @@
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
+import { ScheduledJob } from '../schedules/ScheduledJob';
 import type { BackgroundJob } from './BackgroundJob';
 import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
 
@@ -13,7 +14,8 @@ interface FilterFields {
   state: BackgroundJobState;
   begin: Date;
   end: Date;
-  scheduledJob: unknown;
+  /** A scheduled job or its UUID: matches its runs. */
+  scheduledJob: ScheduledJob | string;
 }
 
 const FILTER_KEYS = [
@@ -80,8 +82,13 @@ function testFor(name: string, expected: unknown): (job: BackgroundJob) => boole
       const lower = expected.toLowerCase();
       return (job) => job.methodName.toLowerCase() === lower;
     }
-    case 'scheduledJob':
-      return (job) => job.scheduledJob === expected;
+    case 'scheduledJob': {
+      // Copies of one scheduled job are different objects: its UUID says which it is.
+      const uuid = expected instanceof ScheduledJob ? expected.uuid : expected;
+      if (typeof uuid !== 'string') throw bad('a ScheduledJob (from manager.scheduledJobs) or its UUID');
+      const lower = uuid.toLowerCase();
+      return (job) => job.scheduledJob?.uuid === lower;
+    }
     default:
       if (typeof expected !== 'string') throw bad('a string');
       return (job) => job[field as 'uuid' | 'key' | 'description'] === expected;

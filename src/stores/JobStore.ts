@@ -3,6 +3,7 @@ import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
+import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
 
 /** An `execute` call the manager has checked: the handler is resolved, the arguments have the right types. */
 export interface JobRequest {
@@ -14,6 +15,8 @@ export interface JobRequest {
   readonly description: string;
   /** 0 for no limit. */
   readonly timeoutSeconds: number;
+  /** The scheduled job whose run this is. */
+  readonly scheduledJob?: ScheduledJob;
 }
 
 /**
@@ -56,4 +59,6 @@ export interface StoreContext {
   readonly manager: object;
   /** Resolves a method name to its handler, as `execute` does (a worker needs it for jobs executed elsewhere). */
   readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
+  /** A copy of the scheduled job a stored run names (a Redis store keeps only its data). */
+  readonly scheduledJobFrom: (data: ScheduledJobData) => ScheduledJob;
 }

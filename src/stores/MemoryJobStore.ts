@@ -42,6 +42,7 @@ export class MemoryJobStore implements JobStore {
     key,
     description,
     timeoutSeconds,
+    scheduledJob,
   }: JobRequest): Promise<BackgroundJob> {
     const copies = cloneParams(params);
     const job = new BackgroundJob({
@@ -50,6 +51,7 @@ export class MemoryJobStore implements JobStore {
       methodName,
       key,
       description,
+      scheduledJob,
       onFinish: (finished) => this.#finished(finished),
     });
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent

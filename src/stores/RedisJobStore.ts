@@ -30,6 +30,7 @@ import {
   type StoredResult,
   storedProgress,
 } from './redisRecord';
+import { redactedUrl, storeUnavailable } from './redisUnavailable';
 import { findUnstorable, STORABLE_DATA } from './storable';
 
 /** The custom QueueEvents event that asks the instance running a job to stop it. */
@@ -63,6 +64,7 @@ export class RedisJobStore implements JobStore {
   readonly #logError: LogError;
   readonly #warn: (line: string) => void;
   readonly #resolve: (methodName: string) => Promise<ResolvedHandler>;
+  readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
   readonly #queue: Queue;
   /** Made once Redis first answers: BullMQ cannot close a QueueEvents that never connected. */
   #events: QueueEvents | undefined;
@@ -87,8 +89,9 @@ export class RedisJobStore implements JobStore {
   /** Set once close() has given the grace: every job this instance's worker still runs, or takes, is cancelled. */
   #stopping = false;
 
-  constructor({ settings, logError, warn, manager, resolve }: StoreContext) {
+  constructor({ settings, logError, warn, manager, resolve, scheduledJobFrom }: StoreContext) {
     this.#settings = settings;
+    this.#scheduledJobFrom = scheduledJobFrom;
     this.#logError = logError;
     this.#warn = warn;
     this.#resolve = resolve;
@@ -181,6 +184,7 @@ export class RedisJobStore implements JobStore {
     key,
     description,
     timeoutSeconds,
+    scheduledJob,
   }: JobRequest): Promise<BackgroundJob> {
     params.forEach((param, index) => {
       const found = findUnstorable(param, 'it');
@@ -198,6 +202,7 @@ export class RedisJobStore implements JobStore {
       description,
       timeoutSeconds,
       executedAt: performance.timeOrigin + performance.now(),
+      ...(scheduledJob && { scheduledJob: scheduledJob.toJSON() }),
     };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const view = this.#view(uuid, data);
@@ -284,6 +289,7 @@ export class RedisJobStore implements JobStore {
       methodName,
       key,
       description,
+      scheduledJob: job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob),
       onFinish: () => {},
       onReport: (report) => {
         if (report.kind === 'message') messages += 1;
@@ -432,15 +438,18 @@ export class RedisJobStore implements JobStore {
   #view(uuid: string, data: JobData): BackgroundJob {
     let view = this.#views.get(uuid) ?? this.#finishedViews.get(uuid);
     if (view === undefined) {
+      const scheduledJob = data.scheduledJob && this.#scheduledJobFrom(data.scheduledJob);
       view = new BackgroundJob({
         builtBy: BUILT_BY_MANAGER,
         uuid,
         methodName: data.methodName,
         key: data.key,
         description: data.description,
+        scheduledJob,
         onFinish: (finished) => this.#remember(finished),
         onCancel: (job) => this.#cancel(job),
       });
+      scheduledJob?.recordRun(view);
       this.#views.set(uuid, view);
     }
     return view;
@@ -583,15 +592,8 @@ export class RedisJobStore implements JobStore {
     if (this.#redis.status !== 'ready') throw this.#unavailable(undefined, caller);
   }
 
-  /** Our own errors pass as they are; anything else from Redis becomes `WBJ_STORE_UNAVAILABLE`. */
   #unavailable(error: unknown, caller: string): BackgroundJobsError {
-    if (error instanceof BackgroundJobsError) return error;
-    const reason = error === undefined ? 'no connection' : String((error as Error).message ?? error);
-    return new BackgroundJobsError(
-      'WBJ_STORE_UNAVAILABLE',
-      `${caller} failed: the Redis store ${redactedUrl(this.#settings.store)} is unreachable (${reason}); nothing was started or changed. It reconnects by itself`,
-      { cause: error },
-    );
+    return storeUnavailable(error, caller, this.#settings.store);
   }
 
   #outage(error: unknown): void {
@@ -631,11 +633,4 @@ function batched(flush: (ids: string[]) => Promise<void>): (id: string) => Promi
     pending.ids.add(id);
     return pending.done;
   };
-}
-
-/** A Redis URL fit for logs: the password is not printed. */
-function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }

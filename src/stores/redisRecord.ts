@@ -1,4 +1,5 @@
 import type { Settings } from '../config/options';
+import type { ScheduledJobData } from '../schedules/ScheduledJob';
 import { BackgroundJobsError } from '../errors';
 import type { JobProgress, JobSnapshot, UserMessage } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -13,6 +14,8 @@ export interface JobData {
   readonly timeoutSeconds: number;
   /** When execute ran (ms, sub-millisecond), for listing jobs in the order executed. */
   readonly executedAt: number;
+  /** The scheduled job whose run this is, as it was when the run started. */
+  readonly scheduledJob?: ScheduledJobData;
 }
 
 /**

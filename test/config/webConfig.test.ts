@@ -306,3 +306,113 @@ describe('web.config', () => {
     expect(error).toMatchObject({ code: 'WBJ_CONFIG', message: expect.stringMatching(message) });
   });
 });
+
+describe('web.config <scheduledJobs>', () => {
+  const withJobs = (...lines: string[]) => writeConfig(ATTACH, tempDir(), lines.join('\n'));
+
+  test('each <add> declares a scheduled job: cron or 1C-style fields, params as JSON, lists and ranges of days', () => {
+    const config = withJobs(
+      `    <add name="Nightly" method="Reports.Build" key="night" description="The report" params='[1, "a"]' cron="0 30 3 * * *" timezone="Europe/Moscow" />`,
+      `    <add name="Workdays" method="Reports.Echo" use="false" repeatPeriodSeconds="900" beginTime="08:00" endTime="18:00" weekDays="1-5" months="1-3,12" daysOfMonth="1,15" />`,
+    );
+    const declared = managerFor(config, { handlers: HANDLERS }).manager.settings.scheduledJobs;
+    expect(declared.map(({ data, line }) => ({ ...data, line }))).toEqual([
+      {
+        uuid: expect.any(String),
+        name: 'Nightly',
+        methodName: 'Reports.Build',
+        key: 'night',
+        description: 'The report',
+        params: [1, 'a'],
+        use: true,
+        schedule: { cron: '0 30 3 * * *', timezone: 'Europe/Moscow' },
+        predefined: true,
+        line: 7,
+      },
+      {
+        uuid: expect.any(String),
+        name: 'Workdays',
+        methodName: 'Reports.Echo',
+        key: '',
+        description: '',
+        params: [],
+        use: false,
+        schedule: {
+          repeatPeriodSeconds: 900,
+          beginTime: '08:00:00',
+          endTime: '18:00:00',
+          weekDays: [1, 2, 3, 4, 5],
+          months: [1, 2, 3, 12],
+          daysOfMonth: [1, 15],
+        },
+        predefined: true,
+        line: 8,
+      },
+    ]);
+    // The same name gives the same UUID on every instance and every start.
+    const again = managerFor(config, { handlers: HANDLERS }).manager.settings.scheduledJobs;
+    expect(again[0].data.uuid).toBe(declared[0].data.uuid);
+  });
+
+  test.each([
+    [
+      `<add name="A" method="Reports.Build" cron="every day" />`,
+      /Scheduled job "A": cron "every day" is not a cron expression.*line 7/,
+    ],
+    [
+      `<add name="A" method="Reports" cron="* * * * *" />`,
+      /Scheduled job "A": method: Method name "Reports" is not valid/,
+    ],
+    [`<add name="A" cron="* * * * *" />`, /Scheduled job "A": the method attribute is missing/],
+    [
+      `<add method="Reports.Build" cron="* * * * *" />`,
+      /Scheduled job \(no name\): the name attribute is missing/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" params="[1," cron="* * * * *" />`,
+      /Scheduled job "A": params is not JSON/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" params='{"a":1}' cron="* * * * *" />`,
+      /Scheduled job "A": params: params must be an array/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" use="yes" cron="* * * * *" />`,
+      /Scheduled job "A": use must be "true" or "false", got "yes"/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" weekDays="Mon" />`,
+      /Scheduled job "A": weekDays must list numbers and ranges/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" weekDays="6-9" />`,
+      /Scheduled job "A": weekDays must be a non-empty array of integers from 1 to 7; 8 is not/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" repeatPeriodSeconds="soon" />`,
+      /Scheduled job "A": repeatPeriodSeconds must be an integer from 1 to 86400, got "soon"/,
+    ],
+    [`<add name="A" method="Reports.Build" />`, /Scheduled job "A": schedule is empty/],
+    [
+      `<add name="A" method="Reports.Build" every="5" cron="* * * * *" />`,
+      /Scheduled job "A": unknown attribute "every"/,
+    ],
+    [`<job name="A" />`, /<job> is not allowed inside <scheduledJobs>/],
+  ])('%s fails start-up naming the job and the bad attribute', (line, message) => {
+    const error = configError(withJobs(`    ${line}`), { handlers: HANDLERS });
+    expect(error).toMatchObject({ code: 'WBJ_CONFIG', message: expect.stringMatching(message) });
+  });
+
+  test('two jobs with one name, whatever its case, fail start-up naming both lines', () => {
+    const config = withJobs(
+      `    <add name="Report" method="Reports.Build" cron="* * * * *" />`,
+      `    <add name="REPORT" method="Reports.Echo" cron="* * * * *" />`,
+    );
+    expect(configError(config)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: expect.stringMatching(
+        /Scheduled job "REPORT": the name is used twice \(also on line 7\).*line 8/,
+      ),
+    });
+  });
+});

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { ROOT, runNode, tempDir } from '../helpers';
+import { eventually, ROOT, runNode, tempDir } from '../helpers';
 
 const output = tempDir();
 let demo: ChildProcess;
@@ -116,6 +116,36 @@ describe('the demo app (npm start)', () => {
     expect((await request(url).get('/jobs/not-a-uuid').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     expect((await request(url).get('/jobs?state=Done').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     await request(url).get('/jobs/00000000-0000-4000-8000-000000000000').expect(404);
+  });
+
+  test('runs the scheduled job of its web.config every 5 s: runs are in the job list and on the dashboard; it can be switched off', async () => {
+    const [heartbeat] = (await request(url).get('/scheduled-jobs').expect(200)).body;
+    expect(heartbeat).toMatchObject({
+      name: 'Heartbeat',
+      methodName: 'Reports.Heartbeat',
+      use: true,
+      predefined: true,
+      schedule: { repeatPeriodSeconds: 5 },
+      nextRun: expect.any(String),
+    });
+    let runs: { state: string; key: string; messages: { text: string }[] }[] = [];
+    await eventually(async () => {
+      runs = (await request(url).get(`/jobs?scheduledJob=${heartbeat.uuid}&state=Completed`).expect(200))
+        .body;
+      expect(runs.length).toBeGreaterThanOrEqual(1);
+    }, 10_000);
+    expect(runs[0]).toMatchObject({ key: 'heartbeat', scheduledJob: { name: 'Heartbeat' } });
+    expect(runs[0].messages[0].text).toMatch(/^Alive at /);
+    const dashboard = (await request(url).get('/dashboard/api/jobs').expect(200)).body;
+    expect(
+      dashboard.jobs.some((job: { scheduledJob: string | null }) => job.scheduledJob === 'Heartbeat'),
+    ).toBe(true);
+    const switchedOff = await request(url)
+      .patch('/scheduled-jobs/Heartbeat')
+      .send({ use: false })
+      .expect(200);
+    expect(switchedOff.body).toMatchObject({ use: false });
+    expect(switchedOff.body.nextRun).toBeUndefined();
   });
 
   test('SIGTERM shuts down gracefully: running jobs are cancelled after the grace and the demo exits 0', async () => {

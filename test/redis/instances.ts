@@ -15,11 +15,13 @@ afterEach(() => Promise.all([...running].map((child) => killed(child))));
 
 /**
  * Starts an instance whose web.config sets `jobsStore` to `redisUrl` and the given `<appSettings>` (inline jobs,
- * `jobsLostWorkerSeconds` 1 unless given), and resolves once it listens. Killed after the test.
+ * `jobsLostWorkerSeconds` 1 unless given) and `<scheduledJobs>` lines, and resolves once it listens. Killed after
+ * the test.
  */
 export async function startInstance(
   redisUrl: string,
   settings: Record<string, string>,
+  scheduledJobs?: string,
 ): Promise<AppInstance> {
   const all = {
     WebBackgroundJobs: 'attachAssembly',
@@ -32,6 +34,8 @@ export async function startInstance(
     Object.entries(all)
       .map(([key, value]) => `    <add key="${key}" value="${value}" />`)
       .join('\n'),
+    undefined,
+    scheduledJobs,
   );
   const child = spawn(
     process.execPath,

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import request from 'supertest';
 import { eventually, tempDir } from '../helpers';
 import { type RedisServer, startRedis } from '../redisServer';
@@ -15,13 +16,17 @@ beforeAll(async () => {
 afterAll(() => redis.stop());
 
 let queues = 0;
-/** Two instances on a queue of the test's own. */
-function pair(first: Record<string, string>, second: Record<string, string>): Promise<AppInstance[]> {
+/** Two instances on a queue of the test's own, with the same `<scheduledJobs>` lines if any. */
+function pair(
+  first: Record<string, string>,
+  second: Record<string, string>,
+  scheduledJobs?: string,
+): Promise<AppInstance[]> {
   queues += 1;
   const jobsQueueName = `multi-${queues}`;
   return Promise.all([
-    startInstance(redis.url, { jobsQueueName, ...first }),
-    startInstance(redis.url, { jobsQueueName, ...second }),
+    startInstance(redis.url, { jobsQueueName, ...first }, scheduledJobs),
+    startInstance(redis.url, { jobsQueueName, ...second }, scheduledJobs),
   ]);
 }
 
@@ -140,5 +145,41 @@ test('while Redis is down, execute answers 503 WBJ_STORE_UNAVAILABLE and other r
     }, 15_000);
   } finally {
     await persistent.stop();
+  }
+});
+
+test('a schedule declared in the web.config of two instances is one schedule that fires once per tick across them, over several ticks', async () => {
+  const file = path.join(tempDir(), 'runs');
+  const declared = `    <add name="Tick" method="Jobs.Append" params='${JSON.stringify([file])}' cron="* * * * * *" />`;
+  const instances = await pair({}, {}, declared);
+  // Each run appends "<pid> <ms>": which instance ran it, and when.
+  const runs = () =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' ').map(Number))
+      : [];
+  await eventually(() => expect(runs().length).toBeGreaterThanOrEqual(6), 20_000);
+  const seen = runs();
+  const times = seen.map(([, ms]) => ms).sort((a, b) => a - b);
+  // A tick run twice would start twice within milliseconds; ticks are a second apart.
+  const gaps = times.slice(1).map((time, index) => time - times[index]);
+  expect(Math.min(...gaps)).toBeGreaterThan(300);
+  expect(times.length).toBeLessThanOrEqual(Math.ceil((times[times.length - 1] - times[0]) / 1000) + 1);
+  for (const [pid] of seen) expect(instances.map((instance) => instance.pid)).toContain(pid);
+
+  const queue = new Queue(`multi-${queues}-scheduled`, { connection: { url: redis.url } });
+  try {
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+  } finally {
+    await queue.close();
+  }
+  for (const instance of instances) {
+    const listed = await request(instance.url).get('/jobs/api/jobs').expect(200);
+    const ticks = listed.body.jobs.filter(
+      (job: { scheduledJob: string | null }) => job.scheduledJob === 'Tick',
+    );
+    expect(ticks.length).toBeGreaterThanOrEqual(seen.length);
   }
 });

@@ -1,8 +1,8 @@
 import { BackgroundJobState } from 'web-background-jobs';
-import { createManager, recordingLogger, useRedisStore } from '../helpers';
-import { freePort } from '../redisServer';
+import { createManager, eventually, recordingLogger, tempDir, useRedisStore, writeConfig } from '../helpers';
+import { freePort, startRedis } from '../redisServer';
 
-// What only a Redis store does, in one process: JSON-only data, and a Redis that is not there.
+// What only a Redis store does, in one process: JSON-only data, and a Redis that is not there (yet).
 
 describe('a Redis store', () => {
   useRedisStore();
@@ -59,4 +59,33 @@ test('a Redis that is not there: execute rejects with WBJ_STORE_UNAVAILABLE nami
   expect(error.message).not.toContain('secret');
   expect(logger.lines.error.join('\n')).not.toContain('secret');
   await manager.close({ graceSeconds: 0 });
+});
+
+test('scheduled jobs declared in web.config are scheduled once Redis comes up after the application started', async () => {
+  const server = await startRedis({ persistent: true });
+  await server.stop();
+  const logger = recordingLogger();
+  const config = writeConfig(
+    '    <add key="WebBackgroundJobs" value="attachAssembly" />',
+    tempDir(),
+    '    <add name="Early" method="Reports.Build" params="[1]" cron="* * * * * *" />',
+  );
+  const manager = createManager({ config, store: server.url, isolation: 'inline', logger });
+  try {
+    await eventually(() => {
+      expect(logger.lines.warn.join('\n')).toMatch(
+        /Scheduled job "Early" is not scheduled yet: .*unreachable.*retrying/,
+      );
+    }, 10_000);
+    await server.restart();
+    await manager.scheduledJobs.ready;
+    const [early] = await manager.scheduledJobs.get();
+    expect(early).toMatchObject({ name: 'Early', predefined: true });
+    await eventually(async () => {
+      expect(await manager.getBackgroundJobs({ scheduledJob: early })).not.toEqual([]);
+    }, 10_000);
+  } finally {
+    await manager.close({ graceSeconds: 0 });
+    await server.stop();
+  }
 });

@@ -16,6 +16,8 @@ export interface JobSummary {
   progress: { percent: number; text: string; date: string } | null;
   /** The error's description when the job failed. */
   error: string | null;
+  /** The name of the scheduled job it is a run of. */
+  scheduledJob: string | null;
 }
 
 /** A job with everything the details view shows. */
@@ -39,6 +41,7 @@ export function jobSummary(job: BackgroundJob): JobSummary {
     durationMs: begin ? (end ?? new Date()).getTime() - begin.getTime() : null,
     progress: progress ? { ...progress, date: progress.date.toISOString() } : null,
     error: errorInfo?.description ?? null,
+    scheduledJob: job.scheduledJob?.name ?? null,
   };
 }
 

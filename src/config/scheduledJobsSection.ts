@@ -1,0 +1,140 @@
+import { v5 as uuidV5 } from 'uuid';
+import { BackgroundJobsError } from '../errors';
+import { parseMethodName } from '../loader/methodName';
+import { checkSchedule, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
+import { checkParams, type ScheduledJobData } from '../schedules/ScheduledJob';
+import { configError, lineOfAdd, type XmlElement } from './appSettings';
+
+/** A scheduled job declared in web.config, checked, with the line it stands on. */
+export interface ScheduledJobDeclaration {
+  readonly data: ScheduledJobData;
+  readonly line: number | undefined;
+}
+
+/** The attributes of `<scheduledJobs><add …/>`: the job's, then its schedule's fields. */
+const ATTRIBUTES = ['name', 'method', 'key', 'description', 'use', 'params', ...SCHEDULE_FIELDS] as const;
+
+/** Declared jobs get the same UUID on every instance and every start: derived from the name in this namespace. */
+const DECLARED_NAMESPACE = '5b0d6c55-7f0c-4b8e-9a53-2d8e4c1f6a10';
+
+/**
+ * Reads `<configuration><scheduledJobs>`: one `<add name method …/>` per scheduled job. Everything that can be
+ * checked without the handlers folder is checked here, so a bad declaration stops start-up with the job's name,
+ * the attribute and the line.
+ */
+export function readScheduledJobs(root: XmlElement, xml: string, file: string): ScheduledJobDeclaration[] {
+  const declarations: ScheduledJobDeclaration[] = [];
+  const sections = (root.$$ ?? []).filter((element) => element['#name'] === 'scheduledJobs');
+  for (const element of sections.flatMap((section) => section.$$ ?? [])) {
+    if (element['#name'] !== 'add') {
+      throw configError(
+        file,
+        undefined,
+        `<${element['#name']}> is not allowed inside <scheduledJobs>; declare each scheduled job with <add name="…" method="Module.Method" …/>`,
+      );
+    }
+    const attributes = element.$ ?? {};
+    const name = attributes.name?.trim() ?? '';
+    const line = name === '' ? undefined : lineOfAdd(xml, 'name', attributes.name);
+    const fail = (problem: string): BackgroundJobsError =>
+      configError(
+        file,
+        line,
+        `Scheduled job ${name === '' ? '(no name)' : JSON.stringify(name)}: ${problem}`,
+      );
+    if (name === '')
+      throw fail('the name attribute is missing or empty; every scheduled job needs a unique name');
+    const unknown = Object.keys(attributes).find(
+      (attribute) => !(ATTRIBUTES as readonly string[]).includes(attribute),
+    );
+    if (unknown !== undefined) {
+      throw fail(`unknown attribute ${JSON.stringify(unknown)}; expected ${ATTRIBUTES.join(', ')}`);
+    }
+    const twin = declarations.find((each) => each.data.name.toLowerCase() === name.toLowerCase());
+    if (twin !== undefined) {
+      throw fail(
+        `the name is used twice (also ${twin.line === undefined ? 'earlier' : `on line ${twin.line}`}); names are unique, whatever their case`,
+      );
+    }
+    const data = declaredJob(name, attributes, fail);
+    declarations.push({ data, line });
+  }
+  return declarations;
+}
+
+function declaredJob(
+  name: string,
+  attributes: Record<string, string>,
+  fail: (problem: string) => BackgroundJobsError,
+): ScheduledJobData {
+  const methodName = attributes.method?.trim() ?? '';
+  if (methodName === '') throw fail('the method attribute is missing; give "Module.Method" of a handler');
+  try {
+    parseMethodName(methodName);
+  } catch (error) {
+    throw fail(`method: ${(error as Error).message}`);
+  }
+  const use = (attributes.use ?? 'true').trim().toLowerCase();
+  if (use !== 'true' && use !== 'false')
+    throw fail(`use must be "true" or "false", got ${JSON.stringify(attributes.use)}`);
+  let params: readonly unknown[] = [];
+  if (attributes.params !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(attributes.params);
+    } catch (error) {
+      throw fail(
+        `params is not JSON (${(error as Error).message}); expected a JSON array such as '["a", 1]'`,
+      );
+    }
+    try {
+      params = checkParams(parsed, name);
+    } catch (error) {
+      throw fail(`params: ${(error as Error).message.replace(`Scheduled job "${name}": `, '')}`);
+    }
+  }
+  const schedule: Record<string, unknown> = {};
+  for (const field of ['cron', 'timezone', 'beginTime', 'endTime'] as const) {
+    if (attributes[field] !== undefined) schedule[field] = attributes[field].trim();
+  }
+  if (attributes.repeatPeriodSeconds !== undefined) {
+    const text = attributes.repeatPeriodSeconds.trim();
+    schedule.repeatPeriodSeconds = /^\d+$/.test(text) ? Number(text) : text;
+  }
+  for (const field of ['weekDays', 'months', 'daysOfMonth'] as const) {
+    if (attributes[field] !== undefined) schedule[field] = numberList(attributes[field], field, fail);
+  }
+  let checked: ScheduledJobData['schedule'];
+  try {
+    checked = checkSchedule(schedule).schedule;
+  } catch (error) {
+    if (error instanceof ScheduleError) throw fail(error.message);
+    throw error;
+  }
+  return Object.freeze({
+    uuid: uuidV5(name.toLowerCase(), DECLARED_NAMESPACE),
+    name,
+    methodName,
+    key: attributes.key ?? '',
+    description: attributes.description ?? '',
+    params,
+    use: use === 'true',
+    schedule: checked,
+    predefined: true,
+  });
+}
+
+/** `"1,3,5"` or `"1-5"` or both (`"1-3,6"`), as 1C's lists of days and months read. */
+function numberList(text: string, field: string, fail: (problem: string) => BackgroundJobsError): number[] {
+  const numbers: number[] = [];
+  for (const part of text.split(',').map((each) => each.trim())) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (range === null || (range[2] !== undefined && Number(range[2]) < Number(range[1]))) {
+      throw fail(
+        `${field} must list numbers and ranges such as "1-5" or "1,3,5", got ${JSON.stringify(text)}`,
+      );
+    }
+    for (let value = Number(range[1]); value <= Number(range[2] ?? range[1]); value += 1) numbers.push(value);
+  }
+  return numbers;
+}

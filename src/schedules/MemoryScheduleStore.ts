@@ -1,0 +1,83 @@
+import type { CheckedSchedule } from './schedule';
+import type { ScheduledJobData } from './ScheduledJob';
+import { nameTaken, type OnTick, type ScheduleStore, type StoredScheduledJob } from './ScheduleStore';
+
+/** setTimeout's longest delay: a later run is reached in steps of it. */
+const MAX_DELAY_MS = 0x7fffffff;
+
+interface Entry {
+  data: ScheduledJobData;
+  schedule: CheckedSchedule;
+  lastJobUuid: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Scheduled jobs held in this process, each in use with one timer. Each next run is computed from the schedule
+ * and the time the last one was due, never from when a run ended, so runs do not drift; runs missed while the
+ * event loop was blocked are skipped, not made up.
+ */
+export class MemoryScheduleStore implements ScheduleStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #onTick: OnTick;
+  #closed = false;
+
+  constructor(onTick: OnTick) {
+    this.#onTick = onTick;
+  }
+
+  async write(data: ScheduledJobData, schedule: CheckedSchedule): Promise<void> {
+    const name = data.name.toLowerCase();
+    const holder = [...this.#entries.values()].find(
+      (entry) => entry.data.name.toLowerCase() === name && entry.data.uuid !== data.uuid,
+    );
+    if (holder !== undefined) throw nameTaken(data.name, holder.data.uuid);
+    const previous = this.#entries.get(data.uuid);
+    clearTimeout(previous?.timer);
+    const entry: Entry = { data, schedule, lastJobUuid: previous?.lastJobUuid, timer: undefined };
+    this.#entries.set(data.uuid, entry);
+    if (data.use) this.#arm(entry, schedule.nextRunAfter(new Date()));
+  }
+
+  async delete(uuid: string): Promise<boolean> {
+    clearTimeout(this.#entries.get(uuid)?.timer);
+    return this.#entries.delete(uuid);
+  }
+
+  async get(uuid: string): Promise<StoredScheduledJob | undefined> {
+    const entry = this.#entries.get(uuid);
+    return entry && { data: entry.data, lastJobUuid: entry.lastJobUuid };
+  }
+
+  async list(): Promise<StoredScheduledJob[]> {
+    return [...this.#entries.values()]
+      .map(({ data, lastJobUuid }) => ({ data, lastJobUuid }))
+      .sort((a, b) => a.data.name.localeCompare(b.data.name));
+  }
+
+  async recordRun(uuid: string, jobUuid: string): Promise<void> {
+    const entry = this.#entries.get(uuid);
+    if (entry !== undefined) entry.lastJobUuid = jobUuid;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+  }
+
+  #arm(entry: Entry, due: Date | undefined): void {
+    if (due === undefined || this.#closed) return;
+    const delay = Math.min(Math.max(due.getTime() - Date.now(), 0), MAX_DELAY_MS);
+    // unref: a schedule alone does not keep the process alive; the server it serves does.
+    entry.timer = setTimeout(() => this.#fire(entry, due), delay).unref();
+  }
+
+  #fire(entry: Entry, due: Date): void {
+    if (this.#entries.get(entry.data.uuid) !== entry) return; // replaced or deleted meanwhile
+    const now = Date.now();
+    // A long delay is reached in steps, and the wall clock may lag the timer's clock by a millisecond.
+    if (now < due.getTime()) return this.#arm(entry, due);
+    void this.#onTick(entry.data.uuid, due);
+    this.#arm(entry, entry.schedule.nextRunAfter(new Date(Math.max(due.getTime(), now))));
+  }
+}

@@ -1,0 +1,42 @@
+import { BackgroundJobsError } from '../errors';
+import type { CheckedSchedule } from './schedule';
+import type { ScheduledJobData } from './ScheduledJob';
+
+/** A scheduled job as a store holds it, with the UUID of its last run. */
+export interface StoredScheduledJob {
+  readonly data: ScheduledJobData;
+  readonly lastJobUuid: string | undefined;
+}
+
+/** Called when a scheduled job's time has come (`due`: the time the schedule named). */
+export type OnTick = (uuid: string, due: Date) => Promise<void>;
+
+/**
+ * Where scheduled jobs are kept and from where their schedules fire: timers in this process
+ * ({@link MemoryScheduleStore}), or BullMQ job schedulers that fire once for all instances on one Redis
+ * (`RedisScheduleStore`).
+ */
+export interface ScheduleStore {
+  /**
+   * Saves a scheduled job, new or replaced, and arms its schedule if it is in use (disarms it if not).
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when another scheduled job has the name.
+   */
+  write(data: ScheduledJobData, schedule: CheckedSchedule): Promise<void>;
+  /** Removes a scheduled job and disarms its schedule; false when there was none with the UUID. */
+  delete(uuid: string): Promise<boolean>;
+  get(uuid: string): Promise<StoredScheduledJob | undefined>;
+  /** Every scheduled job, in the order of their names. */
+  list(): Promise<StoredScheduledJob[]>;
+  /** Notes the run a scheduled job has just started. */
+  recordRun(uuid: string, jobUuid: string): Promise<void>;
+  /** Stops every schedule of this process and frees its resources. */
+  close(): Promise<void>;
+}
+
+/** Names are unique among scheduled jobs, compared case-insensitively, as 1C's metadata names are. */
+export function nameTaken(name: string, holderUuid: string): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_BAD_ARGUMENT',
+    `A scheduled job named ${JSON.stringify(name)} exists already (${holderUuid}); scheduled job names are unique, whatever their case`,
+  );
+}

@@ -1,0 +1,305 @@
+import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
+import { BackgroundJobsError, describeValue } from '../errors';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { parseMethodName } from '../loader/methodName';
+import { findUnstorable, STORABLE_DATA } from '../stores/storable';
+import {
+  type CheckedSchedule,
+  checkSchedule,
+  ScheduleError,
+  type ScheduledJobSchedule,
+  type ScheduleInput,
+} from './schedule';
+
+/** A scheduled job as plain data: what a store keeps and `JSON.stringify(scheduledJob)` sends. */
+export interface ScheduledJobData {
+  readonly uuid: string;
+  readonly name: string;
+  readonly methodName: string;
+  readonly key: string;
+  readonly description: string;
+  readonly params: readonly unknown[];
+  readonly use: boolean;
+  readonly schedule: ScheduledJobSchedule;
+  /** Declared in web.config (1C: Предопределенное). */
+  readonly predefined: boolean;
+}
+
+/** What `manager.scheduledJobs.create()` takes: a name, a method and a schedule; the rest has defaults. */
+export interface ScheduledJobInit {
+  /** Unique among the manager's scheduled jobs, compared case-insensitively; never changes. */
+  readonly name: string;
+  /** `Module.Method` in the handlers folder, as for `execute`. */
+  readonly methodName: string;
+  /** `{ cron, timezone? }` or 1C-style fields, by English or 1C names. */
+  readonly schedule: ScheduleInput;
+  /** The key every run gets; a run is skipped while an active job of the method holds it. Default `''`. */
+  readonly key?: string;
+  /** The description every run gets. Default `''`. */
+  readonly description?: string;
+  /** The parameters every run gets, JSON data. Default `[]`. */
+  readonly params?: readonly unknown[];
+  /** Whether the schedule runs. Default `true`. */
+  readonly use?: boolean;
+}
+
+/** @internal What a scheduled job asks of the manager of scheduled jobs that made it. */
+export interface ScheduledJobOwner {
+  write(job: ScheduledJob): Promise<void>;
+  delete(job: ScheduledJob): Promise<void>;
+  runNow(job: ScheduledJob): Promise<BackgroundJob>;
+}
+
+/** @internal Proof that a scheduled job is made by `manager.scheduledJobs`. */
+export const BUILT_BY_SCHEDULED_JOBS: unique symbol = Symbol('web-background-jobs scheduled job');
+
+/** @internal */
+export interface ScheduledJobParts {
+  readonly builtBy: typeof BUILT_BY_SCHEDULED_JOBS;
+  readonly owner: ScheduledJobOwner;
+  readonly data: ScheduledJobData;
+  /** Whether `data` is what the store holds (read from it, or just written). */
+  readonly written: boolean;
+  readonly lastJob?: BackgroundJob;
+}
+
+/** The 1C names of the scheduled job's members (`job.Использование = false`, `job.Записать()`…). */
+export interface ScheduledJob extends AliasMembers<
+  Pick<ScheduledJob, keyof typeof ALIASES.scheduledJob>,
+  typeof ALIASES.scheduledJob,
+  'methodName' | 'key' | 'description' | 'params' | 'use' | 'schedule'
+> {}
+
+/**
+ * A scheduled job (1C: РегламентноеЗадание): a method run in the background on a schedule, each run an ordinary
+ * background job whose `scheduledJob` is this. Like a 1C object it is a copy: change its fields, then `write()`.
+ */
+export class ScheduledJob {
+  /** 1C: УникальныйИдентификатор. */
+  readonly uuid: string;
+  /** 1C: the name of the scheduled job's metadata object; unique, compared case-insensitively. */
+  readonly name: string;
+  /** Declared in web.config's `<scheduledJobs>` (1C: Предопределенное); such a job cannot be deleted. */
+  readonly predefined: boolean;
+  #methodName: string;
+  #key: string;
+  #description: string;
+  #params: readonly unknown[];
+  #use: boolean;
+  #schedule: CheckedSchedule;
+  /** The schedule as last written: what `nextRun` follows, whatever unsaved changes say. */
+  #written: { use: boolean; schedule: CheckedSchedule } | undefined;
+  #lastJob: BackgroundJob | undefined;
+  readonly #owner: ScheduledJobOwner;
+
+  /** @internal Scheduled jobs are made by `manager.scheduledJobs.create()` and read by its `get()`. */
+  constructor(parts: ScheduledJobParts) {
+    if (parts?.builtBy !== BUILT_BY_SCHEDULED_JOBS) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        'Scheduled jobs are created by manager.scheduledJobs.create(), not with new ScheduledJob()',
+      );
+    }
+    const { data } = parts;
+    this.uuid = data.uuid;
+    this.name = data.name;
+    this.predefined = data.predefined;
+    this.#owner = parts.owner;
+    this.#methodName = data.methodName;
+    this.#key = data.key;
+    this.#description = data.description;
+    this.#params = data.params;
+    this.#use = data.use;
+    this.#schedule = this.#checked(data.schedule);
+    if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
+    this.#lastJob = parts.lastJob;
+  }
+
+  /** `Module.Method` each run executes (1C: ИмяМетода). */
+  get methodName(): string {
+    return this.#methodName;
+  }
+
+  set methodName(value: string) {
+    parseMethodName(value);
+    this.#methodName = value;
+  }
+
+  /** The key of every run (1C: Ключ). */
+  get key(): string {
+    return this.#key;
+  }
+
+  set key(value: string) {
+    this.#key = this.#string(value, 'key');
+  }
+
+  /** The description of every run (1C: Наименование). */
+  get description(): string {
+    return this.#description;
+  }
+
+  set description(value: string) {
+    this.#description = this.#string(value, 'description');
+  }
+
+  /** The parameters every run gets, a frozen copy (1C: Параметры). */
+  get params(): readonly unknown[] {
+    return this.#params;
+  }
+
+  set params(value: readonly unknown[]) {
+    this.#params = checkParams(value, this.name);
+  }
+
+  /** Whether the schedule runs (1C: Использование). */
+  get use(): boolean {
+    return this.#use;
+  }
+
+  set use(value: boolean) {
+    if (typeof value !== 'boolean') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Scheduled job "${this.name}": use must be true or false, got ${describeValue(value)}`,
+      );
+    }
+    this.#use = value;
+  }
+
+  /** When it runs: `{ cron, timezone? }` or 1C-style fields (1C: Расписание). A frozen copy. */
+  get schedule(): ScheduledJobSchedule {
+    return this.#schedule.schedule;
+  }
+
+  /** Takes 1C-style fields by their 1C names too; reads back with the English ones. */
+  set schedule(value: ScheduleInput) {
+    this.#schedule = this.#checked(value);
+  }
+
+  /** The run started last when this copy was read (or by this copy's `runNow()`) (1C: ПоследнееЗадание). */
+  get lastJob(): BackgroundJob | undefined {
+    return this.#lastJob;
+  }
+
+  /** When the written schedule runs next; `undefined` while not in use, never written, or when it never runs again. */
+  get nextRun(): Date | undefined {
+    return this.#written?.use ? this.#written.schedule.nextRunAfter(new Date()) : undefined;
+  }
+
+  /**
+   * The first run of this copy's schedule strictly after `after` (1C: Расписание.ТребуетсяВыполнение asks the
+   * same question), whether or not it is in use.
+   */
+  nextRunAfter(after: Date): Date | undefined {
+    if (!(after instanceof Date) || Number.isNaN(after.getTime())) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `nextRunAfter(after) takes a valid Date, got ${describeValue(after)}`,
+      );
+    }
+    return this.#schedule.nextRunAfter(after);
+  }
+
+  /**
+   * Saves this copy (1C: Записать): a new job is created, an existing one replaced; the schedule runs from now on
+   * if `use` is set, and stops if not. On a Redis store every instance follows it.
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when another scheduled job has the name; the method's
+   *   `WBJ_BAD_METHOD_NAME` or `WBJ_HANDLER_NOT_FOUND`; `WBJ_CLOSED` or `WBJ_STORE_UNAVAILABLE`.
+   */
+  async write(): Promise<void> {
+    await this.#owner.write(this);
+    this.#written = { use: this.#use, schedule: this.#schedule };
+  }
+
+  /**
+   * Removes the scheduled job (1C: Удалить): it runs no more; runs already started go on.
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for a job declared in this instance's web.config (set `use`
+   *   false instead).
+   */
+  async delete(): Promise<void> {
+    await this.#owner.delete(this);
+    this.#written = undefined;
+  }
+
+  /**
+   * Starts a run now, outside the schedule, with the written method, key and parameters.
+   * @throws BackgroundJobsError `WBJ_KEY_CONFLICT` while its previous run, or another job with its key, is active;
+   *   what `execute` throws otherwise.
+   */
+  async runNow(): Promise<BackgroundJob> {
+    return this.#owner.runNow(this);
+  }
+
+  /** The scheduled job as plain data. */
+  toJSON(): ScheduledJobData {
+    return {
+      uuid: this.uuid,
+      name: this.name,
+      methodName: this.#methodName,
+      key: this.#key,
+      description: this.#description,
+      params: this.#params,
+      use: this.#use,
+      schedule: this.#schedule.schedule,
+      predefined: this.predefined,
+    };
+  }
+
+  /** @internal The next-run rule of this copy's schedule. */
+  get checkedSchedule(): CheckedSchedule {
+    return this.#schedule;
+  }
+
+  /** @internal Notes the run this copy just started. */
+  recordRun(job: BackgroundJob): void {
+    this.#lastJob = job;
+  }
+
+  #checked(schedule: unknown): CheckedSchedule {
+    try {
+      const checked = checkSchedule(schedule);
+      return { ...checked, schedule: deepFreeze(checked.schedule) };
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `Scheduled job "${this.name}": ${error.message}`);
+    }
+  }
+
+  #string(value: unknown, field: string): string {
+    if (typeof value === 'string') return value;
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Scheduled job "${this.name}": ${field} must be a string, got ${describeValue(value)}`,
+    );
+  }
+}
+
+applyAliases(ScheduledJob.prototype, ALIASES.scheduledJob);
+
+/** Parameters of a scheduled job are stored with it, so they must be JSON data; returned frozen. */
+export function checkParams(params: unknown, name: string): readonly unknown[] {
+  if (!Array.isArray(params)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Scheduled job "${name}": params must be an array (passed positionally), got ${describeValue(params)}`,
+    );
+  }
+  const found = findUnstorable(params, 'params');
+  if (found !== undefined) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      // A path inside the array reads from it: params[0].when.
+      `Scheduled job "${name}": params${found}; a scheduled job's params are ${STORABLE_DATA}`,
+    );
+  }
+  return deepFreeze(structuredClone(params));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

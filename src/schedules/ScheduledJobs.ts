@@ -1,0 +1,376 @@
+import { v4 as uuidV4, validate as isUuid } from 'uuid';
+import { ALIASES, type AliasMembers, applyAliases, englishName } from '../compat/aliases';
+import type { Settings } from '../config/options';
+import { BackgroundJobsError, describeValue } from '../errors';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import type { LogError } from '../jobs/JobExecutor';
+import type { ResolvedHandler } from '../loader/HandlerResolver';
+import type { JobRequest } from '../stores/JobStore';
+import { checkSchedule } from './schedule';
+import {
+  BUILT_BY_SCHEDULED_JOBS,
+  ScheduledJob,
+  type ScheduledJobData,
+  type ScheduledJobInit,
+  type ScheduledJobOwner,
+} from './ScheduledJob';
+import { MemoryScheduleStore } from './MemoryScheduleStore';
+import type { ScheduleStore, StoredScheduledJob } from './ScheduleStore';
+
+/** The scheduled-job fields a filter can match, each by equality (names case-insensitively). */
+interface FilterFields {
+  uuid: string;
+  name: string;
+  methodName: string;
+  key: string;
+  description: string;
+  use: boolean;
+  predefined: boolean;
+}
+
+const FILTER_KEYS = ['uuid', 'name', 'methodName', 'key', 'description', 'use', 'predefined'] as const;
+
+/** Filter of `scheduledJobs.get()`: every given field must match. Keys by English or 1C name (`{ Использование: true }`). */
+export type ScheduledJobFilter = Partial<
+  FilterFields & AliasMembers<FilterFields, Pick<typeof ALIASES.scheduledJob, keyof FilterFields>>
+>;
+
+/** @internal What the manager gives its scheduled jobs. */
+export interface ScheduledJobsContext {
+  readonly settings: Settings;
+  readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
+  /** Starts a run as `execute` would, through the job store. */
+  readonly start: (request: JobRequest) => Promise<BackgroundJob>;
+  readonly findJob: (uuid: string) => Promise<BackgroundJob | undefined>;
+  readonly logError: LogError;
+  readonly warn: (line: string) => void;
+}
+
+/** How often the jobs declared in web.config are tried again while a Redis store is unreachable at start-up. */
+const DECLARE_RETRY_MS = 1000;
+
+/** @internal */
+export const BUILT_BY_MANAGER_FOR_SCHEDULES: unique symbol = Symbol('web-background-jobs scheduled jobs');
+
+/** The 1C names (`manager.РегламентныеЗадания.ПолучитьРегламентныеЗадания()`…). */
+export interface ScheduledJobs extends AliasMembers<
+  Pick<ScheduledJobs, keyof typeof ALIASES.scheduledJobs>,
+  typeof ALIASES.scheduledJobs
+> {}
+
+/**
+ * The scheduled jobs of a manager (1C: РегламентныеЗадания), `manager.scheduledJobs`: those declared in
+ * web.config's `<scheduledJobs>` and those created here. Each run is an ordinary background job.
+ */
+export class ScheduledJobs {
+  /**
+   * Settles once the jobs declared in web.config have been checked against the handlers folder and their schedules
+   * armed; rejects with `WBJ_CONFIG` naming the first whose method cannot run (that one is also logged).
+   */
+  readonly ready: Promise<void>;
+  readonly #context: ScheduledJobsContext;
+  readonly #store: ScheduleStore;
+  readonly #owner: ScheduledJobOwner = {
+    write: (job) => this.#write(job),
+    delete: (job) => this.#delete(job),
+    runNow: (job) => this.#runNow(job),
+  };
+  #closing: Promise<void> | undefined;
+
+  /** @internal Made by the manager. */
+  constructor(builtBy: typeof BUILT_BY_MANAGER_FOR_SCHEDULES, context: ScheduledJobsContext) {
+    if (builtBy !== BUILT_BY_MANAGER_FOR_SCHEDULES) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        'Scheduled jobs are reached through manager.scheduledJobs, not made with new ScheduledJobs()',
+      );
+    }
+    this.#context = context;
+    const onTick = (uuid: string, due: Date): Promise<void> => this.#tick(uuid, due);
+    if (context.settings.store === 'memory') {
+      this.#store = new MemoryScheduleStore(onTick);
+    } else {
+      // Loaded only here, as the Redis job store is: a memory-store application never loads BullMQ.
+      const { RedisScheduleStore } = require('./RedisScheduleStore') as typeof import('./RedisScheduleStore');
+      this.#store = new RedisScheduleStore(context, onTick);
+    }
+    this.ready = context.settings.enabled ? this.#declare() : Promise.resolve();
+    this.ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
+  }
+
+  /**
+   * A new scheduled job, not yet saved: set what else it needs, then `write()` it (1C: СоздатьРегламентноеЗадание).
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` or `WBJ_BAD_METHOD_NAME` naming the bad field.
+   */
+  create(init: ScheduledJobInit): ScheduledJob {
+    if (typeof init !== 'object' || init === null || Array.isArray(init)) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `scheduledJobs.create() takes { name, methodName, schedule, key?, description?, params?, use? }, got ${describeValue(init)}`,
+      );
+    }
+    const allowed = ['name', 'methodName', 'schedule', 'key', 'description', 'params', 'use'];
+    const unknown = Object.keys(init).find((field) => !allowed.includes(field));
+    if (unknown !== undefined) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `scheduledJobs.create() got an unknown field ${JSON.stringify(unknown)}; expected ${allowed.join(', ')}`,
+      );
+    }
+    const name = checkName(init.name);
+    const job = this.scheduledJobFrom(
+      {
+        uuid: uuidV4(),
+        name,
+        methodName: '',
+        key: '',
+        description: '',
+        params: [],
+        use: true,
+        schedule: init.schedule,
+        predefined: false,
+      },
+      undefined,
+      false,
+    );
+    // Through the setters, which check each field.
+    job.methodName = init.methodName;
+    if (init.key !== undefined) job.key = init.key;
+    if (init.description !== undefined) job.description = init.description;
+    if (init.params !== undefined) job.params = init.params;
+    if (init.use !== undefined) job.use = init.use;
+    return job;
+  }
+
+  /**
+   * The scheduled jobs that match `filter`, by name; fresh copies read from the store (1C: ПолучитьРегламентныеЗадания).
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for an unknown filter key or a value of the wrong type.
+   */
+  async get(filter?: ScheduledJobFilter): Promise<ScheduledJob[]> {
+    const matches = compileFilter(filter);
+    this.#refuseIfClosed('get');
+    const stored = (await this.#store.list()).filter(({ data }) => matches(data));
+    return Promise.all(stored.map((each) => this.#read(each)));
+  }
+
+  /** The scheduled job with this name (case-insensitively), else `undefined`. */
+  async findByName(name: string): Promise<ScheduledJob | undefined> {
+    if (typeof name !== 'string') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `findByName expects a name string, got ${describeValue(name)}`,
+      );
+    }
+    return (await this.get({ name }))[0];
+  }
+
+  /** The scheduled job with this UUID, else `undefined` (1C: НайтиПоУникальномуИдентификатору). */
+  async findByUUID(uuid: string): Promise<ScheduledJob | undefined> {
+    if (typeof uuid !== 'string' || !isUuid(uuid)) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `findByUUID expects a UUID string, got ${describeValue(uuid)}`,
+      );
+    }
+    this.#refuseIfClosed('findByUUID');
+    const stored = await this.#store.get(uuid.toLowerCase());
+    return stored && this.#read(stored);
+  }
+
+  /** @internal A copy of a scheduled job as stored, for the runs that name it. */
+  scheduledJobFrom(data: ScheduledJobData, lastJob: BackgroundJob | undefined, written = true): ScheduledJob {
+    return new ScheduledJob({ builtBy: BUILT_BY_SCHEDULED_JOBS, owner: this.#owner, data, written, lastJob });
+  }
+
+  /** @internal Stops every schedule of this process; runs already started go on. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.ready.catch(() => {}).then(() => this.#store.close()));
+  }
+
+  async #read({ data, lastJobUuid }: StoredScheduledJob): Promise<ScheduledJob> {
+    const lastJob = lastJobUuid === undefined ? undefined : await this.#context.findJob(lastJobUuid);
+    return this.scheduledJobFrom(data, lastJob);
+  }
+
+  /**
+   * Checks the declared jobs' methods against the handlers folder, then saves and arms them; while a Redis store is
+   * unreachable it retries, so a start before Redis loses no schedule.
+   */
+  async #declare(): Promise<void> {
+    for (const { data, line } of this.#context.settings.scheduledJobs) {
+      const where = `${this.#context.settings.configFile}${line === undefined ? '' : `, line ${line}`}`;
+      const fail = (problem: string, error: unknown): BackgroundJobsError => {
+        const failure = new BackgroundJobsError(
+          'WBJ_CONFIG',
+          `Scheduled job "${data.name}" ${problem}: ${(error as Error).message} (${where})`,
+          { cause: error },
+        );
+        this.#context.logError(`[web-background-jobs] ${failure.message}`, error);
+        return failure;
+      };
+      try {
+        await this.#context.resolve(data.methodName);
+      } catch (error) {
+        throw fail(
+          `has a method that cannot run, so it is not scheduled: method ${JSON.stringify(data.methodName)}`,
+          error,
+        );
+      }
+      for (let waitLogged = false; ;) {
+        try {
+          await this.#store.write(data, checkSchedule(data.schedule));
+          break;
+        } catch (error) {
+          const unreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';
+          if (!unreachable || this.#closing !== undefined)
+            throw fail('could not be saved, so it is not scheduled', error);
+          if (!waitLogged) {
+            this.#context.warn(
+              `[web-background-jobs] Scheduled job "${data.name}" is not scheduled yet: ${(error as Error).message}; retrying every ${DECLARE_RETRY_MS / 1000} s`,
+            );
+            waitLogged = true;
+          }
+          await new Promise((resolve) => setTimeout(resolve, DECLARE_RETRY_MS));
+        }
+      }
+    }
+  }
+
+  async #write(job: ScheduledJob): Promise<void> {
+    this.#refuseIfClosed('write');
+    await this.#context.resolve(job.methodName);
+    await this.#store.write(job.toJSON(), job.checkedSchedule);
+  }
+
+  async #delete(job: ScheduledJob): Promise<void> {
+    this.#refuseIfClosed('delete');
+    // A declared job would come back at the next start; one no longer declared (on Redis) may go.
+    if (this.#context.settings.scheduledJobs.some(({ data }) => data.uuid === job.uuid)) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Scheduled job "${job.name}" is declared in web.config and cannot be deleted; remove it there, or set use to false and write()`,
+      );
+    }
+    await this.#store.delete(job.uuid);
+  }
+
+  async #runNow(job: ScheduledJob): Promise<BackgroundJob> {
+    this.#refuseIfClosed('runNow');
+    const stored = await this.#store.get(job.uuid);
+    if (stored === undefined) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Scheduled job "${job.name}" is not saved (write() it first) or was deleted; runNow() runs what is saved`,
+      );
+    }
+    const run = await this.#run(stored);
+    job.recordRun(run);
+    return run;
+  }
+
+  /** A schedule fired: its run starts, or is skipped (and the skip logged) while the previous one is active. */
+  async #tick(uuid: string, due: Date): Promise<void> {
+    let name = uuid;
+    try {
+      if (this.#closing !== undefined) return;
+      const stored = await this.#store.get(uuid);
+      if (stored === undefined || !stored.data.use) return; // deleted or switched off elsewhere meanwhile
+      name = stored.data.name;
+      await this.#run(stored);
+    } catch (error) {
+      const why = `its run due at ${due.toISOString()}: ${(error as Error).message}`;
+      const code = (error as { code?: unknown }).code;
+      if (code === 'WBJ_KEY_CONFLICT')
+        this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${why}`);
+      else
+        this.#context.logError(`[web-background-jobs] Scheduled job "${name}" could not start ${why}`, error);
+    }
+  }
+
+  /** 1C: a scheduled job does not start while its previous run is active, nor while its key is held. */
+  async #run({ data, lastJobUuid }: StoredScheduledJob): Promise<BackgroundJob> {
+    const handler = await this.#context.resolve(data.methodName);
+    const previous = lastJobUuid === undefined ? undefined : await this.#context.findJob(lastJobUuid);
+    if (previous?.state === BackgroundJobState.Active) {
+      throw new BackgroundJobsError(
+        'WBJ_KEY_CONFLICT',
+        `the previous run ${previous.uuid} of scheduled job "${data.name}" is still active`,
+      );
+    }
+    const scheduledJob = this.scheduledJobFrom(data, undefined);
+    const run = await this.#context.start({
+      methodName: data.methodName,
+      handler,
+      params: data.params,
+      key: data.key,
+      description: data.description,
+      timeoutSeconds: this.#context.settings.timeoutSeconds,
+      scheduledJob,
+    });
+    scheduledJob.recordRun(run);
+    // The run has started whatever happens here: a failure to note it is logged, not reported as the run's.
+    await this.#store
+      .recordRun(data.uuid, run.uuid)
+      .catch((error: unknown) =>
+        this.#context.logError(
+          `[web-background-jobs] Scheduled job "${data.name}" started run ${run.uuid} but could not note it as its last run`,
+          error,
+        ),
+      );
+    return run;
+  }
+
+  #refuseIfClosed(caller: string): void {
+    if (this.#closing === undefined) return;
+    throw new BackgroundJobsError(
+      'WBJ_CLOSED',
+      `scheduledJobs ${caller}() was called after close(): this manager runs no more scheduled jobs`,
+    );
+  }
+}
+
+applyAliases(ScheduledJobs.prototype, ALIASES.scheduledJobs);
+
+function checkName(name: unknown): string {
+  if (typeof name === 'string' && name.trim() !== '' && name.length <= 200) return name;
+  throw new BackgroundJobsError(
+    'WBJ_BAD_ARGUMENT',
+    `A scheduled job's name must be a non-empty string of up to 200 characters, got ${describeValue(name)}`,
+  );
+}
+
+function compileFilter(filter: unknown): (data: ScheduledJobData) => boolean {
+  if (filter === undefined || filter === null) return () => true;
+  if (typeof filter !== 'object' || Array.isArray(filter)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `scheduledJobs.get(filter) takes an object of scheduled-job fields, got ${describeValue(filter)}`,
+    );
+  }
+  const tests = Object.entries(filter)
+    .filter(([, expected]) => expected !== undefined)
+    .map(([name, expected]): ((data: ScheduledJobData) => boolean) => {
+      const field = englishName(ALIASES.scheduledJob, name);
+      if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
+        throw new BackgroundJobsError(
+          'WBJ_BAD_ARGUMENT',
+          `Unknown scheduled-job filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
+        );
+      }
+      const kind = field === 'use' || field === 'predefined' ? 'boolean' : 'string';
+      if (typeof expected !== kind) {
+        throw new BackgroundJobsError(
+          'WBJ_BAD_ARGUMENT',
+          `Scheduled-job filter key ${JSON.stringify(name)} must be a ${kind}, got ${describeValue(expected)}`,
+        );
+      }
+      const caseless = field === 'name' || field === 'methodName' || field === 'uuid';
+      const wanted = caseless ? String(expected).toLowerCase() : expected;
+      return (data) => {
+        const value = data[field as keyof FilterFields];
+        return (caseless ? String(value).toLowerCase() : value) === wanted;
+      };
+    });
+  return (data) => tests.every((test) => test(data));
+}

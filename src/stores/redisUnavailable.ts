@@ -1,0 +1,19 @@
+import { BackgroundJobsError } from '../errors';
+
+/** Our own errors pass as they are; anything else from Redis becomes `WBJ_STORE_UNAVAILABLE`. */
+export function storeUnavailable(error: unknown, caller: string, url: string): BackgroundJobsError {
+  if (error instanceof BackgroundJobsError) return error;
+  const reason = error === undefined ? 'no connection' : String((error as Error).message ?? error);
+  return new BackgroundJobsError(
+    'WBJ_STORE_UNAVAILABLE',
+    `${caller} failed: the Redis store ${redactedUrl(url)} is unreachable (${reason}); nothing was started or changed. It reconnects by itself`,
+    { cause: error },
+  );
+}
+
+/** A Redis URL fit for logs: the password is not printed. */
+export function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

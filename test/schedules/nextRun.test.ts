@@ -1,0 +1,261 @@
+import { BackgroundJobsManager, type ScheduledJob, type ScheduledJobSchedule } from 'web-background-jobs';
+import { attachingConfig, createManager, HANDLERS, recordingLogger } from '../helpers';
+
+// Next-run computation on a fixed clock: every `after` is given, so nothing here waits for time to pass.
+
+function scheduled(schedule: ScheduledJobSchedule | Record<string, unknown>): ScheduledJob {
+  return createManager().scheduledJobs.create({
+    name: 'Probe',
+    methodName: 'Reports.Build',
+    schedule: schedule as ScheduledJobSchedule,
+  });
+}
+
+/** The first `count` runs after `from`, as ISO instants. */
+function runs(
+  schedule: ScheduledJobSchedule | Record<string, unknown>,
+  from: string,
+  count: number,
+): string[] {
+  const job = scheduled(schedule);
+  const found: string[] = [];
+  let after = new Date(from);
+  for (let index = 0; index < count; index += 1) {
+    after = job.nextRunAfter(after)!;
+    found.push(after.toISOString());
+  }
+  return found;
+}
+
+/** The same instants as wall-clock readings in `zone` (`2026-03-08 03:00:00`). */
+function wall(instants: string[], zone: string): string[] {
+  const format = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: zone,
+    dateStyle: 'short',
+    timeStyle: 'medium',
+  });
+  return instants.map((instant) => format.format(new Date(instant)));
+}
+
+describe('cron schedules', () => {
+  test('a five-field expression runs on whole minutes, strictly after the given time', () => {
+    expect(runs({ cron: '*/15 * * * *', timezone: 'UTC' }, '2026-01-05T10:15:00Z', 3)).toEqual([
+      '2026-01-05T10:30:00.000Z',
+      '2026-01-05T10:45:00.000Z',
+      '2026-01-05T11:00:00.000Z',
+    ]);
+  });
+
+  test('a six-field expression has seconds first', () => {
+    expect(runs({ cron: '*/20 * * * * *', timezone: 'UTC' }, '2026-01-05T10:00:05Z', 3)).toEqual([
+      '2026-01-05T10:00:20.000Z',
+      '2026-01-05T10:00:40.000Z',
+      '2026-01-05T10:01:00.000Z',
+    ]);
+  });
+
+  test('the expression reads in its time zone', () => {
+    expect(runs({ cron: '0 9 * * 1-5', timezone: 'Europe/Moscow' }, '2026-01-09T07:00:00Z', 2)).toEqual([
+      '2026-01-12T06:00:00.000Z', // Monday 09:00 in Moscow (UTC+3); Saturday and Sunday skipped
+      '2026-01-13T06:00:00.000Z',
+    ]);
+  });
+
+  test('a fixed time the clocks skip (spring forward) runs once, when the gap ends', () => {
+    const zone = 'America/New_York';
+    expect(wall(runs({ cron: '30 2 * * *', timezone: zone }, '2026-03-07T12:00:00Z', 3), zone)).toEqual([
+      '2026-03-08 03:00:00',
+      '2026-03-09 02:30:00',
+      '2026-03-10 02:30:00',
+    ]);
+  });
+
+  test('a fixed time the clocks pass twice (fall back) runs once', () => {
+    const zone = 'America/New_York';
+    expect(wall(runs({ cron: '30 1 * * *', timezone: zone }, '2026-10-31T12:00:00Z', 3), zone)).toEqual([
+      '2026-11-01 01:30:00',
+      '2026-11-02 01:30:00',
+      '2026-11-03 01:30:00',
+    ]);
+  });
+});
+
+describe('1C-style schedules', () => {
+  test('without a repeat period it runs once a day at beginTime', () => {
+    expect(runs({ beginTime: '03:15', timezone: 'UTC' }, '2026-01-05T03:15:00Z', 2)).toEqual([
+      '2026-01-06T03:15:00.000Z',
+      '2026-01-07T03:15:00.000Z',
+    ]);
+  });
+
+  test('a repeat period counts from beginTime and stops at endTime, then starts again the next day', () => {
+    const schedule = { repeatPeriodSeconds: 3600, beginTime: '08:30', endTime: '10:30', timezone: 'UTC' };
+    expect(runs(schedule, '2026-01-05T09:00:00Z', 4)).toEqual([
+      '2026-01-05T09:30:00.000Z',
+      '2026-01-05T10:30:00.000Z',
+      '2026-01-06T08:30:00.000Z',
+      '2026-01-06T09:30:00.000Z',
+    ]);
+  });
+
+  test('the next run comes from the schedule, not from when the last run ended: a period of 7 s stays on its grid', () => {
+    const schedule = { repeatPeriodSeconds: 7, timezone: 'UTC' };
+    // Asked at odd moments (as a late run would ask), the answers stay on 00:00:00 + k × 7 s.
+    const job = scheduled(schedule);
+    expect(job.nextRunAfter(new Date('2026-01-05T00:00:00.500Z'))?.toISOString()).toBe(
+      '2026-01-05T00:00:07.000Z',
+    );
+    expect(job.nextRunAfter(new Date('2026-01-05T00:00:09.999Z'))?.toISOString()).toBe(
+      '2026-01-05T00:00:14.000Z',
+    );
+    // 86 400 is not a multiple of 7: the last run of the day is 23:59:55, and the next day starts at 00:00:00.
+    expect(job.nextRunAfter(new Date('2026-01-05T23:59:55Z'))?.toISOString()).toBe(
+      '2026-01-06T00:00:00.000Z',
+    );
+  });
+
+  test('weekDays (1 Monday … 7 Sunday), months and daysOfMonth must all match', () => {
+    expect(runs({ beginTime: '12:00', weekDays: [1], timezone: 'UTC' }, '2026-01-01T00:00:00Z', 2)).toEqual([
+      '2026-01-05T12:00:00.000Z',
+      '2026-01-12T12:00:00.000Z',
+    ]);
+    // The 13th that is a Friday, in 2026: February, March and November.
+    const fridayThe13th = { beginTime: '00:00', weekDays: [5], daysOfMonth: [13], timezone: 'UTC' };
+    expect(runs(fridayThe13th, '2026-01-01T00:00:00Z', 3)).toEqual([
+      '2026-02-13T00:00:00.000Z',
+      '2026-03-13T00:00:00.000Z',
+      '2026-11-13T00:00:00.000Z',
+    ]);
+    expect(runs({ months: [6], daysOfMonth: [1], timezone: 'UTC' }, '2026-01-01T00:00:00Z', 2)).toEqual([
+      '2026-06-01T00:00:00.000Z',
+      '2027-06-01T00:00:00.000Z',
+    ]);
+  });
+
+  test('a daily time the clocks skip runs once, when the gap ends; the next day it is back at its time', () => {
+    const zone = 'America/New_York';
+    expect(wall(runs({ beginTime: '02:30', timezone: zone }, '2026-03-07T12:00:00Z', 2), zone)).toEqual([
+      '2026-03-08 03:00:00',
+      '2026-03-09 02:30:00',
+    ]);
+  });
+
+  test('a repeat keeps its period in elapsed time through spring forward: none doubled, none lost', () => {
+    const schedule = {
+      repeatPeriodSeconds: 1800,
+      beginTime: '00:00',
+      endTime: '05:00',
+      timezone: 'America/New_York',
+    };
+    const found = runs(schedule, '2026-03-08T04:00:00Z', 9); // from midnight, New York
+    const gaps = found.slice(1).map((instant, index) => Date.parse(instant) - Date.parse(found[index]));
+    expect(new Set(gaps)).toEqual(new Set([1_800_000]));
+    expect(wall(found, 'America/New_York').slice(3, 6)).toEqual([
+      '2026-03-08 01:30:00',
+      '2026-03-08 03:00:00', // 02:00 EST is 03:00 EDT: the same instant, once
+      '2026-03-08 03:30:00',
+    ]);
+  });
+
+  test('a repeat keeps its period in elapsed time through fall back: the repeated hour runs as elapsed time goes on', () => {
+    const schedule = {
+      repeatPeriodSeconds: 1800,
+      beginTime: '00:00',
+      endTime: '03:00',
+      timezone: 'America/New_York',
+    };
+    const found = runs(schedule, '2026-11-01T03:00:00Z', 9);
+    const gaps = found.slice(1).map((instant, index) => Date.parse(instant) - Date.parse(found[index]));
+    expect(new Set(gaps)).toEqual(new Set([1_800_000]));
+    expect(new Set(found).size).toBe(found.length);
+    expect(wall(found, 'America/New_York')).toEqual([
+      '2026-11-01 00:00:00',
+      '2026-11-01 00:30:00',
+      '2026-11-01 01:00:00',
+      '2026-11-01 01:30:00',
+      '2026-11-01 01:00:00', // the clocks went back: the same readings, one hour later
+      '2026-11-01 01:30:00',
+      '2026-11-01 02:00:00',
+      '2026-11-01 02:30:00',
+      '2026-11-01 03:00:00',
+    ]);
+  });
+
+  test('fields can be given by their 1C names', () => {
+    const job = scheduled({
+      ПериодПовтораВТечениеДня: 600,
+      ВремяНачала: '10:00',
+      ДниНедели: [2],
+      timezone: 'UTC',
+    });
+    expect(job.schedule).toEqual({
+      repeatPeriodSeconds: 600,
+      beginTime: '10:00:00',
+      weekDays: [2],
+      timezone: 'UTC',
+    });
+    expect(job.nextRunAfter(new Date('2026-01-06T10:05:00Z'))?.toISOString()).toBe(
+      '2026-01-06T10:10:00.000Z',
+    );
+  });
+});
+
+describe('bad schedules are refused with the field and the expected form', () => {
+  test.each([
+    [{ cron: '61 * * * *' }, /cron "61 \* \* \* \*" is not a cron expression/],
+    [{ cron: '* * * * *', beginTime: '10:00' }, /cron or 1C-style fields, not both/],
+    [{ cron: '* * * * *', timezone: 'Mars/Olympus' }, /timezone must be an IANA time zone.*"Mars\/Olympus"/],
+    [{}, /schedule is empty/],
+    [{ every: 5 }, /unknown field "every"/],
+    [{ repeatPeriodSeconds: 0 }, /repeatPeriodSeconds must be an integer from 1 to 86400, got 0/],
+    [{ beginTime: '25:00' }, /beginTime must be a time of day "HH:MM" or "HH:MM:SS", got "25:00"/],
+    [{ beginTime: '18:00', endTime: '08:00' }, /endTime "08:00" is before beginTime "18:00"/],
+    [{ weekDays: [0, 1] }, /weekDays must be a non-empty array of integers from 1 to 7; 0 is not/],
+    [{ months: [2], daysOfMonth: [30, 31] }, /never runs/],
+    ['daily', /schedule must be an object/],
+  ])('%j', (schedule, message) => {
+    expect(() => scheduled(schedule as Record<string, unknown>)).toThrow(
+      expect.objectContaining({ code: 'WBJ_BAD_ARGUMENT', message: expect.stringMatching(message) }),
+    );
+  });
+});
+
+describe('timers on a fake clock', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test.each([
+    ['spring forward', '2026-03-08T05:00:00Z'],
+    ['fall back', '2026-11-01T04:00:00Z'],
+  ])(
+    'in memory, each run of a schedule fires once across %s: none doubled, none lost',
+    async (_change, midnight) => {
+      // Only the clock is faked (Date and timers); the manager, its store and the inline handler are real.
+      jest.useFakeTimers({ now: Date.parse(midnight) - 60_000 }); // a minute before midnight, New York
+      const manager = new BackgroundJobsManager({
+        config: attachingConfig(),
+        handlers: HANDLERS,
+        isolation: 'inline',
+        logger: recordingLogger(),
+      });
+      const zone = 'America/New_York';
+      const scheduled = manager.scheduledJobs.create({
+        name: 'HalfHourly',
+        methodName: 'Reports.Build',
+        schedule: { repeatPeriodSeconds: 1800, beginTime: '00:00', endTime: '04:00', timezone: zone },
+      });
+      await scheduled.write();
+      await jest.advanceTimersByTimeAsync(6 * 3600_000);
+      const begins = (await manager.getBackgroundJobs({ scheduledJob: scheduled })).map((job) =>
+        job.begin!.toISOString(),
+      );
+      await manager.close({ graceSeconds: 0 });
+      // Midnight to 04:00 local every 30 minutes of elapsed time: 3 hours (7 runs) when the clocks go forward, 5 (11
+      // runs) when they go back.
+      const expected = runs(scheduled.schedule, new Date(Date.parse(midnight) - 1).toISOString(), 20).filter(
+        (instant) => Date.parse(instant) <= Date.parse(midnight) + 6 * 3600_000,
+      );
+      expect(begins).toEqual(expected);
+      expect(begins.length).toBe(midnight.startsWith('2026-03') ? 7 : 11);
+    },
+  );
+});
