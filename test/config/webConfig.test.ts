@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsManager, type BackgroundJobsOptions } from 'web-background-jobs';
-import { HANDLERS, recordingLogger, tempDir, writeConfig } from '../helpers';
+import { closeAfterTest, HANDLERS, recordingLogger, tempDir, writeConfig } from '../helpers';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
 
@@ -315,7 +315,9 @@ describe('web.config <scheduledJobs>', () => {
       `    <add name="Nightly" method="Reports.Build" key="night" description="The report" params='[1, "a"]' cron="0 30 3 * * *" timezone="Europe/Moscow" />`,
       `    <add name="Workdays" method="Reports.Echo" use="false" repeatPeriodSeconds="900" beginTime="08:00" endTime="18:00" weekDays="1-5" months="1-3,12" daysOfMonth="1,15" />`,
     );
-    const declared = managerFor(config, { handlers: HANDLERS }).manager.settings.scheduledJobs;
+    // Closed after the test: a manager checks its declared jobs' handlers as it starts.
+    const declared = closeAfterTest(managerFor(config, { handlers: HANDLERS }).manager).settings
+      .scheduledJobs;
     expect(declared.map(({ data, line }) => ({ ...data, line }))).toEqual([
       {
         uuid: expect.any(String),
@@ -350,7 +352,7 @@ describe('web.config <scheduledJobs>', () => {
       },
     ]);
     // The same name gives the same UUID on every instance and every start.
-    const again = managerFor(config, { handlers: HANDLERS }).manager.settings.scheduledJobs;
+    const again = closeAfterTest(managerFor(config, { handlers: HANDLERS }).manager).settings.scheduledJobs;
     expect(again[0].data.uuid).toBe(declared[0].data.uuid);
   });
 
