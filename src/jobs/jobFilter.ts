@@ -1,3 +1,4 @@
+import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
@@ -85,7 +86,8 @@ function testFor(name: string, expected: unknown): (job: BackgroundJob) => boole
     case 'scheduledJob': {
       // Copies of one scheduled job are different objects: its UUID says which it is.
       const uuid = expected instanceof ScheduledJob ? expected.uuid : expected;
-      if (typeof uuid !== 'string') throw bad('a ScheduledJob (from manager.scheduledJobs) or its UUID');
+      if (typeof uuid !== 'string' || !isUuid(uuid))
+        throw bad('a ScheduledJob (from manager.scheduledJobs) or its UUID');
       const lower = uuid.toLowerCase();
       return (job) => job.scheduledJob?.uuid === lower;
     }

@@ -223,8 +223,13 @@ export class ScheduledJobs {
           break;
         } catch (error) {
           const unreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';
-          if (!unreachable || this.#closing !== undefined)
-            throw fail('could not be saved, so it is not scheduled', error);
+          if (unreachable && this.#closing !== undefined) {
+            throw new BackgroundJobsError(
+              'WBJ_CLOSED',
+              `Scheduled job "${data.name}" was not scheduled: the manager closed while the Redis store was unreachable`,
+            );
+          }
+          if (!unreachable) throw fail('could not be saved, so it is not scheduled', error);
           if (!waitLogged) {
             this.#context.warn(
               `[web-background-jobs] Scheduled job "${data.name}" is not scheduled yet: ${(error as Error).message}; retrying every ${DECLARE_RETRY_MS / 1000} s`,

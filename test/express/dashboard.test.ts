@@ -42,6 +42,27 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     expect(body.jobs[0]).toMatchObject({ state: 'Active', end: null });
   });
 
+  test('a run of a scheduled job names its scheduled job in the list and in the details', async () => {
+    const { app, manager } = dashboardApp(isolation);
+    const scheduled = manager.scheduledJobs.create({
+      name: 'Nightly',
+      methodName: 'Reports.Build',
+      params: [1, 'n'],
+      schedule: { cron: '0 0 1 1 *', timezone: 'UTC' },
+    });
+    await scheduled.write();
+    const run = await scheduled.runNow();
+    const executed = await manager.execute('Reports.Build', [2, 'e']);
+    await manager.waitForCompletion([run, executed]);
+    const { body } = await request(app).get('/jobs/api/jobs').expect(200);
+    expect(body.jobs.map((job: { scheduledJob: string | null }) => job.scheduledJob)).toEqual([
+      null,
+      'Nightly',
+    ]);
+    const details = await request(app).get(`/jobs/api/jobs/${run.uuid}`).expect(200);
+    expect(details.body).toMatchObject({ scheduledJob: 'Nightly', result: '1:n' });
+  });
+
   test('GET /api/jobs filters by state, key, methodName, description and text, and pages', async () => {
     const { app, manager } = dashboardApp(isolation);
     const jobs = [];

@@ -275,6 +275,25 @@ describe('scheduled jobs through the API', () => {
     expect((await scheduledJobs.get()).map((job) => job.name)).toEqual(['Report']);
   });
 
+  test('the { scheduledJob } filter of getBackgroundJobs takes a ScheduledJob or its UUID, and names anything else', async () => {
+    const manager = createManager();
+    const scheduled = await written(manager, {
+      name: 'Filtered',
+      methodName: 'Reports.Build',
+      schedule: NEW_YEAR,
+    });
+    const run = await scheduled.runNow();
+    await manager.execute('Reports.Build');
+    expect(await manager.getBackgroundJobs({ РегламентноеЗадание: scheduled })).toEqual([run]);
+    expect(await manager.getBackgroundJobs({ scheduledJob: scheduled.uuid.toUpperCase() })).toEqual([run]);
+    await expect(manager.getBackgroundJobs({ scheduledJob: 'Filtered' })).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringContaining(
+        'Filter key "scheduledJob" must be a ScheduledJob (from manager.scheduledJobs) or its UUID, got "Filtered"',
+      ),
+    });
+  });
+
   test('get() filters by every field, by English or 1C name; an unknown key is an error', async () => {
     const manager = createManager();
     await written(manager, { name: 'On', methodName: 'Reports.Build', key: 'k', schedule: NEW_YEAR });
