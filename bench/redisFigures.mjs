@@ -155,5 +155,5 @@ export async function redisFigures({
     await Promise.all([worker.close(), events.close(), queue.close()]);
     await redis.stop();
   };
-  return { figures, rows, close };
+  return { figures, rows, close, url: redis.url, manager };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { BackgroundJobsManager } from 'web-background-jobs';
 import { redisFigures } from './redisFigures.mjs';
+import { scheduleFigures } from './scheduleFigures.mjs';
 
 const handlers = fileURLToPath(new URL('./handlers', import.meta.url));
 const config = fileURLToPath(new URL('../config/web.config', import.meta.url));
@@ -69,6 +70,8 @@ const redis = await redisFigures({
   batchOf: jobBatch,
 });
 
+const schedules = scheduleFigures({ inline, redisManager: redis.manager, redisUrl: redis.url, now });
+
 /** Milliseconds from a job's handler ending to its waiter resuming. */
 async function jobWaitLatency(manager) {
   const [job] = await jobBatch(manager, 'Bench.Stamp', 1);
@@ -112,6 +115,7 @@ const figures = {
       }),
   },
   ...redis.figures,
+  ...schedules.figures,
 };
 
 /** The best of a few rounds, alternating anchor and library so both see the same machine state. */
@@ -171,7 +175,12 @@ const rows = [
     results.threadRoundTrip,
     (x) => µs(x.p99),
   ],
-  ...redis.rows.map(([name, anchorName, figure, read]) => [name, anchorName, results[figure], read]),
+  ...[...redis.rows, ...schedules.rows].map(([name, anchorName, figure, read]) => [
+    name,
+    anchorName,
+    results[figure],
+    read,
+  ]),
 ];
 console.log(
   `node ${process.version}, ${availableParallelism()} CPUs; ${INLINE_JOBS} inline, ${THREAD_JOBS} thread and ${REDIS_JOBS} Redis jobs in batches of ${BATCH}, ${WAITS} single jobs; best of ${ROUNDS} rounds\n`,
