@@ -1,6 +1,6 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { storeUnavailable } from '../stores/redisUnavailable';
+import { firstConnection, storeUnavailable } from '../stores/redisUnavailable';
 import { type CheckedSchedule, checkSchedule } from './schedule';
 import type { ScheduledJobData } from './ScheduledJob';
 import type { ScheduledJobsContext } from './ScheduledJobs';
@@ -14,8 +14,6 @@ interface TickData {
 
 /** How many fired ticks BullMQ keeps: a tick's id is its due time, and a kept id cannot fire twice. */
 const TICKS_KEPT = 100;
-/** How long a new store waits for its first connection before a call reports Redis unreachable. */
-const FIRST_CONNECT_WAIT_MS = 3000;
 
 /**
  * Scheduled jobs kept in Redis, shared by every instance on the same Redis and queue name. Each schedule in use is
@@ -29,6 +27,8 @@ export class RedisScheduleStore implements ScheduleStore {
   readonly #ticks: Queue;
   readonly #worker: Worker | undefined;
   readonly #keys: { readonly data: string; readonly names: string; readonly lastRuns: string };
+  /** Settles once Redis first answers. */
+  readonly #connected: Promise<void>;
   #everConnected = false;
 
   constructor({ settings }: ScheduledJobsContext, onTick: OnTick) {
@@ -47,7 +47,12 @@ export class RedisScheduleStore implements ScheduleStore {
       return checked.nextRunAfter(new Date(millis))?.getTime();
     };
     this.#redis = new IORedis.Redis(this.#url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.#redis.once('ready', () => (this.#everConnected = true));
+    this.#connected = new Promise((resolve) =>
+      this.#redis.once('ready', () => {
+        this.#everConnected = true;
+        resolve();
+      }),
+    );
     this.#ticks = new bullmq.Queue(queueName, {
       connection: { url: this.#url, enableOfflineQueue: false },
       settings: { repeatStrategy },
@@ -171,12 +176,7 @@ export class RedisScheduleStore implements ScheduleStore {
   /** Runs `body` once connected (waiting briefly for a new store's first connection); Redis errors name the call. */
   async #call<T>(caller: string, body: () => Promise<T>): Promise<T> {
     try {
-      if (this.#redis.status !== 'ready' && !this.#everConnected) {
-        await Promise.race([
-          new Promise((resolve) => this.#redis.once('ready', resolve)),
-          new Promise((resolve) => setTimeout(resolve, FIRST_CONNECT_WAIT_MS).unref()),
-        ]);
-      }
+      if (this.#redis.status !== 'ready' && !this.#everConnected) await firstConnection(this.#connected);
       if (this.#redis.status !== 'ready')
         throw storeUnavailable(undefined, `scheduledJobs ${caller}`, this.#url);
       return await body();

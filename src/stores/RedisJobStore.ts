@@ -30,13 +30,11 @@ import {
   type StoredResult,
   storedProgress,
 } from './redisRecord';
-import { redactedUrl, storeUnavailable } from './redisUnavailable';
+import { firstConnection, redactedUrl, storeUnavailable } from './redisUnavailable';
 import { findUnstorable, STORABLE_DATA } from './storable';
 
 /** The custom QueueEvents event that asks the instance running a job to stop it. */
 const CANCEL_EVENT = 'wbj:cancel';
-/** How long a freshly built store waits for its first connection before `execute` reports Redis unreachable. */
-const FIRST_CONNECT_WAIT_MS = 3000;
 /** How long a job's "finished" decision outlives it: any cancel arriving later finds the job finished anyway. */
 const DECISION_TTL_MS = 60_000;
 
@@ -583,12 +581,7 @@ export class RedisJobStore implements JobStore {
         `${caller} was called after close(): this manager has closed its Redis connections`,
       );
     }
-    if (this.#redis.status !== 'ready' && !this.#everConnected) {
-      await Promise.race([
-        this.#firstConnection,
-        new Promise((resolve) => setTimeout(resolve, FIRST_CONNECT_WAIT_MS)),
-      ]);
-    }
+    if (this.#redis.status !== 'ready' && !this.#everConnected) await firstConnection(this.#firstConnection);
     if (this.#redis.status !== 'ready') throw this.#unavailable(undefined, caller);
   }
 
