@@ -88,9 +88,10 @@ function declaredJob(
       );
     }
     try {
-      params = checkParams(parsed, name);
+      params = checkParams(parsed);
     } catch (error) {
-      throw fail(`params: ${(error as Error).message.replace(`Scheduled job "${name}": `, '')}`);
+      if (error instanceof ScheduleError) throw fail(`params: ${error.message}`);
+      throw error;
     }
   }
   const schedule: Record<string, unknown> = {};

@@ -9,6 +9,7 @@ import {
   ScheduleError,
   type ScheduledJobSchedule,
   type ScheduleInput,
+  storedSchedule,
 } from './schedule';
 
 /** A scheduled job as plain data: what a store keeps and `JSON.stringify(scheduledJob)` sends. */
@@ -110,7 +111,10 @@ export class ScheduledJob {
     this.#description = data.description;
     this.#params = data.params;
     this.#use = data.use;
-    this.#schedule = this.#checked(data.schedule);
+    // What a store holds was checked when it was written; a new job's schedule is checked here.
+    this.#schedule = parts.written
+      ? storedSchedule(deepFreeze(data.schedule))
+      : this.#field(() => frozen(checkSchedule(data.schedule)));
     if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
     this.#lastJob = parts.lastJob;
   }
@@ -149,7 +153,7 @@ export class ScheduledJob {
   }
 
   set params(value: readonly unknown[]) {
-    this.#params = checkParams(value, this.name);
+    this.#params = this.#field(() => checkParams(value));
   }
 
   /** Whether the schedule runs (1C: Использование). */
@@ -174,7 +178,7 @@ export class ScheduledJob {
 
   /** Takes 1C-style fields by their 1C names too; reads back with the English ones. */
   set schedule(value: ScheduleInput) {
-    this.#schedule = this.#checked(value);
+    this.#schedule = this.#field(() => frozen(checkSchedule(value)));
   }
 
   /** The run started last when this copy was read (or by this copy's `runNow()`) (1C: ПоследнееЗадание). */
@@ -256,10 +260,10 @@ export class ScheduledJob {
     this.#lastJob = job;
   }
 
-  #checked(schedule: unknown): CheckedSchedule {
+  /** Checks a field with `check`; what is wrong with it is reported with this job's name. */
+  #field<T>(check: () => T): T {
     try {
-      const checked = checkSchedule(schedule);
-      return { ...checked, schedule: deepFreeze(checked.schedule) };
+      return check();
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
       throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `Scheduled job "${this.name}": ${error.message}`);
@@ -277,23 +281,23 @@ export class ScheduledJob {
 
 applyAliases(ScheduledJob.prototype, ALIASES.scheduledJob);
 
-/** Parameters of a scheduled job are stored with it, so they must be JSON data; returned frozen. */
-export function checkParams(params: unknown, name: string): readonly unknown[] {
+/**
+ * Parameters of a scheduled job are stored with it, so they must be JSON data; returned as a frozen copy.
+ * @throws ScheduleError naming the bad part.
+ */
+export function checkParams(params: unknown): readonly unknown[] {
   if (!Array.isArray(params)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `Scheduled job "${name}": params must be an array (passed positionally), got ${describeValue(params)}`,
-    );
+    throw new ScheduleError(`params must be an array (passed positionally), got ${describeValue(params)}`);
   }
   const found = findUnstorable(params, 'params');
-  if (found !== undefined) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      // A path inside the array reads from it: params[0].when.
-      `Scheduled job "${name}": params${found}; a scheduled job's params are ${STORABLE_DATA}`,
-    );
-  }
+  // A path inside the array reads from it: params[0].when.
+  if (found !== undefined)
+    throw new ScheduleError(`params${found}; a scheduled job's params are ${STORABLE_DATA}`);
   return deepFreeze(structuredClone(params));
+}
+
+function frozen(checked: CheckedSchedule): CheckedSchedule {
+  return { ...checked, schedule: deepFreeze(checked.schedule) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -7,7 +7,7 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobRequest } from '../stores/JobStore';
-import { checkSchedule } from './schedule';
+import { storedSchedule } from './schedule';
 import {
   BUILT_BY_SCHEDULED_JOBS,
   ScheduledJob,
@@ -219,7 +219,8 @@ export class ScheduledJobs {
       }
       for (let waitLogged = false; ;) {
         try {
-          await this.#store.write(data, checkSchedule(data.schedule));
+          // Checked when web.config was read.
+          await this.#store.write(data, storedSchedule(data.schedule));
           break;
         } catch (error) {
           const unreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';

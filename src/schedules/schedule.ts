@@ -65,7 +65,10 @@ const SECONDS_PER_DAY = 86_400;
 /** Far enough that every day filter that can match at all (29 February on a Monday…) matches once. */
 const SEARCH_DAYS = 366 * 28;
 
-/** A schedule field that is wrong: the message names the field and what it takes. */
+/**
+ * A field of a scheduled job (its schedule, its params) that is wrong: the message names the field and what it
+ * takes; callers add which job and where.
+ */
 export class ScheduleError extends Error {}
 
 /**
@@ -104,6 +107,15 @@ export function checkSchedule(input: unknown): CheckedSchedule {
     throw new ScheduleError(`schedule is empty: give cron, or at least one of ${DAILY_FIELDS.join(', ')}`);
   }
   return dailySchedule(fields, timezone, zone);
+}
+
+/**
+ * A schedule that was checked when it was written, as a store gives it back: its rule is built on first use, so
+ * the copies a store hands out (one with every run) parse nothing they are not asked about.
+ */
+export function storedSchedule(schedule: ScheduledJobSchedule): CheckedSchedule {
+  let rule: CheckedSchedule['nextRunAfter'] | undefined;
+  return { schedule, nextRunAfter: (after) => (rule ??= checkSchedule(schedule).nextRunAfter)(after) };
 }
 
 function cronSchedule(cron: unknown, timezone: string | undefined, zone: string): CheckedSchedule {
