@@ -40,18 +40,27 @@ export type BackgroundJobFilter = Partial<
 
 /** Validates a filter once and returns the test each job must pass. */
 export function compileFilter(filter: unknown): (job: BackgroundJob) => boolean {
+  return compileTests(filter, 'getBackgroundJobs(filter) takes an object of job fields', testFor);
+}
+
+/**
+ * Validates a filter object once: each given key becomes a test from `testFor` (which refuses unknown keys and
+ * values of the wrong type), and an item must pass them all. `usage` says what the filter takes, for the error.
+ */
+export function compileTests<T>(
+  filter: unknown,
+  usage: string,
+  testFor: (name: string, expected: unknown) => (item: T) => boolean,
+): (item: T) => boolean {
   if (filter === undefined || filter === null) return () => true;
   if (typeof filter !== 'object' || Array.isArray(filter)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `getBackgroundJobs(filter) takes an object of job fields, got ${describeValue(filter)}`,
-    );
+    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${usage}, got ${describeValue(filter)}`);
   }
   // A key given as undefined is left out, so optional inputs (query parameters…) can be passed straight through.
   const tests = Object.entries(filter)
     .filter(([, expected]) => expected !== undefined)
     .map(([name, expected]) => testFor(name, expected));
-  return (job) => tests.every((test) => test(job));
+  return (item) => tests.every((test) => test(item));
 }
 
 function testFor(name: string, expected: unknown): (job: BackgroundJob) => boolean {

@@ -3,6 +3,7 @@ import { ALIASES, type AliasMembers, applyAliases, englishName } from '../compat
 import type { Settings } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { compileTests } from '../jobs/jobFilter';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -347,36 +348,28 @@ function checkName(name: unknown): string {
 }
 
 function compileFilter(filter: unknown): (data: ScheduledJobData) => boolean {
-  if (filter === undefined || filter === null) return () => true;
-  if (typeof filter !== 'object' || Array.isArray(filter)) {
+  return compileTests(filter, 'scheduledJobs.get(filter) takes an object of scheduled-job fields', testFor);
+}
+
+function testFor(name: string, expected: unknown): (data: ScheduledJobData) => boolean {
+  const field = englishName(ALIASES.scheduledJob, name);
+  if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `scheduledJobs.get(filter) takes an object of scheduled-job fields, got ${describeValue(filter)}`,
+      `Unknown scheduled-job filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
     );
   }
-  const tests = Object.entries(filter)
-    .filter(([, expected]) => expected !== undefined)
-    .map(([name, expected]): ((data: ScheduledJobData) => boolean) => {
-      const field = englishName(ALIASES.scheduledJob, name);
-      if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
-        throw new BackgroundJobsError(
-          'WBJ_BAD_ARGUMENT',
-          `Unknown scheduled-job filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
-        );
-      }
-      const kind = field === 'use' || field === 'predefined' ? 'boolean' : 'string';
-      if (typeof expected !== kind) {
-        throw new BackgroundJobsError(
-          'WBJ_BAD_ARGUMENT',
-          `Scheduled-job filter key ${JSON.stringify(name)} must be a ${kind}, got ${describeValue(expected)}`,
-        );
-      }
-      const caseless = field === 'name' || field === 'methodName' || field === 'uuid';
-      const wanted = caseless ? String(expected).toLowerCase() : expected;
-      return (data) => {
-        const value = data[field as keyof FilterFields];
-        return (caseless ? String(value).toLowerCase() : value) === wanted;
-      };
-    });
-  return (data) => tests.every((test) => test(data));
+  const kind = field === 'use' || field === 'predefined' ? 'boolean' : 'string';
+  if (typeof expected !== kind) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Scheduled-job filter key ${JSON.stringify(name)} must be a ${kind}, got ${describeValue(expected)}`,
+    );
+  }
+  const caseless = field === 'name' || field === 'methodName' || field === 'uuid';
+  const wanted = caseless ? String(expected).toLowerCase() : expected;
+  return (data) => {
+    const value = data[field as keyof FilterFields];
+    return (caseless ? String(value).toLowerCase() : value) === wanted;
+  };
 }
