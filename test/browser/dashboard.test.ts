@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { backgroundJobsDashboard, type BackgroundJobsManager } from 'web-background-jobs';
 import { appWithJobs, listen, ROOT } from '../helpers';
+import { launchChromium } from './chromium';
 
-// The dashboard in a real browser: Debian's Chromium driven by playwright-core (.ci/run installs it).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The dashboard in a real browser.
 /** `WBJ_SCREENSHOTS=1 npm test` refreshes the README's pictures under docs/. */
 const SCREENSHOTS = process.env.WBJ_SCREENSHOTS === '1';
 
@@ -18,19 +17,7 @@ let manager: BackgroundJobsManager;
 let url: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
