@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
-import { forgeryReason, isLocalRequest } from './dashboard/access';
+import { forgeryReason, notLocalReason } from './dashboard/access';
 import { jobDetails, jobSummary } from './dashboard/jobJson';
 import { chooseLanguage, LABELS } from './dashboard/labels';
 import { dashboardPage } from './dashboard/page';
@@ -13,8 +13,9 @@ export interface BackgroundJobsDashboardOptions {
   /** The manager to show. Default: `req.backgroundJobs`, attached by `backgroundJobs()` mounted before. */
   manager?: BackgroundJobsManager;
   /**
-   * Decides who may use the dashboard. Default: only requests from this machine (loopback addresses, not
-   * forwarded by a proxy), as Hangfire's dashboard does.
+   * Decides who may use the dashboard; required behind any proxy. Default: only requests from this machine, as
+   * Hangfire's dashboard does: from a loopback address, with no proxy header, and with a Host of `localhost`,
+   * `127.0.0.1` or `[::1]` (against DNS rebinding).
    */
   authorize?: (req: Request) => boolean | Promise<boolean>;
   /** Removes the routes that change state (cancel) and the buttons that call them. Default `false`. */
@@ -64,13 +65,18 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
         'X-Content-Type-Options': 'nosniff',
         'X-Frame-Options': 'DENY',
       });
-      const allowed = authorize ? (await authorize(req)) === true : isLocalRequest(req);
-      if (allowed) return next();
+      if (authorize) {
+        if ((await authorize(req)) === true) return next();
+        return forbidden(
+          res,
+          'The jobs dashboard refused this request: its authorize(req) option did not return true',
+        );
+      }
+      const reason = notLocalReason(req);
+      if (reason === undefined) return next();
       forbidden(
         res,
-        authorize
-          ? 'The jobs dashboard refused this request: its authorize(req) option did not return true'
-          : `The jobs dashboard answers only requests from this machine (loopback addresses, not forwarded by a proxy); this one came from ${req.socket.remoteAddress}. Give backgroundJobsDashboard an authorize(req) option to let others in`,
+        `The jobs dashboard answers only requests from this machine, sent straight to a loopback name; this one was refused because ${reason}. Give backgroundJobsDashboard an authorize(req) option to let other hosts and clients in`,
       );
     }),
   );
