@@ -1,6 +1,5 @@
 import http, { type IncomingHttpHeaders, type Server } from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import type express from 'express';
 import request from 'supertest';
 import {
@@ -17,28 +16,30 @@ import { appWithJobs } from '../helpers';
  * An app with the middleware and the dashboard at /jobs, served on a free port of `host`; `trustProxy` is
  * Express's setting.
  */
-async function served(
-  options: BackgroundJobsDashboardOptions = {},
-  trustProxy?: unknown,
-  host = '127.0.0.1',
-) {
+async function served(options: BackgroundJobsDashboardOptions = {}, trustProxy?: unknown, peer?: string) {
   const { app, manager } = appWithJobs({ isolation: 'inline' }); // where the job runs is beside the point here
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   // What Express itself makes of the client's address, to show what a forged header did to it.
   app.get('/ip', (req, res) => void res.json({ ip: req.ip }));
   app.use('/jobs', backgroundJobsDashboard(options));
-  const server = await serve(app, host);
+  const server = await serve(app, peer);
   return { app, manager, server, port: (server.address() as net.AddressInfo).port };
 }
 
 const servers: Server[] = [];
 afterEach(() => Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done)))));
 
-/** Serves `handler` on a free port of `host` (an address of this machine), closed after the test. */
-function serve(handler: http.RequestListener, host: string): Promise<Server> {
+/**
+ * Serves `handler` on a free loopback port, closed after the test. With `peer`, every connection it accepts
+ * reports that remote address, as a client's from another host would: the tests send no traffic off this machine.
+ */
+function serve(handler: http.RequestListener, peer?: string): Promise<Server> {
   const server = http.createServer(handler);
+  if (peer !== undefined) {
+    server.on('connection', (socket) => Object.defineProperty(socket, 'remoteAddress', { value: peer }));
+  }
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, unbracketed(host), () => resolve(server)));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 async function csrfToken(app: express.Express | Server): Promise<string> {
@@ -50,7 +51,7 @@ async function csrfToken(app: express.Express | Server): Promise<string> {
  * `proxy_pass http://127.0.0.1:PORT` does (no header added, Host rewritten to the upstream); `appending` adds the
  * client's address to `X-Forwarded-For` as `$proxy_add_x_forwarded_for` does.
  */
-async function proxyTo(port: number, kind: 'bare' | 'appending', host = '127.0.0.1'): Promise<number> {
+async function proxyTo(port: number, kind: 'bare' | 'appending', peer?: string): Promise<number> {
   const proxy = await serve((req, res) => {
     const headers: IncomingHttpHeaders = { ...req.headers, host: `127.0.0.1:${port}` };
     if (kind === 'appending') {
@@ -65,29 +66,19 @@ async function proxyTo(port: number, kind: 'bare' | 'appending', host = '127.0.0
       },
     );
     req.pipe(upstream);
-  }, host);
+  }, peer);
   return (proxy.address() as net.AddressInfo).port;
 }
 
-/** An address of this machine that is not loopback: a connection from it is what a remote client's looks like. */
-function outsideAddress(): string {
-  const address = Object.values(os.networkInterfaces())
-    .flat()
-    .find((entry) => entry !== undefined && !entry.internal && !entry.address.startsWith('fe80:'));
-  if (address === undefined) throw new Error('This test needs a network interface other than loopback');
-  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
-}
+/** A client on another host, as a server of {@link serve} sees it (a documentation address, never contacted). */
+const REMOTE = '203.0.113.7';
 
-/** An address as sockets take it: `[fd00::2]` as `fd00::2`. */
-const unbracketed = (address: string) => address.replace(/^\[|\]$/g, '');
-
-/** GET `path` on `port` through a connection from `from`, with these headers; resolves with status and body. */
-function getFrom(from: string, port: number, path: string, headers: Record<string, string>) {
+/** GET `path` on loopback `port` with these headers; resolves with status and body. */
+function get(port: number, path: string, headers: Record<string, string>) {
   return new Promise<{ status: number; body: { ip?: string; code?: string; error?: string } }>(
     (resolve, reject) => {
-      const host = unbracketed(from);
       http
-        .get({ host, localAddress: host, port, path, headers }, (res) => {
+        .get({ host: '127.0.0.1', port, path, headers }, (res) => {
           let text = '';
           res.on('data', (chunk) => (text += chunk));
           res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
@@ -226,11 +217,10 @@ describe('without authorize, a request a proxy forwarded is not local', () => {
   });
 
   test('a direct request from an address other than loopback is refused, whatever its Host', async () => {
-    const from = outsideAddress();
-    const { port } = await served({}, undefined, from);
-    const { status, body } = await getFrom(from, port, '/jobs/api/csrf-token', { Host: `localhost:${port}` });
+    const { port } = await served({}, undefined, REMOTE);
+    const { status, body } = await get(port, '/jobs/api/csrf-token', { Host: `localhost:${port}` });
     expect(status).toBe(403);
-    expect(body).toEqual(notLocal(`it came from ${unbracketed(from)}`));
+    expect(body).toEqual(notLocal(`it came from ${REMOTE}`));
   });
 });
 
@@ -243,28 +233,24 @@ describe("without authorize, Express's trust proxy never lets a proxied or forge
   ])(
     'trust proxy %p: a remote client forging X-Forwarded-For: 127.0.0.1 through a local proxy is refused (req.ip: %s)',
     async (trustProxy, ip) => {
-      const from = outsideAddress();
       const { port } = await served({}, trustProxy);
-      const proxy = await proxyTo(port, 'appending', from);
+      const proxy = await proxyTo(port, 'appending', REMOTE);
       const forged = { 'X-Forwarded-For': '127.0.0.1', Host: `localhost:${proxy}` };
       // What Express makes of it: with trust proxy true or 2 hops, the forgery took.
-      expect((await getFrom(from, proxy, '/ip', forged)).body.ip).toBe(
-        ip === 'the client' ? unbracketed(from) : '127.0.0.1',
-      );
-      const { status, body } = await getFrom(from, proxy, '/jobs/api/csrf-token', forged);
+      expect((await get(proxy, '/ip', forged)).body.ip).toBe(ip === 'the client' ? REMOTE : '127.0.0.1');
+      const { status, body } = await get(proxy, '/jobs/api/csrf-token', forged);
       expect(status).toBe(403);
       expect(body).toEqual(notLocal('it came through a proxy (it carries X-Forwarded-For)'));
     },
   );
 
   test('trust proxy true: a direct remote client forging X-Forwarded-For: 127.0.0.1 is refused', async () => {
-    const from = outsideAddress();
-    const { port } = await served({}, true, from);
+    const { port } = await served({}, true, REMOTE);
     const headers = { 'X-Forwarded-For': '127.0.0.1', Host: `localhost:${port}` };
-    expect((await getFrom(from, port, '/ip', headers)).body.ip).toBe('127.0.0.1');
-    const { status, body } = await getFrom(from, port, '/jobs/api/jobs', headers);
+    expect((await get(port, '/ip', headers)).body.ip).toBe('127.0.0.1');
+    const { status, body } = await get(port, '/jobs/api/jobs', headers);
     expect(status).toBe(403);
-    expect(body).toEqual(notLocal(`it came from ${unbracketed(from)}`));
+    expect(body).toEqual(notLocal(`it came from ${REMOTE}`));
   });
 
   test.each([true, 'loopback', 1, (address: string) => address === '127.0.0.1'])(
