@@ -101,10 +101,8 @@ export class ThreadRunner implements JobRunner {
             const errorInfo = reviveErrorInfo(outcome.errorInfo);
             return { ok: false, errorInfo, error: errorOf(errorInfo) };
           }
-          return {
-            ok: true,
-            result: outcome.serialized ? deserialize(outcome.result as Uint8Array) : outcome.result,
-          };
+          if (outcome.serialized) return readResult(outcome.result as Uint8Array, this.#settings);
+          return { ok: true, result: outcome.result };
         },
         (error: unknown) =>
           terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
@@ -176,6 +174,23 @@ function abortNote(job: BackgroundJob): AbortNote {
 /** A failure that crossed from a worker as an ErrorInfo, as an Error again for the log. */
 function errorOf(info: ErrorInfo): Error {
   return Object.assign(new Error(info.description), { stack: info.stack || info.description });
+}
+
+/**
+ * A result the worker serialized, read back. Reading can fail where writing did not (this thread's stack may be
+ * shallower than the worker's, for a deeply nested result): the job then fails instead of staying Active forever.
+ */
+function readResult(serialized: Uint8Array, settings: ThreadSettings): JobOutcome {
+  try {
+    return { ok: true, result: deserialize(serialized) };
+  } catch (error) {
+    const failure = new BackgroundJobsError(
+      'WBJ_RESULT_NOT_CLONEABLE',
+      `The job's result cannot be copied from its worker thread: ${String((error as Error)?.message ?? error)}. Return plain data, nested less deeply`,
+      { cause: error },
+    );
+    return { ok: false, errorInfo: errorInfoFrom(failure, settings.handlersPath), error: failure };
+  }
 }
 
 /** The handler ignored its signal past the grace; the job had already ended, so the manager ignores this outcome. */
