@@ -131,7 +131,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     '/api/jobs/:uuid',
     handle(async (req, res) => {
       const manager = managerOf(req);
-      res.json(jobDetails(await findJob(manager, req.params.uuid as string), manager.settings.handlersPath));
+      res.json(jobDetails(await findJob(manager, req.params.uuid as string)));
     }),
   );
 
@@ -151,7 +151,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
         const manager = managerOf(req);
         const job = await findJob(manager, req.params.uuid as string);
         await job.cancel(); // 1C: Отменить; a finished job is left as it is; on Redis, settles once decided
-        res.json(jobDetails(job, manager.settings.handlersPath));
+        res.json(jobDetails(job));
       }),
     );
   }

@@ -3,6 +3,8 @@ import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import type { ErrorInfo } from './errorInfo';
+import { jsonValue } from './jsonValue';
+import { redactErrorInfo } from './redaction';
 import { waitForCompletion } from './waits';
 
 /** A message a handler sent with `message()` (1C: СообщениеПользователю). */
@@ -25,7 +27,11 @@ export type JobReport =
   | { readonly kind: 'message'; readonly text: string; readonly date: Date }
   | { readonly kind: 'progress'; readonly percent: number; readonly text: string; readonly date: Date };
 
-/** A job as plain data: what `JSON.stringify(job)` and `res.json(job)` send (Dates become ISO strings). */
+/**
+ * A job as plain data: what `JSON.stringify(job)` and `res.json(job)` send (Dates become ISO strings). It is safe
+ * to send to a client: `result` is JSON data whatever the handler returned, and `errorInfo` holds no path outside
+ * the handlers folder.
+ */
 export interface BackgroundJobData {
   readonly uuid: string;
   readonly methodName: string;
@@ -36,7 +42,12 @@ export interface BackgroundJobData {
   readonly end: Date | undefined;
   readonly progress: JobProgress | undefined;
   readonly messages: readonly UserMessage[];
+  /**
+   * As JSON.stringify takes it without throwing: BigInts as strings, Maps and Sets as arrays, cycles, nesting past
+   * 1,000 levels and what comes past about 64 Mi characters replaced by markers (README: what toJSON() sends).
+   */
   readonly result: unknown;
+  /** As the dashboard shows it: handler files relative to the handlers folder, every other path hidden. */
   readonly errorInfo: ErrorInfo | undefined;
   /** The scheduled job that started it, by UUID and name. */
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
@@ -54,6 +65,8 @@ export interface JobInit {
   readonly description: string;
   /** The scheduled job whose run this is. */
   readonly scheduledJob?: ScheduledJob;
+  /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
+  readonly handlersPath: string;
   /** Called once, when the job leaves `Active`. */
   readonly onFinish: (job: BackgroundJob) => void;
   /**
@@ -104,6 +117,9 @@ export class BackgroundJob {
   #begin: Date | undefined;
   #end: Date | undefined;
   #errorInfo: ErrorInfo | undefined;
+  /** {@link BackgroundJob.publicErrorInfo}, made on first use: the error of a finished job does not change. */
+  #publicErrorInfo: ErrorInfo | undefined;
+  readonly #handlersPath: string;
   #result: unknown;
   #messages: UserMessage[] = [];
   /** How many messages `getUserMessages(true)` took: a store's snapshot holds them all, this copy shows the rest. */
@@ -130,6 +146,7 @@ export class BackgroundJob {
     this.key = init.key;
     this.description = init.description;
     this.scheduledJob = init.scheduledJob;
+    this.#handlersPath = init.handlersPath;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
     this.#onReport = init.onReport;
@@ -217,7 +234,10 @@ export class BackgroundJob {
     return waitForCompletion([this], timeoutSeconds, 'job.waitForCompletion');
   }
 
-  /** The job as plain data, so `res.json(job)` answers a client with everything it may show. */
+  /**
+   * The job as plain data, so `res.json(job)` answers a client with everything it may show: the result as JSON
+   * data, errorInfo without paths outside the handlers folder (the job keeps both as they are). It never throws.
+   */
   toJSON(): BackgroundJobData {
     return {
       uuid: this.uuid,
@@ -229,10 +249,16 @@ export class BackgroundJob {
       end: this.end,
       progress: this.#progress,
       messages: this.getUserMessages(),
-      result: this.#result,
-      errorInfo: this.#errorInfo,
+      result: jsonValue(this.#result),
+      errorInfo: this.publicErrorInfo,
       scheduledJob: this.scheduledJob && { uuid: this.scheduledJob.uuid, name: this.scheduledJob.name },
     };
+  }
+
+  /** @internal {@link BackgroundJob.errorInfo} as a client may see it: what toJSON() and the dashboard send. */
+  get publicErrorInfo(): ErrorInfo | undefined {
+    if (this.#errorInfo === undefined) return undefined;
+    return (this.#publicErrorInfo ??= redactErrorInfo(this.#errorInfo, this.#handlersPath));
   }
 
   /** @internal Resolves when the job leaves `Active`. */

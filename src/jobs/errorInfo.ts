@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inspect, types } from 'node:util';
+import { frameLocation, handlerRelative } from './redaction';
+import { safely } from './safely';
 
 /** Why a job failed, shaped like 1C's ИнформацияОбОшибке. A plain frozen object. */
 export interface ErrorInfo {
@@ -105,18 +105,14 @@ interface Frame {
   sourceLine: string;
 }
 
-/** `at fn (/a b/file.js:12:5)` or `at /a b/file.js:12:5`: the file (spaces allowed) and the line. */
-const FRAME = /^at (?:.*? \()?(.+?):(\d+):\d+\)?$/;
-
 /** The first stack frame inside the handlers folder, else the first frame with a file. */
 function locate(stack: string, handlersFolder: string): Frame {
   let first: Frame | undefined;
-  for (const line of stack.split('\n').slice(1)) {
-    const match = FRAME.exec(line.trim());
-    if (!match || match[1].startsWith('node:')) continue;
-    const file = match[1].startsWith('file://') ? safely(() => fileURLToPath(match[1]), match[1]) : match[1];
-    const lineNumber = Number(match[2]);
-    const relative = relativeInside(handlersFolder, file);
+  for (const line of stack.split('\n')) {
+    const location = frameLocation(line);
+    if (location === undefined) continue;
+    const { file, lineNumber } = location;
+    const relative = handlerRelative(handlersFolder, file);
     if (relative !== undefined) {
       return { moduleName: relative, lineNumber, sourceLine: sourceLineOf(file, lineNumber) };
     }
@@ -125,21 +121,6 @@ function locate(stack: string, handlersFolder: string): Frame {
   return first ?? { moduleName: '', lineNumber: 0, sourceLine: '' };
 }
 
-/** `file` relative to `folder` when it lies inside it, else `undefined`. */
-export function relativeInside(folder: string, file: string): string | undefined {
-  const relative = path.relative(folder, file);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative;
-}
-
 function sourceLineOf(file: string, lineNumber: number): string {
   return safely(() => readFileSync(file, 'utf8').split('\n')[lineNumber - 1]?.trim() ?? '', '');
-}
-
-/** Reads a property of a foreign value that may throw (a hostile getter must not crash the job's bookkeeping). */
-function safely<T>(read: () => T, fallback: T): T {
-  try {
-    return read();
-  } catch {
-    return fallback;
-  }
 }

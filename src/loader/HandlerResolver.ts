@@ -2,6 +2,8 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BackgroundJobsError } from '../errors';
+import { redactText } from '../jobs/redaction';
+import { safely } from '../jobs/safely';
 import { parseMethodName } from './methodName';
 
 /** A handler: a plain function receiving the job's parameters positionally, sync or async. */
@@ -66,22 +68,31 @@ export class HandlerResolver {
     try {
       return { file, exports: await importModule(file) };
     } catch (error) {
+      // The message may reach a client (the demo answers it): its paths are shown as in errorInfo; the cause keeps them.
+      const reason = redactText(
+        safely(() => String(error), 'an unprintable value'),
+        this.#folder,
+      );
       throw new BackgroundJobsError(
         'WBJ_HANDLER_LOAD_FAILED',
-        `The handler module ${path.basename(file)} threw while loading: ${String(error)}`,
+        `The handler module ${path.basename(file)} threw while loading: ${reason}`,
         { cause: error },
       );
     }
   }
 }
 
+// The messages below reach clients that asked for a method (the demo answers them): they name no folder path and
+// list no exports, only what the caller asked for and close matches; the cause and manager.settings keep the path.
+
 async function realFolder(folder: string): Promise<string> {
   try {
     return await realpath(folder);
-  } catch {
+  } catch (error) {
     throw new BackgroundJobsError(
       'WBJ_HANDLER_NOT_FOUND',
-      `The handlers folder ${folder} does not exist; create it or set jobsHandlersPath (or the handlers option)`,
+      'The handlers folder does not exist (manager.settings.handlersPath names it); create it or set jobsHandlersPath (or the handlers option)',
+      { cause: error },
     );
   }
 }
@@ -90,14 +101,17 @@ async function realFolder(folder: string): Promise<string> {
 async function findModuleFile(folder: string, module: string): Promise<string> {
   const extensions = typeScriptLoaded() ? [...SCRIPT_EXTENSIONS, '.ts'] : SCRIPT_EXTENSIONS;
   const wanted = module.toLowerCase();
-  const matches = (await readdir(folder)).filter((entry) => {
-    const extension = path.extname(entry);
-    return extensions.includes(extension) && path.basename(entry, extension).toLowerCase() === wanted;
-  });
+  const modules = (await readdir(folder))
+    .filter((entry) => extensions.includes(path.extname(entry)))
+    .map((entry) => ({ entry, name: path.basename(entry, path.extname(entry)) }));
+  const matches = modules.filter(({ name }) => name.toLowerCase() === wanted).map(({ entry }) => entry);
   if (matches.length === 0) {
+    const expected = extensions.map((extension) => module + extension).join(' or ');
+    const names = modules.map(({ name }) => name);
+    const hint = didYouMean(module, names);
     throw new BackgroundJobsError(
       'WBJ_HANDLER_NOT_FOUND',
-      `No handler module "${module}" in ${folder}; expected a file ${module}${extensions.join(` or ${module}`)}`,
+      `No handler module "${module}" in the handlers folder; expected a file ${expected}${hint && `; ${hint}`}`,
     );
   }
   if (matches.length > 1) {
@@ -111,7 +125,7 @@ async function findModuleFile(folder: string, module: string): Promise<string> {
   if (path.dirname(file) !== folder || !(await stat(file)).isFile()) {
     throw new BackgroundJobsError(
       'WBJ_BAD_METHOD_NAME',
-      `Handler module "${module}" (${matches[0]}) resolves outside the handlers folder ${folder}; only files inside it may run`,
+      `Handler module "${module}" (${matches[0]}) resolves outside the handlers folder; only files inside it may run`,
     );
   }
   return file;
@@ -129,11 +143,13 @@ function findExport(loaded: LoadedModule, method: string, methodName: string): s
       `"${methodName}" is ambiguous: ${moduleFile} exports ${matches.join(' and ')}; rename one of them`,
     );
   }
-  const functions = names.filter((name) => typeof loaded.exports[name] === 'function');
   if (matches.length === 0) {
+    const functions = names.filter((name) => typeof loaded.exports[name] === 'function');
+    const hint = didYouMean(method, functions);
+    const count = functions.length === 1 ? '1 function' : `${functions.length || 'no'} functions`;
     throw new BackgroundJobsError(
       'WBJ_HANDLER_NOT_FOUND',
-      `${moduleFile} exports no function "${method}"; it exports: ${functions.join(', ') || 'no functions'}`,
+      `${moduleFile} exports no function "${method}"; ${hint ? `${hint} It` : 'it'} exports ${count}`,
     );
   }
   const value = loaded.exports[matches[0]];
@@ -144,6 +160,26 @@ function findExport(loaded: LoadedModule, method: string, methodName: string): s
     );
   }
   return matches[0];
+}
+
+/** `did you mean A or B?` for up to three names one edit (case aside) from `wanted`, else `''`. */
+function didYouMean(wanted: string, names: readonly string[]): string {
+  const close = names.filter((name) => oneEditApart(name.toLowerCase(), wanted.toLowerCase())).slice(0, 3);
+  return close.length === 0 ? '' : `did you mean ${close.join(' or ')}?`;
+}
+
+/** One character inserted, removed, replaced, or two neighbours swapped: the usual typo. */
+function oneEditApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let same = 0;
+  while (same < a.length && a[same] === b[same]) same += 1;
+  if (a.length === b.length) {
+    const swapped =
+      a[same] === b[same + 1] && a[same + 1] === b[same] && a.slice(same + 2) === b.slice(same + 2);
+    return swapped || a.slice(same + 1) === b.slice(same + 1);
+  }
+  const [longer, shorter] = a.length > b.length ? [a, b] : [b, a];
+  return longer.slice(same + 1) === shorter.slice(same);
 }
 
 /** `.mjs` and ES-module `.js` files load with import(); everything else with require(), as Node itself would. */

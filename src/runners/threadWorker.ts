@@ -47,7 +47,12 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   };
   const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
   // A copy of the job for the handler's currentJob(); its signal follows the real job's through abort notes.
-  const job = new BackgroundJob({ builtBy: BUILT_BY_MANAGER, ...init, onFinish: () => undefined });
+  const job = new BackgroundJob({
+    builtBy: BUILT_BY_MANAGER,
+    ...init,
+    handlersPath,
+    onFinish: () => undefined,
+  });
   job.markStarted(init.begin);
   running.set(init.uuid, { job, handlersPath });
   let ended = false;

@@ -14,6 +14,7 @@ import { type JobRequest, type JobStore, keyConflict, type StoreContext } from '
  */
 export class MemoryJobStore implements JobStore {
   readonly #historySize: number;
+  readonly #handlersPath: string;
   readonly #executor: JobExecutor;
   readonly #gate: ConcurrencyGate;
   /** Every job still findable, in the order executed. */
@@ -27,6 +28,7 @@ export class MemoryJobStore implements JobStore {
 
   constructor({ settings, logError, manager }: StoreContext) {
     this.#historySize = settings.historySize;
+    this.#handlersPath = settings.handlersPath;
     this.#executor = new JobExecutor(settings, logError, manager);
     this.#gate = new ConcurrencyGate(settings.maxConcurrency);
   }
@@ -52,6 +54,7 @@ export class MemoryJobStore implements JobStore {
       key,
       description,
       scheduledJob,
+      handlersPath: this.#handlersPath,
       onFinish: (finished) => this.#finished(finished),
     });
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent

@@ -288,6 +288,7 @@ export class RedisJobStore implements JobStore {
       key,
       description,
       scheduledJob: job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob),
+      handlersPath: this.#settings.handlersPath,
       onFinish: () => {},
       onReport: (report) => {
         if (report.kind === 'message') messages += 1;
@@ -444,6 +445,7 @@ export class RedisJobStore implements JobStore {
         key: data.key,
         description: data.description,
         scheduledJob,
+        handlersPath: this.#settings.handlersPath,
         onFinish: (finished) => this.#remember(finished),
         onCancel: (job) => this.#cancel(job),
       });

@@ -122,7 +122,7 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     expect(text).not.toContain(HANDLERS); // …the dashboard does not show it
     expect(text).not.toContain(process.cwd());
     expect(text).toMatch(/\(Jobs\.js:\d+:\d+\)/);
-    expect(text).toContain('(outside the handlers folder)');
+    expect(text).toContain('(<outside the handlers folder>)');
   });
 
   test('GET /api/jobs/:uuid answers 404 for an unknown job and 400 for a malformed uuid', async () => {

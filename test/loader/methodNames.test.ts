@@ -55,11 +55,7 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
 
   test.each([
     ['a missing module', 'Missing.Build', /No handler module "Missing"/],
-    [
-      'a missing method',
-      'Reports.Missing',
-      /exports no function "Missing"; it exports: Build, Echo, EchoLater/,
-    ],
+    ['a missing method', 'Reports.Missing', /exports no function "Missing"; it exports 3 functions$/],
     [
       'an export that is not a function',
       'Reports.answer',
@@ -137,11 +133,13 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
     expect(job.result).toBe('late');
   });
 
-  test('a missing handlers folder is named in the error', async () => {
+  test("a missing handlers folder is named in the error's cause, not in its message", async () => {
     const manager = createManager({ handlers: path.join(HANDLERS, 'nope') });
-    await expect(manager.execute('Reports.Build')).rejects.toMatchObject({
+    const error = (await manager.execute('Reports.Build').catch((caught: unknown) => caught)) as Error;
+    expect(error).toMatchObject({
       code: 'WBJ_HANDLER_NOT_FOUND',
-      message: expect.stringContaining(path.join(HANDLERS, 'nope')),
+      message: expect.not.stringContaining(HANDLERS),
     });
+    expect((error.cause as Error).message).toContain(path.join(HANDLERS, 'nope'));
   });
 });
