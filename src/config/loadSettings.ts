@@ -23,7 +23,7 @@ const KNOWN_KEYS: string[] = Object.values(CONFIG_KEYS).map((key) => key.toLower
 
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
- * library trusts the returned {@link Settings}.
+ * library trusts the returned {@link Settings} (frozen).
  */
 export function loadSettings(options: BackgroundJobsOptions, warn: (message: string) => void): Settings {
   checkOptionNames(options);
@@ -93,7 +93,7 @@ function settingsFrom(
         'where each running job has a worker thread of its own; raise the threads or lower the concurrency',
     );
   }
-  return {
+  return Object.freeze({
     enabled,
     disabledReason: enabled
       ? undefined
@@ -116,7 +116,7 @@ function settingsFrom(
     worker: pickWorker(options, appSettings, file),
     lostWorkerSeconds: number('lostWorkerSeconds') ?? DEFAULTS.lostWorkerSeconds,
     scheduledJobs,
-  };
+  });
 }
 
 /** A web.config key or option, as given: `undefined` when neither is set, else where it came from. */

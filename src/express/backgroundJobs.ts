@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
+import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions } from '../config/options';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
+import { BackgroundJobsManager, LOADED_SETTINGS } from '../jobs/BackgroundJobsManager';
 import { checkTimeout } from '../jobs/waits';
 
 declare global {
@@ -54,13 +55,16 @@ export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): B
       throw new BackgroundJobsError('WBJ_CONFIG', (error as Error).message);
     }
   }
-  const manager = new BackgroundJobsManager(managerOptions);
-  if (!manager.settings.enabled) {
-    (options.logger ?? console).warn(`[web-background-jobs] ${manager.settings.disabledReason}`);
+  // Settings first, the manager only when attached: a detached instance builds no store, worker or timer.
+  const logger = managerOptions.logger ?? console;
+  const settings = loadSettings(managerOptions, (line) => logger.warn(line));
+  if (!settings.enabled) {
+    logger.warn(`[web-background-jobs] ${settings.disabledReason}`);
     return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), {
       manager: undefined,
     });
   }
+  const manager = new BackgroundJobsManager(managerOptions, { [LOADED_SETTINGS]: settings });
   const closeOptions = closeOnServerClose === true ? {} : closeOnServerClose || undefined;
   const followed = new WeakSet<Server>();
   return Object.assign<RequestHandler, { manager: BackgroundJobsManager }>(

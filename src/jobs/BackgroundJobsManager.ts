@@ -20,6 +20,14 @@ export interface ExecuteOptions {
   timeoutSeconds?: number;
 }
 
+/** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
+export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
+
+/** @internal */
+export interface LoadedSettings {
+  readonly [LOADED_SETTINGS]: Settings;
+}
+
 /** How long `close()` lets active jobs finish before it cancels them. */
 const DEFAULT_CLOSE_GRACE_SECONDS = 10;
 
@@ -43,13 +51,26 @@ export class BackgroundJobsManager {
   #closing: Promise<void> | undefined;
 
   /**
-   * Reads web.config and validates every setting now, so a bad configuration fails at start-up.
-   * @throws BackgroundJobsError `WBJ_CONFIG`, naming the file, key, line and expected form.
+   * Reads web.config and validates every setting now, so a bad configuration fails at start-up. A web.config that
+   * exists but does not attach the library (no `WebBackgroundJobs` = `attachAssembly`) is refused: an operator
+   * detaches an instance by removing that key, and a detached instance must not run jobs from a shared store.
+   * @throws BackgroundJobsError `WBJ_CONFIG`, naming the file, key, line and expected form, or saying the file
+   *   does not attach the library.
    */
-  constructor(options: BackgroundJobsOptions = {}) {
+  constructor(options?: BackgroundJobsOptions);
+  /** @internal backgroundJobs(): the settings it loaded from these options, so web.config is read (and warned about) once. */
+  constructor(options: BackgroundJobsOptions, loaded: LoadedSettings);
+  constructor(options: BackgroundJobsOptions = {}, loaded?: LoadedSettings) {
     // `?.`: a null options value must reach loadSettings' clear error, not fail here.
     this.#logger = (options as BackgroundJobsOptions | null)?.logger ?? console;
-    this.settings = Object.freeze(loadSettings(options, (line) => this.#logger.warn(line)));
+    this.settings = loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => this.#logger.warn(line));
+    // Before anything is built: a detached instance holds no connection, no timer and no worker.
+    if (!this.settings.enabled) {
+      throw new BackgroundJobsError(
+        'WBJ_CONFIG',
+        `${this.settings.disabledReason} Add that key to attach it, or use backgroundJobs(), which then attaches nothing`,
+      );
+    }
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = createStore({
       settings: this.settings,
@@ -67,7 +88,7 @@ export class BackgroundJobsManager {
       logError: (line, error) => this.#logError(line, error),
       warn: (line) => this.#logger.warn(line),
     });
-    if (this.settings.enabled && !existsSync(this.settings.handlersPath)) {
+    if (!existsSync(this.settings.handlersPath)) {
       this.#logger.warn(
         `[web-background-jobs] The handlers folder ${this.settings.handlersPath} does not exist yet; execute() fails until it does.`,
       );

@@ -137,13 +137,12 @@ describe('web.config', () => {
     expect(managerFor(config).manager.settings.checkInterval).toBe(2);
   });
 
-  test('a file that lacks WebBackgroundJobs leaves the library detached, saying why', () => {
+  test('new BackgroundJobsManager() on a file that lacks WebBackgroundJobs is refused with WBJ_CONFIG saying why', () => {
     const config = writeConfig('    <add key="jobsCheckInterval" value="5000" />');
-    const { settings } = managerFor(config).manager;
-    expect(settings.enabled).toBe(false);
-    expect(settings.disabledReason).toContain(
-      `${config} has no <add key="WebBackgroundJobs" value="attachAssembly" />`,
-    );
+    expect(configError(config)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: `web-background-jobs is not attached: ${config} has no <add key="WebBackgroundJobs" value="attachAssembly" /> in <appSettings>. Add that key to attach it, or use backgroundJobs(), which then attaches nothing`,
+    });
   });
 
   test('no file at the default path means defaults, attached', () => {

@@ -1,3 +1,7 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import express from 'express';
 import request from 'supertest';
 import {
@@ -6,7 +10,17 @@ import {
   type BackgroundJobsMiddlewareOptions,
   BackgroundJobState,
 } from 'web-background-jobs';
-import { closeAfterTest, eventually, HANDLERS, listen, recordingLogger, writeConfig } from '../helpers';
+import {
+  attachingConfig,
+  closeAfterTest,
+  eventually,
+  HANDLERS,
+  listen,
+  recordingLogger,
+  ROOT,
+  writeConfig,
+} from '../helpers';
+import { type RedisServer, startRedis } from '../redisServer';
 
 const ATTACH = '    <add key="WebBackgroundJobs" value="attachAssembly" />';
 
@@ -99,6 +113,15 @@ describe('backgroundJobs() middleware', () => {
     ]);
   });
 
+  test('web.config is read once: an unknown jobs… key is warned about once', () => {
+    const logger = recordingLogger();
+    const config = writeConfig(`${ATTACH}\n    <add key="jobsHistroySize" value="5" />`);
+    closeAfterTest(backgroundJobs({ config, handlers: HANDLERS, logger }).manager);
+    expect(logger.lines.warn).toEqual([
+      `[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`,
+    ]);
+  });
+
   test('a bad config fails when the middleware is created, before the app serves', () => {
     const config = writeConfig(`${ATTACH}\n    <add key="jobsCheckInterval" value="-5" />`);
     expect(() => backgroundJobs({ config, logger: recordingLogger() })).toThrow(
@@ -144,4 +167,118 @@ describe('backgroundJobs() middleware', () => {
     await request(app).post('/broken').expect(500, { code: 'WBJ_HANDLER_LOAD_FAILED' });
     await request(app).get('/ping').expect(200, 'pong');
   });
+});
+
+/** The Redis connections (`CLIENT LIST` lines) whose client end is a TCP socket held by process `pid`. */
+async function redisClientsOf(redis: RedisServer, pid: number): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(redis.port), 'CLIENT', 'LIST']);
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket !== null) inodes.add(socket[1]);
+    } catch {
+      // closed between the listing and the read: not a connection any more
+    }
+  }
+  // /proc/net/tcp: "sl local_address rem_address st … uid timeout inode", addresses as hex IP:port.
+  const ports = new Set(
+    ['tcp', 'tcp6']
+      .flatMap((file) => readFileSync(`/proc/net/${file}`, 'utf8').trim().split('\n').slice(1))
+      .map((line) => line.trim().split(/\s+/))
+      .filter((columns) => inodes.has(columns[9]))
+      .map((columns) => parseInt(columns[1].split(':')[1], 16)),
+  );
+  return stdout.split('\n').filter((line) => ports.has(Number(/(?:^| )addr=\S*:(\d+) /.exec(line)?.[1])));
+}
+
+/** The exit code of `child`, or 'still running' if it has not exited after `boundMs`. */
+function exitOf(child: ChildProcess, boundMs: number): Promise<number | null | 'still running'> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const bound = setTimeout(() => resolve('still running'), boundMs);
+    child.once('exit', (code) => {
+      clearTimeout(bound);
+      resolve(code);
+    });
+  });
+}
+
+describe('a web.config that does not attach the library, with jobsStore on Redis', () => {
+  let redis: RedisServer;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(() => child?.kill('SIGKILL'));
+  afterAll(() => redis.stop());
+
+  test.each([
+    ['middleware', 'backgroundJobs() attaches nothing'],
+    ['manager', 'new BackgroundJobsManager() is refused with WBJ_CONFIG'],
+  ])(
+    '%s: %s and builds nothing: no Redis connection, no timer, no job taken from the shared queue, and the process exits on its own',
+    async (mode) => {
+      const queueName = `detached-${mode}`;
+      const shared = { handlers: HANDLERS, store: redis.url, queueName, isolation: 'inline' } as const;
+      // An attached, web-only instance queues a job that only a worker can take.
+      const webOnly = closeAfterTest(
+        new BackgroundJobsManager({
+          ...shared,
+          config: attachingConfig(),
+          logger: recordingLogger(),
+          worker: false,
+        }),
+      );
+      const job = await webOnly.execute('Jobs.WhereAmI', [0]);
+      const config = writeConfig(
+        [
+          `    <add key="jobsStore" value="${redis.url}" />`,
+          `    <add key="jobsQueueName" value="${queueName}" />`,
+          '    <add key="jobsIsolation" value="inline" />',
+        ].join('\n'),
+        undefined,
+        '    <add name="EverySecond" method="Jobs.WhereAmI" params="[0]" cron="* * * * * *" />',
+      );
+      child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'test/fixtures/process/detached-instance.mjs'), HANDLERS, mode],
+        { cwd: ROOT, env: { ...process.env, WBJ_CONFIG: config }, stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      const lines: string[] = [];
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        lines.splice(0, lines.length, ...output.split('\n').filter((line) => line !== ''));
+      });
+      const reason = `web-background-jobs is not attached: ${config} has no <add key="WebBackgroundJobs" value="attachAssembly" /> in <appSettings>.`;
+      await eventually(() => expect(lines.length).toBeGreaterThanOrEqual(1), 15_000);
+      expect(JSON.parse(lines[0])).toEqual(
+        mode === 'middleware'
+          ? { outcome: { manager: 'none' }, warnings: [`[web-background-jobs] ${reason}`] }
+          : {
+              outcome: {
+                code: 'WBJ_CONFIG',
+                message: `${reason} Add that key to attach it, or use backgroundJobs(), which then attaches nothing`,
+              },
+              warnings: [],
+            },
+      );
+      // The same look finds the connections of this process's attached manager, and none of the detached one.
+      expect(await redisClientsOf(redis, process.pid)).not.toEqual([]);
+      expect(await redisClientsOf(redis, child.pid!)).toEqual([]);
+      child.stdin!.end('looked\n');
+      await eventually(() => expect(lines.length).toBe(2), 15_000);
+      // A detached process that lingered would have had this long to take the job.
+      const exit = await exitOf(child, 15_000);
+      closeAfterTest(
+        new BackgroundJobsManager({ ...shared, config: attachingConfig(), logger: recordingLogger() }),
+      );
+      await job.waitForCompletion();
+      expect(job.result).toBe(process.pid); // taken by this process's attached worker, not by the detached one
+      expect(JSON.parse(lines[1])).toEqual({ created: [] });
+      expect(exit).toBe(0);
+    },
+    60_000,
+  );
 });
