@@ -109,8 +109,14 @@ export const CONFIG_KEYS = {
   lostWorkerSeconds: 'jobsLostWorkerSeconds',
 } as const;
 
-/** setTimeout's ceiling (2^31 - 1 ms) in whole seconds: a longer delay would fire at once. */
-export const MAX_TIMEOUT_SECONDS = Math.floor(0x7fffffff / 1000);
+/**
+ * setTimeout's and setInterval's ceiling, 2^31 - 1 ms (about 24.8 days): Node turns a longer delay into 1 ms, so a
+ * timer set from a larger value would fire at once, and an interval would spin. Every time setting stays under it.
+ */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/** {@link MAX_TIMER_MS} in whole seconds, for the settings and arguments given in seconds. */
+export const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 /** Defaults of the keys and options, declared once next to their types. */
 export const DEFAULTS = {
@@ -131,15 +137,19 @@ export const DEFAULTS = {
   redisInlineConcurrency: 100,
 } as const;
 
-/** The numeric settings and the values each accepts, for validating keys and options alike. */
+/**
+ * The numeric settings and the values each accepts, for validating keys and options alike. A time setting's
+ * maximum, in its unit, never exceeds {@link MAX_TIMER_MS}: each becomes a timer's delay or period.
+ */
 export const NUMERIC_SETTINGS = {
-  checkInterval: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'milliseconds' },
+  checkInterval: { min: 0, max: MAX_TIMER_MS, integer: true, unit: 'milliseconds' },
   historySize: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
   maxThreads: { min: 1, max: 1024, integer: true, unit: 'threads' },
   maxConcurrency: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
-  cancelGraceMs: { min: 0, max: 0x7fffffff, integer: true, unit: 'milliseconds' },
+  cancelGraceMs: { min: 0, max: MAX_TIMER_MS, integer: true, unit: 'milliseconds' },
   timeoutSeconds: { min: 0, max: MAX_TIMEOUT_SECONDS, integer: false, unit: 'seconds' },
   workerMaxMemoryMb: { min: 0, max: 1024 * 1024, integer: true, unit: 'megabytes' },
+  // BullMQ's lock duration and stalled-job check, in milliseconds: a day is far under the ceiling.
   lostWorkerSeconds: { min: 1, max: 86_400, integer: true, unit: 'seconds' },
 } as const;
 

@@ -198,9 +198,9 @@ describe('web.config', () => {
   });
 
   test.each([
-    ['jobsCheckInterval', '-5', 'milliseconds'],
-    ['jobsCheckInterval', 'soon', 'milliseconds'],
-    ['jobsCheckInterval', '1.5', 'milliseconds'],
+    ['jobsCheckInterval', '-5', 'milliseconds up to 2147483647'],
+    ['jobsCheckInterval', 'soon', 'milliseconds up to 2147483647'],
+    ['jobsCheckInterval', '1.5', 'milliseconds up to 2147483647'],
     ['jobsHistorySize', '', 'jobs'],
   ])('%s = %p fails start-up naming the key, value, line and expected form', (key, value, unit) => {
     const config = writeConfig(
@@ -285,7 +285,10 @@ describe('web.config', () => {
   });
 
   test.each([
-    [{ checkInterval: -1 }, /checkInterval option must be a non-negative integer of milliseconds, got -1/],
+    [
+      { checkInterval: -1 },
+      /checkInterval option must be a non-negative integer of milliseconds up to 2147483647, got -1/,
+    ],
     [{ historySize: 1.5 }, /historySize option must be a non-negative integer of jobs, got 1.5/],
     [{ handlers: '' }, /handlers option must be a non-empty path, got ""/],
     [
