@@ -1,7 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { AppSettings, configError, parseConfiguration, readAppSettings } from './appSettings';
+import { AppSettings, readAppSettings } from './appSettings';
+import { configError } from './configError';
+import { readConfigText } from './configText';
+import { parseConfiguration } from './configurationXml';
 import {
   type BackgroundJobsOptions,
   CONFIG_KEYS,
@@ -38,26 +41,12 @@ export function loadSettings(options: BackgroundJobsOptions, warn: (message: str
     }
     return settingsFrom(options, new AppSettings(), [], undefined, process.cwd());
   }
-  let xml: string;
-  try {
-    xml = readFileSync(configFile, 'utf8');
-  } catch (error) {
-    throw new BackgroundJobsError(
-      'WBJ_CONFIG',
-      `The config file ${configFile} could not be read: ${String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const root = parseConfiguration(xml, configFile);
-  const appSettings = readAppSettings(root, xml, configFile);
-  const scheduledJobs = readScheduledJobs(root, xml, configFile);
+  const root = parseConfiguration(readConfigText(configFile), configFile);
+  const appSettings = readAppSettings(root, configFile);
+  const scheduledJobs = readScheduledJobs(root, configFile);
   for (const { key, line } of appSettings.values()) {
     if (/^jobs/i.test(key) && !KNOWN_KEYS.includes(key.toLowerCase())) {
-      warn(
-        `[web-background-jobs] Unknown key "${key}" in ${configFile}${line ? `, line ${line}` : ''} is ignored.`,
-      );
+      warn(`[web-background-jobs] Unknown key "${key}" in ${configFile}, line ${line} is ignored.`);
     }
   }
   return settingsFrom(options, appSettings, scheduledJobs, configFile, path.dirname(configFile));

@@ -1,14 +1,15 @@
 import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../loader/methodName';
-import { checkSchedule, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
+import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
 import { checkParams, type ScheduledJobData } from '../schedules/ScheduledJob';
-import { configError, lineOfAdd, type XmlElement } from './appSettings';
+import { configError } from './configError';
+import type { XmlElement } from './configurationXml';
 
 /** A scheduled job declared in web.config, checked, with the line it stands on. */
 export interface ScheduledJobDeclaration {
   readonly data: ScheduledJobData;
-  readonly line: number | undefined;
+  readonly line: number;
 }
 
 /** The attributes of `<scheduledJobs><add …/>`: the job's, then its schedule's fields. */
@@ -22,20 +23,22 @@ const DECLARED_NAMESPACE = '5b0d6c55-7f0c-4b8e-9a53-2d8e4c1f6a10';
  * checked without the handlers folder is checked here, so a bad declaration stops start-up with the job's name,
  * the attribute and the line.
  */
-export function readScheduledJobs(root: XmlElement, xml: string, file: string): ScheduledJobDeclaration[] {
+export function readScheduledJobs(root: XmlElement, file: string): ScheduledJobDeclaration[] {
   const declarations: ScheduledJobDeclaration[] = [];
+  /** Lower-cased name → the declaration holding it. */
+  const byName = new Map<string, ScheduledJobDeclaration>();
   const sections = (root.$$ ?? []).filter((element) => element['#name'] === 'scheduledJobs');
   for (const element of sections.flatMap((section) => section.$$ ?? [])) {
+    const { line } = element;
     if (element['#name'] !== 'add') {
       throw configError(
         file,
-        undefined,
+        line,
         `<${element['#name']}> is not allowed inside <scheduledJobs>; declare each scheduled job with <add name="…" method="Module.Method" …/>`,
       );
     }
     const attributes = element.$ ?? {};
     const name = attributes.name?.trim() ?? '';
-    const line = name === '' ? undefined : lineOfAdd(xml, 'name', attributes.name);
     const fail = (problem: string): BackgroundJobsError =>
       configError(
         file,
@@ -50,14 +53,13 @@ export function readScheduledJobs(root: XmlElement, xml: string, file: string): 
     if (unknown !== undefined) {
       throw fail(`unknown attribute ${JSON.stringify(unknown)}; expected ${ATTRIBUTES.join(', ')}`);
     }
-    const twin = declarations.find((each) => each.data.name.toLowerCase() === name.toLowerCase());
+    const twin = byName.get(name.toLowerCase());
     if (twin !== undefined) {
-      throw fail(
-        `the name is used twice (also ${twin.line === undefined ? 'earlier' : `on line ${twin.line}`}); names are unique, whatever their case`,
-      );
+      throw fail(`the name is used twice (also on line ${twin.line}); names are unique, whatever their case`);
     }
-    const data = declaredJob(name, attributes, fail);
-    declarations.push({ data, line });
+    const declaration = { data: declaredJob(name, attributes, fail), line };
+    declarations.push(declaration);
+    byName.set(name.toLowerCase(), declaration);
   }
   return declarations;
 }
@@ -102,8 +104,8 @@ function declaredJob(
     const text = attributes.repeatPeriodSeconds.trim();
     schedule.repeatPeriodSeconds = /^\d+$/.test(text) ? Number(text) : text;
   }
-  for (const field of ['weekDays', 'months', 'daysOfMonth'] as const) {
-    if (attributes[field] !== undefined) schedule[field] = numberList(attributes[field], field, fail);
+  for (const [field, max] of Object.entries(LIST_MAXIMA)) {
+    if (attributes[field] !== undefined) schedule[field] = numberList(attributes[field], field, max, fail);
   }
   let checked: ScheduledJobData['schedule'];
   try {
@@ -125,17 +127,26 @@ function declaredJob(
   });
 }
 
-/** `"1,3,5"` or `"1-5"` or both (`"1-3,6"`), as 1C's lists of days and months read. */
-function numberList(text: string, field: string, fail: (problem: string) => BackgroundJobsError): number[] {
-  const numbers: number[] = [];
+/**
+ * `"1,3,5"` or `"1-5"` or both (`"1-3,6"`), as 1C's lists of days and months read. Each number is checked against
+ * 1 … `max` before its range is expanded, and repeats count once, so no text can make a list longer than `max`.
+ */
+function numberList(
+  text: string,
+  field: string,
+  max: number,
+  fail: (problem: string) => BackgroundJobsError,
+): number[] {
+  const numbers = new Set<number>();
   for (const part of text.split(',').map((each) => each.trim())) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (range === null || (range[2] !== undefined && Number(range[2]) < Number(range[1]))) {
+    const [first, last] = [Number(range?.[1]), Number(range?.[2] ?? range?.[1])];
+    if (range === null || first < 1 || last > max || last < first) {
       throw fail(
-        `${field} must list numbers and ranges such as "1-5" or "1,3,5", got ${JSON.stringify(text)}`,
+        `${field} must list numbers from 1 to ${max} and ranges of them, such as "1-5" or "1,3,5"; ${JSON.stringify(part)} is not one`,
       );
     }
-    for (let value = Number(range[1]); value <= Number(range[2] ?? range[1]); value += 1) numbers.push(value);
+    for (let value = first; value <= last; value += 1) numbers.add(value);
   }
-  return numbers;
+  return [...numbers];
 }

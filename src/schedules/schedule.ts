@@ -61,6 +61,8 @@ const DAILY_FIELDS = [
 /** Every field a schedule may have, in English. */
 export const SCHEDULE_FIELDS = ['cron', 'timezone', ...DAILY_FIELDS] as const;
 const FIELDS: readonly string[] = SCHEDULE_FIELDS;
+/** The largest value of each list of a 1C-style schedule; the smallest is 1. */
+export const LIST_MAXIMA = { weekDays: 7, months: 12, daysOfMonth: 31 } as const;
 const SECONDS_PER_DAY = 86_400;
 /** Far enough that every day filter that can match at all (29 February on a Monday…) matches once. */
 const SEARCH_DAYS = 366 * 28;
@@ -149,9 +151,9 @@ function dailySchedule(
       `endTime ${JSON.stringify(fields.endTime)} is before beginTime ${JSON.stringify(fields.beginTime)}; a schedule's runs stay within one day`,
     );
   }
-  const weekDays = checkList(fields.weekDays, 'weekDays', 7);
-  const months = checkList(fields.months, 'months', 12);
-  const daysOfMonth = checkList(fields.daysOfMonth, 'daysOfMonth', 31);
+  const weekDays = checkList(fields.weekDays, 'weekDays', LIST_MAXIMA.weekDays);
+  const months = checkList(fields.months, 'months', LIST_MAXIMA.months);
+  const daysOfMonth = checkList(fields.daysOfMonth, 'daysOfMonth', LIST_MAXIMA.daysOfMonth);
   const schedule: DailySchedule = {
     ...(period !== undefined && { repeatPeriodSeconds: period }),
     ...(fields.beginTime !== undefined && { beginTime: timeText(begin) }),

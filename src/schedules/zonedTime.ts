@@ -11,9 +11,18 @@ export interface ZonedDay {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The process's own time zone, which schedules without a `timezone` follow. */
+/** {@link localTimeZone} as last read, and the `TZ` it was read under. */
+let local: { readonly tz: string | undefined; readonly zone: string } | undefined;
+
+/**
+ * The process's own time zone, which schedules without a `timezone` follow. Read again only when `TZ` changes, as
+ * V8 does: building an Intl.DateTimeFormat costs more than checking a schedule, and web.config may declare thousands.
+ */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const tz = process.env.TZ;
+  if (local === undefined || local.tz !== tz)
+    local = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+  return local.zone;
 }
 
 /** Whether `zone` is an IANA time zone this Node.js knows (`Europe/Moscow`, `UTC`…). */

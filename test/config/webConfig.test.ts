@@ -386,11 +386,11 @@ describe('web.config <scheduledJobs>', () => {
     ],
     [
       `<add name="A" method="Reports.Build" weekDays="Mon" />`,
-      /Scheduled job "A": weekDays must list numbers and ranges/,
+      /Scheduled job "A": weekDays must list numbers from 1 to 7 and ranges of them, such as "1-5" or "1,3,5"; "Mon" is not one/,
     ],
     [
       `<add name="A" method="Reports.Build" weekDays="6-9" />`,
-      /Scheduled job "A": weekDays must be a non-empty array of integers from 1 to 7; 8 is not/,
+      /Scheduled job "A": weekDays must list numbers from 1 to 7 and ranges of them, such as "1-5" or "1,3,5"; "6-9" is not one/,
     ],
     [
       `<add name="A" method="Reports.Build" repeatPeriodSeconds="soon" />`,
