@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { BackgroundJobsManager } from 'web-background-jobs';
+import { configFigures } from './configFigures.mjs';
 import { redisFigures } from './redisFigures.mjs';
 import { scheduleFigures } from './scheduleFigures.mjs';
 
@@ -71,6 +72,7 @@ const redis = await redisFigures({
 });
 
 const schedules = scheduleFigures({ inline, redisManager: redis.manager, redisUrl: redis.url, now });
+const configs = configFigures({ handlers, logger: silent });
 
 /** Milliseconds from a job's handler ending to its waiter resuming. */
 async function jobWaitLatency(manager) {
@@ -116,6 +118,7 @@ const figures = {
   },
   ...redis.figures,
   ...schedules.figures,
+  ...configs.figures,
 };
 
 /** The best of a few rounds, alternating anchor and library so both see the same machine state. */
@@ -142,6 +145,7 @@ await figures.redisThroughput.anchor();
 const results = {};
 for (const [name, figure] of Object.entries(figures)) results[name] = await best(figure, fastest);
 await Promise.all([inline.close(), thread.close(), pool.destroy(), redis.close()]);
+configs.close();
 
 const µs = (ms) => ms * 1000;
 const rows = [
@@ -175,7 +179,7 @@ const rows = [
     results.threadRoundTrip,
     (x) => µs(x.p99),
   ],
-  ...[...redis.rows, ...schedules.rows].map(([name, anchorName, figure, read]) => [
+  ...[...redis.rows, ...schedules.rows, ...configs.rows].map(([name, anchorName, figure, read]) => [
     name,
     anchorName,
     results[figure],

@@ -79,6 +79,18 @@ export class ScheduleError extends Error {}
  * @throws ScheduleError naming the bad field, the bad value and the expected form.
  */
 export function checkSchedule(input: unknown): CheckedSchedule {
+  const checked = checkFields(input);
+  rules.set(checked.schedule, checked.nextRunAfter);
+  return checked;
+}
+
+/**
+ * The rule {@link checkSchedule} built for each schedule object it returned: a store handed that same object back
+ * (a job declared in web.config, checked at start-up, then armed) reuses it instead of parsing the schedule again.
+ */
+const rules = new WeakMap<ScheduledJobSchedule, CheckedSchedule['nextRunAfter']>();
+
+function checkFields(input: unknown): CheckedSchedule {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ScheduleError(
       `schedule must be an object ({ cron } or 1C-style fields such as repeatPeriodSeconds), got ${describeValue(input)}`,
@@ -116,7 +128,7 @@ export function checkSchedule(input: unknown): CheckedSchedule {
  * the copies a store hands out (one with every run) parse nothing they are not asked about.
  */
 export function storedSchedule(schedule: ScheduledJobSchedule): CheckedSchedule {
-  let rule: CheckedSchedule['nextRunAfter'] | undefined;
+  let rule = rules.get(schedule);
   return { schedule, nextRunAfter: (after) => (rule ??= checkSchedule(schedule).nextRunAfter)(after) };
 }
 
