@@ -96,7 +96,7 @@ export class ScheduledJobs {
       const { RedisScheduleStore } = require('./RedisScheduleStore') as typeof import('./RedisScheduleStore');
       this.#store = new RedisScheduleStore(context, onTick);
     }
-    this.ready = context.settings.enabled ? this.#declare() : Promise.resolve();
+    this.ready = this.#declare();
     this.ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
   }
 
@@ -200,7 +200,7 @@ export class ScheduledJobs {
    */
   async #declare(): Promise<void> {
     for (const { data, line } of this.#context.settings.scheduledJobs) {
-      const where = `${this.#context.settings.configFile}${line === undefined ? '' : `, line ${line}`}`;
+      const where = `${this.#context.settings.configFile}, line ${line}`;
       const fail = (problem: string, error: unknown): BackgroundJobsError => {
         const failure = new BackgroundJobsError(
           'WBJ_CONFIG',
