@@ -78,11 +78,14 @@ export interface JobInit {
   readonly onReport?: (report: JobReport) => void;
 }
 
-/** @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. */
+/**
+ * @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. Its
+ * `messages` may be the newer part only: they start at the job's message number `messagesFrom` (0 when absent).
+ */
 export type JobSnapshot = Omit<
   BackgroundJobData,
   'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob'
->;
+> & { readonly messagesFrom?: number };
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -261,6 +264,21 @@ export class BackgroundJob {
     return (this.#publicErrorInfo ??= redactErrorInfo(this.#errorInfo, this.#handlersPath));
   }
 
+  /** @internal How many messages the job has reported in all, those `getUserMessages(true)` took included. */
+  get messagesReported(): number {
+    return this.#deletedMessages + this.#messages.length;
+  }
+
+  /**
+   * @internal A page of `getUserMessages()` without copying the rest: `limit` messages, oldest first, ending
+   * `offset` messages before the newest; `total` is how many it holds.
+   */
+  messagesPage(offset: number, limit: number): { total: number; messages: readonly UserMessage[] } {
+    const total = this.#messages.length;
+    const end = Math.max(0, total - offset);
+    return { total, messages: this.#messages.slice(Math.max(0, end - limit), end) };
+  }
+
   /** @internal Resolves when the job leaves `Active`. */
   get finished(): Promise<void> {
     if (this.#finished === undefined) {
@@ -305,8 +323,12 @@ export class BackgroundJob {
     if (this.#state !== BackgroundJobState.Active) return;
     this.#begin = snapshot.begin;
     this.#progress = snapshot.progress;
-    // All messages the job ever reported (those getUserMessages(true) took are cut off); none given: keep them.
-    if (snapshot.messages) this.#messages = snapshot.messages.slice(this.#deletedMessages);
+    // A job's messages only ever grow: those past the ones this copy has are appended; none given: keep them.
+    if (snapshot.messages) {
+      const known = this.messagesReported - (snapshot.messagesFrom ?? 0);
+      for (let at = Math.max(0, known); at < snapshot.messages.length; at += 1)
+        this.#messages.push(snapshot.messages[at]!);
+    }
     if (snapshot.state === BackgroundJobState.Active) return;
     this.#finish(
       snapshot.state,

@@ -7,10 +7,10 @@ import { BackgroundJobsError, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from '../schedules/ScheduledJobs';
 import { createStore } from '../stores/createStore';
-import type { JobStore } from '../stores/JobStore';
+import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../stores/JobStore';
 import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import { type BackgroundJobFilter, compileFilter } from './jobFilter';
+import { type BackgroundJobFilter, compileFilter, type JobTest } from './jobFilter';
 import { currentRunningJob } from './jobContext';
 import { checkTimeout, waitForCompletion, waitForExecutionCompletion } from './waits';
 
@@ -160,8 +160,7 @@ export class BackgroundJobsManager {
    * @param filter - every given field must match; an unknown key is an error.
    */
   async getBackgroundJobs(filter?: BackgroundJobFilter): Promise<BackgroundJob[]> {
-    const matches = compileFilter(filter);
-    return (await this.#store.list()).filter(matches);
+    return this.#store.list(compileFilter(filter));
   }
 
   /**
@@ -169,13 +168,21 @@ export class BackgroundJobsManager {
    * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when `uuid` is not a UUID.
    */
   async findByUUID(uuid: string): Promise<BackgroundJob | undefined> {
-    if (typeof uuid !== 'string' || !isUuid(uuid)) {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `findByUUID expects a UUID string, got ${describeValue(uuid)}`,
-      );
-    }
-    return this.#store.get(uuid.toLowerCase());
+    return this.#store.get(checkedUuid(uuid, 'findByUUID'));
+  }
+
+  /**
+   * @internal The dashboard's list: summaries of the jobs that pass `filter` and `also`, in the order executed,
+   * read without any job's params, result or messages.
+   */
+  async getJobSummaries(filter: BackgroundJobFilter, also: JobTest): Promise<JobSummaryData[]> {
+    const matches = compileFilter(filter);
+    return this.#store.summaries((job) => matches(job) && also(job));
+  }
+
+  /** @internal The dashboard's details: the job with its result and one page of its messages. */
+  async getJobDetails(uuid: string, page: MessagePage): Promise<JobDetailsData | undefined> {
+    return this.#store.details(checkedUuid(uuid, 'The jobs dashboard'), page);
   }
 
   /** Inside an inline job of this manager: that job; elsewhere `undefined` (1C: ПолучитьТекущее). */
@@ -222,12 +229,23 @@ export class BackgroundJobsManager {
     }
   }
 
-  async #activeJobs(): Promise<BackgroundJob[]> {
-    return (await this.#store.list()).filter((job) => job.state === BackgroundJobState.Active);
+  #activeJobs(): Promise<BackgroundJob[]> {
+    return this.#store.list((job) => job.state === BackgroundJobState.Active);
   }
 }
 
 applyAliases(BackgroundJobsManager.prototype, ALIASES.manager);
+
+/** The job UUID `caller` was given, lower-case; `WBJ_BAD_ARGUMENT` for anything else. */
+function checkedUuid(uuid: unknown, caller: string): string {
+  if (typeof uuid !== 'string' || !isUuid(uuid)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `${caller} expects a UUID string, got ${describeValue(uuid)}`,
+    );
+  }
+  return uuid.toLowerCase();
+}
 
 function checkArguments(params: unknown, key: unknown, description: unknown): void {
   if (!Array.isArray(params)) {

@@ -2,7 +2,6 @@ import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
-import type { BackgroundJob } from './BackgroundJob';
 import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
 
 /** The job fields a filter can match, each by equality. */
@@ -38,8 +37,26 @@ export type BackgroundJobFilter = Partial<
   FilterFields & AliasMembers<FilterFields, Pick<typeof ALIASES.job, keyof FilterFields>>
 >;
 
+/**
+ * What a filter reads of a job: a `BackgroundJob` has it, and so has a store's summary of one, so that a store
+ * tests its jobs' small fields before it reads any job in full.
+ */
+export interface FilterableJob {
+  readonly uuid: string;
+  readonly key: string;
+  readonly methodName: string;
+  readonly description: string;
+  readonly state: BackgroundJobState;
+  readonly begin: Date | undefined;
+  readonly end: Date | undefined;
+  readonly scheduledJob: { readonly uuid: string } | undefined;
+}
+
+/** The test a compiled filter is. */
+export type JobTest = (job: FilterableJob) => boolean;
+
 /** Validates a filter once and returns the test each job must pass. */
-export function compileFilter(filter: unknown): (job: BackgroundJob) => boolean {
+export function compileFilter(filter: unknown): JobTest {
   return compileTests(filter, 'getBackgroundJobs(filter) takes an object of job fields', testFor);
 }
 
@@ -63,7 +80,7 @@ export function compileTests<T>(
   return (item) => tests.every((test) => test(item));
 }
 
-function testFor(name: string, expected: unknown): (job: BackgroundJob) => boolean {
+function testFor(name: string, expected: unknown): JobTest {
   const field = englishName(ALIASES.job, name);
   if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
     throw new BackgroundJobsError(

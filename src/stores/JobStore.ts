@@ -1,6 +1,7 @@
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
-import type { BackgroundJob } from '../jobs/BackgroundJob';
+import type { BackgroundJob, BackgroundJobData, UserMessage } from '../jobs/BackgroundJob';
+import type { JobTest } from '../jobs/jobFilter';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
@@ -33,12 +34,63 @@ export interface JobStore {
   start(request: JobRequest): Promise<BackgroundJob>;
   /** The active or remembered job with this (lower-case) UUID. */
   get(uuid: string): Promise<BackgroundJob | undefined>;
-  /** Active jobs and finished ones still in history, in the order executed. */
-  list(): Promise<BackgroundJob[]>;
+  /**
+   * Active jobs and finished ones still in history that pass `matches`, in the order executed. The test sees
+   * the jobs' small fields first: only the jobs that pass are read in full.
+   */
+  list(matches: JobTest): Promise<BackgroundJob[]>;
+  /** The summaries of the jobs that pass `matches`, in the order executed: no params, result or message is read. */
+  summaries(matches: JobTest): Promise<JobSummaryData[]>;
+  /** The job with this (lower-case) UUID with its result and one page of its messages; none other is read. */
+  details(uuid: string, page: MessagePage): Promise<JobDetailsData | undefined>;
   /** Live worker threads of this process. */
   readonly threadCount: number;
   /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */
   close(graceSeconds: number): Promise<void>;
+}
+
+/** @internal A job's small fields: what filters test and the dashboard lists, read without params, result or messages. */
+export interface JobSummaryData extends Omit<BackgroundJobData, 'messages' | 'result'> {
+  /** How many messages the job holds. */
+  readonly messagesTotal: number;
+}
+
+/**
+ * @internal A job's summary from its fields: a `BackgroundJob`'s members, or those a store read of one (the
+ * scheduled job is named by its UUID and name).
+ */
+export function summaryOf(
+  job: Omit<JobSummaryData, 'messagesTotal' | 'scheduledJob'> & {
+    readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
+  },
+  messagesTotal: number,
+): JobSummaryData {
+  const { uuid, methodName, key, description, state, begin, end, progress, errorInfo, scheduledJob } = job;
+  return {
+    uuid,
+    methodName,
+    key,
+    description,
+    state,
+    begin,
+    end,
+    progress,
+    errorInfo,
+    scheduledJob: scheduledJob && { uuid: scheduledJob.uuid, name: scheduledJob.name },
+    messagesTotal,
+  };
+}
+
+/** @internal Which messages a details read returns: `limit` of them, ending `offset` messages before the newest. */
+export interface MessagePage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** @internal A job as the dashboard details it: its summary, its result and one page of its messages, oldest first. */
+export interface JobDetailsData extends JobSummaryData {
+  readonly result: unknown;
+  readonly messages: readonly UserMessage[];
 }
 
 /** 1C's key rule, broken: the error names the job that holds the key. */

@@ -5,7 +5,17 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
 import { JobExecutor } from '../jobs/JobExecutor';
 import { waitForExecutionCompletion } from '../jobs/waits';
-import { type JobRequest, type JobStore, keyConflict, type StoreContext } from './JobStore';
+import type { JobTest } from '../jobs/jobFilter';
+import {
+  type JobDetailsData,
+  type JobRequest,
+  type JobStore,
+  type JobSummaryData,
+  keyConflict,
+  type MessagePage,
+  type StoreContext,
+  summaryOf,
+} from './JobStore';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
@@ -85,8 +95,19 @@ export class MemoryJobStore implements JobStore {
     return this.#jobs.get(uuid);
   }
 
-  async list(): Promise<BackgroundJob[]> {
-    return [...this.#jobs.values()];
+  async list(matches: JobTest): Promise<BackgroundJob[]> {
+    return [...this.#jobs.values()].filter(matches);
+  }
+
+  async summaries(matches: JobTest): Promise<JobSummaryData[]> {
+    return (await this.list(matches)).map(summary);
+  }
+
+  async details(uuid: string, { offset, limit }: MessagePage): Promise<JobDetailsData | undefined> {
+    const job = this.#jobs.get(uuid);
+    if (job === undefined) return undefined;
+    // A page of the messages, not getUserMessages(): a job with millions of them is not copied whole.
+    return { ...summary(job), result: job.result, messages: job.messagesPage(offset, limit).messages };
   }
 
   async close(graceSeconds: number): Promise<void> {
@@ -107,6 +128,10 @@ export class MemoryJobStore implements JobStore {
     this.#history.push(job);
     while (this.#history.length > this.#historySize) this.#jobs.delete(this.#history.shift()!.uuid);
   }
+}
+
+function summary(job: BackgroundJob): JobSummaryData {
+  return summaryOf(job, job.messagesPage(0, 0).total);
 }
 
 /** 1C passes copies of parameters; so do we, and name the first one that cannot be copied. */

@@ -19,16 +19,29 @@ import { errorInfoFrom } from '../jobs/errorInfo';
 import { JobExecutor, type LogError } from '../jobs/JobExecutor';
 import { waitForExecutionCompletion } from '../jobs/waits';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
-import { type JobRequest, type JobStore, keyConflict, type StoreContext } from './JobStore';
+import type { JobTest } from '../jobs/jobFilter';
+import {
+  type JobDetailsData,
+  type JobRequest,
+  type JobStore,
+  type JobSummaryData,
+  keyConflict,
+  type MessagePage,
+  type StoreContext,
+} from './JobStore';
+import { type JobRead, readJobs } from './redisReads';
 import {
   decodeFailure,
   encodeFailure,
   type JobData,
+  type JobHeader,
   snapshotFromEvent,
   snapshotOf,
   type StoredJob,
   type StoredResult,
+  storedDetails,
   storedProgress,
+  storedSummary,
 } from './redisRecord';
 import { firstConnection, redactedUrl, storeUnavailable } from './redisUnavailable';
 import { findUnstorable, STORABLE_DATA } from './storable';
@@ -38,8 +51,11 @@ const CANCEL_EVENT = 'wbj:cancel';
 /** How long a job's "finished" decision outlives it: any cancel arriving later finds the job finished anyway. */
 const DECISION_TTL_MS = 60_000;
 
-/** The fields of BullMQ's job hash a copy of a job is made from. */
-const JOB_FIELDS = ['data', 'processedOn', 'finishedOn', 'failedReason', 'returnvalue', 'progress'] as const;
+/** A job's summary, with when it was executed, which lists are ordered by. */
+interface ListedSummary {
+  readonly executedAt: number;
+  readonly summary: JobSummaryData;
+}
 
 /** QueueEvents' listeners, with our cancel request. */
 interface CancelListener extends QueueEventsListener {
@@ -64,6 +80,8 @@ export class RedisJobStore implements JobStore {
   readonly #resolve: (methodName: string) => Promise<ResolvedHandler>;
   readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
   readonly #queue: Queue;
+  /** `bull:<queue>:`, which every key of a job starts with. */
+  readonly #keyPrefix: string;
   /** Made once Redis first answers: BullMQ cannot close a QueueEvents that never connected. */
   #events: QueueEvents | undefined;
   readonly #producer: QueueEventsProducer;
@@ -76,6 +94,8 @@ export class RedisJobStore implements JobStore {
   readonly #views = new Map<string, BackgroundJob>();
   /** Copies of finished jobs, so that finding one again gives the same object; the oldest beyond history go. */
   readonly #finishedViews = new Map<string, BackgroundJob>();
+  /** Summaries of finished jobs read by a list, by UUID: the next list reads only the others. */
+  #finishedSummaries = new Map<string, ListedSummary>();
   /** The jobs this instance's worker is running, by UUID. */
   readonly #running = new Map<string, BackgroundJob>();
   /** Settles once the first connection is made and QueueEvents listens (or at once, if Redis is not there). */
@@ -106,6 +126,7 @@ export class RedisJobStore implements JobStore {
     this.#queue = new bullmq.Queue(settings.queueName, {
       connection: { url, enableOfflineQueue: false },
     });
+    this.#keyPrefix = this.#queue.toKey('');
     this.#producer = new bullmq.QueueEventsProducer(settings.queueName, { connection: { url } });
     const outage = (error: unknown): void => this.#outage(error);
     this.#redis.on('error', outage);
@@ -193,20 +214,20 @@ export class RedisJobStore implements JobStore {
       );
     });
     const uuid = uuidV4();
-    const data: JobData = {
+    const header: JobHeader = {
       methodName,
-      params: [...params],
       key,
       description,
-      timeoutSeconds,
       executedAt: performance.timeOrigin + performance.now(),
       ...(scheduledJob && { scheduledJob: scheduledJob.toJSON() }),
     };
+    const data: JobData = { ...header, params: [...params], timeoutSeconds };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
-    const view = this.#view(uuid, data);
+    const view = this.#view(uuid, header);
     try {
       await this.#connected('execute');
-      const added = await this.#queue.add(methodName, data, {
+      // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
+      const added = await this.#queue.add(JSON.stringify(header), data, {
         jobId: uuid,
         ...this.#jobOptions(handler, key),
       });
@@ -228,16 +249,38 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  async list(): Promise<BackgroundJob[]> {
+  async list(matches: JobTest): Promise<BackgroundJob[]> {
     try {
       await this.#connected('getBackgroundJobs');
-      const types: JobType[] = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'];
-      const ids = (await this.#queue.getJobs(types)).map((job) => job.id!);
-      const stored = await this.#read(ids);
-      stored.sort((a, b) => a.data.executedAt - b.data.executedAt);
-      return stored.map((each) => this.#fromStored(each));
+      // Tested on their summaries first: only the jobs that pass are read in full, and of those only the ones
+      // without a finished copy here (a finished copy takes no later change).
+      const passed = await this.#summaries(matches);
+      const jobs = new Map(passed.map(({ uuid }) => [uuid, this.#finishedViews.get(uuid)]));
+      const unread = passed.map(({ uuid }) => uuid).filter((uuid) => jobs.get(uuid) === undefined);
+      for (const stored of await this.#read(unread)) jobs.set(stored.id, this.#fromStored(stored));
+      return [...jobs.values()].filter((job): job is BackgroundJob => job !== undefined && matches(job));
     } catch (error) {
       throw this.#unavailable(error, 'getBackgroundJobs');
+    }
+  }
+
+  async summaries(matches: JobTest): Promise<JobSummaryData[]> {
+    try {
+      await this.#connected('The jobs dashboard');
+      return await this.#summaries(matches);
+    } catch (error) {
+      throw this.#unavailable(error, 'The jobs dashboard');
+    }
+  }
+
+  async details(uuid: string, { offset, limit }: MessagePage): Promise<JobDetailsData | undefined> {
+    try {
+      await this.#connected('The jobs dashboard');
+      const read = { id: uuid, firstLog: -(offset + limit), lastLog: -(offset + 1) }; // LRANGE from the newest
+      const [stored] = await readJobs(this.#redis, this.#keyPrefix, [read], 'full');
+      return stored && storedDetails(stored, this.#settings);
+    } catch (error) {
+      throw this.#unavailable(error, 'The jobs dashboard');
     }
   }
 
@@ -397,53 +440,62 @@ export class RedisJobStore implements JobStore {
     return (await this.#read([uuid]))[0];
   }
 
-  /** The jobs with these ids that still exist, with their logs and decisions, in one round trip. */
-  async #read(ids: readonly string[]): Promise<StoredJob[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of ids) {
-      const key = this.#queue.toKey(id);
-      pipeline
-        .hmget(key, ...JOB_FIELDS)
-        .lrange(`${key}:logs`, 0, -1)
-        .get(this.#decisionKey(id));
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const stored: StoredJob[] = [];
-    ids.forEach((id, index) => {
-      const [[hashError, values], [logsError, logs], [decisionError, decision]] = replies.slice(
-        index * 3,
-        index * 3 + 3,
-      );
-      const failure = hashError ?? logsError ?? decisionError;
-      if (failure) throw failure;
-      const fields = Object.fromEntries(
-        JOB_FIELDS.map((field, at) => [field, (values as (string | null)[])[at] ?? undefined]),
-      );
-      if (fields.data === undefined) return; // removed from history meanwhile
-      const data = JSON.parse(fields.data) as JobData;
-      stored.push({ id, data, fields, logs: logs as string[], decision: decision as string | null });
+  /**
+   * The jobs with these ids that still exist, in one round trip, without their params: in full, but for the
+   * messages a copy here has already (a job's messages only ever grow), so a copy's refresh reads the new ones.
+   */
+  #read(ids: readonly string[]): Promise<StoredJob[]> {
+    const reads = ids.map((id): JobRead => {
+      const view = this.#views.get(id) ?? this.#finishedViews.get(id);
+      return { id, firstLog: view?.messagesReported ?? 0, lastLog: -1 };
     });
-    return stored;
+    return readJobs(this.#redis, this.#keyPrefix, reads, 'full');
+  }
+
+  /**
+   * The summaries of the jobs that pass `matches`, in the order executed. A finished job's record never changes,
+   * so its summary is read once and kept while the job is in history: a list reads the ids, then the rest.
+   */
+  async #summaries(matches: JobTest): Promise<JobSummaryData[]> {
+    const types: JobType[] = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'];
+    const ids = await this.#queue.getRanges(types, 0, -1);
+    const finished = new Map<string, ListedSummary>();
+    const listed: ListedSummary[] = [];
+    const unread: JobRead[] = [];
+    for (const id of ids) {
+      const known = this.#finishedSummaries.get(id);
+      if (known === undefined) unread.push({ id, firstLog: 0, lastLog: -1 });
+      else finished.set(id, known);
+    }
+    for (const stored of await readJobs(this.#redis, this.#keyPrefix, unread, 'summary')) {
+      const entry = { executedAt: stored.header.executedAt, summary: storedSummary(stored, this.#settings) };
+      if (stored.fields.finishedOn === undefined) listed.push(entry);
+      else finished.set(stored.id, entry);
+    }
+    this.#finishedSummaries = finished; // those that left the history go
+    return [...listed, ...finished.values()]
+      .sort((a, b) => a.executedAt - b.executedAt)
+      .map(({ summary }) => summary)
+      .filter(matches);
   }
 
   /** The copy handed out for a stored job: the one being kept up to date while it is active, else a new one. */
   #fromStored(stored: StoredJob): BackgroundJob {
-    const view = this.#view(stored.id, stored.data);
+    const view = this.#view(stored.id, stored.header);
     view.sync(snapshotOf(stored, this.#settings));
     return view;
   }
 
-  #view(uuid: string, data: JobData): BackgroundJob {
+  #view(uuid: string, header: JobHeader): BackgroundJob {
     let view = this.#views.get(uuid) ?? this.#finishedViews.get(uuid);
     if (view === undefined) {
-      const scheduledJob = data.scheduledJob && this.#scheduledJobFrom(data.scheduledJob);
+      const scheduledJob = header.scheduledJob && this.#scheduledJobFrom(header.scheduledJob);
       view = new BackgroundJob({
         builtBy: BUILT_BY_MANAGER,
         uuid,
-        methodName: data.methodName,
-        key: data.key,
-        description: data.description,
+        methodName: header.methodName,
+        key: header.key,
+        description: header.description,
         scheduledJob,
         handlersPath: this.#settings.handlersPath,
         onFinish: (finished) => this.#remember(finished),
@@ -565,7 +617,7 @@ export class RedisJobStore implements JobStore {
         finishedOn !== null ||
         (decision as string | null)?.startsWith('canceled') === true ||
         (processedOn === null ? undefined : Number(processedOn)) !== view.begin?.getTime() ||
-        (messageCount as number) !== view.getUserMessages().length ||
+        (messageCount as number) !== view.messagesReported ||
         storedProgress(progress ?? undefined)?.date.getTime() !== view.progress?.date.getTime()
       );
     });

@@ -4,18 +4,29 @@ import { BackgroundJobsError } from '../errors';
 import type { JobProgress, JobSnapshot, UserMessage } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
+import { type JobDetailsData, type JobSummaryData, summaryOf } from './JobStore';
 
-/** What a BullMQ job of this library carries as its data. */
-export interface JobData {
+/**
+ * A job's fields that never change, as JSON in its BullMQ `name`: a copy of a job is made from them, and lists
+ * and filters read them, without reading the job's `data`, whose params may be large.
+ */
+export interface JobHeader {
   readonly methodName: string;
-  readonly params: unknown[];
   readonly key: string;
   readonly description: string;
-  readonly timeoutSeconds: number;
   /** When execute ran (ms, sub-millisecond), for listing jobs in the order executed. */
   readonly executedAt: number;
   /** The scheduled job whose run this is, as it was when the run started. */
   readonly scheduledJob?: ScheduledJobData;
+}
+
+/**
+ * What a BullMQ job of this library carries as its data, read by the worker that runs it: the header again (as
+ * instances of older versions read it) with the params and the time limit.
+ */
+export interface JobData extends JobHeader {
+  readonly params: unknown[];
+  readonly timeoutSeconds: number;
 }
 
 /**
@@ -35,13 +46,26 @@ export interface StoredResult extends EndFacts {
   readonly result?: unknown;
 }
 
-/** A BullMQ job of this library as read from Redis, with its log (our user messages) and its end's decision. */
+/** The fields of BullMQ's job hash a job's state is read from. */
+export interface JobFields {
+  readonly processedOn?: string;
+  readonly finishedOn?: string;
+  readonly failedReason?: string;
+  readonly progress?: string;
+  /** In a summary read, a completed job's return value without its result: our worker's end facts alone. */
+  readonly returnvalue?: string;
+}
+
+/** A BullMQ job of this library as read from Redis (see redisReads), with part of its log and its end's decision. */
 export interface StoredJob {
   readonly id: string;
-  readonly data: JobData;
-  /** BullMQ's job hash as stored: `processedOn`, `finishedOn`, `failedReason`, `returnvalue`, `progress`… */
-  readonly fields: Readonly<Record<string, string | undefined>>;
+  readonly header: JobHeader;
+  readonly fields: JobFields;
+  /** How many entries its log (our user messages) has. */
+  readonly logCount: number;
+  /** The entries read, from entry number `logsFrom` on. */
   readonly logs: readonly string[];
+  readonly logsFrom: number;
   /** `canceled:<ms>` once a cancel won, `finished` once its worker did, `null` before. */
   readonly decision: string | null;
 }
@@ -88,15 +112,16 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
   return { state: BackgroundJobState.Failed, errorInfo: errorInfoFrom(error, handlersPath) };
 }
 
-/** The job's changing part as Redis holds it. */
+/** The job's changing part as Redis holds it, with the messages read. */
 export function snapshotOf(
-  { id, fields, logs, decision }: StoredJob,
+  { id, fields, logs, logsFrom, decision }: StoredJob,
   settings: Pick<Settings, 'handlersPath'>,
 ): JobSnapshot {
   const common = {
     begin: fields.processedOn ? new Date(Number(fields.processedOn)) : undefined,
     progress: storedProgress(fields.progress),
     messages: logs.map(messageOf),
+    messagesFrom: logsFrom,
     result: undefined,
     errorInfo: undefined,
   };
@@ -148,6 +173,21 @@ export function snapshotFromEvent(
     result: failure === undefined ? returned?.result : undefined,
     errorInfo: failure?.errorInfo,
   };
+}
+
+/** What the dashboard lists of a stored job. */
+export function storedSummary(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobSummaryData {
+  return summaryFrom(stored, snapshotOf(stored, settings));
+}
+
+/** What the dashboard details of a stored job, read with a page of its messages. */
+export function storedDetails(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobDetailsData {
+  const snapshot = snapshotOf(stored, settings);
+  return { ...summaryFrom(stored, snapshot), result: snapshot.result, messages: snapshot.messages };
+}
+
+function summaryFrom({ id, header, logCount }: StoredJob, snapshot: JobSnapshot): JobSummaryData {
+  return summaryOf({ ...header, ...snapshot, uuid: id, scheduledJob: header.scheduledJob }, logCount);
 }
 
 function parsed(json: string | undefined): unknown {
