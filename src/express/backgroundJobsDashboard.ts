@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
-import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
+import type { MessagePage } from '../stores/JobStore';
 import { forgeryReason, notLocalReason } from './dashboard/access';
-import { jobDetails, jobSummary } from './dashboard/jobJson';
+import { type JobDetails, jobDetails, jobSummary } from './dashboard/jobJson';
 import { chooseLanguage, LABELS } from './dashboard/labels';
 import { dashboardPage } from './dashboard/page';
 
@@ -27,6 +27,10 @@ const OPTION_NAMES = ['manager', 'authorize', 'readOnly'];
 const FILTER_PARAMETERS = ['uuid', 'key', 'methodName', 'description', 'state'] as const;
 const PAGE_PARAMETERS = ['offset', 'limit', 'q'];
 const MAX_LIMIT = 500;
+/** Query parameters of `GET /api/jobs/:uuid`: which of the job's messages it answers, counted from the newest. */
+const MESSAGE_PARAMETERS = ['messagesOffset', 'messagesLimit'];
+const MAX_MESSAGES_LIMIT = 1000;
+const DEFAULT_MESSAGE_PAGE: MessagePage = { offset: 0, limit: 100 };
 const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
   WBJ_BAD_ARGUMENT: 400,
   WBJ_FORBIDDEN: 403,
@@ -110,7 +114,9 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     handle(async (req, res) => {
       const manager = managerOf(req);
       const { filter, offset, limit, text } = readListQuery(req.query);
-      const matching = (await manager.getBackgroundJobs(filter)).filter(
+      // Summaries only: a list row shows no params, result or messages, so none of them is read.
+      const matching = await manager.getJobSummaries(
+        filter,
         (job) =>
           text === '' ||
           [job.methodName, job.key, job.description, job.uuid].some((field) =>
@@ -131,7 +137,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     '/api/jobs/:uuid',
     handle(async (req, res) => {
       const manager = managerOf(req);
-      res.json(jobDetails(await findJob(manager, req.params.uuid as string)));
+      res.json(await detailsOf(manager, req.params.uuid as string, readMessagePage(req.query)));
     }),
   );
 
@@ -149,9 +155,11 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
           );
         }
         const manager = managerOf(req);
-        const job = await findJob(manager, req.params.uuid as string);
+        const uuid = req.params.uuid as string;
+        const job = await manager.findByUUID(uuid);
+        if (job === undefined) throw notFound(uuid);
         await job.cancel(); // 1C: Отменить; a finished job is left as it is; on Redis, settles once decided
-        res.json(jobDetails(job));
+        res.json(await detailsOf(manager, uuid, DEFAULT_MESSAGE_PAGE));
       }),
     );
   }
@@ -172,23 +180,31 @@ function handle(fn: (req: Request, res: Response, next: NextFunction) => Promise
   return (req, res, next) => void fn(req, res, next).catch(next);
 }
 
-async function findJob(manager: BackgroundJobsManager, uuid: string): Promise<BackgroundJob> {
-  const job = await manager.findByUUID(uuid);
-  if (job !== undefined) return job;
-  throw new BackgroundJobsError(
+/** The job's details with one page of its messages, read without the rest of them. */
+async function detailsOf(
+  manager: BackgroundJobsManager,
+  uuid: string,
+  page: MessagePage,
+): Promise<JobDetails> {
+  const job = await manager.getJobDetails(uuid, page);
+  if (job === undefined) throw notFound(uuid);
+  return jobDetails(job, page);
+}
+
+function notFound(uuid: string): BackgroundJobsError {
+  return new BackgroundJobsError(
     'WBJ_NOT_FOUND',
     `No background job ${uuid}: it never existed here, or it has left the history`,
   );
 }
 
-function readListQuery(query: Request['query']) {
-  const filter: Record<string, string> = {};
+/** Refuses a query parameter that is not one of `names` (or `lang`), or that is given more than once. */
+function checkQuery(query: Request['query'], names: readonly string[]): void {
   for (const [name, value] of Object.entries(query)) {
-    const known = (FILTER_PARAMETERS as readonly string[]).includes(name) || PAGE_PARAMETERS.includes(name);
-    if (!known && name !== 'lang') {
+    if (!names.includes(name) && name !== 'lang') {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `Unknown query parameter ${JSON.stringify(name)}; expected ${[...FILTER_PARAMETERS, ...PAGE_PARAMETERS].join(', ')}`,
+        `Unknown query parameter ${JSON.stringify(name)}; expected ${names.join(', ')}`,
       );
     }
     if (typeof value !== 'string') {
@@ -197,7 +213,28 @@ function readListQuery(query: Request['query']) {
         `The query parameter ${JSON.stringify(name)} must be given once, as text; got ${describeValue(value)}`,
       );
     }
-    if ((FILTER_PARAMETERS as readonly string[]).includes(name)) filter[name] = value;
+  }
+}
+
+function readMessagePage(query: Request['query']): MessagePage {
+  checkQuery(query, MESSAGE_PARAMETERS);
+  return {
+    offset: count(
+      query.messagesOffset,
+      'messagesOffset',
+      0,
+      Number.MAX_SAFE_INTEGER,
+      DEFAULT_MESSAGE_PAGE.offset,
+    ),
+    limit: count(query.messagesLimit, 'messagesLimit', 1, MAX_MESSAGES_LIMIT, DEFAULT_MESSAGE_PAGE.limit),
+  };
+}
+
+function readListQuery(query: Request['query']) {
+  checkQuery(query, [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
+  const filter: Record<string, string> = {};
+  for (const name of FILTER_PARAMETERS) {
+    if (query[name] !== undefined) filter[name] = query[name] as string;
   }
   return {
     filter,

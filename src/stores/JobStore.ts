@@ -49,7 +49,10 @@ export interface JobStore {
   close(graceSeconds: number): Promise<void>;
 }
 
-/** @internal A job's small fields: what filters test and the dashboard lists, read without params, result or messages. */
+/**
+ * @internal A job's small fields: what filters test and the dashboard lists, read without params, result or
+ * messages. Its `errorInfo` is the one a client may see, as `toJSON()` sends it (no path outside the handlers folder).
+ */
 export interface JobSummaryData extends Omit<BackgroundJobData, 'messages' | 'result'> {
   /** How many messages the job holds. */
   readonly messagesTotal: number;
@@ -60,12 +63,14 @@ export interface JobSummaryData extends Omit<BackgroundJobData, 'messages' | 're
  * scheduled job is named by its UUID and name).
  */
 export function summaryOf(
-  job: Omit<JobSummaryData, 'messagesTotal' | 'scheduledJob'> & {
-    readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
-  },
+  job: Omit<JobSummaryData, 'messagesTotal' | 'scheduledJob' | 'errorInfo'> &
+    Pick<BackgroundJob, 'publicErrorInfo'> & {
+      readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
+    },
   messagesTotal: number,
 ): JobSummaryData {
-  const { uuid, methodName, key, description, state, begin, end, progress, errorInfo, scheduledJob } = job;
+  const { uuid, methodName, key, description, state, begin, end, progress, publicErrorInfo, scheduledJob } =
+    job;
   return {
     uuid,
     methodName,
@@ -75,7 +80,7 @@ export function summaryOf(
     begin,
     end,
     progress,
-    errorInfo,
+    errorInfo: publicErrorInfo,
     scheduledJob: scheduledJob && { uuid: scheduledJob.uuid, name: scheduledJob.name },
     messagesTotal,
   };

@@ -4,6 +4,7 @@ import { BackgroundJobsError } from '../errors';
 import type { JobProgress, JobSnapshot, UserMessage } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
+import { redactErrorInfo } from '../jobs/redaction';
 import { type JobDetailsData, type JobSummaryData, summaryOf } from './JobStore';
 
 /**
@@ -177,17 +178,25 @@ export function snapshotFromEvent(
 
 /** What the dashboard lists of a stored job. */
 export function storedSummary(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobSummaryData {
-  return summaryFrom(stored, snapshotOf(stored, settings));
+  return summaryFrom(stored, snapshotOf(stored, settings), settings);
 }
 
 /** What the dashboard details of a stored job, read with a page of its messages. */
 export function storedDetails(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobDetailsData {
   const snapshot = snapshotOf(stored, settings);
-  return { ...summaryFrom(stored, snapshot), result: snapshot.result, messages: snapshot.messages };
+  return { ...summaryFrom(stored, snapshot, settings), result: snapshot.result, messages: snapshot.messages };
 }
 
-function summaryFrom({ id, header, logCount }: StoredJob, snapshot: JobSnapshot): JobSummaryData {
-  return summaryOf({ ...header, ...snapshot, uuid: id, scheduledJob: header.scheduledJob }, logCount);
+function summaryFrom(
+  { id, header, logCount }: StoredJob,
+  snapshot: JobSnapshot,
+  { handlersPath }: Pick<Settings, 'handlersPath'>,
+): JobSummaryData {
+  const publicErrorInfo = snapshot.errorInfo && redactErrorInfo(snapshot.errorInfo, handlersPath);
+  return summaryOf(
+    { ...header, ...snapshot, uuid: id, scheduledJob: header.scheduledJob, publicErrorInfo },
+    logCount,
+  );
 }
 
 function parsed(json: string | undefined): unknown {

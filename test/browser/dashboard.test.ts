@@ -106,6 +106,32 @@ describe('the jobs dashboard in Chromium', () => {
     await page.close();
   });
 
+  test('the details show the newest 100 messages with their total, and "Older messages" loads 100 more each time', async () => {
+    const talkative = appWithJobs({ checkInterval: 200 }); // the fixture handlers: Logs.Many
+    talkative.app.use('/jobs', backgroundJobsDashboard());
+    const own = await listen(talkative.app);
+    try {
+      const job = await talkative.manager.execute('Logs.Many', [250]);
+      await job.waitForCompletion();
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(own.address() as { port: number }).port}/jobs/#${job.uuid}`);
+      const messages = page.locator('#messages li');
+      await page.locator('#messages-count').getByText('100 shown of 250').waitFor();
+      expect(await messages.first().textContent()).toMatch(/ — 150$/);
+      expect(await messages.last().textContent()).toMatch(/ — 249$/);
+      await page.locator('#older-messages').click();
+      await page.locator('#messages-count').getByText('200 shown of 250').waitFor();
+      await page.locator('#older-messages').click();
+      await page.locator('#messages-count').getByText('250 shown of 250').waitFor();
+      expect(await messages.count()).toBe(250);
+      expect(await messages.first().textContent()).toMatch(/ — 0$/);
+      expect(await page.locator('#older-messages').count()).toBe(0);
+      await page.close();
+    } finally {
+      own.close();
+    }
+  });
+
   test('the page speaks Russian with ?lang=ru, and filters by state', async () => {
     const done = await manager.execute('Reports.Build', [0]);
     await done.waitForCompletion();

@@ -1,6 +1,6 @@
-import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import type { ErrorInfo } from '../../jobs/errorInfo';
 import { jsonValue } from '../../jobs/jsonValue';
+import type { JobDetailsData, JobSummaryData, MessagePage } from '../../stores/JobStore';
 
 /** A job as the dashboard's list shows it. */
 export interface JobSummary {
@@ -20,16 +20,20 @@ export interface JobSummary {
   scheduledJob: string | null;
 }
 
-/** A job with everything the details view shows. */
+/** A job with everything the details view shows, and one page of its messages. */
 export interface JobDetails extends JobSummary {
+  /** Oldest first: the newest `messagesLimit` of them, skipping the newest `messagesOffset`. */
   messages: { text: string; date: string }[];
+  /** How many messages the job has. */
+  messagesTotal: number;
+  messagesOffset: number;
+  messagesLimit: number;
   result: unknown;
   errorInfo: ErrorInfo | null;
 }
 
-export function jobSummary(job: BackgroundJob): JobSummary {
-  // From the getters, not toJSON(): a list row has no use for a copy of the job's messages.
-  const { uuid, methodName, key, description, state, begin, end, progress, publicErrorInfo } = job;
+export function jobSummary(job: JobSummaryData): JobSummary {
+  const { uuid, methodName, key, description, state, begin, end, progress, errorInfo } = job;
   return {
     uuid,
     methodName,
@@ -40,17 +44,20 @@ export function jobSummary(job: BackgroundJob): JobSummary {
     end: end?.toISOString() ?? null,
     durationMs: begin ? (end ?? new Date()).getTime() - begin.getTime() : null,
     progress: progress ? { ...progress, date: progress.date.toISOString() } : null,
-    error: publicErrorInfo?.description ?? null,
+    error: errorInfo?.description ?? null,
     scheduledJob: job.scheduledJob?.name ?? null,
   };
 }
 
-/** The job's details as job.toJSON() sends them: the same JSON-safe result and path-free errorInfo. */
-export function jobDetails(job: BackgroundJob): JobDetails {
+/** The job's details as job.toJSON() sends them (the same JSON-safe result and path-free errorInfo), with a page of messages. */
+export function jobDetails(job: JobDetailsData, page: MessagePage): JobDetails {
   return {
     ...jobSummary(job),
-    messages: job.getUserMessages().map(({ text, date }) => ({ text, date: date.toISOString() })),
+    messages: job.messages.map(({ text, date }) => ({ text, date: date.toISOString() })),
+    messagesTotal: job.messagesTotal,
+    messagesOffset: page.offset,
+    messagesLimit: page.limit,
     result: jsonValue(job.result) ?? null,
-    errorInfo: job.publicErrorInfo ?? null,
+    errorInfo: job.errorInfo ?? null,
   };
 }

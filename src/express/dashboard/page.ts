@@ -110,8 +110,12 @@ const CLIENT_SCRIPT = `
 const S = JSON.parse(document.getElementById('settings').textContent);
 const L = S.labels;
 const PAGE = 50;
+/** Messages of the selected job asked for at once (the API's default page), and added by "Older messages". */
+const MESSAGE_PAGE = 100;
 let offset = 0;
 let selected = location.hash.slice(1) || null;
+/** The selected job's messages loaded so far, by their number (they only ever grow), and how many to show. */
+let log = { uuid: null, total: 0, byNumber: new Map(), wanted: MESSAGE_PAGE };
 const $ = (id) => document.getElementById(id);
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -178,11 +182,34 @@ function field(list, label, value) {
   if (value instanceof Node) dd.append(value); else dd.textContent = String(value);
   list.append(dd);
 }
+/** Keeps a page of messages; the first one's number follows from the total and the offset. */
+function remember(job) {
+  if (log.uuid !== job.uuid || job.messagesTotal < log.total) log = { uuid: job.uuid, total: 0, byNumber: new Map(), wanted: MESSAGE_PAGE };
+  const first = job.messagesTotal - job.messagesOffset - job.messages.length;
+  job.messages.forEach((message, index) => log.byNumber.set(first + index, message));
+  log.total = Math.max(log.total, job.messagesTotal);
+}
+/** Loads the newest page of the job, then whatever of the newest log.wanted messages is still missing. */
+async function loadJob(uuid) {
+  const path = '/api/jobs/' + encodeURIComponent(uuid);
+  const job = await api(path);
+  remember(job);
+  const from = Math.max(0, log.total - log.wanted);
+  for (const number of log.byNumber.keys()) if (number < from) log.byNumber.delete(number);
+  for (let tries = 0; tries < 10; tries += 1) {
+    let last = log.total - 1;
+    while (last >= from && log.byNumber.has(last)) last -= 1;
+    if (last < from) break;
+    const limit = Math.min(1000, last - from + 1);
+    remember(await api(path + '?messagesOffset=' + (log.total - 1 - last) + '&messagesLimit=' + limit));
+  }
+  return job;
+}
 async function refreshDetails() {
   const panel = $('details');
   if (!selected) { panel.hidden = true; return; }
   let job;
-  try { job = await api('/api/jobs/' + encodeURIComponent(selected)); } catch { selected = null; panel.hidden = true; return; }
+  try { job = await loadJob(selected); } catch { selected = null; panel.hidden = true; return; }
   const list = el('dl');
   field(list, 'UUID', job.uuid);
   const state = el('span', L[job.state] || job.state, 'state ' + job.state);
@@ -198,11 +225,24 @@ async function refreshDetails() {
   if (job.progress) field(list, L.progress, job.progress.percent + '% ' + job.progress.text);
   const parts = [el('h2', job.description || job.methodName), list];
   if (job.progress) parts.push(bar(job.progress));
-  if (job.messages.length > 0) {
-    parts.push(el('h3', L.messages));
+  if (log.total > 0) {
+    const from = Math.max(0, log.total - log.wanted);
+    const shown = [];
+    for (let number = from; number < log.total; number += 1) if (log.byNumber.has(number)) shown.push(log.byNumber.get(number));
+    const heading = el('h3', L.messages + ' ');
+    const count = el('small', shown.length + ' ' + L.shown + ' ' + L.of + ' ' + log.total);
+    count.id = 'messages-count';
+    heading.append(count);
+    parts.push(heading);
+    if (from > 0) {
+      const older = el('button', L.olderMessages);
+      older.id = 'older-messages';
+      older.addEventListener('click', () => { log.wanted += MESSAGE_PAGE; refresh(); });
+      parts.push(older);
+    }
     const messages = el('ul');
     messages.id = 'messages';
-    for (const message of job.messages) messages.append(el('li', when(message.date) + ' — ' + message.text));
+    for (const message of shown) messages.append(el('li', when(message.date) + ' — ' + message.text));
     parts.push(messages);
   }
   if (job.state === 'Completed' && job.result !== null) { parts.push(el('h3', L.result), el('pre', JSON.stringify(job.result, null, 2))); }
