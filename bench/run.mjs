@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { BackgroundJobsManager } from 'web-background-jobs';
 import { configFigures } from './configFigures.mjs';
+import { readFigures } from './readFigures.mjs';
 import { redisFigures } from './redisFigures.mjs';
 import { scheduleFigures } from './scheduleFigures.mjs';
 
@@ -144,6 +145,8 @@ await figures.redisThroughput.anchor();
 
 const results = {};
 for (const [name, figure] of Object.entries(figures)) results[name] = await best(figure, fastest);
+const reads = await readFigures({ handlers, config, redisUrl: redis.url });
+Object.assign(results, reads.results);
 await Promise.all([inline.close(), thread.close(), pool.destroy(), redis.close()]);
 configs.close();
 
@@ -179,12 +182,9 @@ const rows = [
     results.threadRoundTrip,
     (x) => µs(x.p99),
   ],
-  ...[...redis.rows, ...schedules.rows, ...configs.rows].map(([name, anchorName, figure, read]) => [
-    name,
-    anchorName,
-    results[figure],
-    read,
-  ]),
+  ...[...redis.rows, ...schedules.rows, ...configs.rows, ...reads.rows].map(
+    ([name, anchorName, figure, read]) => [name, anchorName, results[figure], read],
+  ),
 ];
 console.log(
   `node ${process.version}, ${availableParallelism()} CPUs; ${INLINE_JOBS} inline, ${THREAD_JOBS} thread and ${REDIS_JOBS} Redis jobs in batches of ${BATCH}, ${WAITS} single jobs; best of ${ROUNDS} rounds\n`,

@@ -1,0 +1,154 @@
+// The dashboard's reads over a large history: 1,000 jobs of 1 MB params and one job with a million messages, in
+// memory and on Redis. Each store is measured in a Node process of its own (a fresh heap, so that the RSS growth
+// is the polls' own), beside a trivial Express route of the same server, sampled in the same loop.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { backgroundJobsDashboard, BackgroundJobsManager } from 'web-background-jobs';
+
+const JOBS = 1000;
+const PARAM_BYTES = 1024 * 1024;
+const MESSAGES = 1_000_000;
+const POLLS = Number(process.env.BENCH_READ_POLLS ?? 200);
+/** Jobs started at once while seeding, so that only a few params are in memory at a time. */
+const SEED_BATCH = 20;
+
+/**
+ * Results for bench/run.mjs, measured once per store (percentiles of `POLLS` samples each): `{ anchor, ours }`
+ * pairs keyed as `rows` name them; the anchor is the trivial route, or for RSS the 50 MB target.
+ */
+export async function readFigures({ handlers, config, redisUrl }) {
+  const results = {};
+  for (const store of ['memory', 'redis']) {
+    const figures = await measuredApart(store, { handlers, config, redisUrl });
+    results[`${store}ReadList`] = { ours: figures.list, anchor: figures.trivial };
+    results[`${store}ReadDetails`] = { ours: figures.details, anchor: figures.trivial };
+    results[`${store}ReadRss`] = { ours: figures.rssGrowthMb, anchor: 50 };
+  }
+  const rows = ['memory', 'redis'].flatMap((store) => [
+    [
+      `${store}: dashboard list, ${JOBS.toLocaleString('en')} jobs of 1 MB params, p99 (ms)`,
+      'trivial Express route',
+      `${store}ReadList`,
+      (x) => x.p99,
+    ],
+    [
+      `${store}: job details, a job of 1,000,000 messages, p99 (ms)`,
+      'trivial Express route',
+      `${store}ReadDetails`,
+      (x) => x.p99,
+    ],
+    [
+      `${store}: RSS peak over ${POLLS} list + details polls, growth (MB)`,
+      'target',
+      `${store}ReadRss`,
+      (x) => x,
+    ],
+  ]);
+  return { results, rows };
+}
+
+/** Runs this file as a process of its own for `store`, and reads the figures it prints. */
+function measuredApart(store, settings) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), store], {
+      env: { ...process.env, WBJ_BENCH_READS: JSON.stringify(settings) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(output))
+        : reject(new Error(`The ${store} read bench exited with ${code}`)),
+    );
+  });
+}
+
+/** A manager with `JOBS` finished jobs of 1 MB params and one with `MESSAGES` messages; resolves with the latter. */
+async function seed(store, { handlers, config, redisUrl }) {
+  const manager = new BackgroundJobsManager({
+    handlers,
+    config,
+    logger: { warn() {}, error() {} },
+    isolation: 'inline',
+    historySize: 2 * JOBS,
+    ...(store === 'redis' && { store: redisUrl, queueName: 'reads' }),
+  });
+  const param = 'p'.repeat(PARAM_BYTES);
+  for (let started = 0; started < JOBS; started += SEED_BATCH) {
+    const batch = Array.from({ length: SEED_BATCH }, () => manager.execute('Bench.Noop', [param]));
+    await manager.waitForCompletion(await Promise.all(batch));
+  }
+  if (store === 'memory') {
+    const talkative = await manager.execute('Bench.Messages', [MESSAGES]);
+    await talkative.waitForCompletion();
+    return { manager, talkative };
+  }
+  // On Redis a handler stores its messages one round trip at a time (a million take minutes): the log of a
+  // finished job gets them here instead, as its handler would have written them.
+  const talkative = await manager.execute('Bench.Noop');
+  await talkative.waitForCompletion();
+  const redis = new Redis(redisUrl);
+  const date = new Date().toISOString();
+  for (let from = 0; from < MESSAGES; from += 10_000) {
+    const entries = Array.from({ length: 10_000 }, (_, n) =>
+      JSON.stringify({ text: String(from + n), date }),
+    );
+    await redis.rpush(`bull:reads:${talkative.uuid}:logs`, ...entries);
+  }
+  redis.disconnect();
+  return { manager, talkative };
+}
+
+/** Milliseconds of one GET, body read. */
+async function timed(url) {
+  const started = performance.now();
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return performance.now() - started;
+}
+
+function percentiles(samples) {
+  samples.sort((a, b) => a - b);
+  return { median: samples[Math.floor(samples.length / 2)], p99: samples[Math.floor(samples.length * 0.99)] };
+}
+
+async function measure(store) {
+  const { manager, talkative } = await seed(store, JSON.parse(process.env.WBJ_BENCH_READS));
+  const app = express();
+  app.get('/ping', (_req, res) => void res.json({ ok: true }));
+  app.use('/dashboard', backgroundJobsDashboard({ manager }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const urls = {
+    trivial: `${base}/ping`,
+    list: `${base}/dashboard/api/jobs`,
+    details: `${base}/dashboard/api/jobs/${talkative.uuid}`,
+  };
+  for (let warm = 0; warm < 5; warm += 1) for (const url of Object.values(urls)) await timed(url);
+  globalThis.gc();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const samples = { trivial: [], list: [], details: [] };
+  for (let poll = 0; poll < POLLS; poll += 1) {
+    for (const [name, url] of Object.entries(urls)) samples[name].push(await timed(url));
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }
+  const rssGrowthMb = (rssPeak - rssBefore) / 1024 / 1024;
+  server.close();
+  await manager.close();
+  return {
+    trivial: percentiles(samples.trivial),
+    list: percentiles(samples.list),
+    details: percentiles(samples.details),
+    rssGrowthMb,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(JSON.stringify(await measure(process.argv[2])));
+}
