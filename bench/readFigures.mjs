@@ -22,11 +22,18 @@ export async function readFigures({ handlers, config, redisUrl }) {
   const results = {};
   for (const store of ['memory', 'redis']) {
     const figures = await measuredApart(store, { handlers, config, redisUrl });
+    results[`${store}ReadFirstList`] = { ours: figures.firstList, anchor: figures.firstTrivial };
     results[`${store}ReadList`] = { ours: figures.list, anchor: figures.trivial };
     results[`${store}ReadDetails`] = { ours: figures.details, anchor: figures.trivial };
     results[`${store}ReadRss`] = { ours: figures.rssGrowthMb, anchor: 50 };
   }
   const rows = ['memory', 'redis'].flatMap((store) => [
+    [
+      `${store}: dashboard list, the first poll of a new process (ms)`,
+      'trivial Express route, first request',
+      `${store}ReadFirstList`,
+      (x) => x,
+    ],
     [
       `${store}: dashboard list, ${JOBS.toLocaleString('en')} jobs of 1 MB params, p99 (ms)`,
       'trivial Express route',
@@ -129,6 +136,9 @@ async function measure(store) {
     list: `${base}/dashboard/api/jobs`,
     details: `${base}/dashboard/api/jobs/${talkative.uuid}`,
   };
+  // The first list reads every job's summary; later ones, those of unfinished jobs only (on Redis).
+  const firstTrivial = await timed(urls.trivial);
+  const firstList = await timed(urls.list);
   for (let warm = 0; warm < 5; warm += 1) for (const url of Object.values(urls)) await timed(url);
   globalThis.gc();
   const rssBefore = process.memoryUsage().rss;
@@ -142,6 +152,8 @@ async function measure(store) {
   server.close();
   await manager.close();
   return {
+    firstTrivial,
+    firstList,
     trivial: percentiles(samples.trivial),
     list: percentiles(samples.list),
     details: percentiles(samples.details),
