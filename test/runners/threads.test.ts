@@ -4,6 +4,8 @@ import { type BackgroundJob, BackgroundJobState } from 'web-background-jobs';
 import { createManager, eventually, recordingLogger, tempDir } from '../helpers';
 
 const GRACE_MS = 300;
+/** The handlers of the fuzz suites: `Values.Build` builds a value from a recipe inside the worker. */
+const FUZZ_HANDLERS = path.join(__dirname, '..', 'fixtures', 'fuzz', 'handlers');
 
 /** A one-thread pool: a job that held its worker proves by finishing that the worker was freed or replaced. */
 function onePool(options: Parameters<typeof createManager>[0] = {}) {
@@ -138,6 +140,23 @@ describe('crash isolation in thread isolation', () => {
       ),
     });
     const next = await manager.execute('Hazards.Square', [3]);
+    await next.waitForCompletion();
+    expect(next.result).toBe(9);
+  });
+
+  test('a result nested deeper than the main thread can rebuild fails the job with WBJ_RESULT_NOT_CLONEABLE instead of leaving it Active', async () => {
+    const manager = createManager({ isolation: 'thread', maxThreads: 1, handlers: FUZZ_HANDLERS });
+    // Workers have a larger stack than the main thread: 10,000 levels serialize there and overflow here.
+    const job = await manager.execute('Values.Build', [['deep', 10_000, 'array']]);
+    await job.waitForCompletion(10).catch(() => undefined);
+    expect(job.state).toBe(BackgroundJobState.Failed);
+    expect(job.errorInfo).toMatchObject({
+      code: 'WBJ_RESULT_NOT_CLONEABLE',
+      description: expect.stringMatching(
+        /^The job's result cannot be copied from its worker thread: Maximum call stack/,
+      ),
+    });
+    const next = await manager.execute('Values.Build', [['json', 9]]);
     await next.waitForCompletion();
     expect(next.result).toBe(9);
   });
