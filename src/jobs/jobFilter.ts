@@ -3,6 +3,7 @@ import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
 import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
+import { safely } from './safely';
 
 /** The job fields a filter can match, each by equality. */
 interface FilterFields {
@@ -70,13 +71,26 @@ export function compileTests<T>(
   testFor: (name: string, expected: unknown) => (item: T) => boolean,
 ): (item: T) => boolean {
   if (filter === undefined || filter === null) return () => true;
-  if (typeof filter !== 'object' || Array.isArray(filter)) {
-    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${usage}, got ${describeValue(filter)}`);
+  let tests: ((item: T) => boolean)[];
+  try {
+    if (typeof filter !== 'object' || Array.isArray(filter)) {
+      throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${usage}, got ${describeValue(filter)}`);
+    }
+    // A key given as undefined is left out, so optional inputs (query parameters…) can be passed straight through.
+    tests = Object.entries(filter)
+      .filter(([, expected]) => expected !== undefined)
+      .map(([name, expected]) => testFor(name, expected));
+  } catch (error) {
+    if (error instanceof BackgroundJobsError) throw error;
+    // A getter that throws, a revoked or hostile Proxy: a filter that cannot be read is the caller's error too.
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `${usage}; reading the one given threw ${safely(() => String(error), 'an unprintable value')}`,
+      {
+        cause: error,
+      },
+    );
   }
-  // A key given as undefined is left out, so optional inputs (query parameters…) can be passed straight through.
-  const tests = Object.entries(filter)
-    .filter(([, expected]) => expected !== undefined)
-    .map(([name, expected]) => testFor(name, expected));
   return (item) => tests.every((test) => test(item));
 }
 

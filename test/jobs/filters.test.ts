@@ -1,3 +1,4 @@
+import assert from 'node:assert';
 import { BackgroundJobState, СостояниеФоновогоЗадания, type Isolation } from 'web-background-jobs';
 import { createManager, describeEachIsolation } from '../helpers';
 
@@ -9,6 +10,12 @@ async function threeJobs(isolation: Isolation) {
   await echo.waitForCompletion();
   const running = await manager.execute('Jobs.Forever', [], 'K1', 'Running');
   return { manager, report, echo, running };
+}
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
 }
 
 describeEachIsolation('getBackgroundJobs filters', (isolation) => {
@@ -64,6 +71,21 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
     ['a begin that is not a Date', { Начало: '2024-01-01' }, /"Начало" must be a valid Date/],
     ['a key that is not a string', { key: 1 }, /"key" must be a string, got 1/],
     ['a filter that is not an object', 'K1', /takes an object of job fields, got "K1"/],
+    [
+      'a filter whose getter throws',
+      Object.defineProperty({}, 'key', { enumerable: true, get: () => assert.fail('unreadable key') }),
+      /takes an object of job fields; reading the one given threw AssertionError.*: unreadable key/,
+    ],
+    [
+      'a revoked Proxy as the filter',
+      revokedProxy(),
+      /takes an object of job fields; reading the one given threw TypeError: Cannot perform 'IsArray'/,
+    ],
+    [
+      'a revoked Proxy as a date',
+      { begin: revokedProxy() },
+      /takes an object of job fields; reading the one given threw TypeError: Cannot perform 'getPrototypeOf'/,
+    ],
   ])('%s is refused with WBJ_BAD_ARGUMENT', async (_case, filter, message) => {
     const manager = createManager({ isolation });
     await expect(manager.getBackgroundJobs(filter as never)).rejects.toMatchObject({
