@@ -165,8 +165,18 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
   }
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (!(error instanceof BackgroundJobsError)) return next(error);
-    res.status(STATUS[error.code] ?? 500).json({ code: error.code, error: error.message });
+    if (error instanceof BackgroundJobsError) {
+      return void res.status(STATUS[error.code] ?? 500).json({ code: error.code, error: error.message });
+    }
+    // Express refuses some requests itself (a path that is not valid percent-encoding): a client's error like
+    // ours, so answered like ours, not with the application's HTML error page and its stack.
+    if ((error as { status?: unknown } | null)?.status === 400) {
+      const reason = String((error as { message?: unknown }).message);
+      return void res
+        .status(400)
+        .json({ code: 'WBJ_BAD_ARGUMENT', error: `The request is malformed: ${reason}` });
+    }
+    next(error);
   });
   return router;
 }

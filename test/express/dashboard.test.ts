@@ -125,11 +125,16 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     expect(text).toContain('(<outside the handlers folder>)');
   });
 
-  test('GET /api/jobs/:uuid answers 404 for an unknown job and 400 for a malformed uuid', async () => {
+  test('GET /api/jobs/:uuid answers 404 for an unknown job and a coded 400 for a malformed uuid, percent-encoding included', async () => {
     const { app } = dashboardApp(isolation);
     const missing = await request(app).get('/jobs/api/jobs/00000000-0000-4000-8000-000000000000').expect(404);
     expect(missing.body.code).toBe('WBJ_NOT_FOUND');
     expect((await request(app).get('/jobs/api/jobs/nope').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
+    const undecodable = await request(app).get('/jobs/api/jobs/%E0%A4%A').expect(400);
+    expect(undecodable.body).toEqual({
+      code: 'WBJ_BAD_ARGUMENT',
+      error: expect.stringMatching(/^The request is malformed: .*'%E0%A4%A'/),
+    });
   });
 
   test('POST /api/jobs/:uuid/cancel with the CSRF token cancels the job', async () => {
