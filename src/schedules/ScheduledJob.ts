@@ -289,11 +289,19 @@ export function checkParams(params: unknown): readonly unknown[] {
   if (!Array.isArray(params)) {
     throw new ScheduleError(`params must be an array (passed positionally), got ${describeValue(params)}`);
   }
-  const found = findUnstorable(params, 'params');
-  // A path inside the array reads from it: params[0].when.
-  if (found !== undefined)
-    throw new ScheduleError(`params${found}; a scheduled job's params are ${STORABLE_DATA}`);
-  return deepFreeze(structuredClone(params));
+  try {
+    const found = findUnstorable(params, 'params');
+    // A path inside the array reads from it: params[0].when.
+    if (found !== undefined)
+      throw new ScheduleError(`params${found}; a scheduled job's params are ${STORABLE_DATA}`);
+    return deepFreeze(structuredClone(params));
+  } catch (error) {
+    // Checking, copying and freezing walk the data recursively: thousands of levels overflow the stack.
+    if (!(error instanceof RangeError)) throw error;
+    throw new ScheduleError(
+      `params are nested too deeply to be stored (${error.message}); a scheduled job's params are ${STORABLE_DATA}`,
+    );
+  }
 }
 
 function frozen(checked: CheckedSchedule): CheckedSchedule {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   BackgroundJobState,
-  type BackgroundJobsManager,
+  BackgroundJobsManager,
   type ScheduledJob,
   type ScheduledJobInit,
 } from 'web-background-jobs';
@@ -49,6 +49,13 @@ async function appendingEverySecond(manager: BackgroundJobsManager, name: string
 }
 
 /** Waits more than one tick of an every-second schedule. */
+/** An array nested `depth` levels deep, built without recursion. */
+function nested(depth: number): unknown[] {
+  let value: unknown[] = [];
+  for (let level = 0; level < depth; level += 1) value = [value];
+  return value;
+}
+
 const pastNextTick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1600));
 
 describeEachIsolation('scheduled jobs', (isolation) => {
@@ -250,6 +257,11 @@ describe('scheduled jobs through the API', () => {
       'WBJ_BAD_ARGUMENT',
       'Scheduled job "Bad": params[0] is a Date',
     );
+    refused(
+      { ...base, params: [nested(5_000)] },
+      'WBJ_BAD_ARGUMENT',
+      'Scheduled job "Bad": params are nested too deeply to be stored (Maximum call stack size exceeded)',
+    );
     refused({ ...base, use: 'yes' }, 'WBJ_BAD_ARGUMENT', 'use must be true or false, got "yes"');
     refused(
       { ...base, schedule: { cron: 'often' } },
@@ -257,6 +269,23 @@ describe('scheduled jobs through the API', () => {
       'Scheduled job "Bad": cron "often"',
     );
     refused('Bad', 'WBJ_BAD_ARGUMENT', /create\(\) takes \{ name, methodName, schedule/);
+  });
+
+  test('params nested thousands of levels deep in web.config stop start-up with WBJ_CONFIG naming the job', () => {
+    const depth = 5_000;
+    const config = writeConfig(
+      '    <add key="WebBackgroundJobs" value="attachAssembly" />',
+      undefined,
+      `    <add name="Deep" method="Reports.Build" cron="* * * * *" params="${'['.repeat(depth)}${']'.repeat(depth)}" />`,
+    );
+    expect(() => new BackgroundJobsManager({ config, logger: recordingLogger() })).toThrow(
+      expect.objectContaining({
+        code: 'WBJ_CONFIG',
+        message: expect.stringMatching(
+          /^Scheduled job "Deep": params: params are nested too deeply to be stored/,
+        ),
+      }),
+    );
   });
 
   test('write() refuses a second scheduled job with the same name, whatever its case, and a method that does not exist', async () => {
