@@ -30,7 +30,7 @@ function decodeEntities(xml: string): string {
 
 /**
  * Whether an error message points at something in the file it is about: a line of it, a quoted value or an
- * element found in it, one of our keys written in it, or its encoding.
+ * element found in it, one of our keys written in it, its encoding, or the switch it lacks.
  */
 function namesSomethingIn(message: string, file: string, xml: string): boolean {
   const about = message.split(file).join(''); // the file's path is in every message; it proves nothing here
@@ -47,6 +47,8 @@ function namesSomethingIn(message: string, file: string, xml: string): boolean {
   if (tags.some((tag) => haystack.includes(tag.slice(0, -1)))) return true;
   if (KEYS.some((name) => about.includes(name) && haystack.toLowerCase().includes(name.toLowerCase())))
     return true;
+  // A file without the switch is refused for what it lacks: the key it must add.
+  if (about.includes('<add key="WebBackgroundJobs" value="attachAssembly" />')) return true;
   return /empty document|UTF-?16|UTF-?8|encoding|byte order mark/i.test(about);
 }
 
