@@ -74,9 +74,20 @@ export function parseConfiguration(xml: string, file: string): XmlElement {
     );
   let outcome: { error: Error | null; root: Omit<XmlElement, 'line'> | null } | undefined;
   // xml2js calls back synchronously unless its `async` option is set, so start-up stays synchronous.
-  parser.parseString(xml, (error: Error | null, root: Omit<XmlElement, 'line'> | null) => {
-    outcome ??= { error, root };
-  });
+  try {
+    parser.parseString(xml, (error: Error | null, root: Omit<XmlElement, 'line'> | null) => {
+      outcome ??= { error, root };
+    });
+  } catch (thrown) {
+    // Once the root element has closed, xml2js has called back and throws what sax finds after it (text after a
+    // second root element), bare or wrapped as an 'error' event nothing listened to: malformed XML as well.
+    if (thrown === refusal) throw refusal;
+    const unhandled = thrown as { code?: unknown; context?: unknown } | null;
+    outcome = {
+      error: (unhandled?.code === 'ERR_UNHANDLED_ERROR' ? unhandled.context : thrown) as Error,
+      root: null,
+    };
+  }
   if (outcome?.error) {
     if (outcome.error === refusal) throw refusal;
     const [reason, ...position] = outcome.error.message.split('\n');

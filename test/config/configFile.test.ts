@@ -342,6 +342,19 @@ describe('web.config that would exhaust the process', () => {
     });
   });
 
+  test('text after a second root element is malformed XML, refused with WBJ_CONFIG naming its line', () => {
+    const config = configOf(
+      DECLARATION,
+      `<configuration><appSettings>${ATTACH}</appSettings></configuration>`,
+      '<configuration />',
+      'text',
+    );
+    expect(startUpError(config)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: `malformed XML: Text data outside of root node.; expected a well-formed <configuration> document (${config}, line 4)`,
+    });
+  });
+
   test('a config path that is not a regular file is refused without reading it: /dev/zero, in a process with a 96 MB heap', async () => {
     expect(await startInOwnProcess('/dev/zero')).toEqual({
       code: 'WBJ_CONFIG',
