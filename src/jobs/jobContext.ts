@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { BackgroundJob, JobReport } from './BackgroundJob';
+import { watchStrayRejections } from './strayRejections';
 
 /** What the code of a running job can reach: its job, its manager, and how to report to it or fail it. */
 export interface RunningJob {
@@ -16,9 +17,12 @@ export interface RunningJob {
 
 const context = new AsyncLocalStorage<RunningJob>();
 
+/** The job a stray rejection belongs to: Node reports it in the async context of the rejected promise. */
+const claimRejection = (): ((reason: unknown) => void) | undefined => context.getStore()?.failFromOutside;
+
 /** Runs `work` so that everything it starts, however deeply async, sees `running` as its current job. */
 export function runAsJob<T>(running: RunningJob, work: () => T): T {
-  watchStrayRejections();
+  watchStrayRejections(claimRejection);
   return context.run(running, work);
 }
 
@@ -80,24 +84,4 @@ function runningJobOf(call: string): RunningJob {
     );
   }
   return running;
-}
-
-let watching = false;
-
-/**
- * Node emits 'unhandledRejection' in the async context of the rejected promise, so a rejection a handler left
- * behind can fail that job instead of the process. Rejections from outside jobs keep Node's default (they
- * crash) unless the application listens for them itself.
- */
-function watchStrayRejections(): void {
-  if (watching) return;
-  watching = true;
-  process.on('unhandledRejection', function onStrayRejection(reason) {
-    const running = context.getStore();
-    if (running !== undefined) {
-      running.failFromOutside(reason);
-      return;
-    }
-    if (process.listenerCount('unhandledRejection') === 1) throw reason;
-  });
 }

@@ -1,0 +1,169 @@
+import { types } from 'node:util';
+
+/**
+ * How a library copy claims a rejection: the job it fails, when the rejected promise belongs to one of its running
+ * jobs; else `undefined`.
+ */
+export type RejectionClaim = () => ((reason: unknown) => void) | undefined;
+
+/** What every copy of this library in the thread shares: one listener, and each copy's claim. */
+interface Watch {
+  readonly claims: Set<RejectionClaim>;
+  /** Puts the listener back in place before a job starts (see {@link watchStrayRejections}). */
+  readonly arm: () => void;
+}
+
+/**
+ * The key of the thread's {@link Watch}: two copies of the package (two versions installed side by side) share one
+ * listener, since each would count the other's as the application's and leave rejections unreported.
+ */
+const WATCH = Symbol.for('web-background-jobs.strayRejections');
+
+type Mode = 'throw' | 'strict' | 'warn' | 'none' | 'warn-with-error-code';
+const MODES: readonly string[] = ['throw', 'strict', 'warn', 'none', 'warn-with-error-code'];
+
+/**
+ * Node's `--unhandled-rejections` mode, read as Node reads it: NODE_OPTIONS (as the thread started), then the
+ * thread's own command-line flags, the last one winning. A worker thread inherits both unless given its own.
+ */
+const mode = modeOf([...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv]);
+
+function modeOf(args: readonly string[]): Mode {
+  let found: string | undefined;
+  args.forEach((arg, index) => {
+    const match = /^"?--unhandled[-_]rejections(?:=(.*?))?"?$/.exec(arg);
+    if (match) found = match[1] ?? args[index + 1]?.replace(/^"|"$/g, '');
+  });
+  return found !== undefined && MODES.includes(found) ? (found as Mode) : 'throw';
+}
+
+/**
+ * Node emits 'unhandledRejection' in the async context of the rejected promise, so a rejection a handler left
+ * behind can fail that job instead of the process: `claim` says whose job it was. Called as each job starts.
+ *
+ * Every other rejection must meet exactly what Node does without this listener, in every mode; but Node treats a
+ * rejection as handled as soon as any listener exists. So, when this one is alone, it does what Node would have
+ * done: in `throw` mode it hands the rejection back to Node (see {@link startWatching}); in `strict` (reached only
+ * when an 'uncaughtException' listener kept the process alive) and `warn-with-error-code` modes it emits Node's
+ * warning, and the latter sets the exit code; `warn` and `none` need nothing. When the application has a listener
+ * of its own, Node would leave the rejection to it, and so does this one.
+ */
+export function watchStrayRejections(claim: RejectionClaim): void {
+  const shared = globalThis as { [WATCH]?: Watch };
+  const watch = (shared[WATCH] ??= startWatching());
+  watch.claims.add(claim);
+  watch.arm();
+}
+
+function startWatching(): Watch {
+  const claims = new Set<RejectionClaim>();
+  /** Set from a rejection handed back to Node until Node has raised it. */
+  let handingBack = false;
+  /** Set while the process is about to die of a handed-back rejection: Node would not reach the later ones. */
+  let dying = false;
+
+  const listener = (reason: unknown): void => {
+    if (dying) return;
+    for (const claim of claims) {
+      const fail = claim();
+      if (fail !== undefined) return fail(reason);
+    }
+    // The listener stays first (see keepFirst), so the count is the one Node's emit started with.
+    if (process.listenerCount('unhandledRejection') > 1) return;
+    if (mode === 'throw') handBack(reason);
+    else if (mode === 'strict' || mode === 'warn-with-error-code') {
+      warnUnhandled(reason);
+      if (mode === 'warn-with-error-code') process.exitCode = 1;
+    }
+  };
+
+  /**
+   * Node would now raise the rejection as an uncaught exception, and only Node does it exactly (its output, the
+   * `unhandledRejection` origin given to 'uncaughtException' listeners, its exit). So the same reason is rejected
+   * again, and this listener steps aside after the current batch of rejections, until Node has raised it.
+   */
+  const handBack = (reason: unknown): void => {
+    if (process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) {
+      dying = true;
+    }
+    if (!handingBack) {
+      handingBack = true;
+      process.nextTick(() => {
+        if (handingBack) process.removeListener('unhandledRejection', listener);
+      });
+      process.prependOnceListener('uncaughtExceptionMonitor', arm);
+    }
+    void Promise.reject(reason);
+  };
+
+  /** Before each job, and once Node has raised a handed-back rejection: listening again, and first. */
+  const arm = (): void => {
+    handingBack = false;
+    dying = false;
+    keepFirst(true);
+  };
+
+  /**
+   * An application listener that runs before this one could remove itself (a `once` listener) and make the count
+   * lie; so this listener is moved first whenever another is added.
+   */
+  const keepFirst = (add: boolean): void => {
+    const listeners = process.rawListeners('unhandledRejection');
+    if (listeners[0] === listener || (!add && !listeners.includes(listener))) return;
+    process.removeListener('unhandledRejection', listener);
+    process.prependListener('unhandledRejection', listener);
+  };
+  process.on('newListener', (event) => {
+    if (event === 'unhandledRejection') process.nextTick(keepFirst, false);
+  });
+  return { claims, arm };
+}
+
+/**
+ * Node's warning for a rejection nobody handled, step by step as lib/internal/process/promises.js gives it: the
+ * reason, then the advice. Node numbers rejections internally; that number is not public, so it reads "unknown".
+ */
+function warnUnhandled(reason: unknown): void {
+  const name = 'UnhandledPromiseRejectionWarning';
+  const advice = new Error(
+    'Unhandled promise rejection. This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). To terminate the node process on unhandled promise rejection, use the CLI flag `--unhandled-rejections=strict` (see https://nodejs.org/api/cli.html#cli_unhandled_rejections_mode). (rejection id: unknown)',
+  );
+  advice.name = name;
+  advice.stack = `${name}: ${advice.message}`;
+  try {
+    if (typeof reason === 'object' && reason !== null && Object.hasOwn(reason, 'stack')) {
+      const { stack } = reason as { stack: string };
+      advice.stack = stack;
+      process.emitWarning(stack, name);
+    } else {
+      process.emitWarning(plainText(reason), name);
+    }
+  } catch {
+    try {
+      process.emitWarning(plainText(reason), name);
+    } catch {
+      // As Node: the advice below still says that a rejection went unhandled.
+    }
+  }
+  process.emitWarning(advice);
+}
+
+/**
+ * The reason as V8 prints it without running its code (Node's `noSideEffectsToString`): V8 formats the left operand
+ * of a failed `in` that way, before any conversion, so its message carries exactly that text.
+ */
+function plainText(reason: unknown): string {
+  try {
+    (reason as string) in (1 as unknown as object);
+  } catch (error) {
+    const text = /^Cannot use 'in' operator to search for '([\s\S]*)' in 1$/.exec(
+      (error as Error).message,
+    )?.[1];
+    if (text !== undefined) return text;
+  }
+  return types.isProxy(reason)
+    ? '#<Object>'
+    : typeof reason === 'object'
+      ? '[object Object]'
+      : String(reason);
+}
