@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * Stable codes of {@link BackgroundJobsError}, so callers can branch without parsing messages.
  *
@@ -65,11 +67,99 @@ export class BackgroundJobsError extends Error {
   }
 }
 
-/** Shows a user-supplied value inside an error message: strings quoted, everything else by type. */
+/** How much of a string a message quotes; the rest is counted, not copied (a 100 MB argument stays out of logs). */
+const QUOTED_CHARACTERS = 200;
+
+/**
+ * Shows a caller's value inside an error message: strings quoted, everything else by type (`10n`, `an array of 3`,
+ * `an object (Date)`). It never throws and runs none of the value's code: a Proxy is named as one without
+ * touching its traps, no getter is called, and an object is named by the constructor its prototype holds, not by
+ * a `Symbol.toStringTag` it may fake.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  switch (typeof value) {
+    case 'string':
+      return value.length <= QUOTED_CHARACTERS
+        ? JSON.stringify(value)
+        : `${JSON.stringify(value.slice(0, QUOTED_CHARACTERS))}… (${value.length} characters)`;
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return clip(String(value));
+    case 'function':
+      return types.isProxy(value)
+        ? 'a Proxy of a function'
+        : `a function (${functionName(value) || 'anonymous'})`;
+    case 'object':
+      if (value === null) return 'null';
+      if (types.isProxy(value)) return 'a Proxy';
+      if (Array.isArray(value)) return `an array of ${value.length}`;
+      return `an object (${className(value)})`;
+    default:
+      return String(value);
+  }
+}
+
+/**
+ * What `error` says, to quote inside another message: its `message` when that is a string, else the value
+ * described. It never throws, and drops a final full stop: the sentence quoting it goes on (`…: <it>. Pass…`).
+ */
+export function messageOf(error: unknown): string {
+  let text: string | undefined;
+  if (typeof error === 'object' && error !== null && !types.isProxy(error)) {
+    try {
+      const { message } = error as { message?: unknown };
+      if (typeof message === 'string') text = message;
+    } catch {
+      // A getter that throws: the value is described instead.
+    }
+  }
+  return (text ?? describeValue(error)).trimEnd().replace(/\.+$/, '');
+}
+
+/**
+ * Runs `check` over a caller's argument `value`, so that a hostile one (a Proxy whose traps throw, a revoked Proxy,
+ * a getter that throws) is refused with `WBJ_BAD_ARGUMENT` naming the call, instead of leaking what it threw.
+ * Errors of this library pass as they are.
+ */
+export function checkArgument<T>(call: string, value: unknown, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!types.isProxy(error) && error instanceof BackgroundJobsError) throw error;
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `${call}: ${describeValue(value)} cannot be read (${messageOf(error)}). Pass plain values, not a Proxy or an object whose getters throw`,
+      { cause: error },
+    );
+  }
+}
+
+function functionName(fn: object): string {
+  // The descriptor, not `fn.name`: a `name` getter would run.
+  const name: unknown = Object.getOwnPropertyDescriptor(fn, 'name')?.value;
+  return typeof name === 'string' ? clip(name) : '';
+}
+
+/** The name of the constructor on the nearest prototype that holds one, read through descriptors only. */
+function className(object: object): string {
+  try {
+    let prototype: unknown = Object.getPrototypeOf(object);
+    if (prototype === null) return 'null prototype';
+    while (typeof prototype === 'object' && prototype !== null && !types.isProxy(prototype)) {
+      const constructor: unknown = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value;
+      if (typeof constructor === 'function' && !types.isProxy(constructor)) {
+        return functionName(constructor) || 'anonymous class';
+      }
+      prototype = Object.getPrototypeOf(prototype);
+    }
+    return 'no constructor';
+  } catch {
+    // Exotic prototypes (a module namespace still initializing) can throw even from a descriptor read.
+    return 'unreadable';
+  }
+}
+
+function clip(text: string): string {
+  return text.length <= QUOTED_CHARACTERS ? text : `${text.slice(0, QUOTED_CHARACTERS)}…`;
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import { types } from 'node:util';
 import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from '../schedules/ScheduledJobs';
 import { createStore } from '../stores/createStore';
@@ -125,7 +126,9 @@ export class BackgroundJobsManager {
   ): Promise<BackgroundJob> {
     this.#refuseIfClosed(methodName);
     checkArguments(params, key, description);
-    const timeoutSeconds = checkExecuteOptions(options) ?? this.settings.timeoutSeconds;
+    const timeoutSeconds =
+      checkArgument('execute(…, options)', options, () => checkExecuteOptions(options)) ??
+      this.settings.timeoutSeconds;
     const handler = await this.#resolver.resolve(methodName);
     this.#refuseIfClosed(methodName);
     return this.#store.start({ methodName, handler, params, key, description, timeoutSeconds });
@@ -199,13 +202,18 @@ export class BackgroundJobsManager {
    * Calling it again returns the same promise.
    */
   close(options: { graceSeconds?: number } = {}): Promise<void> {
-    const grace = (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
+    let grace: number;
     try {
-      checkTimeout(grace, 'close({ graceSeconds })');
+      grace = checkArgument('close(options)', options, () => {
+        const given =
+          (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
+        checkTimeout(given, 'close({ graceSeconds })');
+        return given as number;
+      });
     } catch (error) {
       return Promise.reject(error);
     }
-    return (this.#closing ??= this.#scheduledJobs.close().then(() => this.#store.close(grace as number)));
+    return (this.#closing ??= this.#scheduledJobs.close().then(() => this.#store.close(grace)));
   }
 
   #refuseIfClosed(methodName: unknown): void {
@@ -247,11 +255,24 @@ function checkedUuid(uuid: unknown, caller: string): string {
   return uuid.toLowerCase();
 }
 
+/**
+ * The most parameters a job takes: they are spread into the handler's call, and V8 refuses a call of much more
+ * than 100,000 arguments. Also keeps a sparse array of length 2^32 − 1 from being walked for minutes.
+ */
+const MAX_PARAMS = 65_535;
+
 function checkArguments(params: unknown, key: unknown, description: unknown): void {
-  if (!Array.isArray(params)) {
+  // A Proxy first: Array.isArray throws on a revoked one, and its traps would run in every later read.
+  if (types.isProxy(params) || !Array.isArray(params)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
       `execute(methodName, params) takes params as an array (passed positionally) or omitted, got ${describeValue(params)}`,
+    );
+  }
+  if (params.length > MAX_PARAMS) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute(methodName, params) passes params to the handler as arguments, at most ${MAX_PARAMS} of them; got ${describeValue(params)}`,
     );
   }
   if (typeof key !== 'string') {

@@ -1,5 +1,5 @@
 import { MAX_TIMEOUT_SECONDS } from '../config/options';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { currentJob } from './jobContext';
@@ -62,7 +62,7 @@ async function settle(
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<{ finished: BackgroundJob[]; unfinished: BackgroundJob[] }> {
-  const listed = checkJobs(jobs, caller);
+  const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller));
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
   const self = currentJob();
   const awaited = listed.filter((job) => job !== self);
@@ -89,14 +89,15 @@ function checkJobs(jobs: unknown, caller: string): BackgroundJob[] {
       `${caller} expects an array of background jobs, got ${describeValue(jobs)}`,
     );
   }
-  jobs.forEach((job: unknown, index) => {
+  // for…of, not forEach: a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.
+  for (const [index, job] of jobs.entries()) {
     if (!(job instanceof BackgroundJob)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `${caller} expects an array of background jobs; item ${index} is ${describeValue(job)}`,
+        `${caller} expects an array of background jobs; jobs[${index}] is ${describeValue(job)}`,
       );
     }
-  });
+  }
   return jobs as BackgroundJob[];
 }
 

@@ -11,6 +11,7 @@ import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import {
   type AbortNote,
   isEnvelope,
+  resultNotCloneable,
   type ThreadJobRequest,
   type ThreadJobResult,
   type WorkerNote,
@@ -184,11 +185,7 @@ function readResult(serialized: Uint8Array, settings: ThreadSettings): JobOutcom
   try {
     return { ok: true, result: deserialize(serialized) };
   } catch (error) {
-    const failure = new BackgroundJobsError(
-      'WBJ_RESULT_NOT_CLONEABLE',
-      `The job's result cannot be copied from its worker thread: ${String((error as Error)?.message ?? error)}. Return plain data, nested less deeply`,
-      { cause: error },
-    );
+    const failure = resultNotCloneable(error);
     return { ok: false, errorInfo: errorInfoFrom(failure, settings.handlersPath), error: failure };
   }
 }

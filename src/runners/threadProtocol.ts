@@ -1,5 +1,7 @@
+import { BackgroundJobsError, describeValue } from '../errors';
 import type { JobReport } from '../jobs/BackgroundJob';
 import type { ErrorInfo } from '../jobs/errorInfo';
+import { cloneFailure } from '../stores/storable';
 
 /** What the main thread sends a worker for one job (Piscina carries it; its return value is not used). */
 export interface ThreadJobRequest {
@@ -51,6 +53,19 @@ export type WorkerNote =
 export interface WorkerEnvelope {
   readonly webBackgroundJobs: string;
   readonly note: WorkerNote;
+}
+
+/**
+ * A result that cannot cross from a worker to the main thread: refused as the worker serializes it (`result`
+ * given), or as the main thread reads it back (too deep for the stack there).
+ */
+export function resultNotCloneable(error: unknown, result?: unknown): BackgroundJobsError {
+  const which = result === undefined ? '' : ` (${describeValue(result)})`;
+  return new BackgroundJobsError(
+    'WBJ_RESULT_NOT_CLONEABLE',
+    `The job's result${which} cannot be copied from its worker thread: ${cloneFailure(error)}. Return plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
+    { cause: error },
+  );
 }
 
 /** Whether a pool message is one of ours; `uuid` is then its job's. */

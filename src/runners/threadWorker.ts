@@ -1,19 +1,20 @@
 // The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on `parentPort`.
 import { serialize } from 'node:v8';
 import { BroadcastChannel, parentPort } from 'node:worker_threads';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { errorInfoFrom } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
 import { HandlerResolver } from '../loader/HandlerResolver';
 import { runHandler } from './runHandler';
-import type {
-  AbortNote,
-  ThreadJobRequest,
-  ThreadJobResult,
-  WorkerEnvelope,
-  WorkerNote,
+import {
+  type AbortNote,
+  resultNotCloneable,
+  type ThreadJobRequest,
+  type ThreadJobResult,
+  type WorkerEnvelope,
+  type WorkerNote,
 } from './threadProtocol';
 
 /** One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused. */
@@ -104,12 +105,6 @@ function portable(result: unknown, handlersPath: string): ThreadJobResult['outco
   try {
     return { ok: true, result: serialize(result), serialized: true };
   } catch (error) {
-    const reason = new BackgroundJobsError(
-      'WBJ_RESULT_NOT_CLONEABLE',
-      `The job's result (${describeValue(result)}) cannot be copied from its worker thread: ${String(
-        (error as Error).message ?? error,
-      )}. Return plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
-    );
-    return { ok: false, errorInfo: errorInfoFrom(reason, handlersPath) };
+    return { ok: false, errorInfo: errorInfoFrom(resultNotCloneable(error, result), handlersPath) };
   }
 }

@@ -1,8 +1,8 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { parseMethodName } from '../loader/methodName';
-import { findUnstorable, STORABLE_DATA } from '../stores/storable';
+import { findUnstorableParam, STORABLE_DATA } from '../stores/storable';
 import {
   type CheckedSchedule,
   checkSchedule,
@@ -114,7 +114,7 @@ export class ScheduledJob {
     // What a store holds was checked when it was written; a new job's schedule is checked here.
     this.#schedule = parts.written
       ? storedSchedule(deepFreeze(data.schedule))
-      : this.#field(() => frozen(checkSchedule(data.schedule)));
+      : this.#field('schedule', data.schedule, () => frozen(checkSchedule(data.schedule)));
     if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
     this.#lastJob = parts.lastJob;
   }
@@ -153,7 +153,7 @@ export class ScheduledJob {
   }
 
   set params(value: readonly unknown[]) {
-    this.#params = this.#field(() => checkParams(value));
+    this.#params = this.#field('params', value, () => checkParams(value));
   }
 
   /** Whether the schedule runs (1C: Использование). */
@@ -178,7 +178,7 @@ export class ScheduledJob {
 
   /** Takes 1C-style fields by their 1C names too; reads back with the English ones. */
   set schedule(value: ScheduleInput) {
-    this.#schedule = this.#field(() => frozen(checkSchedule(value)));
+    this.#schedule = this.#field('schedule', value, () => frozen(checkSchedule(value)));
   }
 
   /** The run started last when this copy was read (or by this copy's `runNow()`) (1C: ПоследнееЗадание). */
@@ -196,7 +196,12 @@ export class ScheduledJob {
    * same question), whether or not it is in use.
    */
   nextRunAfter(after: Date): Date | undefined {
-    if (!(after instanceof Date) || Number.isNaN(after.getTime())) {
+    const valid = checkArgument(
+      'nextRunAfter(after)',
+      after,
+      () => after instanceof Date && !Number.isNaN(after.getTime()),
+    );
+    if (!valid) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
         `nextRunAfter(after) takes a valid Date, got ${describeValue(after)}`,
@@ -260,14 +265,16 @@ export class ScheduledJob {
     this.#lastJob = job;
   }
 
-  /** Checks a field with `check`; what is wrong with it is reported with this job's name. */
-  #field<T>(check: () => T): T {
-    try {
-      return check();
-    } catch (error) {
-      if (!(error instanceof ScheduleError)) throw error;
-      throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `Scheduled job "${this.name}": ${error.message}`);
-    }
+  /** Checks a field's new `value` with `check`; what is wrong with it is reported with this job's name. */
+  #field<T>(field: string, value: unknown, check: () => T): T {
+    return checkArgument(`Scheduled job "${this.name}", ${field}`, value, () => {
+      try {
+        return check();
+      } catch (error) {
+        if (!(error instanceof ScheduleError)) throw error;
+        throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `Scheduled job "${this.name}": ${error.message}`);
+      }
+    });
   }
 
   #string(value: unknown, field: string): string {
@@ -289,19 +296,9 @@ export function checkParams(params: unknown): readonly unknown[] {
   if (!Array.isArray(params)) {
     throw new ScheduleError(`params must be an array (passed positionally), got ${describeValue(params)}`);
   }
-  try {
-    const found = findUnstorable(params, 'params');
-    // A path inside the array reads from it: params[0].when.
-    if (found !== undefined)
-      throw new ScheduleError(`params${found}; a scheduled job's params are ${STORABLE_DATA}`);
-    return deepFreeze(structuredClone(params));
-  } catch (error) {
-    // Checking, copying and freezing walk the data recursively: thousands of levels overflow the stack.
-    if (!(error instanceof RangeError)) throw error;
-    throw new ScheduleError(
-      `params are nested too deeply to be stored (${error.message}); a scheduled job's params are ${STORABLE_DATA}`,
-    );
-  }
+  const found = findUnstorableParam(params);
+  if (found !== undefined) throw new ScheduleError(`${found}; a scheduled job's params are ${STORABLE_DATA}`);
+  return deepFreeze(structuredClone(params));
 }
 
 function frozen(checked: CheckedSchedule): CheckedSchedule {

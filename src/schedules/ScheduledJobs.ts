@@ -1,7 +1,7 @@
 import { v4 as uuidV4, validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases, englishName } from '../compat/aliases';
 import type { Settings } from '../config/options';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { compileTests } from '../jobs/jobFilter';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -105,6 +105,10 @@ export class ScheduledJobs {
    * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` or `WBJ_BAD_METHOD_NAME` naming the bad field.
    */
   create(init: ScheduledJobInit): ScheduledJob {
+    return checkArgument('scheduledJobs.create(init)', init, () => this.#create(init));
+  }
+
+  #create(init: ScheduledJobInit): ScheduledJob {
     if (typeof init !== 'object' || init === null || Array.isArray(init)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',

@@ -1,5 +1,5 @@
 import { v4 as uuidV4 } from 'uuid';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, describeValue, messageOf } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
@@ -16,6 +16,7 @@ import {
   type StoreContext,
   summaryOf,
 } from './JobStore';
+import { cloneFailure, MAX_NESTING, nestsTooDeep } from './storable';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
@@ -136,17 +137,35 @@ function summary(job: BackgroundJob): JobSummaryData {
 
 /** 1C passes copies of parameters; so do we, and name the first one that cannot be copied. */
 function cloneParams(params: readonly unknown[]): unknown[] {
-  return Array.from(params, (param, index) => {
+  // By index, each read inside the try: a getter on the array itself may throw too.
+  return Array.from({ length: params.length }, (_, index) => {
+    let param: unknown;
     try {
-      return structuredClone(param);
+      param = params[index];
     } catch (error) {
-      throw new BackgroundJobsError(
-        'WBJ_PARAM_NOT_CLONEABLE',
-        `Parameter ${index} (${describeValue(param)}) cannot be passed to a background job: ${String(
-          (error as Error).message ?? error,
-        )}. Pass plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
-        { cause: error },
+      throw notCloneable(`params[${index}]`, `reading it threw ${messageOf(error)}`, error);
+    }
+    let copy: unknown;
+    try {
+      copy = structuredClone(param);
+    } catch (error) {
+      throw notCloneable(`params[${index}] (${describeValue(param)})`, cloneFailure(error), error);
+    }
+    // Deeper data may still fit this stack, but not a worker's, nor a later JSON.stringify.
+    if (nestsTooDeep(copy)) {
+      throw notCloneable(
+        `params[${index}] (${describeValue(param)})`,
+        `it nests deeper than ${MAX_NESTING} levels, the most a job's data may`,
       );
     }
+    return copy;
   });
+}
+
+function notCloneable(param: string, why: string, cause?: unknown): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_PARAM_NOT_CLONEABLE',
+    `${param} cannot be passed to a background job: ${why}. Pass plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -12,7 +12,7 @@ import type {
 import type { Redis } from 'ioredis';
 import { v4 as uuidV4 } from 'uuid';
 import { DEFAULTS, type Settings } from '../config/options';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { errorInfoFrom } from '../jobs/errorInfo';
@@ -44,7 +44,7 @@ import {
   storedSummary,
 } from './redisRecord';
 import { firstConnection, redactedUrl, storeUnavailable } from './redisUnavailable';
-import { findUnstorable, STORABLE_DATA } from './storable';
+import { findUnstorable, findUnstorableParam, STORABLE_DATA } from './storable';
 
 /** The custom QueueEvents event that asks the instance running a job to stop it. */
 const CANCEL_EVENT = 'wbj:cancel';
@@ -205,14 +205,13 @@ export class RedisJobStore implements JobStore {
     timeoutSeconds,
     scheduledJob,
   }: JobRequest): Promise<BackgroundJob> {
-    params.forEach((param, index) => {
-      const found = findUnstorable(param, 'it');
-      if (found === undefined) return;
+    const unstorable = findUnstorableParam(params);
+    if (unstorable !== undefined) {
       throw new BackgroundJobsError(
         'WBJ_PARAM_NOT_STORABLE',
-        `Parameter ${index} (${describeValue(param)}) cannot be stored in Redis: ${found}. A Redis store takes ${STORABLE_DATA}`,
+        `${unstorable}, which Redis cannot store. A Redis store takes ${STORABLE_DATA}`,
       );
-    });
+    }
     const uuid = uuidV4();
     const header: JobHeader = {
       methodName,
@@ -366,7 +365,7 @@ export class RedisJobStore implements JobStore {
       let errorInfo = copy.errorInfo;
       const unstorable =
         outcome === BackgroundJobState.Completed && copy.result !== undefined
-          ? findUnstorable(copy.result, 'the result')
+          ? findUnstorable(copy.result, 'result')
           : undefined;
       if (unstorable !== undefined) {
         const error = new BackgroundJobsError(

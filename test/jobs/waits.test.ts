@@ -97,7 +97,7 @@ describeEachIsolation('waits', (isolation) => {
     [
       'a list holding a string',
       (m: ReturnType<typeof createManager>) => m.waitForCompletion(['abc'] as never),
-      /item 0 is "abc"/,
+      /jobs\[0\] is "abc"/,
     ],
     [
       'a negative timeout',

@@ -153,7 +153,7 @@ describe('crash isolation in thread isolation', () => {
     expect(job.errorInfo).toMatchObject({
       code: 'WBJ_RESULT_NOT_CLONEABLE',
       description: expect.stringMatching(
-        /^The job's result cannot be copied from its worker thread: Maximum call stack/,
+        /^The job's result cannot be copied from its worker thread: it nests too deeply to be copied \(Maximum call stack/,
       ),
     });
     const next = await manager.execute('Values.Build', [['json', 9]]);
