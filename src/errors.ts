@@ -119,16 +119,22 @@ export function messageOf(error: unknown): string {
 
 /**
  * Runs `check` over a caller's argument `value`, so that a hostile one (a Proxy whose traps throw, a revoked Proxy,
- * a getter that throws) is refused with `WBJ_BAD_ARGUMENT` naming the call, instead of leaking what it threw.
- * Errors of this library pass as they are.
+ * a getter that throws) is refused with `code` naming the call, instead of leaking what it threw. Errors of this
+ * library pass as they are.
+ * @param code - `WBJ_CONFIG` for options read at start-up, like every other option error.
  */
-export function checkArgument<T>(call: string, value: unknown, check: () => T): T {
+export function checkArgument<T>(
+  call: string,
+  value: unknown,
+  check: () => T,
+  code: 'WBJ_BAD_ARGUMENT' | 'WBJ_CONFIG' = 'WBJ_BAD_ARGUMENT',
+): T {
   try {
     return check();
   } catch (error) {
     if (!types.isProxy(error) && error instanceof BackgroundJobsError) throw error;
     throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
+      code,
       `${call}: ${describeValue(value)} cannot be read (${messageOf(error)}). Pass plain values, not a Proxy or an object whose getters throw`,
       { cause: error },
     );

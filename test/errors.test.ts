@@ -1,6 +1,8 @@
 import {
+  backgroundJobs,
+  backgroundJobsDashboard,
   BackgroundJobsError,
-  type BackgroundJobsManager,
+  BackgroundJobsManager,
   BackgroundJobState,
   type ScheduledJob,
 } from 'web-background-jobs';
@@ -279,7 +281,7 @@ describeEachIsolation('nesting', (isolation) => {
     }
   });
 
-  test('a result nested 5,000 deep fails its job with a coded error (in thread isolation it crashed the application before), and the application goes on', async () => {
+  test('a result nested 5,000 deep fails its job with a coded error naming the 1,000-level limit, and the application goes on', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Hostile.Nested', [5000]);
     await manager.waitForExecutionCompletion([job]);
@@ -324,6 +326,33 @@ describeEachIsolation('nesting', (isolation) => {
       /^Scheduled job "Deep": params\[0\](\[0\])+.* is nested deeper than 1000 levels;/,
     );
   });
+});
+
+describe('hostile options', () => {
+  const OPTIONS: Record<string, () => unknown> = {
+    'a Proxy whose traps throw': () => new Proxy({}, TRAPS),
+    'a revoked Proxy': () => revoked({}),
+    'options whose logger getter throws': () =>
+      Object.defineProperty({}, 'logger', { enumerable: true, get: trap }),
+    'options whose manager getter throws': () =>
+      Object.defineProperty({}, 'manager', { enumerable: true, get: trap }),
+  };
+  const STARTS: [string, (options: unknown) => unknown][] = [
+    ['new BackgroundJobsManager', (options) => new BackgroundJobsManager(options as never)],
+    ['backgroundJobs', (options) => backgroundJobs(options as never)],
+    ['backgroundJobsDashboard', (options) => backgroundJobsDashboard(options as never)],
+  ];
+
+  test.each(Object.keys(OPTIONS))(
+    '%s, given to new BackgroundJobsManager, backgroundJobs or backgroundJobsDashboard, is refused with WBJ_CONFIG',
+    async (name) => {
+      for (const [label, start] of STARTS) {
+        const error = await failureOf(() => start(OPTIONS[name]()));
+        expectCoded(error, label);
+        expect(error).toMatchObject({ code: 'WBJ_CONFIG' });
+      }
+    },
+  );
 });
 
 test('a sparse params array of length 2^32 − 1 is refused at once instead of being walked', async () => {

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions } from '../config/options';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { BackgroundJobsManager, LOADED_SETTINGS } from '../jobs/BackgroundJobsManager';
 import { checkTimeout } from '../jobs/waits';
 
@@ -38,26 +38,12 @@ export interface BackgroundJobsMiddleware extends RequestHandler {
  * @throws BackgroundJobsError `WBJ_CONFIG` at start-up for a malformed config or option.
  */
 export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): BackgroundJobsMiddleware {
-  const { closeOnServerClose = false, ...managerOptions } = options ?? {};
-  if (
-    typeof closeOnServerClose !== 'boolean' &&
-    (typeof closeOnServerClose !== 'object' || closeOnServerClose === null)
-  ) {
-    throw new BackgroundJobsError(
-      'WBJ_CONFIG',
-      `The closeOnServerClose option must be true, false or { graceSeconds }, got ${describeValue(closeOnServerClose)}`,
-    );
-  }
-  if (typeof closeOnServerClose === 'object') {
-    try {
-      checkTimeout(closeOnServerClose.graceSeconds, 'closeOnServerClose: { graceSeconds }');
-    } catch (error) {
-      throw new BackgroundJobsError('WBJ_CONFIG', (error as Error).message);
-    }
-  }
-  // Settings first, the manager only when attached: a detached instance builds no store, worker or timer.
-  const logger = managerOptions.logger ?? console;
-  const settings = loadSettings(managerOptions, (line) => logger.warn(line));
+  const { closeOnServerClose, managerOptions, logger, settings } = checkArgument(
+    'backgroundJobs(options)',
+    options,
+    () => readOptions(options),
+    'WBJ_CONFIG',
+  );
   if (!settings.enabled) {
     logger.warn(`[web-background-jobs] ${settings.disabledReason}`);
     return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), {
@@ -80,4 +66,29 @@ export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): B
     },
     { manager },
   );
+}
+
+/** The middleware's own option checked, and the settings loaded from the manager's options. */
+function readOptions(options: BackgroundJobsMiddlewareOptions) {
+  const { closeOnServerClose = false, ...managerOptions } = options ?? {};
+  if (
+    typeof closeOnServerClose !== 'boolean' &&
+    (typeof closeOnServerClose !== 'object' || closeOnServerClose === null)
+  ) {
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `The closeOnServerClose option must be true, false or { graceSeconds }, got ${describeValue(closeOnServerClose)}`,
+    );
+  }
+  if (typeof closeOnServerClose === 'object') {
+    try {
+      checkTimeout(closeOnServerClose.graceSeconds, 'closeOnServerClose: { graceSeconds }');
+    } catch (error) {
+      throw new BackgroundJobsError('WBJ_CONFIG', (error as Error).message);
+    }
+  }
+  // Settings first, the manager only when attached: a detached instance builds no store, worker or timer.
+  const logger = managerOptions.logger ?? console;
+  const settings = loadSettings(managerOptions, (line) => logger.warn(line));
+  return { closeOnServerClose, managerOptions, logger, settings };
 }

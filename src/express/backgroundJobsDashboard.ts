@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
+import { BackgroundJobsError, type BackgroundJobsErrorCode, checkArgument, describeValue } from '../errors';
 import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
 import type { MessagePage } from '../stores/JobStore';
 import { forgeryReason, notLocalReason } from './dashboard/access';
@@ -45,14 +45,26 @@ const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
  * @throws BackgroundJobsError `WBJ_CONFIG` for a bad option.
  */
 export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions = {}): Router {
-  checkOptions(options);
-  const { authorize, readOnly = false } = options;
+  // Read once, here: a Proxy or getters could answer differently (or throw) on every request.
+  const {
+    manager: given,
+    authorize,
+    readOnly = false,
+  } = checkArgument(
+    'backgroundJobsDashboard(options)',
+    options,
+    () => {
+      checkOptions(options);
+      return { ...options };
+    },
+    'WBJ_CONFIG',
+  );
   // Loaded here, not at the top: express is an optional peer of this package.
   const { Router: createRouter } = require('express') as typeof import('express');
   const router = createRouter();
   const csrfToken = randomBytes(32).toString('hex');
   const managerOf = (req: Request): BackgroundJobsManager => {
-    const manager = options.manager ?? (req.backgroundJobs as BackgroundJobsManager | undefined);
+    const manager = given ?? (req.backgroundJobs as BackgroundJobsManager | undefined);
     if (manager === undefined) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',

@@ -62,9 +62,21 @@ export class BackgroundJobsManager {
   /** @internal backgroundJobs(): the settings it loaded from these options, so web.config is read (and warned about) once. */
   constructor(options: BackgroundJobsOptions, loaded: LoadedSettings);
   constructor(options: BackgroundJobsOptions = {}, loaded?: LoadedSettings) {
-    // `?.`: a null options value must reach loadSettings' clear error, not fail here.
-    this.#logger = (options as BackgroundJobsOptions | null)?.logger ?? console;
-    this.settings = loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => this.#logger.warn(line));
+    const { logger, settings } = checkArgument(
+      'new BackgroundJobsManager(options)',
+      options,
+      () => {
+        // `?.`: a null options value must reach loadSettings' clear error, not fail here.
+        const given = (options as BackgroundJobsOptions | null)?.logger ?? console;
+        return {
+          logger: given,
+          settings: loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => given.warn(line)),
+        };
+      },
+      'WBJ_CONFIG',
+    );
+    this.#logger = logger;
+    this.settings = settings;
     // Before anything is built: a detached instance holds no connection, no timer and no worker.
     if (!this.settings.enabled) {
       throw new BackgroundJobsError(

@@ -116,6 +116,17 @@ describe('the demo app (npm start)', () => {
     expect((await request(url).get('/jobs/not-a-uuid').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     expect((await request(url).get('/jobs?state=Done').expect(400)).body.code).toBe('WBJ_BAD_ARGUMENT');
     await request(url).get('/jobs/00000000-0000-4000-8000-000000000000').expect(404);
+    // As text: JSON.stringify itself overflows the stack on 5,000 levels.
+    const deep = `{"method":"Reports.Build","params":[${'['.repeat(5000)}${']'.repeat(5000)}]}`;
+    const tooDeep = await request(url)
+      .post('/jobs')
+      .set('content-type', 'application/json')
+      .send(deep)
+      .expect(400);
+    expect(tooDeep.body).toMatchObject({
+      code: 'WBJ_PARAM_NOT_CLONEABLE',
+      error: expect.stringContaining('1000 levels'),
+    });
   });
 
   test('runs the scheduled job of its web.config every 5 s: runs are in the job list and on the dashboard; it can be switched off', async () => {
