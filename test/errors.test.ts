@@ -281,6 +281,20 @@ describeEachIsolation('nesting', (isolation) => {
     }
   });
 
+  test('Maps and Sets count as levels too: a parameter of 1,001 nested Maps and Sets is refused', async () => {
+    const manager = createManager({ isolation });
+    let value: unknown = 1;
+    for (let level = 0; level < 1001; level += 1)
+      value = level % 2 ? new Set([value]) : new Map([['k', value]]);
+    const error = await failureOf(() => manager.execute('Hostile.Echo', [value]));
+    expectCoded(error, 'execute');
+    expect((error as Error).message).toMatch(
+      onRedis()
+        ? /^params\[0\] is a Map, which Redis cannot store/
+        : /^params\[0\] \(an object \(Map\)\) cannot be passed to a background job: it nests deeper than 1000 levels/,
+    );
+  });
+
   test('a result nested 5,000 deep fails its job with a coded error naming the 1,000-level limit, and the application goes on', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Hostile.Nested', [5000]);

@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { describeValue, messageOf } from '../errors';
+import { safely } from '../jobs/safely';
 
 /**
  * How deep a job's parameters and results may nest. A Redis store refuses deeper JSON: JSON.stringify (in BullMQ)
@@ -41,12 +42,12 @@ export function nestsTooDeep(copy: unknown): boolean {
     if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || seen.has(value)) continue;
     if (depth === MAX_NESTING) return true;
     seen.add(value);
-    const items =
-      value instanceof Map
-        ? [...value.keys(), ...value.values()]
-        : value instanceof Set
-          ? [...value]
-          : Object.values(value);
+    // types.isMap, not instanceof: the copy may come from another realm (a vm context, a test runner).
+    const items = types.isMap(value)
+      ? [...value.keys(), ...value.values()]
+      : types.isSet(value)
+        ? [...value]
+        : Object.values(value);
     for (const item of items) pending.push([item, depth + 1]);
   }
   return false;
@@ -71,7 +72,9 @@ function walk(value: unknown, name: string, levels: number): string | undefined 
 export function cloneFailure(error: unknown): string {
   const text = messageOf(error);
   // By name, not instanceof: the clone's RangeError may come from another realm (a vm context, a test runner).
-  if (types.isNativeError(error) && error.name === 'RangeError' && /call stack/i.test(text)) {
+  const overflow =
+    types.isNativeError(error) && safely(() => error.name, '') === 'RangeError' && /call stack/i.test(text);
+  if (overflow) {
     return `it nests too deeply to be copied (${text}); a job's data nests at most ${MAX_NESTING} levels`;
   }
   return text;
