@@ -351,10 +351,13 @@ export class RedisJobStore implements JobStore {
     // Stop taking jobs now; jobs running here get the grace, then are cancelled like a cancel from anywhere.
     // A worker that never reached Redis has nothing running and closes only by force.
     const workerClosed = this.#worker?.close(!this.#everConnected);
+    const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
     this.#stopping = true;
     for (const job of this.#running.values()) void job.cancel();
     await workerClosed;
+    // Their ends are stored now: the copies here say so before the connections close, events or not.
+    await this.#refresh(ranHere);
     await this.#executor?.close();
     await Promise.allSettled([this.#events?.close(), this.#producer.close(), this.#queue.close()]);
     this.#redis.disconnect();
