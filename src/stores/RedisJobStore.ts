@@ -811,12 +811,12 @@ export class RedisJobStore implements JobStore {
       const ending = vanishedEnding(id, decision, this.#settings.handlersPath);
       if (ending === undefined) continue; // its worker stored its end: the end event says how
       const view = this.#views.get(id);
-      view?.sync({ begin: view.begin, progress: view.progress, result: undefined, ...ending });
       const running = this.#running.get(id);
-      if (ending.errorInfo !== undefined) {
-        running?.expire(ending.errorInfo, jobLost(id));
-        lost.push(id);
-      }
+      // Told once: a handler that ignores its signal keeps its job among those running here.
+      const news = [view, running].some((copy) => copy?.state === BackgroundJobState.Active);
+      view?.sync({ begin: view.begin, progress: view.progress, result: undefined, ...ending });
+      if (ending.errorInfo !== undefined) running?.expire(ending.errorInfo, jobLost(id));
+      if (ending.errorInfo !== undefined && news) lost.push(id);
     }
     if (lost.length === 0) return;
     this.#logError(
