@@ -22,7 +22,8 @@ import { types } from 'node:util';
  * | `WBJ_WORKER_CRASHED` | the worker thread running a job died (`process.exit()`, an uncaught exception, out of memory) |
  * | `WBJ_RESULT_NOT_CLONEABLE` | a worker's result cannot be copied back to the application |
  * | `WBJ_RESULT_NOT_STORABLE` | a handler's result is not JSON data, which a Redis store needs |
- * | `WBJ_WORKER_LOST` | the process running a job of a Redis store stopped answering (crashed, killed) |
+ * | `WBJ_WORKER_LOST` | the process running a job of a Redis store stopped answering (crashed, killed, or cut off from Redis) |
+ * | `WBJ_JOB_LOST` | a job's record disappeared from Redis (restart without persistence, FLUSHDB, eviction) |
  * | `WBJ_STORE_UNAVAILABLE` | the Redis store could not be reached; nothing was started or changed |
  * | `WBJ_CLOSED` | `execute` after `close()`; on a Redis store, any read after it too |
  * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
@@ -50,6 +51,7 @@ export const ERROR_CODES = [
   'WBJ_RESULT_NOT_CLONEABLE',
   'WBJ_RESULT_NOT_STORABLE',
   'WBJ_WORKER_LOST',
+  'WBJ_JOB_LOST',
   'WBJ_STORE_UNAVAILABLE',
   'WBJ_CLOSED',
   'WBJ_NOT_FOUND',

@@ -6,8 +6,12 @@ import { tempDir } from './helpers';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
-  /** Stops the server (SIGTERM: with `persistent`, it writes its data first). */
-  stop(): Promise<void>;
+  /**
+   * Stops the server: SIGTERM by default (with `persistent`, it writes its data first), or `SIGKILL`, as a crash
+   * (with `persistent`, what the append-only file holds survives, since every write is synced; without it, all is
+   * lost).
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port, with the same data folder. */
   restart(): Promise<void>;
 }
@@ -35,11 +39,11 @@ export async function startRedis({ persistent = false } = {}): Promise<RedisServ
     url: `redis://127.0.0.1:${port}`,
     port,
     restart: start,
-    stop: () =>
+    stop: (signal = 'SIGTERM') =>
       new Promise<void>((resolve) => {
-        if (server === undefined || server.exitCode !== null) return resolve();
+        if (server === undefined || server.exitCode !== null || server.signalCode !== null) return resolve();
         server.once('exit', () => resolve());
-        server.kill('SIGTERM');
+        server.kill(signal);
       }),
   };
 }

@@ -167,7 +167,7 @@ function abortNote(job: BackgroundJob): AbortNote {
   const reason = job.signal.reason as BackgroundJobsError | undefined;
   return {
     uuid: job.uuid,
-    code: reason?.code === 'WBJ_JOB_TIMEOUT' ? 'WBJ_JOB_TIMEOUT' : 'WBJ_CANCELED',
+    code: reason?.code ?? 'WBJ_CANCELED', // a time limit, or a Redis store's lost job: the handler hears why
     message: reason?.message ?? `Background job ${job.uuid} (${job.methodName}) was cancelled`,
   };
 }

@@ -1,4 +1,4 @@
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
 import type { JobReport } from '../jobs/BackgroundJob';
 import type { ErrorInfo } from '../jobs/errorInfo';
 import { cloneFailure } from '../stores/storable';
@@ -31,10 +31,13 @@ export interface ThreadJobResult {
     | { readonly ok: false; readonly errorInfo: ErrorInfo };
 }
 
-/** Main → workers: a job was cancelled or timed out; the worker running it aborts its signal with this reason. */
+/**
+ * Main → workers: a job was cancelled, timed out, or (on a Redis store) lost; the worker running it aborts its signal
+ * with this reason.
+ */
 export interface AbortNote {
   readonly uuid: string;
-  readonly code: 'WBJ_CANCELED' | 'WBJ_JOB_TIMEOUT';
+  readonly code: BackgroundJobsErrorCode;
   readonly message: string;
 }
 

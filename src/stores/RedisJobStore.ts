@@ -4,6 +4,7 @@ import type {
   JobsOptions,
   JobType,
   Queue,
+  RedisClient,
   QueueEvents,
   QueueEventsListener,
   QueueEventsProducer,
@@ -15,7 +16,7 @@ import { DEFAULTS, type Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
-import { errorInfoFrom } from '../jobs/errorInfo';
+import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
 import { JobExecutor, type LogError } from '../jobs/JobExecutor';
 import { waitForExecutionCompletion } from '../jobs/waits';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -42,7 +43,12 @@ import {
   storedDetails,
   storedProgress,
   storedSummary,
+  vanishedEnding,
+  jobLost,
+  remoteErrorInfo,
+  workerLost,
 } from './redisRecord';
+import { holdJob, withHoldJob } from './jobLock';
 import { firstConnection, redactedUrl, storeUnavailable } from './redisUnavailable';
 import { findUnstorable, findUnstorableParam, STORABLE_DATA } from './storable';
 
@@ -55,6 +61,30 @@ const DECISION_TTL_MS = 60_000;
 interface ListedSummary {
   readonly executedAt: number;
   readonly summary: JobSummaryData;
+}
+
+/**
+ * When each connection tries again after losing Redis: soon, and every second at most, on every connection alike.
+ * BullMQ's own default waits a second at least and up to 20 s: a worker back that late finds its jobs' locks lapsed,
+ * and execute would fail on for a while after Redis is back.
+ */
+function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 50, 1000);
+}
+
+/** What a re-check finds; see `#look`. */
+interface Recheck {
+  readonly outdated: string[];
+  readonly canceled: string[];
+  /** Jobs whose record is gone, with their decision (`null` when none). */
+  readonly vanished: Map<string, string | null>;
+}
+
+/** Why BullMQ gave up a job running here; see `#lostHere`. */
+interface LostHere {
+  readonly cutOff: boolean;
+  readonly error: BackgroundJobsError;
+  readonly errorInfo: ErrorInfo;
 }
 
 /** QueueEvents' listeners, with our cancel request. */
@@ -71,7 +101,9 @@ interface CancelListener extends QueueEventsListener {
  * - A job's end (finished by its worker, or cancelled from anywhere) is decided once, by `SET NX` on one key per
  *   job, since BullMQ cannot cancel a job that is waiting or held by another process.
  * - Jobs returned here are copies that QueueEvents keeps up to date, with a re-check every `checkInterval`
- *   for anything an event missed.
+ *   for anything an event missed, and for records that vanished from Redis (such a job fails `WBJ_JOB_LOST`).
+ * - Redis going away delays how a job ends, never changes it: a job's run waits for Redis on the worker's own
+ *   connection, and takes its lock again if it lapsed meanwhile (or says why BullMQ gave the job up).
  */
 export class RedisJobStore implements JobStore {
   readonly #settings: Settings;
@@ -98,14 +130,28 @@ export class RedisJobStore implements JobStore {
   #finishedSummaries = new Map<string, ListedSummary>();
   /** The jobs this instance's worker is running, by UUID. */
   readonly #running = new Map<string, BackgroundJob>();
+  /** The BullMQ lock token of each job this instance's worker is running. */
+  readonly #tokens = new Map<string, string>();
+  /** Jobs seen on the last re-check as handed to this worker and unknown to it, with their lock token. */
+  #strays = new Map<string, string>();
+  /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
+  readonly #adding = new Set<string>();
   /** Settles once the first connection is made and QueueEvents listens (or at once, if Redis is not there). */
   readonly #firstConnection: Promise<void>;
   #everConnected = false;
   /** Whether the current loss of Redis has been logged already (one line per outage, not per retry). */
   #outageLogged = false;
+  /** When a connection of this instance last failed (ms): a lock lapsed since then lapsed in an outage. */
+  #lastConnectionFailure = 0;
   #closing: Promise<void> | undefined;
   /** Set once close() has given the grace: every job this instance's worker still runs, or takes, is cancelled. */
   #stopping = false;
+  /**
+   * The worker's own connection, for the commands of a job's run: while Redis is away they wait there, and then go
+   * through before BullMQ stores the job's end on that same connection. An outage delays how a job ends, never
+   * changes it.
+   */
+  #workerConnection: Promise<RedisClient> | undefined;
 
   constructor({ settings, logError, warn, manager, resolve, scheduledJobFrom }: StoreContext) {
     this.#settings = settings;
@@ -119,28 +165,33 @@ export class RedisJobStore implements JobStore {
     // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
     // execute can say so. BullMQ's worker and events connections retry on their own.
     this.#redis = new IORedis.Redis(url, {
+      retryStrategy: reconnectDelay,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       enableAutoPipelining: true,
     });
     this.#queue = new bullmq.Queue(settings.queueName, {
-      connection: { url, enableOfflineQueue: false },
+      connection: { url, retryStrategy: reconnectDelay, enableOfflineQueue: false },
+    });
+    this.#producer = new bullmq.QueueEventsProducer(settings.queueName, {
+      connection: { url, retryStrategy: reconnectDelay },
     });
     this.#keyPrefix = this.#queue.toKey('');
-    this.#producer = new bullmq.QueueEventsProducer(settings.queueName, { connection: { url } });
     const outage = (error: unknown): void => this.#outage(error);
     this.#redis.on('error', outage);
     this.#queue.on('error', outage);
     this.#producer.on('error', outage);
     this.#redis.on('ready', () => this.#recovered());
+    this.#redis.on('close', () => this.#connectionFailed());
     this.#firstConnection = new Promise((resolve) => this.#redis.once('ready', resolve)).then(() =>
       this.#listen(),
     );
     if (settings.worker) {
       this.#executor = new JobExecutor(settings, logError, manager);
       const lockMs = settings.lostWorkerSeconds * 1000;
-      this.#worker = new bullmq.Worker(settings.queueName, (job) => this.#process(job as Job<JobData>), {
-        connection: { url },
+      const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
+      this.#worker = new bullmq.Worker(settings.queueName, processor, {
+        connection: { url, retryStrategy: reconnectDelay },
         concurrency: Number.isFinite(settings.maxConcurrency)
           ? settings.maxConcurrency
           : DEFAULTS.redisInlineConcurrency,
@@ -149,8 +200,12 @@ export class RedisJobStore implements JobStore {
         maxStalledCount: 0,
         lockDuration: lockMs,
         stalledInterval: lockMs,
+        // Renewed five times a lock's life (BullMQ: twice), so that a Redis outage shorter than 4/5 of
+        // jobsLostWorkerSeconds lapses no lock: its jobs go on as if nothing had happened.
+        lockRenewTime: lockMs / 5,
       });
-      this.#worker.on('error', (error) => this.#outage(error));
+      this.#worker.on('error', (error) => this.#workerError(error));
+      this.#worker.on('lockRenewalFailed', (ids) => void this.#holdLocks(ids));
     }
     if (settings.checkInterval > 0) {
       this.#recheck = setInterval(() => void this.#recheckAll(), settings.checkInterval);
@@ -174,7 +229,7 @@ export class RedisJobStore implements JobStore {
     if (this.#closing !== undefined) return;
     const { QueueEvents } = require('bullmq') as typeof import('bullmq');
     const events = new QueueEvents(this.#settings.queueName, {
-      connection: { url: this.#settings.store },
+      connection: { url: this.#settings.store, retryStrategy: reconnectDelay },
       lastEventId,
     });
     events.on('error', (error) => this.#outage(error));
@@ -223,6 +278,7 @@ export class RedisJobStore implements JobStore {
     const data: JobData = { ...header, params: [...params], timeoutSeconds };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const view = this.#view(uuid, header);
+    this.#adding.add(uuid);
     try {
       await this.#connected('execute');
       // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
@@ -234,6 +290,8 @@ export class RedisJobStore implements JobStore {
     } catch (error) {
       this.#views.delete(uuid);
       throw this.#unavailable(error, `execute(${JSON.stringify(methodName)})`);
+    } finally {
+      this.#adding.delete(uuid);
     }
     return view;
   }
@@ -292,10 +350,13 @@ export class RedisJobStore implements JobStore {
     // Stop taking jobs now; jobs running here get the grace, then are cancelled like a cancel from anywhere.
     // A worker that never reached Redis has nothing running and closes only by force.
     const workerClosed = this.#worker?.close(!this.#everConnected);
+    const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
     this.#stopping = true;
     for (const job of this.#running.values()) void job.cancel();
     await workerClosed;
+    // Their ends are stored now: the copies here say so before the connections close, events or not.
+    await this.#refresh(ranHere);
     await this.#executor?.close();
     await Promise.allSettled([this.#events?.close(), this.#producer.close(), this.#queue.close()]);
     this.#redis.disconnect();
@@ -316,7 +377,7 @@ export class RedisJobStore implements JobStore {
   }
 
   /** This instance's worker runs one job: the same executor as in memory, on a private copy of the job. */
-  async #process(job: Job<JobData>): Promise<StoredResult> {
+  async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
     const uuid = job.id!;
     const { methodName, key, description, params, timeoutSeconds } = job.data;
     const decision = this.#decisionKey(uuid);
@@ -348,10 +409,12 @@ export class RedisJobStore implements JobStore {
     });
     copy.markStarted(new Date(job.processedOn ?? Date.now()));
     this.#running.set(uuid, copy);
+    this.#tokens.set(uuid, token);
     if (this.#stopping) void copy.cancel(); // taken just as close() cancels what runs here
     try {
       // A job cancelled while queued never runs: on Redis a cancel is a decision, read here before the handler.
-      if ((await this.#redis.get(decision))?.startsWith('canceled')) return await this.#endCanceled(decision);
+      const canceled = await (await this.#workerClient()).get(decision);
+      if (canceled?.startsWith('canceled')) return await this.#endCanceled(decision);
       this.#views.get(uuid)?.markStarted(copy.begin); // a copy in this process needs no read to learn it
       try {
         const handler = await this.#resolve(methodName);
@@ -377,13 +440,83 @@ export class RedisJobStore implements JobStore {
         errorInfo = errorInfoFrom(error, this.#settings.handlersPath);
         this.#logError(`[web-background-jobs] ${error.message}`, error);
       }
-      const won = await this.#redis.set(decision, 'finished', 'PX', DECISION_TTL_MS, 'NX');
-      if (won !== 'OK' || outcome === BackgroundJobState.Canceled) return this.#endCanceled(decision);
+      const decided = await this.#hold(uuid, true, DECISION_TTL_MS);
+      // No record left to store the end in: every copy fails as lost on its re-check.
+      if (decided === 'vanished') throw jobLost(uuid);
+      if (decided === 'given up') throw this.#givenUp(uuid, true).error;
+      if (decided !== 'finished' || outcome === BackgroundJobState.Canceled)
+        return this.#endCanceled(decision);
       const facts = { end: copy.end!.getTime(), messages, ...(copy.progress && { progress: copy.progress }) };
       if (outcome === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!, facts));
       return copy.result === undefined ? facts : { ...facts, result: copy.result };
     } finally {
       this.#running.delete(uuid);
+      this.#tokens.delete(uuid);
+    }
+  }
+
+  /**
+   * Holds the lock of a job running here (see {@link holdJob}), and with `decisionTtlMs` decides its end: after an
+   * outage longer than a lock's life the worker takes its lock again, or learns that BullMQ gave the job up. The job
+   * then fails saying why, as this instance knows it once its connections have told what happened.
+   */
+  async #hold(uuid: string, handlerEnded: boolean, decisionTtlMs?: number): Promise<string> {
+    const client = await this.#workerClient();
+    const lock = {
+      jobKey: this.#queue.toKey(uuid),
+      stalledKey: this.#queue.keys.stalled,
+      decisionKey: this.#decisionKey(uuid),
+      jobId: uuid,
+      token: this.#tokens.get(uuid)!,
+      lockMs: this.#settings.lostWorkerSeconds * 1000,
+      givenUpMark: '',
+    };
+    const held = await holdJob(client, lock, decisionTtlMs);
+    if (held !== 'given up') return held;
+    const { cutOff, errorInfo } = this.#lostHere(uuid, handlerEnded);
+    if (cutOff) await holdJob(client, { ...lock, givenUpMark: encodeFailure(errorInfo) });
+    return held;
+  }
+
+  #workerClient(): Promise<RedisClient> {
+    return (this.#workerConnection ??= this.#worker!.getBackend().client.then((client) => {
+      client.on('close', () => this.#connectionFailed());
+      return withHoldJob(client);
+    }));
+  }
+
+  /**
+   * Why BullMQ gave up a job running here, as this instance knows it: Redis was unreachable (`cutOff`) if one of its
+   * connections failed since the job began; otherwise the process blocked, and BullMQ's own reason says as much.
+   */
+  #lostHere(uuid: string, handlerEnded: boolean): LostHere {
+    const begin = this.#running.get(uuid)?.begin?.getTime() ?? 0;
+    const { lostWorkerSeconds, handlersPath } = this.#settings;
+    const cutOff = this.#lastConnectionFailure >= begin;
+    const error = workerLost(uuid, cutOff ? { lostWorkerSeconds, handlerEnded } : undefined);
+    return { cutOff, error, errorInfo: remoteErrorInfo(error, handlersPath) };
+  }
+
+  /** A job running here that BullMQ gave up: why, logged. */
+  #givenUp(uuid: string, handlerEnded: boolean): LostHere {
+    const lost = this.#lostHere(uuid, handlerEnded);
+    this.#logError(`[web-background-jobs] ${lost.error.message}`, lost.error);
+    return lost;
+  }
+
+  /**
+   * BullMQ could not renew these jobs' locks: they lapsed while Redis was unreachable. Each is taken again, unless
+   * BullMQ gave the job up meanwhile; its handler is then stopped, since nothing it does can be stored.
+   */
+  async #holdLocks(ids: readonly string[]): Promise<void> {
+    for (const uuid of ids) {
+      const running = this.#running.get(uuid);
+      if (running === undefined) continue;
+      const handlerEnded = running.state !== BackgroundJobState.Active; // its run is storing its end
+      const held = await this.#hold(uuid, handlerEnded).catch(() => 'held'); // closing: nothing more to hold
+      if (held !== 'given up' || handlerEnded) continue;
+      const { errorInfo, error } = this.#givenUp(uuid, false);
+      running.expire(errorInfo, error);
     }
   }
 
@@ -575,51 +708,120 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * The safety net under events: every active copy whose record moved past it is re-read, and every running job
-   * re-checks for a cancel.
+   * The safety net under events: every active copy whose record moved past it is re-read, every job running here
+   * re-checks for a cancel, and a job whose record vanished from Redis ends, here and in its handler.
    */
   async #recheckAll(): Promise<void> {
-    await this.#refresh(await this.#outdated([...this.#views.keys()]).catch(() => []));
     const running = [...this.#running.keys()];
-    if (running.length === 0) return;
+    const held = [...new Set([...this.#views.keys(), ...running])].filter((id) => !this.#adding.has(id));
+    let found: Recheck;
     try {
-      const decisions = await this.#redis.mget(running.map((id) => this.#decisionKey(id)));
-      running.forEach((id, index) => {
-        if (decisions[index]?.startsWith('canceled')) void this.#running.get(id)?.cancel();
-      });
+      found = await this.#look(held);
     } catch {
-      // as in #refresh
+      return; // Redis is away: the outage is logged once, and the next re-check tries again
     }
+    await this.#refresh(found.outdated);
+    for (const id of found.canceled) void this.#running.get(id)?.cancel();
+    this.#endVanished(found.vanished);
+    await this.#requeueStrays().catch(() => {}); // Redis away again: the next re-check looks again
   }
 
   /**
-   * The jobs among `ids` whose record in Redis has moved past their copy here (begun, ended, cancelled, a new
-   * message or progress): a look at a few small fields of each, so that only those are read in full.
+   * Jobs this instance's worker took from the queue just as its connection dropped: Redis handed them over (they are
+   * active, locked with this worker's token) but the reply was lost, so no handler ever started, and BullMQ would
+   * fail them as if their process had died. Seen so on two re-checks in a row (a job being handed over right now is
+   * seen once at most), each goes back to the queue and runs once. Looked for only for a while after a connection
+   * failed.
    */
-  async #outdated(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
+  async #requeueStrays(): Promise<void> {
+    const worker = this.#worker;
+    const lockMs = this.#settings.lostWorkerSeconds * 1000;
+    if (worker === undefined || Date.now() - this.#lastConnectionFailure > 2 * lockMs) return;
+    const active = await this.#redis.lrange(this.#queue.keys.active, 0, -1);
+    const pipeline = this.#redis.pipeline();
+    for (const id of active) pipeline.get(`${this.#queue.toKey(id)}:lock`).get(this.#decisionKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const seen = this.#strays;
+    this.#strays = new Map();
+    active.forEach((id, index) => {
+      const [[, token], [, decision]] = replies.slice(index * 2, index * 2 + 2) as [unknown, string | null][];
+      const stray = token?.startsWith(`${worker.id}:`) && !this.#tokens.has(id) && decision !== 'finished';
+      if (!stray) return;
+      if (seen.get(id) !== token) return void this.#strays.set(id, token!);
+      this.#warn(
+        `[web-background-jobs] Background job ${id} was handed to this worker as its connection to Redis dropped, and never started: it goes back to the queue`,
+      );
+      void this.#queue
+        .getJob(id)
+        .then((job) => job?.moveToWait(token!))
+        .catch(() => {}); // taken or ended meanwhile: nothing to put back
+    });
+  }
+
+  /**
+   * What a look at a few small fields of each job finds: the copies whose record in Redis has moved past them
+   * (begun, ended, cancelled, a new message or progress), so that only those are read in full; the jobs whose
+   * cancel won; and the jobs whose record is gone, with their decision.
+   */
+  async #look(ids: readonly string[]): Promise<Recheck> {
+    const found: Recheck = { outdated: [], canceled: [], vanished: new Map() };
+    if (ids.length === 0) return found;
     const pipeline = this.#redis.pipeline();
     for (const id of ids) {
       const key = this.#queue.toKey(id);
       pipeline
-        .hmget(key, 'processedOn', 'finishedOn', 'progress')
+        .hmget(key, 'timestamp', 'processedOn', 'finishedOn', 'progress')
         .llen(`${key}:logs`)
         .get(this.#decisionKey(id));
     }
     const replies = (await pipeline.exec()) ?? [];
-    return ids.filter((id, index) => {
-      const view = this.#views.get(id);
-      const [[, fields], [, messageCount], [, decision]] = replies.slice(index * 3, index * 3 + 3);
-      const [processedOn, finishedOn, progress] = fields as (string | null)[];
-      if (view === undefined) return false;
-      return (
-        finishedOn !== null ||
-        (decision as string | null)?.startsWith('canceled') === true ||
-        (processedOn === null ? undefined : Number(processedOn)) !== view.begin?.getTime() ||
-        (messageCount as number) !== view.messagesReported ||
-        storedProgress(progress ?? undefined)?.date.getTime() !== view.progress?.date.getTime()
+    ids.forEach((id, index) => {
+      const [[fieldsError, fields], [, messageCount], [decisionError, decision]] = replies.slice(
+        index * 3,
+        index * 3 + 3,
       );
+      if (fieldsError ?? decisionError) return;
+      const [timestamp, processedOn, finishedOn, progress] = fields as (string | null)[];
+      const canceled = (decision as string | null)?.startsWith('canceled') === true;
+      if (canceled) found.canceled.push(id);
+      // Every BullMQ job has a timestamp: without one, the record is gone.
+      if (timestamp === null) return found.vanished.set(id, decision as string | null);
+      const view = this.#views.get(id);
+      const outdated =
+        view !== undefined &&
+        (finishedOn !== null ||
+          canceled ||
+          (processedOn === null ? undefined : Number(processedOn)) !== view.begin?.getTime() ||
+          (messageCount as number) !== view.messagesReported ||
+          storedProgress(progress ?? undefined)?.date.getTime() !== view.progress?.date.getTime());
+      if (outdated) found.outdated.push(id);
     });
+    return found;
+  }
+
+  /**
+   * Ends the copies of jobs whose record vanished from Redis (a restart without persistence, FLUSHDB, eviction):
+   * nothing will ever say how they end, so they fail with `WBJ_JOB_LOST` and their waits settle. A handler still
+   * running one here is stopped, as for a cancel: whatever it does now can be stored nowhere.
+   */
+  #endVanished(vanished: ReadonlyMap<string, string | null>): void {
+    const lost: string[] = [];
+    for (const [id, decision] of vanished) {
+      const ending = vanishedEnding(id, decision, this.#settings.handlersPath);
+      if (ending === undefined) continue; // its worker stored its end: the end event says how
+      const view = this.#views.get(id);
+      const running = this.#running.get(id);
+      // Told once: a handler that ignores its signal keeps its job among those running here.
+      const news = [view, running].some((copy) => copy?.state === BackgroundJobState.Active);
+      view?.sync({ begin: view.begin, progress: view.progress, result: undefined, ...ending });
+      if (ending.errorInfo !== undefined) running?.expire(ending.errorInfo, jobLost(id));
+      if (ending.errorInfo !== undefined && news) lost.push(id);
+    }
+    if (lost.length === 0) return;
+    this.#logError(
+      `[web-background-jobs] ${lost.length} background job(s) failed with WBJ_JOB_LOST: their records disappeared from Redis ${redactedUrl(this.#settings.store)} (a restart without persistence, FLUSHDB, or eviction): ${lost.join(', ')}`,
+      jobLost(lost[0]),
+    );
   }
 
   #decisionKey(uuid: string): string {
@@ -643,12 +845,31 @@ export class RedisJobStore implements JobStore {
   }
 
   #outage(error: unknown): void {
+    this.#connectionFailed();
     if (this.#outageLogged || this.#closing !== undefined) return;
     this.#outageLogged = true;
     this.#logError(
       `[web-background-jobs] Lost the Redis store ${redactedUrl(this.#settings.store)}; retrying. Until it is back, execute() fails with WBJ_STORE_UNAVAILABLE`,
       error,
     );
+  }
+
+  /**
+   * BullMQ's worker reports its lost connections (in an outage, logged once) and the commands Redis refused, such as
+   * storing the end of a job whose record vanished: those are logged as they come.
+   */
+  #workerError(error: Error): void {
+    if (this.#redis.status !== 'ready') return this.#outage(error);
+    // Its own connection alone dropped (one line each time), or Redis refused a command
+    if ((error as NodeJS.ErrnoException).syscall !== undefined) this.#connectionFailed();
+    this.#logError(
+      `[web-background-jobs] The worker of queue ${JSON.stringify(this.#settings.queueName)} reported: ${error.message}`,
+      error,
+    );
+  }
+
+  #connectionFailed(): void {
+    this.#lastConnectionFailure = Date.now();
   }
 
   #recovered(): void {

@@ -102,15 +102,65 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
   if (mark?.webBackgroundJobs === 'failed' && mark.errorInfo) {
     return { state: BackgroundJobState.Failed, errorInfo: reviveErrorInfo(mark.errorInfo), facts: mark };
   }
-  const error =
-    failedReason === STALLED_REASON
-      ? new BackgroundJobsError(
-          'WBJ_WORKER_LOST',
-          `Background job ${jobId} was lost: the process running it stopped answering (crashed, killed or blocked past jobsLostWorkerSeconds), so it failed and was not run again`,
-        )
-      : new Error(failedReason);
-  error.stack = `${error.name}: ${error.message}`; // raised here, far from the job: a stack would mislead
-  return { state: BackgroundJobState.Failed, errorInfo: errorInfoFrom(error, handlersPath) };
+  const error = failedReason === STALLED_REASON ? workerLost(jobId) : new Error(failedReason);
+  return { state: BackgroundJobState.Failed, errorInfo: remoteErrorInfo(error, handlersPath) };
+}
+
+/**
+ * How a job ends whose record vanished from Redis while a copy of it was active: `Canceled` if a cancel had won,
+ * else `Failed` with `WBJ_JOB_LOST`; `undefined` when its worker had stored its end (the record was then removed
+ * from history, and the job's end event says how it ended).
+ */
+export function vanishedEnding(
+  jobId: string,
+  decision: string | null,
+  handlersPath: string,
+): Pick<JobSnapshot, 'state' | 'end' | 'errorInfo'> | undefined {
+  if (decision === 'finished') return undefined;
+  if (decision?.startsWith('canceled:')) {
+    const end = new Date(Number(decision.slice('canceled:'.length)));
+    return { state: BackgroundJobState.Canceled, end, errorInfo: undefined };
+  }
+  const errorInfo = remoteErrorInfo(jobLost(jobId), handlersPath);
+  return { state: BackgroundJobState.Failed, end: new Date(), errorInfo };
+}
+
+/** The error of a job whose record vanished from Redis: its `errorInfo`, and the reason its handler is stopped. */
+export function jobLost(jobId: string): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_JOB_LOST',
+    `Background job ${jobId} was lost: its record disappeared from Redis (a restart without persistence, FLUSHDB, or eviction), so how it ends can never be stored; it failed, and its handler, if still running, was stopped`,
+  );
+}
+
+/** What the worker of a job BullMQ gave up (its lock lapsed) knows of it. */
+export interface CutOff {
+  readonly lostWorkerSeconds: number;
+  /** Whether its handler had ended (how could not be stored) or was still running (and is stopped). */
+  readonly handlerEnded: boolean;
+}
+
+/**
+ * The error of a job BullMQ gave up as its lock lapsed: said by its worker, which was alive all along and could not
+ * reach Redis (`cutOff`), or as BullMQ's stalled-job check sees it, knowing nothing of the process.
+ */
+export function workerLost(jobId: string, cutOff?: CutOff): BackgroundJobsError {
+  const why =
+    cutOff === undefined
+      ? 'the process running it stopped answering for longer than jobsLostWorkerSeconds (it crashed, was killed, blocked its event loop, or could not reach Redis)'
+      : `the process running it could not reach Redis for longer than jobsLostWorkerSeconds (${cutOff.lostWorkerSeconds} s), ${
+          cutOff.handlerEnded ? 'so how its handler ended could not be stored' : 'so its handler was stopped'
+        }`;
+  return new BackgroundJobsError(
+    'WBJ_WORKER_LOST',
+    `Background job ${jobId} was lost: ${why}; it failed and was not run again`,
+  );
+}
+
+/** The `errorInfo` of an error raised here, far from the job: a stack would mislead. */
+export function remoteErrorInfo(error: Error, handlersPath: string): ErrorInfo {
+  error.stack = `${error.name}: ${error.message}`;
+  return errorInfoFrom(error, handlersPath);
 }
 
 /** The job's changing part as Redis holds it, with the messages read. */

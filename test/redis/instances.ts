@@ -15,13 +15,14 @@ afterEach(() => Promise.all([...running].map((child) => killed(child))));
 
 /**
  * Starts an instance whose web.config sets `jobsStore` to `redisUrl` and the given `<appSettings>` (inline jobs,
- * `jobsLostWorkerSeconds` 1 unless given) and `<scheduledJobs>` lines, and resolves once it listens. Killed after
- * the test.
+ * `jobsLostWorkerSeconds` 1 unless given) and `<scheduledJobs>` lines, on the fixture handlers unless `handlers`
+ * names another folder, and resolves once it listens. Killed after the test.
  */
 export async function startInstance(
   redisUrl: string,
   settings: Record<string, string>,
   scheduledJobs?: string,
+  handlers = HANDLERS,
 ): Promise<AppInstance> {
   const all = {
     WebBackgroundJobs: 'attachAssembly',
@@ -39,7 +40,7 @@ export async function startInstance(
   );
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'test/fixtures/process/redis-instance.mjs'), HANDLERS],
+    [path.join(ROOT, 'test/fixtures/process/redis-instance.mjs'), handlers],
     {
       cwd: ROOT,
       env: { ...process.env, WBJ_CONFIG: config },
