@@ -58,7 +58,7 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
     }, false);
   const error = thrown as Error;
   const description = isError
-    ? safely(() => String(error.message), '') || safely(() => String(error.name), 'Error')
+    ? safely(() => String(error.message), '') || nameOf(error)
     : describeThrown(thrown);
   const stack = isError ? safely(() => String(error.stack ?? ''), '') : '';
   const frame = locate(stack, handlersFolder);
@@ -67,7 +67,7 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
     causeValue !== undefined && !seen.has(causeValue) && seen.size < MAX_CAUSES
       ? build(causeValue, handlersFolder, seen)
       : undefined;
-  const name = isError ? safely(() => String(error.name), 'Error') : '';
+  const name = isError ? nameOf(error) : '';
   const headline = `${frame.moduleName ? `{${frame.moduleName}(${frame.lineNumber})}: ` : ''}${
     name && name !== 'Error' ? `${name}: ` : ''
   }${description}`;
@@ -123,4 +123,9 @@ function locate(stack: string, handlersFolder: string): Frame {
 
 function sourceLineOf(file: string, lineNumber: number): string {
   return safely(() => readFileSync(file, 'utf8').split('\n')[lineNumber - 1]?.trim() ?? '', '');
+}
+
+/** An error's `name` when it is text; an error-like object without one (`{ message, stack }`) is an `Error`. */
+function nameOf(error: Error): string {
+  return safely(() => (typeof error.name === 'string' && error.name !== '' ? error.name : 'Error'), 'Error');
 }

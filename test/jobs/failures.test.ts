@@ -40,6 +40,7 @@ describeEachIsolation('failures stay inside their job', (isolation) => {
     ['null', { description: 'The handler threw null instead of an Error' }],
     ['object', { description: "{ code: 7, reason: 'not an Error' }" }],
     ['hostile', { description: 'Error' }],
+    ['errorLike', { description: 'looks like an Error', detailedDescription: 'looks like an Error' }],
   ])('a thrown %s becomes a readable errorInfo, never a crash', async (kind, expected) => {
     const { job } = await failedJob(isolation, 'Jobs.Throw', [kind]);
     expect(job.state).toBe(BackgroundJobState.Failed);
