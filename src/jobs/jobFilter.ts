@@ -1,9 +1,8 @@
 import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
 import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
-import { safely } from './safely';
 
 /** The job fields a filter can match, each by equality. */
 interface FilterFields {
@@ -71,26 +70,16 @@ export function compileTests<T>(
   testFor: (name: string, expected: unknown) => (item: T) => boolean,
 ): (item: T) => boolean {
   if (filter === undefined || filter === null) return () => true;
-  let tests: ((item: T) => boolean)[];
-  try {
+  // A getter that throws, a revoked or hostile Proxy: a filter that cannot be read is the caller's error too.
+  const tests = checkArgument(usage, filter, () => {
     if (typeof filter !== 'object' || Array.isArray(filter)) {
       throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${usage}, got ${describeValue(filter)}`);
     }
     // A key given as undefined is left out, so optional inputs (query parameters…) can be passed straight through.
-    tests = Object.entries(filter)
+    return Object.entries(filter)
       .filter(([, expected]) => expected !== undefined)
       .map(([name, expected]) => testFor(name, expected));
-  } catch (error) {
-    if (error instanceof BackgroundJobsError) throw error;
-    // A getter that throws, a revoked or hostile Proxy: a filter that cannot be read is the caller's error too.
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `${usage}; reading the one given threw ${safely(() => String(error), 'an unprintable value')}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  });
   return (item) => tests.every((test) => test(item));
 }
 

@@ -74,17 +74,17 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
     [
       'a filter whose getter throws',
       Object.defineProperty({}, 'key', { enumerable: true, get: () => assert.fail('unreadable key') }),
-      /takes an object of job fields; reading the one given threw AssertionError.*: unreadable key/,
+      /takes an object of job fields: an object \(Object\) cannot be read \(unreadable key\)/,
     ],
     [
       'a revoked Proxy as the filter',
       revokedProxy(),
-      /takes an object of job fields; reading the one given threw TypeError: Cannot perform 'IsArray'/,
+      /takes an object of job fields: a Proxy cannot be read \(Cannot perform 'IsArray'/,
     ],
     [
       'a revoked Proxy as a date',
       { begin: revokedProxy() },
-      /takes an object of job fields; reading the one given threw TypeError: Cannot perform 'getPrototypeOf'/,
+      /takes an object of job fields: an object \(Object\) cannot be read \(Cannot perform 'getPrototypeOf'/,
     ],
   ])('%s is refused with WBJ_BAD_ARGUMENT', async (_case, filter, message) => {
     const manager = createManager({ isolation });
