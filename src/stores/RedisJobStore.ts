@@ -10,7 +10,6 @@ import type {
   QueueEventsProducer,
   Worker,
 } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { v4 as uuidV4 } from 'uuid';
 import { DEFAULTS, type Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
@@ -30,7 +29,7 @@ import {
   type MessagePage,
   type StoreContext,
 } from './JobStore';
-import { type JobRead, readJobs } from './redisReads';
+import { type JobRead, type ReadJobsClient, readJobs, withReadJobs } from './redisReads';
 import {
   decodeFailure,
   encodeFailure,
@@ -118,7 +117,7 @@ export class RedisJobStore implements JobStore {
   #events: QueueEvents | undefined;
   readonly #producer: QueueEventsProducer;
   /** Our own connection, for the decisions and batched reads BullMQ has no call for. */
-  readonly #redis: Redis;
+  readonly #redis: ReadJobsClient;
   readonly #worker: Worker | undefined;
   readonly #executor: JobExecutor | undefined;
   readonly #recheck: NodeJS.Timeout | undefined;
@@ -164,12 +163,14 @@ export class RedisJobStore implements JobStore {
     const url = settings.store;
     // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
     // execute can say so. BullMQ's worker and events connections retry on their own.
-    this.#redis = new IORedis.Redis(url, {
-      retryStrategy: reconnectDelay,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
-    });
+    this.#redis = withReadJobs(
+      new IORedis.Redis(url, {
+        retryStrategy: reconnectDelay,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        enableAutoPipelining: true,
+      }),
+    );
     this.#queue = new bullmq.Queue(settings.queueName, {
       connection: { url, retryStrategy: reconnectDelay, enableOfflineQueue: false },
     });

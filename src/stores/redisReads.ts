@@ -39,6 +39,22 @@ end
 return jobs
 `;
 
+const COMMAND = 'wbjReadJobs';
+
+/** A connection taught {@link READ_JOBS} by {@link withReadJobs}. */
+export interface ReadJobsClient extends Redis {
+  wbjReadJobs(prefix: string, mode: 'full' | 'summary', ...jobs: (string | number)[]): Promise<unknown>;
+}
+
+/**
+ * Teaches `redis` the read script once, so each read sends its SHA, not the script (ioredis loads it again if Redis
+ * has lost it), as the worker's connection is taught its lock script.
+ */
+export function withReadJobs(redis: Redis): ReadJobsClient {
+  redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: READ_JOBS });
+  return redis as ReadJobsClient;
+}
+
 /** Jobs read by one script call at the most, so that a long history does not hold Redis up in one piece. */
 const JOBS_PER_CALL = 500;
 
@@ -67,7 +83,7 @@ type Reply = [
  * the log entries asked for; `summary` with neither (a completed job's return value then holds its end alone).
  */
 export async function readJobs(
-  redis: Redis,
+  redis: ReadJobsClient,
   prefix: string,
   reads: readonly JobRead[],
   mode: 'full' | 'summary',
@@ -77,7 +93,7 @@ export async function readJobs(
     const args = reads
       .slice(from, from + JOBS_PER_CALL)
       .flatMap(({ id, firstLog, lastLog }) => [id, firstLog, lastLog]);
-    calls.push(redis.eval(READ_JOBS, 1, prefix, mode, ...args));
+    calls.push(redis.wbjReadJobs(prefix, mode, ...args));
   }
   const replies = (await Promise.all(calls)).flat() as (Reply | null)[];
   const stored: StoredJob[] = [];
