@@ -103,8 +103,9 @@ export function applyAliases(target: object, table: AliasTable): void {
               },
             }),
           };
+    // Configurable, so sealMembers can give a read-only alias a setter that throws.
     for (const name of names)
-      Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: false });
+      Object.defineProperty(target, name, { ...alias, enumerable: false, configurable: true });
   }
 }
 

@@ -1,4 +1,5 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
+import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
@@ -100,22 +101,11 @@ export interface BackgroundJob extends AliasMembers<
  * to `Completed`, `Failed` or `Canceled`, and never back.
  */
 export class BackgroundJob {
-  /** RFC 4122 version 4 identifier (1C: УникальныйИдентификатор). */
-  readonly uuid: string;
-  /** The name given to `execute`, as given (1C: ИмяМетода). */
-  readonly methodName: string;
-  /** The key given to `execute`, `''` when none (1C: Ключ). */
-  readonly key: string;
-  /** The description given to `execute`, `''` when none (1C: Наименование). */
-  readonly description: string;
-  /** Always an empty frozen object: there is no data separation here (1C: РазделениеДанных). */
-  readonly dataSeparation: Readonly<Record<string, never>> = NO_DATA_SEPARATION;
-  /**
-   * The scheduled job this is a run of, as it was when the run started; `undefined` for jobs from `execute`
-   * (1C: РегламентноеЗадание).
-   */
-  readonly scheduledJob: ScheduledJob | undefined;
-
+  readonly #uuid: string;
+  readonly #methodName: string;
+  readonly #key: string;
+  readonly #description: string;
+  readonly #scheduledJob: ScheduledJob | undefined;
   #state: BackgroundJobState = BackgroundJobState.Active;
   #begin: Date | undefined;
   #end: Date | undefined;
@@ -144,15 +134,48 @@ export class BackgroundJob {
         'Background jobs are created by manager.execute(), not with new BackgroundJob()',
       );
     }
-    this.uuid = init.uuid;
-    this.methodName = init.methodName;
-    this.key = init.key;
-    this.description = init.description;
-    this.scheduledJob = init.scheduledJob;
+    this.#uuid = init.uuid;
+    this.#methodName = init.methodName;
+    this.#key = init.key;
+    this.#description = init.description;
+    this.#scheduledJob = init.scheduledJob;
     this.#handlersPath = init.handlersPath;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
     this.#onReport = init.onReport;
+  }
+
+  /** RFC 4122 version 4 identifier (1C: УникальныйИдентификатор). */
+  get uuid(): string {
+    return this.#uuid;
+  }
+
+  /** The name given to `execute`, as given (1C: ИмяМетода). */
+  get methodName(): string {
+    return this.#methodName;
+  }
+
+  /** The key given to `execute`, `''` when none (1C: Ключ). */
+  get key(): string {
+    return this.#key;
+  }
+
+  /** The description given to `execute`, `''` when none (1C: Наименование). */
+  get description(): string {
+    return this.#description;
+  }
+
+  /** Always an empty frozen object: there is no data separation here (1C: РазделениеДанных). */
+  get dataSeparation(): Readonly<Record<string, never>> {
+    return NO_DATA_SEPARATION;
+  }
+
+  /**
+   * The scheduled job this is a run of, as it was when the run started; `undefined` for jobs from `execute`
+   * (1C: РегламентноеЗадание).
+   */
+  get scheduledJob(): ScheduledJob | undefined {
+    return this.#scheduledJob;
   }
 
   /** 1C: Состояние. */
@@ -368,3 +391,4 @@ export class BackgroundJob {
 }
 
 applyAliases(BackgroundJob.prototype, ALIASES.job);
+sealMembers(BackgroundJob.prototype, 'a background job (ФоновоеЗадание)');

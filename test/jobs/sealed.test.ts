@@ -1,0 +1,66 @@
+import { type BackgroundJob, BackgroundJobsError } from 'web-background-jobs';
+import { createManager, describeEachIsolation } from '../helpers';
+
+/** What assigning `value` to `member` of `target` throws, read as code and message. */
+function assignmentError(target: object, member: string, value: unknown): { code: string; message: string } {
+  try {
+    (target as Record<string, unknown>)[member] = value;
+  } catch (error) {
+    expect(error).toBeInstanceOf(BackgroundJobsError);
+    return { code: (error as BackgroundJobsError).code, message: (error as Error).message };
+  }
+  throw new Error(`assigning ${member} did not throw`);
+}
+
+describeEachIsolation('a background job refuses assignments that would change nothing', (isolation) => {
+  let job: BackgroundJob;
+  beforeEach(async () => {
+    job = await createManager({ isolation }).execute('Reports.Build', [1, 'sealed']);
+    await job.waitForCompletion();
+  });
+
+  test('assigning a member a job does not have throws WBJ_BAD_ARGUMENT naming it', () => {
+    const { code, message } = assignmentError(job, 'КоличествоПовторов', 3);
+    expect(code).toBe('WBJ_BAD_ARGUMENT');
+    expect(message).toContain('"КоличествоПовторов"');
+    expect(message).toContain('ФоновоеЗадание');
+    expect(job).not.toHaveProperty('КоличествоПовторов');
+  });
+
+  test('a misspelt member is refused with the members it is one edit from', () => {
+    expect(assignmentError(job, 'Состояни', 'Completed').message).toContain('did you mean Состояние?');
+    expect(assignmentError(job, 'stae', 'Completed').message).toMatch(/did you mean state or State\?/);
+  });
+
+  test('assigning a read-only member, by its English or 1C name, throws instead of being ignored', () => {
+    const before = job.state;
+    for (const member of ['state', 'Состояние', 'State', 'uuid', 'УникальныйИдентификатор', 'result']) {
+      const { code, message } = assignmentError(job, member, 'changed');
+      expect([member, code, message]).toEqual([
+        member,
+        'WBJ_BAD_ARGUMENT',
+        expect.stringContaining('read-only'),
+      ]);
+    }
+    expect(job.state).toBe(before);
+  });
+
+  test('methods cannot be replaced on a job, by any of their names', () => {
+    for (const member of ['cancel', 'Отменить', 'waitForCompletion', 'toString']) {
+      expect(assignmentError(job, member, () => undefined).message).toContain(`member ${member} `);
+    }
+    expect(typeof job.Отменить).toBe('function');
+  });
+
+  test('outside strict mode the assignment throws too, instead of being dropped silently', () => {
+    // A Function body is sloppy code, as a CommonJS handler file without 'use strict' is.
+    const assignSloppily = new Function('job', 'job.КоличествоПовторов = 3; job.Состояние = 1;');
+    expect(() => assignSloppily(job)).toThrow(/КоличествоПовторов/);
+  });
+
+  test('symbol-keyed properties stay free, for tools that tag objects', () => {
+    const tag = Symbol('tag');
+    (job as unknown as Record<symbol, unknown>)[tag] = 'tagged';
+    expect((job as unknown as Record<symbol, unknown>)[tag]).toBe('tagged');
+  });
+});
