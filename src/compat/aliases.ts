@@ -4,6 +4,18 @@
  * from here, so a name added here is added everywhere.
  */
 export const ALIASES = {
+  /**
+   * The package's exports: classes and functions under their 1C names (src/index.ts exports each alias; a test
+   * holds it to this table). 1C's own names carry no `Web`; the `…Web` names of the first release stay.
+   */
+  exports: {
+    BackgroundJobsManager: ['МенеджерФоновыхЗаданийWeb'],
+    BackgroundJob: ['ФоновоеЗаданиеWeb'],
+    BackgroundJobState: ['СостояниеФоновогоЗадания'],
+    ScheduledJob: ['РегламентноеЗаданиеWeb'],
+    message: ['Сообщить', 'Message'],
+    progress: ['СообщитьПрогресс'],
+  },
   /** МенеджерФоновыхЗаданий */
   manager: {
     execute: ['Выполнить', 'Execute'],
