@@ -32,6 +32,7 @@ export const ALIASES = {
     get: ['ПолучитьРегламентныеЗадания', 'GetScheduledJobs'],
     findByUUID: ['НайтиПоУникальномуИдентификатору', 'FindByUUID'],
     findByName: ['НайтиПоИмени', 'FindByName'],
+    findPredefined: ['НайтиПредопределенное', 'FindPredefined'],
   },
   /** РегламентноеЗадание */
   scheduledJob: {
@@ -48,6 +49,10 @@ export const ALIASES = {
     write: ['Записать', 'Write'],
     delete: ['Удалить', 'Delete'],
     runNow: ['ВыполнитьСейчас', 'RunNow'],
+    metadata: ['Метаданные', 'Metadata'],
+    userName: ['ИмяПользователя', 'UserName'],
+    restartCountOnFailure: ['КоличествоПовторовПриАварийномЗавершении', 'RestartCountOnFailure'],
+    restartIntervalOnFailure: ['ИнтервалПовтораПриАварийномЗавершении', 'RestartIntervalOnFailure'],
   },
   /** РасписаниеРегламентногоЗадания: the fields of a 1C-style schedule. */
   schedule: {
@@ -74,6 +79,8 @@ export const ALIASES = {
     waitForCompletion: ['ОжидатьЗавершения', 'WaitForCompletion'],
     cancel: ['Отменить', 'Cancel'],
     getUserMessages: ['ПолучитьСообщенияПользователю', 'GetUserMessages'],
+    // Beyond 1C's ФоновоеЗадание: the scheduled job's ИмяПользователя, which a 1C run gets as its session's user.
+    userName: ['ИмяПользователя', 'UserName'],
   },
   /** СостояниеФоновогоЗадания: the 1C English names are the values themselves. */
   state: {

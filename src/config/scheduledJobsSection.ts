@@ -2,7 +2,13 @@ import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../loader/methodName';
 import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
-import { checkParams, type ScheduledJobData } from '../schedules/ScheduledJob';
+import {
+  checkParams,
+  checkWholeNumber,
+  MAX_RESTART_COUNT,
+  MAX_RESTART_INTERVAL_SECONDS,
+  type ScheduledJobData,
+} from '../schedules/ScheduledJob';
 import { configError } from './configError';
 import type { XmlElement } from './configurationXml';
 
@@ -13,7 +19,19 @@ export interface ScheduledJobDeclaration {
 }
 
 /** The attributes of `<scheduledJobs><add …/>`: the job's, then its schedule's fields. */
-const ATTRIBUTES = ['name', 'method', 'key', 'description', 'use', 'params', ...SCHEDULE_FIELDS] as const;
+const ATTRIBUTES = [
+  'name',
+  'method',
+  'key',
+  'description',
+  'use',
+  'params',
+  'predefined',
+  'userName',
+  'restartCountOnFailure',
+  'restartIntervalOnFailure',
+  ...SCHEDULE_FIELDS,
+] as const;
 
 /** Declared jobs get the same UUID on every instance and every start: derived from the name in this namespace. */
 const DECLARED_NAMESPACE = '5b0d6c55-7f0c-4b8e-9a53-2d8e4c1f6a10';
@@ -76,9 +94,8 @@ function declaredJob(
   } catch (error) {
     throw fail(`method: ${(error as Error).message}`);
   }
-  const use = (attributes.use ?? 'true').trim().toLowerCase();
-  if (use !== 'true' && use !== 'false')
-    throw fail(`use must be "true" or "false", got ${JSON.stringify(attributes.use)}`);
+  const use = trueOrFalse(attributes, 'use', fail);
+  const predefined = trueOrFalse(attributes, 'predefined', fail);
   let params: readonly unknown[] = [];
   if (attributes.params !== undefined) {
     let parsed: unknown;
@@ -107,6 +124,20 @@ function declaredJob(
   for (const [field, max] of Object.entries(LIST_MAXIMA)) {
     if (attributes[field] !== undefined) schedule[field] = numberList(attributes[field], field, max, fail);
   }
+  const [restartCountOnFailure, restartIntervalOnFailure] = (
+    [
+      ['restartCountOnFailure', MAX_RESTART_COUNT],
+      ['restartIntervalOnFailure', MAX_RESTART_INTERVAL_SECONDS],
+    ] as const
+  ).map(([field, max]) => {
+    const text = attributes[field]?.trim() ?? '0';
+    try {
+      return checkWholeNumber(/^\d+$/.test(text) ? Number(text) : text, field, max);
+    } catch (error) {
+      if (error instanceof ScheduleError) throw fail(error.message);
+      throw error;
+    }
+  });
   let checked: ScheduledJobData['schedule'];
   try {
     checked = checkSchedule(schedule).schedule;
@@ -121,10 +152,27 @@ function declaredJob(
     key: attributes.key ?? '',
     description: attributes.description ?? '',
     params,
-    use: use === 'true',
+    use,
     schedule: checked,
-    predefined: true,
+    // 1C: a declaration is metadata; predefined (the default) also makes the job of it, named as it is.
+    predefined,
+    metadata: name,
+    userName: attributes.userName ?? '',
+    restartCountOnFailure,
+    restartIntervalOnFailure,
   });
+}
+
+/** A boolean attribute, `true` unless given. */
+function trueOrFalse(
+  attributes: Record<string, string>,
+  field: 'use' | 'predefined',
+  fail: (problem: string) => BackgroundJobsError,
+): boolean {
+  const text = (attributes[field] ?? 'true').trim().toLowerCase();
+  if (text !== 'true' && text !== 'false')
+    throw fail(`${field} must be "true" or "false", got ${JSON.stringify(attributes[field])}`);
+  return text === 'true';
 }
 
 /**

@@ -66,6 +66,8 @@ export interface JobInit {
   readonly description: string;
   /** The scheduled job whose run this is. */
   readonly scheduledJob?: ScheduledJob;
+  /** The user it runs for, where no `scheduledJob` tells it (a worker thread's copy of a run). */
+  readonly userName?: string;
   /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
   readonly handlersPath: string;
   /** Called once, when the job leaves `Active`. */
@@ -106,6 +108,7 @@ export class BackgroundJob {
   readonly #key: string;
   readonly #description: string;
   readonly #scheduledJob: ScheduledJob | undefined;
+  readonly #userName: string;
   #state: BackgroundJobState = BackgroundJobState.Active;
   #begin: Date | undefined;
   #end: Date | undefined;
@@ -139,6 +142,7 @@ export class BackgroundJob {
     this.#key = init.key;
     this.#description = init.description;
     this.#scheduledJob = init.scheduledJob;
+    this.#userName = init.userName ?? init.scheduledJob?.userName ?? '';
     this.#handlersPath = init.handlersPath;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
@@ -176,6 +180,14 @@ export class BackgroundJob {
    */
   get scheduledJob(): ScheduledJob | undefined {
     return this.#scheduledJob;
+  }
+
+  /**
+   * The user the run is started for: its scheduled job's `userName` (1C: ИмяПользователя, whose session a 1C run
+   * opens); `''` for jobs from `execute`. Inside a handler, `currentJob().userName`.
+   */
+  get userName(): string {
+    return this.#userName;
   }
 
   /** 1C: Состояние. */

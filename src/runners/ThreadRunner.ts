@@ -86,6 +86,7 @@ export class ThreadRunner implements JobRunner {
         methodName: job.methodName,
         key: job.key,
         description: job.description,
+        userName: job.userName,
         begin: job.begin ?? new Date(),
       },
       params,

@@ -13,6 +13,8 @@ export interface ThreadJobRequest {
     readonly methodName: string;
     readonly key: string;
     readonly description: string;
+    /** The scheduled job's userName, for `currentJob().userName` in the worker. */
+    readonly userName: string;
     readonly begin: Date;
   };
   readonly params: readonly unknown[];

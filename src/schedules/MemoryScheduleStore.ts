@@ -1,6 +1,12 @@
 import type { CheckedSchedule } from './schedule';
 import type { ScheduledJobData } from './ScheduledJob';
-import { nameTaken, type OnTick, type ScheduleStore, type StoredScheduledJob } from './ScheduleStore';
+import {
+  nameTaken,
+  type OnTick,
+  type Retry,
+  type ScheduleStore,
+  type StoredScheduledJob,
+} from './ScheduleStore';
 
 /** setTimeout's longest delay: a later run is reached in steps of it. */
 const MAX_DELAY_MS = 0x7fffffff;
@@ -20,6 +26,8 @@ interface Entry {
 export class MemoryScheduleStore implements ScheduleStore {
   readonly #entries = new Map<string, Entry>();
   readonly #onTick: OnTick;
+  /** The timers of retries to come, each for a different failed run. */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
   #closed = false;
 
   constructor(onTick: OnTick) {
@@ -60,9 +68,21 @@ export class MemoryScheduleStore implements ScheduleStore {
     if (entry !== undefined) entry.lastJobUuid = jobUuid;
   }
 
+  async retry(uuid: string, retry: Retry, due: Date): Promise<void> {
+    if (this.#closed || this.#retries.has(retry.of)) return;
+    const delay = Math.max(due.getTime() - Date.now(), 0); // at most MAX_RESTART_INTERVAL_SECONDS: one step
+    const timer = setTimeout(() => {
+      this.#retries.delete(retry.of);
+      void this.#onTick(uuid, due, retry);
+    }, delay);
+    this.#retries.set(retry.of, timer.unref());
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+    for (const timer of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
   }
 
   #arm(entry: Entry, due: Date | undefined): void {

@@ -5,15 +5,23 @@ import { type CheckedSchedule, checkSchedule } from './schedule';
 import type { ScheduledJobData } from './ScheduledJob';
 import type { ScheduledJobsContext } from './ScheduledJobs';
 import { localTimeZone } from './zonedTime';
-import { nameTaken, type OnTick, type ScheduleStore, type StoredScheduledJob } from './ScheduleStore';
+import {
+  nameTaken,
+  type OnTick,
+  type Retry,
+  type ScheduleStore,
+  type StoredScheduledJob,
+} from './ScheduleStore';
 
-/** What a tick carries: which scheduled job fired. */
+/** What a tick carries: which scheduled job fired, and for a retry of a failed run, which. */
 interface TickData {
   readonly uuid: string;
+  readonly retry?: Retry;
 }
 
 /** How many fired ticks BullMQ keeps: a tick's id is its due time, and a kept id cannot fire twice. */
 const TICKS_KEPT = 100;
+const TICK_OPTIONS = { removeOnComplete: { count: TICKS_KEPT }, removeOnFail: { count: TICKS_KEPT } };
 
 /**
  * Scheduled jobs kept in Redis, shared by every instance on the same Redis and queue name. Each schedule in use is
@@ -66,9 +74,11 @@ export class RedisScheduleStore implements ScheduleStore {
       this.#worker = new bullmq.Worker(
         queueName,
         async (tick: Job<TickData>) => {
+          const { uuid, retry } = tick.data;
+          if (retry !== undefined) return onTick(uuid, new Date(tick.timestamp + tick.delay), retry);
           // BullMQ names each tick after the time it was due: repeat:<scheduler>:<due ms>.
           const due = Number(tick.id?.split(':').pop());
-          await onTick(tick.data.uuid, new Date(Number.isFinite(due) ? due : tick.timestamp));
+          await onTick(uuid, new Date(Number.isFinite(due) ? due : tick.timestamp));
         },
         {
           connection: { url: this.#url },
@@ -109,9 +119,23 @@ export class RedisScheduleStore implements ScheduleStore {
         {
           name: data.name,
           data: { uuid: data.uuid } satisfies TickData,
-          opts: { removeOnComplete: { count: TICKS_KEPT }, removeOnFail: { count: TICKS_KEPT } },
+          opts: { ...TICK_OPTIONS },
         },
       );
+    });
+  }
+
+  /**
+   * A delayed tick on the same queue, taken by one worker instance. Its id names the failed run, and BullMQ adds no
+   * job whose id it holds, so the instance that saw the failure, or any other, cannot start a retry twice.
+   */
+  async retry(uuid: string, retry: Retry, due: Date): Promise<void> {
+    await this.#call('retry', async () => {
+      await this.#ticks.add('retry', { uuid, retry } satisfies TickData, {
+        ...TICK_OPTIONS,
+        jobId: `retry-${retry.of}`,
+        delay: Math.max(due.getTime() - Date.now(), 0),
+      });
     });
   }
 

@@ -8,8 +8,17 @@ export interface StoredScheduledJob {
   readonly lastJobUuid: string | undefined;
 }
 
-/** Called when a scheduled job's time has come (`due`: the time the schedule named). */
-export type OnTick = (uuid: string, due: Date) => Promise<void>;
+/** Which retry of a failed run a tick is: the `attempt`-th (from 1) after run `of` failed. */
+export interface Retry {
+  readonly attempt: number;
+  readonly of: string;
+}
+
+/**
+ * Called when a scheduled job's time has come (`due`: the time the schedule named), or the time of a retry of a
+ * failed run (`retry` then says which).
+ */
+export type OnTick = (uuid: string, due: Date, retry?: Retry) => Promise<void>;
 
 /**
  * Where scheduled jobs are kept and from where their schedules fire: timers in this process
@@ -29,6 +38,11 @@ export interface ScheduleStore {
   list(): Promise<StoredScheduledJob[]>;
   /** Notes the run a scheduled job has just started. */
   recordRun(uuid: string, jobUuid: string): Promise<void>;
+  /**
+   * Fires `retry` of scheduled job `uuid` at `due`, once for all instances on a shared store: asked twice for the
+   * same failed run, it fires once.
+   */
+  retry(uuid: string, retry: Retry, due: Date): Promise<void>;
   /** Stops every schedule of this process and frees its resources. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
+import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { parseMethodName } from '../loader/methodName';
@@ -24,6 +25,14 @@ export interface ScheduledJobData {
   readonly schedule: ScheduledJobSchedule;
   /** Declared in web.config (1C: Предопределенное). */
   readonly predefined: boolean;
+  /** The name of the web.config declaration it was made from (1C: Метаданные); absent for `create({ … })`. */
+  readonly metadata?: string;
+  /** The user its runs are started for (1C: ИмяПользователя); `''` for none. */
+  readonly userName: string;
+  /** How many times a failed run is started again (1C: КоличествоПовторовПриАварийномЗавершении). */
+  readonly restartCountOnFailure: number;
+  /** Seconds from a failure to its retry (1C: ИнтервалПовтораПриАварийномЗавершении). */
+  readonly restartIntervalOnFailure: number;
 }
 
 /** What `manager.scheduledJobs.create()` takes: a name, a method and a schedule; the rest has defaults. */
@@ -42,7 +51,18 @@ export interface ScheduledJobInit {
   readonly params?: readonly unknown[];
   /** Whether the schedule runs. Default `true`. */
   readonly use?: boolean;
+  /** The user its runs are started for, read by a run as `currentJob().userName`. Default `''`. */
+  readonly userName?: string;
+  /** How many times a failed run is started again, 0 to {@link MAX_RESTART_COUNT}. Default 0. */
+  readonly restartCountOnFailure?: number;
+  /** Seconds from a failure to its retry, 0 to {@link MAX_RESTART_INTERVAL_SECONDS}. Default 0. */
+  readonly restartIntervalOnFailure?: number;
 }
+
+/** The most retries of a failed run: enough for any real series, few enough that a typo cannot loop for long. */
+export const MAX_RESTART_COUNT = 1000;
+/** The longest pause before a retry: Node's timer ceiling (about 24.8 days), as for a schedule's timers. */
+export const MAX_RESTART_INTERVAL_SECONDS = 2147483;
 
 /** @internal What a scheduled job asks of the manager of scheduled jobs that made it. */
 export interface ScheduledJobOwner {
@@ -68,7 +88,15 @@ export interface ScheduledJobParts {
 export interface ScheduledJob extends AliasMembers<
   Pick<ScheduledJob, keyof typeof ALIASES.scheduledJob>,
   typeof ALIASES.scheduledJob,
-  'methodName' | 'key' | 'description' | 'params' | 'use' | 'schedule'
+  | 'methodName'
+  | 'key'
+  | 'description'
+  | 'params'
+  | 'use'
+  | 'schedule'
+  | 'userName'
+  | 'restartCountOnFailure'
+  | 'restartIntervalOnFailure'
 > {}
 
 /**
@@ -76,17 +104,18 @@ export interface ScheduledJob extends AliasMembers<
  * background job whose `scheduledJob` is this. Like a 1C object it is a copy: change its fields, then `write()`.
  */
 export class ScheduledJob {
-  /** 1C: УникальныйИдентификатор. */
-  readonly uuid: string;
-  /** 1C: the name of the scheduled job's metadata object; unique, compared case-insensitively. */
-  readonly name: string;
-  /** Declared in web.config's `<scheduledJobs>` (1C: Предопределенное); such a job cannot be deleted. */
-  readonly predefined: boolean;
+  readonly #uuid: string;
+  readonly #name: string;
+  readonly #predefined: boolean;
+  readonly #metadata: string | undefined;
   #methodName: string;
   #key: string;
   #description: string;
   #params: readonly unknown[];
   #use: boolean;
+  #userName: string;
+  #restartCountOnFailure: number;
+  #restartIntervalOnFailure: number;
   #schedule: CheckedSchedule;
   /** The schedule as last written: what `nextRun` follows, whatever unsaved changes say. */
   #written: { use: boolean; schedule: CheckedSchedule } | undefined;
@@ -102,21 +131,52 @@ export class ScheduledJob {
       );
     }
     const { data } = parts;
-    this.uuid = data.uuid;
-    this.name = data.name;
-    this.predefined = data.predefined;
+    this.#uuid = data.uuid;
+    this.#name = data.name;
+    this.#predefined = data.predefined;
+    this.#metadata = data.metadata;
     this.#owner = parts.owner;
     this.#methodName = data.methodName;
     this.#key = data.key;
     this.#description = data.description;
     this.#params = data.params;
     this.#use = data.use;
+    // Absent from what a version before these fields stored.
+    this.#userName = data.userName ?? '';
+    this.#restartCountOnFailure = data.restartCountOnFailure ?? 0;
+    this.#restartIntervalOnFailure = data.restartIntervalOnFailure ?? 0;
     // What a store holds was checked when it was written; a new job's schedule is checked here.
     this.#schedule = parts.written
       ? storedSchedule(deepFreeze(data.schedule))
       : this.#field('schedule', data.schedule, () => frozen(checkSchedule(data.schedule)));
     if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
     this.#lastJob = parts.lastJob;
+  }
+
+  /** 1C: УникальныйИдентификатор. */
+  get uuid(): string {
+    return this.#uuid;
+  }
+
+  /**
+   * Unique, compared case-insensitively: a declared job's is its declaration's; one made by `create(metadataName)`
+   * gets `<metadataName>/<uuid>`, as in 1C such a job has no name of its own, only its UUID.
+   */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Declared in web.config's `<scheduledJobs>` (1C: Предопределенное); such a job cannot be deleted. */
+  get predefined(): boolean {
+    return this.#predefined;
+  }
+
+  /**
+   * The name of the web.config declaration it was made from (1C: Метаданные): a predefined job's own name, or what
+   * `create(metadataName)` was given; `undefined` for a job made with `create({ … })`.
+   */
+  get metadata(): string | undefined {
+    return this.#metadata;
   }
 
   /** `Module.Method` each run executes (1C: ИмяМетода). */
@@ -169,6 +229,40 @@ export class ScheduledJob {
       );
     }
     this.#use = value;
+  }
+
+  /** The user its runs are started for, read by a run as `job.userName` (1C: ИмяПользователя); `''` for none. */
+  get userName(): string {
+    return this.#userName;
+  }
+
+  set userName(value: string) {
+    this.#userName = this.#string(value, 'userName');
+  }
+
+  /**
+   * How many times a run that failed is started again, each retry a run of its own
+   * (1C: КоличествоПовторовПриАварийномЗавершении). 0 for none.
+   */
+  get restartCountOnFailure(): number {
+    return this.#restartCountOnFailure;
+  }
+
+  set restartCountOnFailure(value: number) {
+    this.#restartCountOnFailure = this.#field('restartCountOnFailure', value, () =>
+      checkWholeNumber(value, 'restartCountOnFailure', MAX_RESTART_COUNT),
+    );
+  }
+
+  /** Seconds from a failed run's end to its retry (1C: ИнтервалПовтораПриАварийномЗавершении). */
+  get restartIntervalOnFailure(): number {
+    return this.#restartIntervalOnFailure;
+  }
+
+  set restartIntervalOnFailure(value: number) {
+    this.#restartIntervalOnFailure = this.#field('restartIntervalOnFailure', value, () =>
+      checkWholeNumber(value, 'restartIntervalOnFailure', MAX_RESTART_INTERVAL_SECONDS),
+    );
   }
 
   /** When it runs: `{ cron, timezone? }` or 1C-style fields (1C: Расписание). A frozen copy. */
@@ -243,15 +337,19 @@ export class ScheduledJob {
   /** The scheduled job as plain data. */
   toJSON(): ScheduledJobData {
     return {
-      uuid: this.uuid,
-      name: this.name,
+      uuid: this.#uuid,
+      name: this.#name,
       methodName: this.#methodName,
       key: this.#key,
       description: this.#description,
       params: this.#params,
       use: this.#use,
       schedule: this.#schedule.schedule,
-      predefined: this.predefined,
+      predefined: this.#predefined,
+      metadata: this.#metadata,
+      userName: this.#userName,
+      restartCountOnFailure: this.#restartCountOnFailure,
+      restartIntervalOnFailure: this.#restartIntervalOnFailure,
     };
   }
 
@@ -287,6 +385,7 @@ export class ScheduledJob {
 }
 
 applyAliases(ScheduledJob.prototype, ALIASES.scheduledJob);
+sealMembers(ScheduledJob.prototype, 'a scheduled job (РегламентноеЗадание)');
 
 /**
  * Parameters of a scheduled job are stored with it, so they must be JSON data; returned as a frozen copy.
@@ -299,6 +398,15 @@ export function checkParams(params: unknown): readonly unknown[] {
   const found = findUnstorableParam(params);
   if (found !== undefined) throw new ScheduleError(`${found}; a scheduled job's params are ${STORABLE_DATA}`);
   return deepFreeze(structuredClone(params));
+}
+
+/**
+ * A retry count or interval: a whole number from 0 to `max`.
+ * @throws ScheduleError naming the field.
+ */
+export function checkWholeNumber(value: unknown, field: string, max: number): number {
+  if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max) return value as number;
+  throw new ScheduleError(`${field} must be a whole number from 0 to ${max}, got ${describeValue(value)}`);
 }
 
 function frozen(checked: CheckedSchedule): CheckedSchedule {

@@ -1,6 +1,9 @@
 import { v4 as uuidV4, validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases, englishName } from '../compat/aliases';
+import { sealMembers } from '../compat/sealMembers';
 import type { Settings } from '../config/options';
+import type { ScheduledJobDeclaration } from '../config/scheduledJobsSection';
+import { didYouMean } from '../didYouMean';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { compileTests } from '../jobs/jobFilter';
@@ -17,7 +20,7 @@ import {
   type ScheduledJobOwner,
 } from './ScheduledJob';
 import { MemoryScheduleStore } from './MemoryScheduleStore';
-import type { ScheduleStore, StoredScheduledJob } from './ScheduleStore';
+import type { Retry, ScheduleStore, StoredScheduledJob } from './ScheduleStore';
 
 /** The scheduled-job fields a filter can match, each by equality (names case-insensitively). */
 interface FilterFields {
@@ -28,9 +31,22 @@ interface FilterFields {
   description: string;
   use: boolean;
   predefined: boolean;
+  /** The declaration's name: a predefined job and those made from it by `create(metadataName)`. */
+  metadata: string;
 }
 
-const FILTER_KEYS = ['uuid', 'name', 'methodName', 'key', 'description', 'use', 'predefined'] as const;
+const FILTER_KEYS = [
+  'uuid',
+  'name',
+  'methodName',
+  'key',
+  'description',
+  'use',
+  'predefined',
+  'metadata',
+] as const;
+/** Filter keys compared whatever their case, as the names they hold resolve. */
+const CASELESS_KEYS: readonly string[] = ['uuid', 'name', 'methodName', 'metadata'];
 
 /** Filter of `scheduledJobs.get()`: every given field must match. Keys by English or 1C name (`{ Использование: true }`). */
 export type ScheduledJobFilter = Partial<
@@ -65,11 +81,7 @@ export interface ScheduledJobs extends AliasMembers<
  * web.config's `<scheduledJobs>` and those created here. Each run is an ordinary background job.
  */
 export class ScheduledJobs {
-  /**
-   * Settles once the jobs declared in web.config have been checked against the handlers folder and their schedules
-   * armed; rejects with `WBJ_CONFIG` naming the first whose method cannot run (that one is also logged).
-   */
-  readonly ready: Promise<void>;
+  readonly #ready: Promise<void>;
   readonly #context: ScheduledJobsContext;
   readonly #store: ScheduleStore;
   readonly #owner: ScheduledJobOwner = {
@@ -88,7 +100,7 @@ export class ScheduledJobs {
       );
     }
     this.#context = context;
-    const onTick = (uuid: string, due: Date): Promise<void> => this.#tick(uuid, due);
+    const onTick = (uuid: string, due: Date, retry?: Retry): Promise<void> => this.#tick(uuid, due, retry);
     if (context.settings.store === 'memory') {
       this.#store = new MemoryScheduleStore(onTick);
     } else {
@@ -96,26 +108,91 @@ export class ScheduledJobs {
       const { RedisScheduleStore } = require('./RedisScheduleStore') as typeof import('./RedisScheduleStore');
       this.#store = new RedisScheduleStore(context, onTick);
     }
-    this.ready = this.#declare();
-    this.ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
+    this.#ready = this.#declare();
+    this.#ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
+  }
+
+  /**
+   * Settles once the jobs declared in web.config have been checked against the handlers folder and their schedules
+   * armed; rejects with `WBJ_CONFIG` naming the first whose method cannot run (that one is also logged).
+   */
+  get ready(): Promise<void> {
+    return this.#ready;
   }
 
   /**
    * A new scheduled job, not yet saved: set what else it needs, then `write()` it (1C: СоздатьРегламентноеЗадание).
-   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` or `WBJ_BAD_METHOD_NAME` naming the bad field.
+   * Given the name of a job declared in web.config (1C passes the metadata object), a job that is not predefined
+   * with everything of that declaration, named `<metadataName>/<uuid>`; given `{ name, methodName, schedule, … }`,
+   * a job of no declaration.
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` or `WBJ_BAD_METHOD_NAME` naming the bad field, or the name of no
+   *   declaration.
    */
-  create(init: ScheduledJobInit): ScheduledJob {
+  create(init: ScheduledJobInit | string): ScheduledJob {
+    if (typeof init === 'string') return this.#createFrom(this.#declaration(init, 'create'));
     return checkArgument('scheduledJobs.create(init)', init, () => this.#create(init));
+  }
+
+  /**
+   * The predefined scheduled job of the web.config declaration `metadataName` (1C: НайтиПредопределенное), once the
+   * declared jobs are saved; `undefined` if it could not be (its method cannot run).
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for a name declared nowhere, or declared `predefined="false"`.
+   */
+  async findPredefined(metadataName: string): Promise<ScheduledJob | undefined> {
+    const { data } = this.#declaration(metadataName, 'findPredefined');
+    if (!data.predefined) {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `findPredefined(${JSON.stringify(metadataName)}): the scheduled job is declared with predefined="false", so it has no predefined job; create one with create(${JSON.stringify(data.name)})`,
+      );
+    }
+    await this.ready.catch(() => {}); // a declaration that failed is not saved: undefined, as 1C finds none
+    return this.findByUUID(data.uuid);
+  }
+
+  /** The declaration named `metadataName` in web.config, whatever its case; 1C raises for a name it lacks. */
+  #declaration(metadataName: unknown, caller: string): ScheduledJobDeclaration {
+    const declared = this.#context.settings.scheduledJobs;
+    const wanted = typeof metadataName === 'string' ? metadataName.toLowerCase() : undefined;
+    const found = declared.find(({ data }) => data.name.toLowerCase() === wanted);
+    if (found !== undefined) return found;
+    const names = declared.map(({ data }) => data.name);
+    const hint = typeof metadataName === 'string' ? didYouMean(metadataName, names) : '';
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `scheduledJobs.${caller}() takes the name of a scheduled job declared in web.config's <scheduledJobs>, got ${describeValue(metadataName)}${hint ? `; ${hint}` : ''} (declared: ${names.length === 0 ? 'none' : names.join(', ')})`,
+    );
+  }
+
+  /** 1C: a job made from metadata is not predefined and is known by its UUID; everything else comes from it. */
+  #createFrom({ data }: ScheduledJobDeclaration): ScheduledJob {
+    const uuid = uuidV4();
+    return this.scheduledJobFrom(
+      { ...data, uuid, name: `${data.name}/${uuid}`, predefined: false, metadata: data.name },
+      undefined,
+      false,
+    );
   }
 
   #create(init: ScheduledJobInit): ScheduledJob {
     if (typeof init !== 'object' || init === null || Array.isArray(init)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `scheduledJobs.create() takes { name, methodName, schedule, key?, description?, params?, use? }, got ${describeValue(init)}`,
+        `scheduledJobs.create() takes the name of a scheduled job declared in web.config, or { name, methodName, schedule, key?, description?, params?, use?, userName?, restartCountOnFailure?, restartIntervalOnFailure? }, got ${describeValue(init)}`,
       );
     }
-    const allowed = ['name', 'methodName', 'schedule', 'key', 'description', 'params', 'use'];
+    const allowed = [
+      'name',
+      'methodName',
+      'schedule',
+      'key',
+      'description',
+      'params',
+      'use',
+      'userName',
+      'restartCountOnFailure',
+      'restartIntervalOnFailure',
+    ];
     const unknown = Object.keys(init).find((field) => !allowed.includes(field));
     if (unknown !== undefined) {
       throw new BackgroundJobsError(
@@ -135,6 +212,9 @@ export class ScheduledJobs {
         use: true,
         schedule: init.schedule,
         predefined: false,
+        userName: '',
+        restartCountOnFailure: 0,
+        restartIntervalOnFailure: 0,
       },
       undefined,
       false,
@@ -145,6 +225,10 @@ export class ScheduledJobs {
     if (init.description !== undefined) job.description = init.description;
     if (init.params !== undefined) job.params = init.params;
     if (init.use !== undefined) job.use = init.use;
+    if (init.userName !== undefined) job.userName = init.userName;
+    if (init.restartCountOnFailure !== undefined) job.restartCountOnFailure = init.restartCountOnFailure;
+    if (init.restartIntervalOnFailure !== undefined)
+      job.restartIntervalOnFailure = init.restartIntervalOnFailure;
     return job;
   }
 
@@ -199,8 +283,8 @@ export class ScheduledJobs {
   }
 
   /**
-   * Checks the declared jobs' methods against the handlers folder, then saves and arms them; while a Redis store is
-   * unreachable it retries, so a start before Redis loses no schedule.
+   * Checks the declared jobs' methods against the handlers folder, then saves and arms the predefined ones; while a
+   * Redis store is unreachable it retries, so a start before Redis loses no schedule.
    */
   async #declare(): Promise<void> {
     for (const { data, line } of this.#context.settings.scheduledJobs) {
@@ -222,6 +306,7 @@ export class ScheduledJobs {
           error,
         );
       }
+      if (!data.predefined) continue; // metadata only: its jobs are made by create(name)
       for (let waitLogged = false; ;) {
         try {
           // Checked when web.config was read.
@@ -280,17 +365,23 @@ export class ScheduledJobs {
     return run;
   }
 
-  /** A schedule fired: its run starts, or is skipped (and the skip logged) while the previous one is active. */
-  async #tick(uuid: string, due: Date): Promise<void> {
+  /**
+   * A schedule fired, or a retry of a failed run is due: its run starts, or is skipped (and the skip logged) while
+   * the previous one is active. A run that fails is retried as the job says.
+   */
+  async #tick(uuid: string, due: Date, retry?: Retry): Promise<void> {
     let name = uuid;
     try {
       if (this.#closing !== undefined) return;
       const stored = await this.#store.get(uuid);
       if (stored === undefined || !stored.data.use) return; // deleted or switched off elsewhere meanwhile
+      // A run started since the failure (the schedule's next, or runNow) ends the series: it is the one that counts.
+      if (retry !== undefined && stored.lastJobUuid !== retry.of) return;
       name = stored.data.name;
-      await this.#run(stored);
+      this.#retryOnFailure(stored.data, await this.#run(stored), (retry?.attempt ?? 0) + 1);
     } catch (error) {
-      const why = `its run due at ${due.toISOString()}: ${(error as Error).message}`;
+      const run = retry === undefined ? 'run' : `retry ${retry.attempt} of run ${retry.of}`;
+      const why = `its ${run} due at ${due.toISOString()}: ${(error as Error).message}`;
       const code = (error as { code?: unknown }).code;
       if (code === 'WBJ_KEY_CONFLICT')
         this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${why}`);
@@ -332,6 +423,27 @@ export class ScheduledJobs {
     return run;
   }
 
+  /**
+   * 1C: a scheduled job's run that ends in failure (not a cancel) is started again after
+   * ИнтервалПовтораПриАварийномЗавершении seconds, up to КоличествоПовторовПриАварийномЗавершении times; each retry
+   * is a run of its own, and one that succeeds ends the series. `attempt` is the number the next retry would have.
+   */
+  #retryOnFailure(data: ScheduledJobData, run: BackgroundJob, attempt: number): void {
+    if (attempt > (data.restartCountOnFailure ?? 0)) return;
+    void run.finished.then(async () => {
+      if (run.state !== BackgroundJobState.Failed || this.#closing !== undefined) return;
+      const due = new Date(Date.now() + (data.restartIntervalOnFailure ?? 0) * 1000);
+      await this.#store
+        .retry(data.uuid, { attempt, of: run.uuid }, due)
+        .catch((error: unknown) =>
+          this.#context.logError(
+            `[web-background-jobs] Scheduled job "${data.name}" could not plan retry ${attempt} of its failed run ${run.uuid}`,
+            error,
+          ),
+        );
+    });
+  }
+
   #refuseIfClosed(caller: string): void {
     if (this.#closing === undefined) return;
     throw new BackgroundJobsError(
@@ -342,6 +454,7 @@ export class ScheduledJobs {
 }
 
 applyAliases(ScheduledJobs.prototype, ALIASES.scheduledJobs);
+sealMembers(ScheduledJobs.prototype, 'the scheduled jobs (РегламентныеЗадания)');
 
 function checkName(name: unknown): string {
   if (typeof name === 'string' && name.trim() !== '' && name.length <= 200) return name;
@@ -370,10 +483,11 @@ function testFor(name: string, expected: unknown): (data: ScheduledJobData) => b
       `Scheduled-job filter key ${JSON.stringify(name)} must be a ${kind}, got ${describeValue(expected)}`,
     );
   }
-  const caseless = field === 'name' || field === 'methodName' || field === 'uuid';
+  const caseless = CASELESS_KEYS.includes(field);
   const wanted = caseless ? String(expected).toLowerCase() : expected;
   return (data) => {
     const value = data[field as keyof FilterFields];
-    return (caseless ? String(value).toLowerCase() : value) === wanted;
+    // A job of no declaration has no metadata: no name matches it.
+    return value !== undefined && (caseless ? String(value).toLowerCase() : value) === wanted;
   };
 }

@@ -314,8 +314,8 @@ describe('web.config <scheduledJobs>', () => {
 
   test('each <add> declares a scheduled job: cron or 1C-style fields, params as JSON, lists and ranges of days', () => {
     const config = withJobs(
-      `    <add name="Nightly" method="Reports.Build" key="night" description="The report" params='[1, "a"]' cron="0 30 3 * * *" timezone="Europe/Moscow" />`,
-      `    <add name="Workdays" method="Reports.Echo" use="false" repeatPeriodSeconds="900" beginTime="08:00" endTime="18:00" weekDays="1-5" months="1-3,12" daysOfMonth="1,15" />`,
+      `    <add name="Nightly" method="Reports.Build" key="night" description="The report" params='[1, "a"]' cron="0 30 3 * * *" timezone="Europe/Moscow" userName="robot" restartCountOnFailure="3" restartIntervalOnFailure="10" />`,
+      `    <add name="Workdays" method="Reports.Echo" use="false" predefined="false" repeatPeriodSeconds="900" beginTime="08:00" endTime="18:00" weekDays="1-5" months="1-3,12" daysOfMonth="1,15" />`,
     );
     // Closed after the test: a manager checks its declared jobs' handlers as it starts.
     const declared = closeAfterTest(managerFor(config, { handlers: HANDLERS }).manager).settings
@@ -331,6 +331,10 @@ describe('web.config <scheduledJobs>', () => {
         use: true,
         schedule: { cron: '0 30 3 * * *', timezone: 'Europe/Moscow' },
         predefined: true,
+        metadata: 'Nightly',
+        userName: 'robot',
+        restartCountOnFailure: 3,
+        restartIntervalOnFailure: 10,
         line: 7,
       },
       {
@@ -349,7 +353,11 @@ describe('web.config <scheduledJobs>', () => {
           months: [1, 2, 3, 12],
           daysOfMonth: [1, 15],
         },
-        predefined: true,
+        predefined: false,
+        metadata: 'Workdays',
+        userName: '',
+        restartCountOnFailure: 0,
+        restartIntervalOnFailure: 0,
         line: 8,
       },
     ]);
@@ -383,6 +391,18 @@ describe('web.config <scheduledJobs>', () => {
     [
       `<add name="A" method="Reports.Build" use="yes" cron="* * * * *" />`,
       /Scheduled job "A": use must be "true" or "false", got "yes"/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" predefined="no" cron="* * * * *" />`,
+      /Scheduled job "A": predefined must be "true" or "false", got "no"/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" restartCountOnFailure="-1" cron="* * * * *" />`,
+      /Scheduled job "A": restartCountOnFailure must be a whole number from 0 to 1000, got "-1"/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" restartIntervalOnFailure="9999999" cron="* * * * *" />`,
+      /Scheduled job "A": restartIntervalOnFailure must be a whole number from 0 to 2147483, got 9999999/,
     ],
     [
       `<add name="A" method="Reports.Build" weekDays="Mon" />`,

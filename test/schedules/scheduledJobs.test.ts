@@ -268,7 +268,21 @@ describe('scheduled jobs through the API', () => {
       'WBJ_BAD_ARGUMENT',
       'Scheduled job "Bad": cron "often"',
     );
-    refused('Bad', 'WBJ_BAD_ARGUMENT', /create\(\) takes \{ name, methodName, schedule/);
+    refused(
+      7,
+      'WBJ_BAD_ARGUMENT',
+      /create\(\) takes the name of a scheduled job declared in web.config, or \{ name, methodName, schedule/,
+    );
+    refused(
+      { ...base, restartCountOnFailure: 1.5 },
+      'WBJ_BAD_ARGUMENT',
+      'Scheduled job "Bad": restartCountOnFailure must be a whole number from 0 to 1000, got 1.5',
+    );
+    refused(
+      { ...base, userName: 7 },
+      'WBJ_BAD_ARGUMENT',
+      'Scheduled job "Bad": userName must be a string, got 7',
+    );
   });
 
   test('params nested thousands of levels deep in web.config stop start-up with WBJ_CONFIG naming the job', () => {
