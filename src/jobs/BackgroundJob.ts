@@ -52,6 +52,8 @@ export interface BackgroundJobData {
   readonly errorInfo: ErrorInfo | undefined;
   /** The scheduled job that started it, by UUID and name. */
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
+  /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
+  readonly userName: string | undefined;
 }
 
 /** @internal Proof that a job is built by the manager, which owns its key, history and start. */
@@ -87,7 +89,7 @@ export interface JobInit {
  */
 export type JobSnapshot = Omit<
   BackgroundJobData,
-  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob'
+  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName'
 > & { readonly messagesFrom?: number };
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
@@ -290,6 +292,7 @@ export class BackgroundJob {
       result: jsonValue(this.#result),
       errorInfo: this.publicErrorInfo,
       scheduledJob: this.scheduledJob && { uuid: this.scheduledJob.uuid, name: this.scheduledJob.name },
+      userName: this.#userName || undefined,
     };
   }
 

@@ -69,8 +69,19 @@ export function summaryOf(
     },
   messagesTotal: number,
 ): JobSummaryData {
-  const { uuid, methodName, key, description, state, begin, end, progress, publicErrorInfo, scheduledJob } =
-    job;
+  const {
+    uuid,
+    methodName,
+    key,
+    description,
+    state,
+    begin,
+    end,
+    progress,
+    publicErrorInfo,
+    scheduledJob,
+    userName,
+  } = job;
   return {
     uuid,
     methodName,
@@ -82,6 +93,7 @@ export function summaryOf(
     progress,
     errorInfo: publicErrorInfo,
     scheduledJob: scheduledJob && { uuid: scheduledJob.uuid, name: scheduledJob.name },
+    userName: userName || undefined,
     messagesTotal,
   };
 }

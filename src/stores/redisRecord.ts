@@ -244,7 +244,14 @@ function summaryFrom(
 ): JobSummaryData {
   const publicErrorInfo = snapshot.errorInfo && redactErrorInfo(snapshot.errorInfo, handlersPath);
   return summaryOf(
-    { ...header, ...snapshot, uuid: id, scheduledJob: header.scheduledJob, publicErrorInfo },
+    {
+      ...header,
+      ...snapshot,
+      uuid: id,
+      scheduledJob: header.scheduledJob,
+      userName: header.scheduledJob?.userName,
+      publicErrorInfo,
+    },
     logCount,
   );
 }

@@ -75,6 +75,7 @@ describeEachIsolation('the job details page their messages', (isolation) => {
         'progress',
         'scheduledJob',
         'state',
+        'userName',
         'uuid',
       ].sort(),
     );

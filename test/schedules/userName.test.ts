@@ -1,4 +1,6 @@
-import { createManager, describeEachIsolation, writeConfig } from '../helpers';
+import request from 'supertest';
+import { backgroundJobsDashboard } from 'web-background-jobs';
+import { appWithJobs, createManager, describeEachIsolation, writeConfig } from '../helpers';
 
 // 1C: a scheduled job runs in a session of its ИмяПользователя; here the run carries it as job.userName.
 jest.setTimeout(30_000);
@@ -22,10 +24,31 @@ describeEachIsolation('the userName of a scheduled job', (isolation) => {
     expect(listed.userName).toBe('Иванов');
   });
 
-  test('a job from execute has the empty userName, in its handler too', async () => {
+  test('a job from execute has the empty userName, in its handler too, and none in its JSON', async () => {
     const job = await createManager({ isolation }).execute('Scheduled.UserName');
     await job.waitForCompletion();
     expect([job.userName, job.result]).toEqual(['', '']);
+    expect(JSON.parse(JSON.stringify(job))).not.toHaveProperty('userName');
+  });
+
+  test("a run's toJSON and the dashboard's list and details show it", async () => {
+    const { app, manager } = appWithJobs({ isolation });
+    app.use('/jobs', backgroundJobsDashboard());
+    const scheduled = manager.scheduledJobs.create({
+      name: 'Shown',
+      methodName: 'Reports.Echo',
+      schedule: NEW_YEAR,
+      userName: 'robot',
+    });
+    await scheduled.write();
+    const run = await scheduled.runNow();
+    const executed = await manager.execute('Reports.Echo');
+    await manager.waitForCompletion([run, executed]);
+    expect(run.toJSON().userName).toBe('robot');
+    const { body } = await request(app).get('/jobs/api/jobs').expect(200);
+    expect(body.jobs.map((job: { userName: string | null }) => job.userName)).toEqual([null, 'robot']);
+    const details = await request(app).get(`/jobs/api/jobs/${run.uuid}`).expect(200);
+    expect(details.body).toMatchObject({ scheduledJob: 'Shown', userName: 'robot' });
   });
 
   test('assigned by ИмяПользователя, it is stored, shown by toJSON, and reaches the next run', async () => {

@@ -18,6 +18,8 @@ export interface JobSummary {
   error: string | null;
   /** The name of the scheduled job it is a run of. */
   scheduledJob: string | null;
+  /** The user a run of a scheduled job is started for. */
+  userName: string | null;
 }
 
 /** A job with everything the details view shows, and one page of its messages. */
@@ -46,6 +48,7 @@ export function jobSummary(job: JobSummaryData): JobSummary {
     progress: progress ? { ...progress, date: progress.date.toISOString() } : null,
     error: errorInfo?.description ?? null,
     scheduledJob: job.scheduledJob?.name ?? null,
+    userName: job.userName ?? null,
   };
 }
 

@@ -219,6 +219,7 @@ async function refreshDetails() {
   field(list, L.key, job.key);
   field(list, L.description, job.description);
   field(list, L.scheduledJob, job.scheduledJob);
+  field(list, L.userName, job.userName);
   field(list, L.begin, when(job.begin));
   field(list, L.end, when(job.end));
   field(list, L.duration, duration(job.durationMs));
