@@ -1,16 +1,6 @@
-import { type BackgroundJob, BackgroundJobsError } from 'web-background-jobs';
+import type { BackgroundJob } from 'web-background-jobs';
 import { createManager, describeEachIsolation } from '../helpers';
-
-/** What assigning `value` to `member` of `target` throws, read as code and message. */
-function assignmentError(target: object, member: string, value: unknown): { code: string; message: string } {
-  try {
-    (target as Record<string, unknown>)[member] = value;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BackgroundJobsError);
-    return { code: (error as BackgroundJobsError).code, message: (error as Error).message };
-  }
-  throw new Error(`assigning ${member} did not throw`);
-}
+import { assignmentError } from '../sealing';
 
 describeEachIsolation('a background job refuses assignments that would change nothing', (isolation) => {
   let job: BackgroundJob;

@@ -1,19 +1,9 @@
-import { BackgroundJobsError, type ScheduledJob } from 'web-background-jobs';
+import type { ScheduledJob } from 'web-background-jobs';
 import { createManager } from '../helpers';
+import { assignmentError } from '../sealing';
 
 // 1C raises "Поле объекта не обнаружено" for a field a scheduled job lacks; so do these objects, instead of
 // adding a property nothing reads.
-
-/** What assigning `value` to `member` of `target` throws, read as code and message. */
-function assignmentError(target: object, member: string, value: unknown): { code: string; message: string } {
-  try {
-    (target as Record<string, unknown>)[member] = value;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BackgroundJobsError);
-    return { code: (error as BackgroundJobsError).code, message: (error as Error).message };
-  }
-  throw new Error(`assigning ${member} did not throw`);
-}
 
 describe('a scheduled job refuses assignments that would change nothing', () => {
   let job: ScheduledJob;
