@@ -44,6 +44,23 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
     expect(logged(file)).toHaveLength(2);
   });
 
+  test('a run started before the retry is due (by runNow or the schedule) ends the series: the retry is dropped', async () => {
+    const manager = createManager({ isolation });
+    const { scheduled, file } = await failingOnce(manager, 99, {
+      restartCountOnFailure: 3,
+      restartIntervalOnFailure: 3,
+    });
+    await eventually(() => expect(logged(file)).toHaveLength(1), 20_000);
+    await eventually(async () => {
+      const [failed] = await manager.getBackgroundJobs({ scheduledJob: scheduled });
+      expect(failed.state).toBe(BackgroundJobState.Failed);
+    });
+    const manual = await scheduled.runNow();
+    await manual.waitForCompletion().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // past the 3 s interval of the dropped retry
+    expect(logged(file)).toEqual([expect.any(String), manual.uuid]);
+  });
+
   test('without restartCountOnFailure a failed run is not retried', async () => {
     const manager = createManager({ isolation });
     const { file } = await failingOnce(manager, 99, {});
