@@ -16,7 +16,6 @@ export {
 export {
   BackgroundJob,
   BackgroundJob as ФоновоеЗаданиеWeb,
-  type UserMessage,
   type JobProgress,
   type BackgroundJobData,
 } from './jobs/BackgroundJob';
@@ -24,15 +23,28 @@ export {
   BackgroundJobState,
   BackgroundJobState as СостояниеФоновогоЗадания,
 } from './jobs/BackgroundJobState';
+export { currentJob, progress, progress as СообщитьПрогресс } from './jobs/jobContext';
+// ИнформацияОбОшибке and СообщениеПользователю: the job's errors and messages, 1C's global functions on them.
+export type { ErrorInfo, ErrorInfoFields } from './jobs/errorInfo';
 export {
-  currentJob,
+  briefErrorDescription,
+  briefErrorDescription as КраткоеПредставлениеОшибки,
+  briefErrorDescription as BriefErrorDescription,
+  detailErrorDescription,
+  detailErrorDescription as ПодробноеПредставлениеОшибки,
+  detailErrorDescription as DetailErrorDescription,
+} from './jobs/errorDescriptions';
+export {
   message,
   message as Сообщить,
   message as Message,
-  progress,
-  progress as СообщитьПрогресс,
-} from './jobs/jobContext';
-export type { ErrorInfo } from './jobs/errorInfo';
+  UserMessage,
+  UserMessage as СообщениеПользователю,
+  type UserMessageData,
+  type UserMessageDataKey,
+  type UserMessageFields,
+  type UserMessageInit,
+} from './jobs/UserMessage';
 export type { BackgroundJobFilter } from './jobs/jobFilter';
 export { BackgroundJobsWaitError } from './jobs/waits';
 export { BackgroundJobsError, type BackgroundJobsErrorCode } from './errors';

@@ -82,6 +82,28 @@ export const ALIASES = {
     // Beyond 1C's ФоновоеЗадание: the scheduled job's ИмяПользователя, which a 1C run gets as its session's user.
     userName: ['ИмяПользователя', 'UserName'],
   },
+  /** ИнформацияОбОшибке: the fields of a job's errorInfo (1C has these five; the rest are beyond 1C). */
+  errorInfo: {
+    description: ['Описание', 'Description'],
+    moduleName: ['ИмяМодуля', 'ModuleName'],
+    lineNumber: ['НомерСтроки', 'LineNumber'],
+    sourceLine: ['ИсходнаяСтрока', 'SourceLine'],
+    cause: ['Причина', 'Cause'],
+  },
+  /** СообщениеПользователю: a message a handler sends and its job's reader receives. */
+  userMessage: {
+    text: ['Текст', 'Text'],
+    field: ['Поле', 'Field'],
+    dataPath: ['ПутьКДанным', 'DataPath'],
+    dataKey: ['КлючДанных', 'DataKey'],
+    targetId: ['ИдентификаторНазначения', 'TargetID'],
+    send: ['Сообщить', 'Message'],
+  },
+  /** Global functions of 1C that take an ИнформацияОбОшибке, exported under these names. */
+  errorFunctions: {
+    detailErrorDescription: ['ПодробноеПредставлениеОшибки', 'DetailErrorDescription'],
+    briefErrorDescription: ['КраткоеПредставлениеОшибки', 'BriefErrorDescription'],
+  },
   /** СостояниеФоновогоЗадания: the 1C English names are the values themselves. */
   state: {
     Active: ['Активно'],

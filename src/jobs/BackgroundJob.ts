@@ -3,16 +3,11 @@ import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import type { ErrorInfo } from './errorInfo';
+import { type ErrorInfo, errorInfoFrom } from './errorInfo';
 import { jsonValue } from './jsonValue';
 import { redactErrorInfo } from './redaction';
+import { receivedMessage, type UserMessage, type UserMessageFields } from './UserMessage';
 import { waitForCompletion } from './waits';
-
-/** A message a handler sent with `message()` (1C: СообщениеПользователю). */
-export interface UserMessage {
-  readonly text: string;
-  readonly date: Date;
-}
 
 /** How far a running job has got, as its handler last reported with `progress()`. */
 export interface JobProgress {
@@ -25,7 +20,7 @@ export interface JobProgress {
 
 /** What a handler reports while it runs, a user message or its progress; it crosses threads as is. */
 export type JobReport =
-  | { readonly kind: 'message'; readonly text: string; readonly date: Date }
+  | ({ readonly kind: 'message'; readonly date: Date } & UserMessageFields)
   | { readonly kind: 'progress'; readonly percent: number; readonly text: string; readonly date: Date };
 
 /**
@@ -302,6 +297,11 @@ export class BackgroundJob {
     return (this.#publicErrorInfo ??= redactErrorInfo(this.#errorInfo, this.#handlersPath));
   }
 
+  /** @internal What a handler of this job threw, as its errorInfo would describe it (for detailErrorDescription). */
+  errorInfoOf(thrown: unknown): ErrorInfo {
+    return errorInfoFrom(thrown, this.#handlersPath);
+  }
+
   /** @internal How many messages the job has reported in all, those `getUserMessages(true)` took included. */
   get messagesReported(): number {
     return this.#deletedMessages + this.#messages.length;
@@ -351,7 +351,7 @@ export class BackgroundJob {
   /** @internal Records a message or progress the handler reported. */
   record(report: JobReport): void {
     const date = new Date(report.date);
-    if (report.kind === 'message') this.#messages.push(Object.freeze({ text: report.text, date }));
+    if (report.kind === 'message') this.#messages.push(receivedMessage(report, date));
     else this.#progress = Object.freeze({ percent: report.percent, text: report.text, date });
     this.#onReport?.(report);
   }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { inspect, types } from 'node:util';
+import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { frameLocation, handlerRelative } from './redaction';
 import { safely } from './safely';
 
-/** Why a job failed, shaped like 1C's ИнформацияОбОшибке. A plain frozen object. */
-export interface ErrorInfo {
+/** The fields of an {@link ErrorInfo}: what JSON, Redis and worker threads carry. */
+export interface ErrorInfoFields {
   /** The thrown error's message (1C: Описание). */
   readonly description: string;
   /** The handler file that threw, relative to the handlers folder; else the first file in the stack (1C: ИмяМодуля). */
@@ -23,6 +24,26 @@ export interface ErrorInfo {
   readonly code?: string;
 }
 
+/**
+ * Why a job failed, shaped like 1C's ИнформацияОбОшибке: a frozen object whose fields are its own, in English (so
+ * JSON shows those), and whose 1C names (`Описание`, `ИмяМодуля`, `НомерСтроки`, `ИсходнаяСтрока`, `Причина`,
+ * and the English `Description`…) are getters beside them.
+ */
+export interface ErrorInfo extends ErrorInfoFields, AliasMembers<ErrorInfoFields, typeof ALIASES.errorInfo> {}
+
+/** What every ErrorInfo inherits: the getters of its 1C names, not enumerable, so JSON and spreads skip them. */
+const ERROR_INFO_NAMES: object = {};
+applyAliases(ERROR_INFO_NAMES, ALIASES.errorInfo);
+Object.freeze(ERROR_INFO_NAMES);
+
+/**
+ * The one place an {@link ErrorInfo} is made, on every path (thrown here, rebuilt after a worker thread or Redis,
+ * redacted for a client), so none forgets its 1C names: a structured clone or JSON keeps only the fields.
+ */
+export function makeErrorInfo(fields: ErrorInfoFields): ErrorInfo {
+  return Object.freeze(Object.assign(Object.create(ERROR_INFO_NAMES) as ErrorInfo, fields));
+}
+
 /** How deep a chain of causes is followed before it is cut. */
 const MAX_CAUSES = 8;
 
@@ -35,7 +56,7 @@ export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInf
     return build(thrown, handlersFolder, new Set());
   } catch (failure) {
     const reason = safely(() => String(failure), 'unknown reason');
-    return Object.freeze({
+    return makeErrorInfo({
       description: `The job failed, and describing its error failed too (${reason})`,
       moduleName: '',
       lineNumber: 0,
@@ -48,14 +69,7 @@ export function errorInfoFrom(thrown: unknown, handlersFolder: string): ErrorInf
 
 function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): ErrorInfo {
   seen.add(thrown);
-  // Errors from another realm (a worker's uncaught exception is rebuilt without Error's prototype) count too.
-  const isError =
-    thrown instanceof Error ||
-    types.isNativeError(thrown) ||
-    safely(() => {
-      const candidate = thrown as { message?: unknown; stack?: unknown } | null;
-      return typeof candidate?.message === 'string' && typeof candidate.stack === 'string';
-    }, false);
+  const isError = isErrorLike(thrown);
   const error = thrown as Error;
   const description = isError
     ? safely(() => String(error.message), '') || nameOf(error)
@@ -74,7 +88,7 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
   const detailed = cause ? `${headline}\ncaused by: ${cause.detailedDescription}` : headline;
   const code = isError ? safely(() => (error as { code?: unknown }).code, undefined) : undefined;
   // `cause` and `code` only when there is one, as 1C's Причина is Неопределено otherwise.
-  return Object.freeze({
+  return makeErrorInfo({
     description,
     ...frame,
     detailedDescription: detailed,
@@ -84,9 +98,33 @@ function build(thrown: unknown, handlersFolder: string, seen: Set<unknown>): Err
   });
 }
 
-/** An {@link ErrorInfo} that crossed a thread boundary (structured clone drops freezing): frozen again, causes too. */
-export function reviveErrorInfo(info: ErrorInfo): ErrorInfo {
-  return Object.freeze({ ...info, ...(info.cause && { cause: reviveErrorInfo(info.cause) }) });
+/**
+ * An {@link ErrorInfo} that crossed a thread boundary or was read from Redis (a copy keeps only the fields): frozen
+ * again with its 1C names, causes too.
+ */
+export function reviveErrorInfo(info: ErrorInfoFields): ErrorInfo {
+  return makeErrorInfo({ ...info, ...(info.cause && { cause: reviveErrorInfo(info.cause) }) });
+}
+
+/**
+ * Whether `value` is an Error: one from another realm (a worker's uncaught exception is rebuilt without Error's
+ * prototype) counts, and so does an error-like `{ message, stack }` some libraries throw. It never throws.
+ */
+export function isErrorLike(value: unknown): boolean {
+  return (
+    value instanceof Error ||
+    types.isNativeError(value) ||
+    safely(() => {
+      const candidate = value as { message?: unknown; stack?: unknown } | null;
+      return typeof candidate?.message === 'string' && typeof candidate.stack === 'string';
+    }, false)
+  );
+}
+
+/** Whether `value` is an {@link ErrorInfo} made here (a copy that lost its 1C names is not, until revived). */
+export function isErrorInfo(value: unknown): value is ErrorInfo {
+  // A revoked Proxy throws on the question: it is not an ErrorInfo.
+  return safely(() => Object.getPrototypeOf(value) === ERROR_INFO_NAMES, false);
 }
 
 /** A thrown non-Error, as a readable sentence (1C only throws errors; JavaScript throws anything). */

@@ -40,19 +40,6 @@ export function currentJob(): BackgroundJob | undefined {
 }
 
 /**
- * Inside a handler: adds a user message to the current job, read back with `job.getUserMessages()`.
- * 1C: Сообщить. Strings, numbers, booleans and bigints are accepted, as 1C converts them to text.
- * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for other values.
- */
-export function message(text: string | number | boolean | bigint): void {
-  const running = runningJobOf(`message(${describeValue(text)})`);
-  if (!['string', 'number', 'boolean', 'bigint'].includes(typeof text)) {
-    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `message() takes text, got ${describeValue(text)}`);
-  }
-  running.report({ kind: 'message', text: String(text), date: new Date() });
-}
-
-/**
  * Inside a handler: reports how far the job has got, read back as `job.progress` (`{ percent, text, date }`)
  * while it runs. 1C's БСП: ДлительныеОперации.СообщитьПрогресс.
  * @param percent - from 0 to 100.
@@ -75,7 +62,8 @@ export function progress(percent: number, text = ''): void {
   running.report({ kind: 'progress', percent, text, date: new Date() });
 }
 
-function runningJobOf(call: string): RunningJob {
+/** The running job whose code is calling; outside jobs, `WBJ_NO_CURRENT_JOB` naming the call. */
+export function runningJobOf(call: string): RunningJob {
   const running = context.getStore();
   if (running === undefined) {
     throw new BackgroundJobsError(

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ErrorInfo } from './errorInfo';
+import { type ErrorInfo, makeErrorInfo } from './errorInfo';
 import { safely } from './safely';
 
 /** What stands for a file outside the handlers folder, and for Node's own (`node:internal/…`). */
@@ -88,7 +88,7 @@ function withParents(folder: string): string[] {
 function redactInfo(info: ErrorInfo, folders: Folders): ErrorInfo {
   const moduleName = redactModuleName(asText(info.moduleName), folders);
   const cause = info.cause && redactInfo(info.cause, folders);
-  return Object.freeze({
+  return makeErrorInfo({
     description: redactLines(asText(info.description), folders),
     moduleName,
     lineNumber: typeof info.lineNumber === 'number' ? info.lineNumber : 0,

@@ -1,6 +1,7 @@
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
-import type { BackgroundJob, BackgroundJobData, UserMessage } from '../jobs/BackgroundJob';
+import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
+import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -110,11 +111,17 @@ export interface JobDetailsData extends JobSummaryData {
   readonly messages: readonly UserMessage[];
 }
 
-/** 1C's key rule, broken: the error names the job that holds the key. */
+/**
+ * 1C's text when its key rule is broken; БСП (ДлительныеОперации) finds a conflict by searching an error's text
+ * for it (СтрНайти), so every conflict's message starts with it, in Russian, whatever the language.
+ */
+export const KEY_CONFLICT_1C = 'Задание с таким значением ключа уже выполняется';
+
+/** 1C's key rule, broken: the error says it in 1C's words, then names the job that holds the key. */
 export function keyConflict(holderUuid: string, methodName: string, key: string): BackgroundJobsError {
   return new BackgroundJobsError(
     'WBJ_KEY_CONFLICT',
-    `Background job ${holderUuid} of method "${methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
+    `${KEY_CONFLICT_1C}: background job ${holderUuid} of method "${methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
   );
 }
 

@@ -44,6 +44,7 @@ import {
   storedSummary,
   vanishedEnding,
   jobLost,
+  messageLine,
   remoteErrorInfo,
   workerLost,
 } from './redisRecord';
@@ -529,7 +530,7 @@ export class RedisJobStore implements JobStore {
 
   /** Stores a handler's report: a message in the job's BullMQ log, progress as its BullMQ progress. */
   async #store(job: Job<JobData>, report: JobReport): Promise<void> {
-    if (report.kind === 'message') await job.log(JSON.stringify({ text: report.text, date: report.date }));
+    if (report.kind === 'message') await job.log(messageLine(report));
     else await job.updateProgress({ percent: report.percent, text: report.text, date: report.date });
   }
 

@@ -1,10 +1,11 @@
 import type { Settings } from '../config/options';
 import type { ScheduledJobData } from '../schedules/ScheduledJob';
 import { BackgroundJobsError } from '../errors';
-import type { JobProgress, JobSnapshot, UserMessage } from '../jobs/BackgroundJob';
+import type { JobProgress, JobReport, JobSnapshot } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
 import { redactErrorInfo } from '../jobs/redaction';
+import { receivedMessage, type UserMessage } from '../jobs/UserMessage';
 import { type JobDetailsData, type JobSummaryData, summaryOf } from './JobStore';
 
 /**
@@ -279,11 +280,36 @@ function progressOf(progress: unknown): JobProgress | undefined {
   });
 }
 
+/** A user message as a line of its job's BullMQ log: its fields (those not given are left out) and date. */
+export function messageLine({
+  text,
+  field,
+  dataPath,
+  dataKey,
+  targetId,
+  date,
+}: JobReport & { kind: 'message' }): string {
+  return JSON.stringify({ text, field, dataPath, dataKey, targetId, date });
+}
+
+/** A log line read back as a message; a record written before messages had fields, or by another producer, too. */
 function messageOf(line: string): UserMessage {
-  try {
-    const { text, date } = JSON.parse(line) as { text: string; date: string };
-    return Object.freeze({ text: String(text), date: new Date(date) });
-  } catch {
-    return Object.freeze({ text: line, date: new Date(0) }); // a log line another producer wrote
+  const stored = parsed(line) as Record<string, unknown> | null;
+  if (typeof stored !== 'object' || stored === null || !('text' in stored)) {
+    return receivedMessage({ text: line }, new Date(0)); // a log line another producer wrote
   }
+  const text = (name: string): string | undefined =>
+    typeof stored[name] === 'string' ? (stored[name] as string) : undefined;
+  const { dataKey } = stored;
+  return receivedMessage(
+    {
+      text: String(stored.text),
+      field: text('field'),
+      dataPath: text('dataPath'),
+      dataKey:
+        typeof dataKey === 'string' || Number.isFinite(dataKey) ? (dataKey as string | number) : undefined,
+      targetId: text('targetId'),
+    },
+    new Date(String(stored.date)),
+  );
 }

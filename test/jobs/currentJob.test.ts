@@ -50,11 +50,13 @@ describeEachIsolation('user messages (unlike the seed, they arrive)', (isolation
     expect(() => message('nobody listens')).toThrow(expect.objectContaining({ code: 'WBJ_NO_CURRENT_JOB' }));
   });
 
-  test('message() with an object fails that job with a clear description', async () => {
+  test('message() with an object of unknown fields fails that job with a clear description', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Jobs.BadMessage');
     await job.waitForCompletion().catch(() => undefined);
-    expect(job.errorInfo?.description).toBe('message() takes text, got an object (Object)');
+    expect(job.errorInfo?.description).toBe(
+      'message(an object (Object)): a user message has no field "not"; it has text, field, dataPath, dataKey, targetId',
+    );
   });
 
   test('getUserMessages refuses a non-boolean argument', async () => {

@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../../jobs/errorInfo';
 import { jsonValue } from '../../jobs/jsonValue';
+import type { UserMessageFields } from '../../jobs/UserMessage';
 import type { JobDetailsData, JobSummaryData, MessagePage } from '../../stores/JobStore';
 
 /** A job as the dashboard's list shows it. */
@@ -25,7 +26,7 @@ export interface JobSummary {
 /** A job with everything the details view shows, and one page of its messages. */
 export interface JobDetails extends JobSummary {
   /** Oldest first: the newest `messagesLimit` of them, skipping the newest `messagesOffset`. */
-  messages: { text: string; date: string }[];
+  messages: (UserMessageFields & { date: string })[];
   /** How many messages the job has. */
   messagesTotal: number;
   messagesOffset: number;
@@ -56,7 +57,7 @@ export function jobSummary(job: JobSummaryData): JobSummary {
 export function jobDetails(job: JobDetailsData, page: MessagePage): JobDetails {
   return {
     ...jobSummary(job),
-    messages: job.messages.map(({ text, date }) => ({ text, date: date.toISOString() })),
+    messages: job.messages.map((message) => ({ ...message.toJSON(), date: message.date.toISOString() })),
     messagesTotal: job.messagesTotal,
     messagesOffset: page.offset,
     messagesLimit: page.limit,

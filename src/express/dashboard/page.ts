@@ -123,6 +123,13 @@ function el(tag, text, className) {
   if (className) node.className = className;
   return node;
 }
+/** A user message with the fields 1C's СообщениеПользователю may carry, those it has, as text (escaped). */
+function messageItem(message) {
+  const item = el('li', when(message.date) + ' — ' + message.text);
+  const fields = [['field', L.messageField], ['dataPath', L.messageDataPath], ['dataKey', L.messageDataKey], ['targetId', L.messageTargetId]];
+  for (const [name, label] of fields) if (message[name] !== undefined) item.append(' ', el('small', label + ': ' + message[name], 'message-field'));
+  return item;
+}
 function when(iso) { return iso ? new Date(iso).toLocaleString(S.lang) : ''; }
 function duration(ms) {
   if (ms === null) return L.queued;
@@ -243,7 +250,7 @@ async function refreshDetails() {
     }
     const messages = el('ul');
     messages.id = 'messages';
-    for (const message of shown) messages.append(el('li', when(message.date) + ' — ' + message.text));
+    for (const message of shown) messages.append(messageItem(message));
     parts.push(messages);
   }
   if (job.state === 'Completed' && job.result !== null) { parts.push(el('h3', L.result), el('pre', JSON.stringify(job.result, null, 2))); }
