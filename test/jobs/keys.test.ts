@@ -1,4 +1,4 @@
-import { BackgroundJobState } from 'web-background-jobs';
+import { BackgroundJobState, КраткоеПредставлениеОшибки } from 'web-background-jobs';
 import { createManager, describeEachIsolation } from '../helpers';
 
 describeEachIsolation(
@@ -11,6 +11,24 @@ describeEachIsolation(
         code: 'WBJ_KEY_CONFLICT',
         message: expect.stringMatching(/Jobs\.Sleep.*"Key1"/),
       });
+      await first.cancel();
+    });
+
+    test("a conflict's message starts with 1C's text, which БСП code searches for, then says which job holds the key", async () => {
+      const manager = createManager({ isolation });
+      const first = await manager.execute('Jobs.Sleep', [10_000], 'Key1');
+      let text = '';
+      try {
+        await manager.Выполнить('Jobs.Sleep', [1], 'Key1');
+      } catch (e) {
+        // БСП: СтрНайти(КраткоеПредставлениеОшибки(ИнформацияОбОшибке()), "Задание с таким значением ключа уже выполняется")
+        if (String((e as Error).message).includes('Задание с таким значением ключа уже выполняется')) {
+          text = КраткоеПредставлениеОшибки(e as Error);
+        }
+      }
+      expect(text).toBe(
+        `Задание с таким значением ключа уже выполняется: background job ${first.uuid} of method "Jobs.Sleep" with key "Key1" is still active; wait for it or use another key`,
+      );
       await first.cancel();
     });
 
