@@ -42,13 +42,20 @@ describeEachIsolation('ИнформацияОбОшибке under its 1C names',
 
   test('the 1C English names read the same fields as the 1C Russian ones', async () => {
     const info = await failedInfo();
-    expect([info.Description, info.ModuleName, info.LineNumber, info.SourceLine, info.Cause]).toEqual([
-      info.Описание,
-      info.ИмяМодуля,
-      info.НомерСтроки,
-      info.ИсходнаяСтрока,
-      info.Причина,
+    expect([
+      info.Description,
+      info.ModuleName,
+      info.LineNumber,
+      info.SourceLine,
+      info.Cause?.Description,
+    ]).toEqual([
+      'Не удалось провести документ',
+      'ErrorInfo1C.js',
+      11,
+      "throw new Error('Не удалось провести документ', { cause });",
+      'Деление на ноль',
     ]);
+    expect([info.Description, info.Cause]).toEqual([info.Описание, info.Причина]);
   });
 
   test('JSON of the errorInfo shows its English fields only', async () => {
@@ -112,6 +119,7 @@ describeEachIsolation('ИнформацияОбОшибке under its 1C names',
 
 describe('detailErrorDescription and briefErrorDescription', () => {
   test('are exported under their 1C Russian and English names', () => {
+    expect([typeof detailErrorDescription, typeof briefErrorDescription]).toEqual(['function', 'function']);
     expect([ПодробноеПредставлениеОшибки, DetailErrorDescription]).toEqual([
       detailErrorDescription,
       detailErrorDescription,

@@ -96,6 +96,7 @@ describeEachIsolation('user messages as 1C sends them (СообщениеПол�
 
 describe('UserMessage outside a job', () => {
   test('is exported as СообщениеПользователю, and message() as Сообщить and Message', () => {
+    expect(typeof UserMessage).toBe('function');
     expect(СообщениеПользователю).toBe(UserMessage);
     expect([Сообщить, Message]).toEqual([message, message]);
   });
