@@ -9,6 +9,8 @@ const GROUPS: Partial<Record<keyof typeof ALIASES, string>> = {
   scheduledJobs: 'scheduled jobs',
   scheduledJob: 'scheduled job',
   schedule: 'schedule',
+  errorInfo: 'errorInfo',
+  userMessage: 'user message',
 };
 
 /**

@@ -15,6 +15,10 @@ export const ALIASES = {
     ScheduledJob: ['РегламентноеЗаданиеWeb'],
     message: ['Сообщить', 'Message'],
     progress: ['СообщитьПрогресс'],
+    // ИнформацияОбОшибке and СообщениеПользователю: 1C's global functions on errors, and the message class.
+    detailErrorDescription: ['ПодробноеПредставлениеОшибки', 'DetailErrorDescription'],
+    briefErrorDescription: ['КраткоеПредставлениеОшибки', 'BriefErrorDescription'],
+    UserMessage: ['СообщениеПользователю'],
   },
   /** МенеджерФоновыхЗаданий */
   manager: {
@@ -98,11 +102,6 @@ export const ALIASES = {
     dataKey: ['КлючДанных', 'DataKey'],
     targetId: ['ИдентификаторНазначения', 'TargetID'],
     send: ['Сообщить', 'Message'],
-  },
-  /** Global functions of 1C that take an ИнформацияОбОшибке, exported under these names. */
-  errorFunctions: {
-    detailErrorDescription: ['ПодробноеПредставлениеОшибки', 'DetailErrorDescription'],
-    briefErrorDescription: ['КраткоеПредставлениеОшибки', 'BriefErrorDescription'],
   },
   /** СостояниеФоновогоЗадания: the 1C English names are the values themselves. */
   state: {
