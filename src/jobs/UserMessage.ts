@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { ALIASES, type AliasMembers, applyAliases, englishName } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
 import { didYouMean } from '../didYouMean';
@@ -35,6 +36,7 @@ export interface UserMessageData extends UserMessageFields {
 
 /** What `text` takes, as message() always has: 1C converts numbers and booleans to text. */
 type TextLike = string | number | boolean | bigint;
+const TEXT_TYPES: readonly string[] = ['string', 'number', 'boolean', 'bigint'];
 
 const FIELDS = ['text', 'field', 'dataPath', 'dataKey', 'targetId'] as const;
 type Field = (typeof FIELDS)[number];
@@ -79,7 +81,9 @@ export class UserMessage {
 
   /** @param init - the fields to start with, by their English or 1C names (1C's constructor takes none). */
   constructor(init?: UserMessageInit) {
-    if (init !== undefined) this.#assign(fieldsOf(init, `new UserMessage(${describeValue(init)})`));
+    if (init === undefined) return;
+    const call = `new UserMessage(${describeValue(init)})`;
+    this.#assign(fieldsOf(init, call, `new UserMessage(init) takes an object of ${FIELDS.join(', ')}`));
   }
 
   /** The text of the message, `''` until set (1C: Текст). Numbers and booleans are taken as text. */
@@ -203,19 +207,25 @@ export function receivedMessage(fields: UserMessageFields, date: Date): UserMess
 export function message(text: TextLike | UserMessageInit): void {
   const call = `message(${describeValue(text)})`;
   runningJobOf(call);
-  const init = typeof text === 'object' && text !== null ? text : { text };
-  new UserMessage(fieldsOf(init, call)).send();
+  if (TEXT_TYPES.includes(typeof text)) return new UserMessage({ text: String(text) }).send();
+  const expected = `message() takes text or an object with text (and ${FIELDS.slice(1).join(', ')})`;
+  const fields = fieldsOf(text, call, expected);
+  if (fields.text === undefined) {
+    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${expected}, got ${describeValue(text)}`);
+  }
+  new UserMessage(fields).send();
 }
 
-/** The fields of an init object, each checked, by their English names; an unknown name is refused. */
-function fieldsOf(init: unknown, call: string): Partial<UserMessageFields> {
+/**
+ * The fields of an init object, each checked, by their English names; an unknown name is refused. A Proxy is
+ * refused before any of its traps runs; a getter that throws, as every public method refuses it.
+ * @param expected - what the call takes, for the message refusing something else.
+ */
+function fieldsOf(init: unknown, call: string, expected: string): Partial<UserMessageFields> {
+  if (typeof init !== 'object' || init === null || types.isProxy(init) || Array.isArray(init)) {
+    throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${expected}, got ${describeValue(init)}`);
+  }
   return checkArgument(call, init, () => {
-    if (typeof init !== 'object' || init === null || Array.isArray(init)) {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `${call}: takes text or an object of ${FIELDS.join(', ')}, got ${describeValue(init)}`,
-      );
-    }
     const fields: Partial<Record<Field, unknown>> = {};
     for (const [name, value] of Object.entries(init)) {
       const field = englishName(ALIASES.userMessage, name);

@@ -94,6 +94,17 @@ describeEachIsolation('user messages as 1C sends them (СообщениеПол�
   });
 });
 
+describe('message() with fields', () => {
+  test('without text is refused, naming what it takes', async () => {
+    const manager = createManager();
+    const job = await manager.execute('UserMessages.NoText');
+    await job.waitForCompletion().catch(() => undefined);
+    expect(job.errorInfo?.description).toBe(
+      'message() takes text or an object with text (and field, dataPath, dataKey, targetId), got an object (Object)',
+    );
+  });
+});
+
 describe('UserMessage outside a job', () => {
   test('is exported as СообщениеПользователю, and message() as Сообщить and Message', () => {
     expect(typeof UserMessage).toBe('function');
