@@ -126,7 +126,7 @@ export class UserMessage {
     this.#set('targetId', value);
   }
 
-  /** When the message was sent; for one not sent yet, when it was made. A copy: changing it changes nothing. */
+  /** When it was sent, for a message read back from a job; when it was made, for a new one. A copy. */
   get date(): Date {
     return new Date(this.#date);
   }

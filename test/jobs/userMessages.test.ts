@@ -9,7 +9,14 @@ import {
   Сообщить,
   СообщениеПользователю,
 } from 'web-background-jobs';
-import { appWithJobs, createManager, describeEachIsolation, eventually, useRedisStore } from '../helpers';
+import {
+  appWithJobs,
+  createManager,
+  describeEachIsolation,
+  eventually,
+  registry,
+  useRedisStore,
+} from '../helpers';
 
 // Messages as 1C's СообщениеПользователю: sent from a handler with their fields, read back by 1C names.
 
@@ -91,6 +98,15 @@ describeEachIsolation('user messages as 1C sends them (СообщениеПол�
     expect(job.errorInfo?.description).toMatch(
       /a user message has no field "feild"; .*did you mean field\?$/,
     );
+  });
+});
+
+describe('a message read back', () => {
+  test("is sent on by Сообщить(), its fields kept, as БСП passes a child job's messages to its caller", async () => {
+    const manager = (registry.manager = createManager({ isolation: 'inline' }));
+    const job = await manager.execute('UserMessages.Forward');
+    await job.waitForCompletion();
+    expect(JSON.parse(JSON.stringify(job.getUserMessages()))).toEqual(SENT_JSON);
   });
 });
 
