@@ -115,7 +115,7 @@ export interface JobDetailsData extends JobSummaryData {
  * 1C's text when its key rule is broken; БСП (ДлительныеОперации) finds a conflict by searching an error's text
  * for it (СтрНайти), so every conflict's message starts with it, in Russian, whatever the language.
  */
-export const KEY_CONFLICT_1C = 'Задание с таким значением ключа уже выполняется';
+const KEY_CONFLICT_1C = 'Задание с таким значением ключа уже выполняется';
 
 /** 1C's key rule, broken: the error says it in 1C's words, then names the job that holds the key. */
 export function keyConflict(holderUuid: string, methodName: string, key: string): BackgroundJobsError {
