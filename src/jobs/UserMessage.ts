@@ -181,6 +181,12 @@ export class UserMessage {
       received.#assign(fields);
       received.#date = new Date(date);
       received.#received = true;
+      // Its fields as its own enumerable members too (the class's accessors, setters refusing): a copy of a message
+      // read back (structured clone, a worker's result, a spread, Jest's toEqual) keeps them instead of being {}.
+      for (const field of Object.keys(received.toJSON())) {
+        const { get, set } = Object.getOwnPropertyDescriptor(UserMessage.prototype, field)!;
+        Object.defineProperty(received, field, { get, set, enumerable: true });
+      }
       Object.freeze(received);
       return received;
     };

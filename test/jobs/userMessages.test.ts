@@ -14,6 +14,7 @@ import {
   createManager,
   describeEachIsolation,
   eventually,
+  onRedis,
   registry,
   useRedisStore,
 } from '../helpers';
@@ -83,6 +84,26 @@ describeEachIsolation('user messages as 1C sends them (СообщениеПол�
     }
     expect(received!.Текст).toBe('Сумма не заполнена');
     expect(Object.isFrozen(received)).toBe(true);
+  });
+
+  test('a message read back copies as its data: structured clone, a spread and a worker thread keep its fields', async () => {
+    const job = await finished('UserMessages.ReturnOwn');
+    // Dates compared as text: a clone's Date comes from Node's realm, not the test's, and Redis stores JSON.
+    const asData = (copies: unknown): unknown =>
+      (copies as { date: Date | string }[]).map((copy) => ({
+        ...copy,
+        date: new Date(copy.date).toISOString(),
+      }));
+    const [first, second] = job.getUserMessages().map((received) => received.date.toISOString());
+    const expected = [
+      { text: 'first', date: first },
+      { text: 'second', field: 'Сумма', date: second },
+    ];
+    expect(asData(structuredClone(job.getUserMessages()))).toEqual(expected);
+    expect(asData(job.getUserMessages().map((received) => ({ ...received })))).toEqual(expected);
+    // Returned by the handler: copied out of its worker thread; Redis stores JSON data only and says what is not.
+    if (onRedis()) expect(job.errorInfo?.description).toMatch(/result\[0\] is a UserMessage/);
+    else expect(asData(job.result)).toEqual(expected);
   });
 
   test('a misspelt member of a new СообщениеПользователю fails the job, naming it with a did-you-mean', async () => {
