@@ -11,7 +11,8 @@ interface FilterFields {
   /** Compared case-insensitively, as method names resolve. */
   methodName: string;
   description: string;
-  state: BackgroundJobState;
+  /** One state, or an array of them: any of them matches (БСП passes `Новый Массив` of states). */
+  state: BackgroundJobState | readonly BackgroundJobState[];
   begin: Date;
   end: Date;
   /** A scheduled job or its UUID: matches its runs. */
@@ -103,10 +104,10 @@ function testFor(name: string, expected: unknown): JobTest {
       const time = expected.getTime();
       return (job) => job[field]?.getTime() === time;
     }
-    case 'state':
-      if (!isBackgroundJobState(expected))
-        throw bad('a BackgroundJobState (Active, Completed, Failed, Canceled)');
-      return (job) => job.state === expected;
+    case 'state': {
+      const states = checkStates(name, expected);
+      return (job) => states.includes(job.state);
+    }
     case 'methodName': {
       if (typeof expected !== 'string') throw bad('a string');
       const lower = expected.toLowerCase();
@@ -124,4 +125,22 @@ function testFor(name: string, expected: unknown): JobTest {
       if (typeof expected !== 'string') throw bad('a string');
       return (job) => job[field as 'uuid' | 'key' | 'description'] === expected;
   }
+}
+
+/** A filter's state, or its array of states, as the list of states any of which matches. */
+function checkStates(name: string, expected: unknown): readonly BackgroundJobState[] {
+  if (isBackgroundJobState(expected)) return [expected];
+  const refuse = (what: string) =>
+    new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `Filter key ${JSON.stringify(name)} must be a BackgroundJobState (Active, Completed, Failed, Canceled) or a non-empty array of them; ${what}`,
+    );
+  if (!Array.isArray(expected)) throw refuse(`got ${describeValue(expected)}`);
+  // 1C would match no job: an empty list is a mistake in the caller's code, not a wish for an empty answer.
+  if (expected.length === 0) throw refuse('got an empty array');
+  // for…of, not every(): a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.
+  for (const [index, state] of expected.entries()) {
+    if (!isBackgroundJobState(state)) throw refuse(`item [${index}] is ${describeValue(state)}`);
+  }
+  return expected.slice() as BackgroundJobState[];
 }

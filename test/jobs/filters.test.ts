@@ -65,9 +65,49 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
     await running.cancel();
   });
 
+  test('state takes an array of states, any of which matches, as БСП passes Новый Массив of them', async () => {
+    const { manager, report, echo, running } = await threeJobs(isolation);
+    const failed = await manager.execute('Jobs.Fail', ['x'], 'K3');
+    await failed.waitForExecutionCompletion();
+    const uuids = async (filter: object) => (await manager.getBackgroundJobs(filter)).map((job) => job.uuid);
+    expect(await uuids({ state: [BackgroundJobState.Completed, BackgroundJobState.Failed] })).toEqual([
+      report.uuid,
+      echo.uuid,
+      failed.uuid,
+    ]);
+    expect(
+      await uuids({
+        Ключ: 'K1',
+        Состояние: [СостояниеФоновогоЗадания.Активно, СостояниеФоновогоЗадания.Отменено],
+      }),
+    ).toEqual([running.uuid]);
+    expect(await uuids({ state: [BackgroundJobState.Canceled] })).toEqual([]);
+    await running.cancel();
+    expect(await uuids({ State: Object.freeze(['Canceled', 'Failed']) })).toEqual([
+      running.uuid,
+      failed.uuid,
+    ]);
+  });
+
   test.each([
     ['an unknown key', { owner: 'me' }, /Unknown filter key "owner"; expected one of uuid, key, methodName/],
     ['a state that does not exist', { state: 'Done' }, /"state" must be a BackgroundJobState.*got "Done"/],
+    [
+      'an empty array of states',
+      { state: [] },
+      /"state" must be a BackgroundJobState \(Active, Completed, Failed, Canceled\) or a non-empty array of them; got an empty array/,
+    ],
+    [
+      'an unknown state inside the array',
+      { Состояние: ['Active', 'Done'] },
+      /"Состояние" must be a BackgroundJobState .* or a non-empty array of them; item \[1\] is "Done"/,
+    ],
+    [
+      'a hole in the array of states',
+      { state: Array(3) },
+      /non-empty array of them; item \[0\] is undefined/,
+    ],
+    ['a set of states', { state: new Set(['Active']) }, /non-empty array of them; got an object \(Set\)/],
     ['a begin that is not a Date', { Начало: '2024-01-01' }, /"Начало" must be a valid Date/],
     ['a key that is not a string', { key: 1 }, /"key" must be a string, got 1/],
     ['a filter that is not an object', 'K1', /takes an object of job fields, got "K1"/],
