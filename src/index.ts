@@ -10,11 +10,13 @@ export {
 } from './express/backgroundJobsDashboard';
 export {
   BackgroundJobsManager,
+  BackgroundJobsManager as МенеджерФоновыхЗаданий,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,
   type ExecuteOptions,
 } from './jobs/BackgroundJobsManager';
 export {
   BackgroundJob,
+  BackgroundJob as ФоновоеЗадание,
   BackgroundJob as ФоновоеЗаданиеWeb,
   type JobProgress,
   type BackgroundJobData,
@@ -53,6 +55,7 @@ export type { HandlerFunction } from './loader/HandlerResolver';
 export { ScheduledJobs, type ScheduledJobFilter } from './schedules/ScheduledJobs';
 export {
   ScheduledJob,
+  ScheduledJob as РегламентноеЗадание,
   ScheduledJob as РегламентноеЗаданиеWeb,
   type ScheduledJobData,
   type ScheduledJobInit,

@@ -17,6 +17,11 @@ describe('the built package in a real Node process', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ sameManager: true, sameCurrentJob: true });
+    expect(report.oneCNames).toEqual([
+      ['МенеджерФоновыхЗаданий', true],
+      ['ФоновоеЗадание', true],
+      ['РегламентноеЗадание', true],
+    ]);
     expect(report.exports).toEqual(
       expect.arrayContaining([
         'backgroundJobs',
@@ -101,7 +106,14 @@ describe('the built package in a real Node process', () => {
     symlinkSync(path.join(ROOT, 'node_modules', 'express'), path.join(modules, 'express'));
     symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(modules, '@types'));
     const consumer = `import express from 'express';
-import { backgroundJobs, BackgroundJobState, type BackgroundJob } from 'web-background-jobs';
+import {
+  backgroundJobs,
+  BackgroundJobState,
+  type BackgroundJob,
+  МенеджерФоновыхЗаданий,
+  ФоновоеЗадание,
+  РегламентноеЗадание,
+} from 'web-background-jobs';
 const app = express();
 app.use(backgroundJobs());
 app.post('/r', async (req, res) => {
@@ -110,6 +122,16 @@ app.post('/r', async (req, res) => {
   const again: BackgroundJob[] = await req.backgroundJobs.ПолучитьФоновыеЗадания({ Ключ: 'K' });
   res.json({ state, count: again.length, messages: job.getUserMessages().map((m) => m.text) });
 });
+// 1C's class names, without Web, are the classes themselves: types as well as values.
+export async function oneC(): Promise<void> {
+  const Менеджер: МенеджерФоновыхЗаданий = new МенеджерФоновыхЗаданий();
+  let Задание: ФоновоеЗадание = await Менеджер.Выполнить('Reports.Build', [1]);
+  Задание = await Задание.ОжидатьЗавершенияВыполнения(5);
+  const Первое: ФоновоеЗадание | undefined = await Менеджер.ОжидатьЛюбое([Задание], 1);
+  const Регламентное: РегламентноеЗадание | undefined = await Менеджер.РегламентныеЗадания.НайтиПоИмени('X');
+  await Менеджер.Очистить();
+  console.log(Первое, Регламентное);
+}
 `;
     writeFileSync(path.join(folder, 'consumer.mts'), consumer);
     writeFileSync(path.join(folder, 'consumer.cts'), consumer);
