@@ -9,10 +9,10 @@ export const ALIASES = {
    * holds it to this table). 1C's own names carry no `Web`; the `…Web` names of the first release stay.
    */
   exports: {
-    BackgroundJobsManager: ['МенеджерФоновыхЗаданийWeb'],
-    BackgroundJob: ['ФоновоеЗаданиеWeb'],
+    BackgroundJobsManager: ['МенеджерФоновыхЗаданий', 'МенеджерФоновыхЗаданийWeb'],
+    BackgroundJob: ['ФоновоеЗадание', 'ФоновоеЗаданиеWeb'],
     BackgroundJobState: ['СостояниеФоновогоЗадания'],
-    ScheduledJob: ['РегламентноеЗаданиеWeb'],
+    ScheduledJob: ['РегламентноеЗадание', 'РегламентноеЗаданиеWeb'],
     message: ['Сообщить', 'Message'],
     progress: ['СообщитьПрогресс'],
     // ИнформацияОбОшибке and СообщениеПользователю: 1C's global functions on errors, and the message class.
@@ -29,6 +29,9 @@ export const ALIASES = {
     findByUUID: ['НайтиПоУникальномуИдентификатору', 'FindByUUID'],
     getCurrent: ['ПолучитьТекущее', 'GetCurrent'],
     scheduledJobs: ['РегламентныеЗадания', 'ScheduledJobs'],
+    // OneScript's МенеджерФоновыхЗаданий
+    waitForAny: ['ОжидатьЛюбое', 'WaitAny', 'WaitForAny'],
+    clear: ['Очистить', 'Clear'],
   },
   /** РегламентныеЗадания (the manager of scheduled jobs) */
   scheduledJobs: {
@@ -83,6 +86,7 @@ export const ALIASES = {
     waitForCompletion: ['ОжидатьЗавершения', 'WaitForCompletion'],
     cancel: ['Отменить', 'Cancel'],
     getUserMessages: ['ПолучитьСообщенияПользователю', 'GetUserMessages'],
+    waitForExecutionCompletion: ['ОжидатьЗавершенияВыполнения', 'WaitForExecutionCompletion'],
     // Beyond 1C's ФоновоеЗадание: the scheduled job's ИмяПользователя, which a 1C run gets as its session's user.
     userName: ['ИмяПользователя', 'UserName'],
   },

@@ -7,7 +7,7 @@ import { type ErrorInfo, errorInfoFrom } from './errorInfo';
 import { jsonValue } from './jsonValue';
 import { redactErrorInfo } from './redaction';
 import { receivedMessage, type UserMessage, type UserMessageFields } from './UserMessage';
-import { waitForCompletion } from './waits';
+import { waitForCompletion, waitForExecutionCompletion } from './waits';
 
 /** How far a running job has got, as its handler last reported with `progress()`. */
 export interface JobProgress {
@@ -267,6 +267,17 @@ export class BackgroundJob {
    */
   waitForCompletion(timeoutSeconds?: number): Promise<void> {
     return waitForCompletion([this], timeoutSeconds, 'job.waitForCompletion');
+  }
+
+  /**
+   * Waits until this job finishes or `timeoutSeconds` pass, and resolves with the job itself in its state then
+   * (`Active` after a timeout): 1C 8.3's `Задание = Задание.ОжидатьЗавершенияВыполнения(Таймаут)`. It never rejects
+   * for a failure, a cancel or a timeout: read `state` and `errorInfo`.
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for a timeout that is not a number of seconds.
+   */
+  async waitForExecutionCompletion(timeoutSeconds?: number): Promise<BackgroundJob> {
+    await waitForExecutionCompletion([this], timeoutSeconds, 'job.waitForExecutionCompletion');
+    return this;
   }
 
   /**

@@ -13,7 +13,7 @@ import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { type BackgroundJobFilter, compileFilter, type JobTest } from './jobFilter';
 import { currentRunningJob } from './jobContext';
-import { checkTimeout, waitForCompletion, waitForExecutionCompletion } from './waits';
+import { checkTimeout, waitForAny, waitForCompletion, waitForExecutionCompletion } from './waits';
 
 /** Options of one `execute` call, beyond 1C's four arguments. */
 export interface ExecuteOptions {
@@ -96,6 +96,7 @@ export class BackgroundJobsManager {
     this.#scheduledJobs = new ScheduledJobs(BUILT_BY_MANAGER_FOR_SCHEDULES, {
       settings: this.settings,
       resolve: (methodName) => this.#resolver.resolve(methodName),
+      copyParams: (params) => this.#store.copyParams(params),
       start: (request) => this.#store.start(request),
       findJob: (uuid) => this.#store.get(uuid),
       logError: (line, error) => this.#logError(line, error),
@@ -141,9 +142,11 @@ export class BackgroundJobsManager {
     const timeoutSeconds =
       checkArgument('execute(…, options)', options, () => checkExecuteOptions(options)) ??
       this.settings.timeoutSeconds;
+    // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
+    const copies = this.#store.copyParams(params);
     const handler = await this.#resolver.resolve(methodName);
     this.#refuseIfClosed(methodName);
-    return this.#store.start({ methodName, handler, params, key, description, timeoutSeconds });
+    return this.#store.start({ methodName, handler, params: copies, key, description, timeoutSeconds });
   }
 
   /**
@@ -156,8 +159,9 @@ export class BackgroundJobsManager {
   }
 
   /**
-   * 1C 8.3 ОжидатьЗавершенияВыполнения: waits like {@link waitForCompletion} but never rejects for failures or
-   * a timeout; resolves with the listed jobs that have finished by then.
+   * 1C 8.3 ОжидатьЗавершенияВыполнения: waits like {@link waitForCompletion} but never rejects for a failure, a
+   * cancel or a timeout; resolves with every listed job, in the order given, each in its current state (`Active`
+   * when the timeout passed first). Without `jobs`: the jobs active at the call.
    */
   async waitForExecutionCompletion(
     jobs?: readonly BackgroundJob[],
@@ -168,6 +172,27 @@ export class BackgroundJobsManager {
       timeoutSeconds,
       'waitForExecutionCompletion',
     );
+  }
+
+  /**
+   * Waits until any one of `jobs` has finished (OneScript: ОжидатьЛюбое) and resolves with it; a job already
+   * finished in the list ends the wait at once. Resolves with `undefined` when `timeoutSeconds` pass first
+   * (OneScript answers -1 then). Never rejects for a failure or a cancel.
+   */
+  async waitForAny(
+    jobs: readonly BackgroundJob[],
+    timeoutSeconds?: number,
+  ): Promise<BackgroundJob | undefined> {
+    return waitForAny(jobs, timeoutSeconds, 'waitForAny');
+  }
+
+  /**
+   * Removes every finished job from history (OneScript: Очистить): they are no longer listed nor found. Active
+   * jobs stay. On a Redis store, from the history every instance shares.
+   * @throws BackgroundJobsError `WBJ_STORE_UNAVAILABLE` or `WBJ_CLOSED` on a Redis store.
+   */
+  async clear(): Promise<void> {
+    return this.#store.clear();
   }
 
   /**

@@ -25,7 +25,8 @@ export async function waitForCompletion(
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<void> {
-  const { unfinished } = await settle(jobs, timeoutSeconds, caller);
+  const { awaited } = await settle(jobs, timeoutSeconds, caller, 'all');
+  const unfinished = awaited.filter(isActive);
   if (unfinished.length > 0) {
     throw new BackgroundJobsWaitError(
       'WBJ_WAIT_TIMEOUT',
@@ -33,7 +34,7 @@ export async function waitForCompletion(
       unfinished,
     );
   }
-  const failed = (jobs as BackgroundJob[]).filter((job) => job.state === BackgroundJobState.Failed);
+  const failed = awaited.filter((job) => job.state === BackgroundJobState.Failed);
   if (failed.length > 0) {
     const details = failed.map((job) => `${describeJob(job)}: ${job.errorInfo?.description}`).join('; ');
     throw new BackgroundJobsWaitError(
@@ -44,49 +45,96 @@ export async function waitForCompletion(
   }
 }
 
-/** 1C 8.3 ОжидатьЗавершенияВыполнения: never rejects for failures or a timeout; returns the jobs finished by then. */
+/**
+ * 1C 8.3 ОжидатьЗавершенияВыполнения: never rejects for a failure, a cancel or a timeout; resolves with every listed
+ * job, in the order given, each in its current state (1C returns the jobs with their state, finished or not).
+ */
 export async function waitForExecutionCompletion(
   jobs: unknown,
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<BackgroundJob[]> {
-  return (await settle(jobs, timeoutSeconds, caller)).finished;
+  return (await settle(jobs, timeoutSeconds, caller, 'all')).listed.slice();
 }
 
 /**
- * Resolves when every job has finished or the timeout has passed, whichever is first. Event-driven: it wakes
- * on the last job's end, not on a polling tick. A job never waits for itself.
+ * OneScript ОжидатьЛюбое: resolves with the first listed job to end (the first finished one in the list, if any has
+ * already), or `undefined` when the timeout passes first. OneScript answers the job's index, or -1 on a timeout: a
+ * promise of the job itself reads better after `await`, and `undefined` is 1C's Неопределено.
+ */
+export async function waitForAny(
+  jobs: unknown,
+  timeoutSeconds: unknown,
+  caller: string,
+): Promise<BackgroundJob | undefined> {
+  const { awaited, first } = await settle(jobs, timeoutSeconds, caller, 'any');
+  return first ?? awaited.find((job) => !isActive(job));
+}
+
+/**
+ * Resolves when every awaited job (`all`) or any one of them (`any`) has finished, or the timeout has passed,
+ * whichever is first. Event-driven: it wakes on a job's end, not on a polling tick. `awaited` is the list without
+ * the jobs this wait must not wait on; `first` the job whose end woke an `any` wait.
  */
 async function settle(
   jobs: unknown,
   timeoutSeconds: unknown,
   caller: string,
-): Promise<{ finished: BackgroundJob[]; unfinished: BackgroundJob[] }> {
-  const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller));
+  until: 'all' | 'any',
+): Promise<{ listed: BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
+  const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller, until === 'any'));
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
-  const self = currentJob();
-  const awaited = listed.filter((job) => job !== self);
-  const pending = awaited.filter((job) => job.state === BackgroundJobState.Active);
-  if (pending.length > 0) {
-    await new Promise<void>((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(resolve, timeoutMs);
-      void Promise.all(pending.map((job) => job.finished)).then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-  return {
-    finished: awaited.filter((job) => job.state !== BackgroundJobState.Active),
-    unfinished: awaited.filter((job) => job.state === BackgroundJobState.Active),
-  };
+  const skipped = jobsNotToWaitOn();
+  const awaited = listed.filter((job) => !skipped.has(job.uuid));
+  const pending = awaited.filter(isActive);
+  const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
+  if (done || pending.length === 0) return { listed, awaited };
+  const ends = pending.map((job) => job.finished.then(() => job));
+  const first = await withTimeout(
+    until === 'all' ? Promise.all(ends).then(() => undefined) : Promise.race(ends),
+    timeoutMs,
+  );
+  return { listed, awaited, first };
 }
 
-function checkJobs(jobs: unknown, caller: string): BackgroundJob[] {
+/**
+ * The UUIDs of the jobs a wait called here never waits on: the calling job, which cannot end while it waits
+ * (OneScript: a wait called from a background job does not wait on that job). By UUID: inside a job on a Redis
+ * store or a worker thread, the running job and the copies a manager hands out are different objects.
+ */
+function jobsNotToWaitOn(): ReadonlySet<string> {
+  const self = currentJob();
+  return new Set(self === undefined ? [] : [self.uuid]);
+}
+
+/** What `ended` resolves with, or `undefined` once `timeoutMs` have passed (never when it is `undefined`). */
+function withTimeout<T>(ended: Promise<T>, timeoutMs: number | undefined): Promise<T | undefined> {
+  if (timeoutMs === undefined) return ended;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    void ended.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+function isActive(job: BackgroundJob): boolean {
+  return job.state === BackgroundJobState.Active;
+}
+
+function checkJobs(jobs: unknown, caller: string, nonEmpty: boolean): BackgroundJob[] {
   if (!Array.isArray(jobs)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
       `${caller} expects an array of background jobs, got ${describeValue(jobs)}`,
+    );
+  }
+  // No job of an empty list can ever end: a wait for any of them would last until its timeout, or for ever.
+  if (nonEmpty && jobs.length === 0) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `${caller} expects at least one background job, got an empty array`,
     );
   }
   // for…of, not forEach: a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.

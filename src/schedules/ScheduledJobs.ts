@@ -57,6 +57,8 @@ export type ScheduledJobFilter = Partial<
 export interface ScheduledJobsContext {
   readonly settings: Settings;
   readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
+  /** Copies a run's parameters as `execute` does, in the form the job store holds. */
+  readonly copyParams: (params: readonly unknown[]) => unknown[];
   /** Starts a run as `execute` would, through the job store. */
   readonly start: (request: JobRequest) => Promise<BackgroundJob>;
   readonly findJob: (uuid: string) => Promise<BackgroundJob | undefined>;
@@ -404,7 +406,8 @@ export class ScheduledJobs {
     const run = await this.#context.start({
       methodName: data.methodName,
       handler,
-      params: data.params,
+      // Copied at the start, as execute does: each run gets parameters of its own, never the saved ones.
+      params: this.#context.copyParams(data.params),
       key: data.key,
       description: data.description,
       timeoutSeconds: this.#context.settings.timeoutSeconds,

@@ -11,8 +11,8 @@ import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
 export interface JobRequest {
   readonly methodName: string;
   readonly handler: ResolvedHandler;
-  /** As the caller passed them: the store copies them in the form it can hold. */
-  readonly params: readonly unknown[];
+  /** The copy {@link JobStore.copyParams} made at the call: the store holds it as is, never copies it again. */
+  readonly params: unknown[];
   readonly key: string;
   readonly description: string;
   /** 0 for no limit. */
@@ -28,9 +28,16 @@ export interface JobRequest {
  */
 export interface JobStore {
   /**
+   * A job's parameters copied in the form this store can hold, synchronously: every path that starts a job calls it
+   * at its own call, before any `await`, so a caller changing its array afterwards changes nothing (1C copies the
+   * parameters when Выполнить is called).
+   * @throws BackgroundJobsError `WBJ_PARAM_NOT_CLONEABLE` (memory) or `WBJ_PARAM_NOT_STORABLE` (Redis), naming the
+   *   parameter.
+   */
+  copyParams(params: readonly unknown[]): unknown[];
+  /**
    * Registers the job and starts it or queues it; resolves with the job once registered.
-   * @throws BackgroundJobsError `WBJ_KEY_CONFLICT`, `WBJ_PARAM_NOT_CLONEABLE` or `WBJ_PARAM_NOT_STORABLE`,
-   *   `WBJ_STORE_UNAVAILABLE`; nothing was registered then.
+   * @throws BackgroundJobsError `WBJ_KEY_CONFLICT`, `WBJ_STORE_UNAVAILABLE`; nothing was registered then.
    */
   start(request: JobRequest): Promise<BackgroundJob>;
   /** The active or remembered job with this (lower-case) UUID. */
@@ -44,6 +51,11 @@ export interface JobStore {
   summaries(matches: JobTest): Promise<JobSummaryData[]>;
   /** The job with this (lower-case) UUID with its result and one page of its messages; none other is read. */
   details(uuid: string, page: MessagePage): Promise<JobDetailsData | undefined>;
+  /**
+   * Removes every finished job from history (OneScript: Очистить); active jobs stay. On Redis, from the history
+   * every instance shares.
+   */
+  clear(): Promise<void>;
   /** Live worker threads of this process. */
   readonly threadCount: number;
   /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */

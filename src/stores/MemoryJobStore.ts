@@ -48,6 +48,11 @@ export class MemoryJobStore implements JobStore {
     return this.#executor.threadCount;
   }
 
+  /** By structured clone, as a worker thread receives them. */
+  copyParams(params: readonly unknown[]): unknown[] {
+    return cloneParams(params);
+  }
+
   async start({
     methodName,
     handler,
@@ -57,7 +62,6 @@ export class MemoryJobStore implements JobStore {
     timeoutSeconds,
     scheduledJob,
   }: JobRequest): Promise<BackgroundJob> {
-    const copies = cloneParams(params);
     const job = new BackgroundJob({
       builtBy: BUILT_BY_MANAGER,
       uuid: uuidV4(),
@@ -84,7 +88,7 @@ export class MemoryJobStore implements JobStore {
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
       const run = (): void =>
-        void this.#executor.run(job, handler, copies, timeoutSeconds).finally(() => this.#gate.release());
+        void this.#executor.run(job, handler, params, timeoutSeconds).finally(() => this.#gate.release());
       if (fromQueue) run();
       else setImmediate(run);
       return true;
@@ -109,6 +113,11 @@ export class MemoryJobStore implements JobStore {
     if (job === undefined) return undefined;
     // A page of the messages, not getUserMessages(): a job with millions of them is not copied whole.
     return { ...summary(job), result: job.result, messages: job.messagesPage(offset, limit).messages };
+  }
+
+  async clear(): Promise<void> {
+    for (const job of this.#history) this.#jobs.delete(job.uuid);
+    this.#history.length = 0;
   }
 
   async close(graceSeconds: number): Promise<void> {

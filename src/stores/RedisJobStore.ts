@@ -12,7 +12,7 @@ import type {
 } from 'bullmq';
 import { v4 as uuidV4 } from 'uuid';
 import { DEFAULTS, type Settings } from '../config/options';
-import { BackgroundJobsError } from '../errors';
+import { BackgroundJobsError, messageOf } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
@@ -253,6 +253,23 @@ export class RedisJobStore implements JobStore {
     return this.#executor?.threadCount ?? 0;
   }
 
+  /** As JSON data, once the check has found nothing else in them: what Redis will hold, copied by JSON itself. */
+  copyParams(params: readonly unknown[]): unknown[] {
+    let unstorable = findUnstorableParam(params);
+    if (unstorable === undefined) {
+      try {
+        return JSON.parse(JSON.stringify(params)) as unknown[];
+      } catch (error) {
+        // A getter that answered the check and then threw: the check never throws, a second reading may.
+        unstorable = `params could not be copied (${messageOf(error)})`;
+      }
+    }
+    throw new BackgroundJobsError(
+      'WBJ_PARAM_NOT_STORABLE',
+      `${unstorable}, which Redis cannot store. A Redis store takes ${STORABLE_DATA}`,
+    );
+  }
+
   async start({
     methodName,
     handler,
@@ -262,13 +279,6 @@ export class RedisJobStore implements JobStore {
     timeoutSeconds,
     scheduledJob,
   }: JobRequest): Promise<BackgroundJob> {
-    const unstorable = findUnstorableParam(params);
-    if (unstorable !== undefined) {
-      throw new BackgroundJobsError(
-        'WBJ_PARAM_NOT_STORABLE',
-        `${unstorable}, which Redis cannot store. A Redis store takes ${STORABLE_DATA}`,
-      );
-    }
     const uuid = uuidV4();
     const header: JobHeader = {
       methodName,
@@ -277,7 +287,7 @@ export class RedisJobStore implements JobStore {
       executedAt: performance.timeOrigin + performance.now(),
       ...(scheduledJob && { scheduledJob: scheduledJob.toJSON() }),
     };
-    const data: JobData = { ...header, params: [...params], timeoutSeconds };
+    const data: JobData = { ...header, params, timeoutSeconds };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const view = this.#view(uuid, header);
     this.#adding.add(uuid);
@@ -341,6 +351,19 @@ export class RedisJobStore implements JobStore {
     } catch (error) {
       throw this.#unavailable(error, 'The jobs dashboard');
     }
+  }
+
+  async clear(): Promise<void> {
+    try {
+      await this.#connected('clear');
+      // BullMQ keeps a finished job as completed or failed (a cancel is a failure with our mark); grace 0 and no
+      // limit: every one of them, whichever instance ran it.
+      await Promise.all([this.#queue.clean(0, 0, 'completed'), this.#queue.clean(0, 0, 'failed')]);
+    } catch (error) {
+      throw this.#unavailable(error, 'clear');
+    }
+    this.#finishedViews.clear();
+    this.#finishedSummaries.clear();
   }
 
   close(graceSeconds: number): Promise<void> {

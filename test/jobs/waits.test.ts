@@ -1,5 +1,10 @@
-import { BackgroundJobState, BackgroundJobsWaitError } from 'web-background-jobs';
-import { createManager, describeEachIsolation } from '../helpers';
+import { type BackgroundJob, BackgroundJobState, BackgroundJobsWaitError } from 'web-background-jobs';
+import { createManager, describeEachIsolation, registry, useRedisStore } from '../helpers';
+
+/** Jobs keep every field private, so toEqual would find any two jobs equal: their UUIDs tell them apart. */
+function uuids(jobs: readonly BackgroundJob[]): string[] {
+  return jobs.map((job) => job.uuid);
+}
 
 describeEachIsolation('waits', (isolation) => {
   test('are event-driven: a wait ends when the jobs do, not on a jobsCheckInterval tick', async () => {
@@ -69,24 +74,108 @@ describeEachIsolation('waits', (isolation) => {
     await forever.cancel();
   });
 
-  test('waitForExecutionCompletion never rejects: it returns the jobs finished by the timeout', async () => {
+  test('waitForExecutionCompletion never rejects: it resolves with every listed job, in the order given, each in its state then', async () => {
     const manager = createManager({ isolation });
     const failed = await manager.execute('Jobs.Fail', ['x']);
     const done = await manager.execute('Jobs.Sleep', [1]);
     const forever = await manager.execute('Jobs.Forever');
-    await failed.waitForCompletion().catch(() => undefined);
-    await done.waitForCompletion();
-    await expect(manager.waitForExecutionCompletion([failed, done, forever], 0.02)).resolves.toEqual([
-      failed,
-      done,
-    ]);
+    await failed.waitForExecutionCompletion();
+    await done.waitForExecutionCompletion();
+    const afterTimeout = await manager.waitForExecutionCompletion([forever, done, failed], 0.02);
+    expect(uuids(afterTimeout)).toEqual(uuids([forever, done, failed]));
+    expect(afterTimeout.map((job) => job.state)).toEqual(['Active', 'Completed', 'Failed']);
+    const waiting = manager.ОжидатьЗавершенияВыполнения([failed, forever, done]);
     await forever.cancel();
-    await expect(manager.waitForExecutionCompletion([failed, done, forever])).resolves.toEqual([
-      failed,
-      done,
-      forever,
-    ]);
+    const all = await waiting;
+    expect(uuids(all)).toEqual(uuids([failed, forever, done]));
+    expect(all.map((job) => job.state)).toEqual(['Failed', 'Canceled', 'Completed']);
   });
+
+  test('waitForExecutionCompletion without a list resolves with the jobs active at the call', async () => {
+    const manager = createManager({ isolation });
+    const earlier = await manager.execute('Jobs.Sleep', [1]);
+    await earlier.waitForExecutionCompletion();
+    const jobs = await Promise.all([manager.execute('Jobs.Forever'), manager.execute('Jobs.Forever')]);
+    const settled = await manager.waitForExecutionCompletion(undefined, 0.05);
+    expect(uuids(settled)).toEqual(uuids(jobs));
+    expect(settled.map((job) => job.state)).toEqual(['Active', 'Active']);
+    await Promise.all(jobs.map((job) => job.cancel()));
+  });
+
+  test("job.waitForExecutionCompletion resolves with the job itself, as 1C's Задание = Задание.ОжидатьЗавершенияВыполнения(Таймаут)", async () => {
+    const manager = createManager({ isolation });
+    let Задание = await manager.Выполнить('Jobs.Fail', ['own failure']);
+    const started = Задание;
+    Задание = await Задание.ОжидатьЗавершенияВыполнения(5);
+    expect(Задание).toBe(started);
+    expect(Задание.Состояние).toBe(BackgroundJobState.ЗавершеноАварийно);
+    expect(Задание.ИнформацияОбОшибке?.description).toContain('own failure');
+    const done = await manager.execute('Jobs.Sleep', [1]);
+    await expect(done.WaitForExecutionCompletion()).resolves.toMatchObject({ state: 'Completed' });
+  });
+
+  test('job.waitForExecutionCompletion after a timeout or a cancel resolves with the job in its state then', async () => {
+    const manager = createManager({ isolation });
+    const forever = await manager.execute('Jobs.Forever');
+    // The 1C polling loop: wait a little, look at the state, go on while Active.
+    let polls = 0;
+    let job = forever;
+    while (job.state === BackgroundJobState.Active && polls < 3) {
+      polls += 1;
+      job = await job.waitForExecutionCompletion(0.01);
+    }
+    expect([job, job.state, polls]).toEqual([forever, 'Active', 3]);
+    const waiting = forever.waitForExecutionCompletion();
+    await forever.cancel();
+    await expect(waiting).resolves.toBe(forever);
+    expect(forever.state).toBe(BackgroundJobState.Canceled);
+    await expect(forever.waitForExecutionCompletion(-1)).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringContaining(
+        'job.waitForExecutionCompletion: the timeout must be a number of seconds',
+      ),
+    });
+  });
+
+  test('waitForAny resolves with the first listed job to end, at once if one has ended already', async () => {
+    // Two at a time: a pool of two threads runs them both.
+    const manager = createManager({ isolation });
+    const forever = await manager.execute('Jobs.Forever');
+    const quick = await manager.execute('Jobs.Sleep', [5]);
+    await expect(manager.waitForAny([forever, quick])).resolves.toBe(quick);
+    expect(quick.state).toBe(BackgroundJobState.Completed);
+    // quick has ended: any later wait that lists it ends at once, with it.
+    await expect(manager.ОжидатьЛюбое([forever, quick])).resolves.toBe(quick);
+    const failing = await manager.execute('Jobs.FailLater', [5, 'late']);
+    await expect(manager.WaitAny([forever, failing])).resolves.toBe(failing);
+    expect(failing.state).toBe(BackgroundJobState.Failed);
+    await forever.cancel();
+  });
+
+  test('waitForAny resolves with undefined when the timeout passes first', async () => {
+    const manager = createManager({ isolation });
+    const forever = await manager.execute('Jobs.Forever');
+    await expect(manager.WaitForAny([forever], 0.02)).resolves.toBeUndefined();
+    expect(forever.state).toBe(BackgroundJobState.Active);
+    await forever.cancel();
+  });
+
+  if (isolation === 'inline') {
+    test('a job waiting with itself in the list gets itself back, Active, and never waits on itself', async () => {
+      const manager = createManager({ isolation });
+      registry.manager = manager;
+      const other = await manager.execute('Jobs.Sleep', [5]);
+      const waiter = await manager.execute('Waits.WithSelf', [other.uuid]);
+      await waiter.waitForCompletion(30);
+      expect(waiter.result).toEqual({
+        settled: [
+          [waiter.uuid, 'Active'],
+          [other.uuid, 'Completed'],
+        ],
+        any: 'none',
+      });
+    });
+  }
 
   test.each([
     [
@@ -111,6 +200,17 @@ describeEachIsolation('waits', (isolation) => {
       /got "5"/,
     ],
     [
+      'waitForAny an empty list',
+      (m: ReturnType<typeof createManager>) => m.waitForAny([]),
+      /waitForAny expects at least one background job, got an empty array/,
+    ],
+    [
+      'waitForAny a list holding a UUID',
+      (m: ReturnType<typeof createManager>, job: unknown) =>
+        m.waitForAny([job, (job as { uuid: string }).uuid] as never),
+      /waitForAny expects an array of background jobs; jobs\[1\] is "/,
+    ],
+    [
       'an infinite timeout',
       (m: ReturnType<typeof createManager>, job: unknown) => m.waitForCompletion([job] as never, Infinity),
       /got Infinity/,
@@ -123,5 +223,25 @@ describeEachIsolation('waits', (isolation) => {
       message: expect.stringMatching(message),
     });
     await job.waitForCompletion();
+  });
+});
+
+describe('waits on a Redis store shared by two managers', () => {
+  useRedisStore();
+
+  test('job.waitForExecutionCompletion on a job found through another manager resolves with its state then', async () => {
+    const worker = createManager({ isolation: 'inline' });
+    const web = createManager({ queueName: worker.settings.queueName, worker: false });
+    const started = await worker.execute('Jobs.Sleep', [50]);
+    const found = await web.findByUUID(started.uuid);
+    expect(found).not.toBe(started);
+    const settled = await found!.waitForExecutionCompletion(30);
+    expect(settled).toBe(found);
+    expect([settled.state, settled.end]).toEqual([BackgroundJobState.Completed, expect.any(Date)]);
+    const failing = await web.execute('Jobs.FailLater', [50, 'far away']);
+    const there = await worker.findByUUID(failing.uuid);
+    const [again] = await web.waitForExecutionCompletion([failing], 30);
+    expect((await there!.waitForExecutionCompletion(30)).errorInfo?.description).toContain('far away');
+    expect(again.errorInfo?.description).toContain('far away');
   });
 });
