@@ -122,8 +122,8 @@ export class BackgroundJobsManager {
   /**
    * Starts `methodName` (`"Module.Method"`) in the background with copies of `params` (1C: Выполнить). Resolves
    * as soon as the job is registered, without waiting for it; over `maxConcurrency` it waits its turn, `Active`.
-   * @param params - passed positionally; copied with structured clone, as 1C passes copies (JSON data only on a
-   *   Redis store).
+   * @param params - passed positionally; copied at the call, before the promise is returned, as 1C copies them:
+   *   with structured clone (JSON data only on a Redis store).
    * @param key - while an active job of the same method holds this key, another execute with it rejects.
    * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit).
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
