@@ -66,6 +66,15 @@ export const ALIASES = {
     weekDays: ['ДниНедели', 'WeekDays'],
     months: ['Месяцы', 'Months'],
     daysOfMonth: ['ДеньВМесяце', 'DayInMonth'],
+    beginDate: ['ДатаНачала', 'BeginDate'],
+    endDate: ['ДатаКонца', 'EndDate'],
+    daysRepeatPeriod: ['ПериодПовтораДней', 'DaysRepeatPeriod'],
+    weeksPeriod: ['ПериодНедель', 'WeeksPeriod'],
+    weekDayInMonth: ['ДеньНеделиВМесяце', 'WeekDayInMonth'],
+    repeatPause: ['ПаузаПовтора', 'RepeatPause'],
+    completionTime: ['ВремяЗавершения', 'CompletionTime'],
+    completionInterval: ['ИнтервалЗавершения', 'CompletionInterval'],
+    detailedDailySchedules: ['ДетальныеРасписанияДня', 'DetailedDailySchedules'],
   },
   /** ФоновоеЗадание */
   job: {
