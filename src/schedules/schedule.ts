@@ -208,6 +208,7 @@ function dailySchedule(schedule: DailySchedule, zone: string): CheckedSchedule {
     );
   }
   const windows = (schedule.detailedDailySchedules ?? [schedule]).map(windowOf);
+  const acrossMidnight = windows.some((window) => window.crossesMidnight);
   const first = schedule.beginDate === undefined ? undefined : dateIndex(schedule.beginDate);
   const last = schedule.endDate === undefined ? undefined : dateIndex(schedule.endDate);
   const matches = dayFilter(schedule, first, last);
@@ -222,20 +223,24 @@ function dailySchedule(schedule: DailySchedule, zone: string): CheckedSchedule {
    * time the clocks pass twice runs once.
    */
   const runIn = (window: Window, day: ZonedDay, from: number): number | undefined => {
-    const [begin, end] = span(window, day);
+    const begin = instantAt(day, window.begin, zone);
     if (begin >= from) return begin;
     if (window.period === undefined) return undefined;
     const step = window.period * 1000;
     const next = begin + Math.ceil((from - begin) / step) * step;
-    return next <= end ? next : undefined;
+    return next <= span(window, day)[1] ? next : undefined;
   };
   const nextRunAfter = (after: Date, lastEnded?: Date): Date | undefined => {
-    // From the day before: a window that crosses midnight may still be open.
-    let day = nextDay(zonedDay(after.getTime(), zone), -1);
+    // From the day before when a window crosses midnight: it may still be open.
+    let day = nextDay(zonedDay(after.getTime(), zone), acrossMidnight ? -1 : 0);
     if (first !== undefined && indexOf(day) < first) day = dayAt(first);
     let found: number | undefined;
-    // Once a day has a run, the next day may still have an earlier one (a window after midnight of the first).
-    for (let searched = 0, left = 2; searched < SEARCH_DAYS; searched += 1, day = nextDay(day)) {
+    // Once a day has a run, a window across midnight may give the next day an earlier one.
+    for (
+      let searched = 0, left = acrossMidnight ? 2 : 1;
+      searched < SEARCH_DAYS;
+      searched += 1, day = nextDay(day)
+    ) {
       if ((last !== undefined && indexOf(day) > last) || (found !== undefined && --left === 0)) break;
       if (!matches(day)) continue;
       for (const window of windows) {
