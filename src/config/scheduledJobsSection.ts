@@ -2,6 +2,7 @@ import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../loader/methodName';
 import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
+import { NUMBER_FIELDS } from '../schedules/scheduleFields';
 import {
   checkParams,
   checkWholeNumber,
@@ -164,16 +165,6 @@ function trueOrFalse(
     throw fail(`${field} must be "true" or "false", got ${JSON.stringify(attributes[field])}`);
   return text === 'true';
 }
-
-/** The fields given as text: numbers. */
-const NUMBER_FIELDS = [
-  'repeatPeriodSeconds',
-  'daysRepeatPeriod',
-  'weeksPeriod',
-  'weekDayInMonth',
-  'repeatPause',
-  'completionInterval',
-] as const;
 
 /**
  * The schedule's attributes as the values checkSchedule takes: numbers and lists parsed, `detailedDailySchedules`

@@ -9,7 +9,7 @@ import {
   type ScheduledJobSchedule,
   type ScheduleInput,
 } from './schedule';
-import { type DailyWindowInput, ScheduleError, type TimeInput } from './scheduleFields';
+import { type DailyWindowInput, NUMBER_FIELDS, ScheduleError, type TimeInput } from './scheduleFields';
 import { type ScheduleLanguage, scheduleText } from './scheduleText';
 
 /**
@@ -47,14 +47,6 @@ export interface JobSchedule
     JobScheduleFields,
     AliasMembers<JobScheduleFields, typeof ALIASES.schedule, keyof typeof ALIASES.schedule> {}
 
-const NUMBERS = new Set([
-  'repeatPeriodSeconds',
-  'daysRepeatPeriod',
-  'weeksPeriod',
-  'weekDayInMonth',
-  'repeatPause',
-  'completionInterval',
-]);
 const LISTS = new Set(['weekDays', 'months', 'daysOfMonth', 'detailedDailySchedules']);
 const WHAT = 'a schedule (РасписаниеРегламентногоЗадания)';
 
@@ -151,7 +143,11 @@ export class JobSchedule {
   #get(field: string): unknown {
     const value = this.#fields[field];
     if (value !== undefined) return value;
-    return NUMBERS.has(field) ? 0 : LISTS.has(field) ? Object.freeze([]) : undefined;
+    return (NUMBER_FIELDS as readonly string[]).includes(field)
+      ? 0
+      : LISTS.has(field)
+        ? Object.freeze([])
+        : undefined;
   }
 
   static {

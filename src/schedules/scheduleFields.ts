@@ -107,6 +107,16 @@ export const DAILY_FIELDS = [
 
 export type DailyField = (typeof DAILY_FIELDS)[number];
 
+/** The fields that are numbers (0: not used, as in 1C). */
+export const NUMBER_FIELDS: readonly DailyField[] = [
+  'repeatPeriodSeconds',
+  'daysRepeatPeriod',
+  'weeksPeriod',
+  'weekDayInMonth',
+  'repeatPause',
+  'completionInterval',
+];
+
 /** The largest value of each list of a 1C-style schedule; the smallest is 1 (days of the month: also −31 … −1). */
 export const LIST_MAXIMA = { weekDays: 7, months: 12, daysOfMonth: 31 } as const;
 export const SECONDS_PER_DAY = 86_400;

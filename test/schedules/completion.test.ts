@@ -67,6 +67,20 @@ describeEachIsolation('a run still active at its completion time is cancelled', 
 describe('completion timers', () => {
   afterEach(() => jest.useRealTimers());
 
+  /** On a fake clock, a scheduled job whose one run (at 10:00:01) never ends on its own; returns that run. */
+  async function runningForAnHour(manager: BackgroundJobsManager) {
+    const scheduled = manager.scheduledJobs.create({
+      name: 'Endless',
+      methodName: 'Jobs.Forever',
+      schedule: { beginTime: '10:00:01', completionInterval: 3600, timezone: 'UTC' },
+    });
+    await scheduled.write();
+    await jest.advanceTimersByTimeAsync(2000);
+    const runs = await manager.getBackgroundJobs({ scheduledJob: scheduled });
+    expect(runs.map((run) => run.state)).toEqual([BackgroundJobState.Active]);
+    return runs[0];
+  }
+
   test('close() leaves no completion timer behind', async () => {
     jest.useFakeTimers({ now: Date.parse('2027-01-05T10:00:00Z') });
     const manager = new BackgroundJobsManager({
@@ -75,14 +89,7 @@ describe('completion timers', () => {
       isolation: 'inline',
       logger: recordingLogger(),
     });
-    const scheduled = manager.scheduledJobs.create({
-      name: 'Endless',
-      methodName: 'Jobs.Forever',
-      schedule: { beginTime: '10:00:01', completionInterval: 3600, timezone: 'UTC' },
-    });
-    await scheduled.write();
-    await jest.advanceTimersByTimeAsync(2000);
-    expect(await manager.getBackgroundJobs({ scheduledJob: scheduled })).toHaveLength(1);
+    await runningForAnHour(manager);
     const closing = manager.close({ graceSeconds: 0 });
     await jest.advanceTimersByTimeAsync(1000); // close's own waits run on the fake clock too
     await closing;
@@ -92,15 +99,7 @@ describe('completion timers', () => {
   test('without close, the timer is what cancels the run an hour later', async () => {
     jest.useFakeTimers({ now: Date.parse('2027-01-05T10:00:00Z') });
     const manager = createManager({ isolation: 'inline' });
-    const scheduled = manager.scheduledJobs.create({
-      name: 'Endless',
-      methodName: 'Jobs.Forever',
-      schedule: { beginTime: '10:00:01', completionInterval: 3600, timezone: 'UTC' },
-    });
-    await scheduled.write();
-    await jest.advanceTimersByTimeAsync(2000);
-    const [run] = await manager.getBackgroundJobs({ scheduledJob: scheduled });
-    expect(run.state).toBe(BackgroundJobState.Active);
+    const run = await runningForAnHour(manager);
     await jest.advanceTimersByTimeAsync(3600_000);
     expect((await manager.findByUUID(run.uuid))?.state).toBe(BackgroundJobState.Canceled);
   });
