@@ -13,6 +13,7 @@ export const ALIASES = {
     BackgroundJob: ['ФоновоеЗаданиеWeb'],
     BackgroundJobState: ['СостояниеФоновогоЗадания'],
     ScheduledJob: ['РегламентноеЗаданиеWeb'],
+    JobSchedule: ['РасписаниеРегламентногоЗадания'],
     message: ['Сообщить', 'Message'],
     progress: ['СообщитьПрогресс'],
     // ИнформацияОбОшибке and СообщениеПользователю: 1C's global functions on errors, and the message class.
