@@ -48,7 +48,8 @@ export interface JobSchedule
     AliasMembers<JobScheduleFields, typeof ALIASES.schedule, keyof typeof ALIASES.schedule> {}
 
 const LISTS = new Set(['weekDays', 'months', 'daysOfMonth', 'detailedDailySchedules']);
-const WHAT = 'a schedule (РасписаниеРегламентногоЗадания)';
+const WHAT_1C = 'РасписаниеРегламентногоЗадания';
+const WHAT = `a schedule (${WHAT_1C})`;
 
 /** @internal Where a schedule read from a scheduled job sends each change: the job checks and keeps it. */
 type Owner = (next: ScheduledJobSchedule) => void;
@@ -131,7 +132,9 @@ export class JobSchedule {
 
   /** Assigns one field: checked alone, then (for a job's schedule) with the others by the job. */
   #set(field: (typeof SCHEDULE_FIELDS)[number], value: unknown): void {
-    const checked = asArgument(`Schedule field ${field}`, value, () => checkScheduleField(field, value));
+    const russian = (ALIASES.schedule as Record<string, readonly string[]>)[field]?.[0];
+    const name = russian === undefined ? `Schedule field ${field}` : `${WHAT_1C}.${russian} (${field})`;
+    const checked = asArgument(name, value, () => checkScheduleField(field, value));
     const next: Record<string, unknown> = { ...this.#fields };
     delete next[field];
     if (checked !== undefined) next[field] = checked;
