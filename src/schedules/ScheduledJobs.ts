@@ -487,6 +487,11 @@ export class ScheduledJobs {
       Math.max(at.getTime() - Date.now(), 0),
     ).unref();
     this.#completions.add(timer);
+    // A run that ends first needs no timer: an hour-long interval on a run a minute leaves none behind.
+    void run.finished.then(() => {
+      clearTimeout(timer);
+      this.#completions.delete(timer);
+    });
   }
 
   #refuseIfClosed(caller: string): void {
