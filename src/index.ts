@@ -60,4 +60,19 @@ export {
   type ScheduledJobData,
   type ScheduledJobInit,
 } from './schedules/ScheduledJob';
-export type { ScheduledJobSchedule, CronSchedule, DailySchedule } from './schedules/schedule';
+export type {
+  ScheduledJobSchedule,
+  CronSchedule,
+  DailySchedule,
+  DailyScheduleInput,
+  DailyWindow,
+  DailyWindowInput,
+  ScheduleInput,
+  TimeInput,
+} from './schedules/schedule';
+export {
+  JobSchedule,
+  JobSchedule as РасписаниеРегламентногоЗадания,
+  type JobScheduleFields,
+} from './schedules/JobSchedule';
+export type { ScheduleLanguage } from './schedules/scheduleText';

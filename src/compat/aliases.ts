@@ -13,6 +13,7 @@ export const ALIASES = {
     BackgroundJob: ['ФоновоеЗадание', 'ФоновоеЗаданиеWeb'],
     BackgroundJobState: ['СостояниеФоновогоЗадания'],
     ScheduledJob: ['РегламентноеЗадание', 'РегламентноеЗаданиеWeb'],
+    JobSchedule: ['РасписаниеРегламентногоЗадания'],
     message: ['Сообщить', 'Message'],
     progress: ['СообщитьПрогресс'],
     // ИнформацияОбОшибке and СообщениеПользователю: 1C's global functions on errors, and the message class.
@@ -69,6 +70,15 @@ export const ALIASES = {
     weekDays: ['ДниНедели', 'WeekDays'],
     months: ['Месяцы', 'Months'],
     daysOfMonth: ['ДеньВМесяце', 'DayInMonth'],
+    beginDate: ['ДатаНачала', 'BeginDate'],
+    endDate: ['ДатаКонца', 'EndDate'],
+    daysRepeatPeriod: ['ПериодПовтораДней', 'DaysRepeatPeriod'],
+    weeksPeriod: ['ПериодНедель', 'WeeksPeriod'],
+    weekDayInMonth: ['ДеньНеделиВМесяце', 'WeekDayInMonth'],
+    repeatPause: ['ПаузаПовтора', 'RepeatPause'],
+    completionTime: ['ВремяЗавершения', 'CompletionTime'],
+    completionInterval: ['ИнтервалЗавершения', 'CompletionInterval'],
+    detailedDailySchedules: ['ДетальныеРасписанияДня', 'DetailedDailySchedules'],
   },
   /** ФоновоеЗадание */
   job: {

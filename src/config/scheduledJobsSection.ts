@@ -2,6 +2,7 @@ import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../loader/methodName';
 import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
+import { NUMBER_FIELDS } from '../schedules/scheduleFields';
 import {
   checkParams,
   checkWholeNumber,
@@ -113,17 +114,7 @@ function declaredJob(
       throw error;
     }
   }
-  const schedule: Record<string, unknown> = {};
-  for (const field of ['cron', 'timezone', 'beginTime', 'endTime'] as const) {
-    if (attributes[field] !== undefined) schedule[field] = attributes[field].trim();
-  }
-  if (attributes.repeatPeriodSeconds !== undefined) {
-    const text = attributes.repeatPeriodSeconds.trim();
-    schedule.repeatPeriodSeconds = /^\d+$/.test(text) ? Number(text) : text;
-  }
-  for (const [field, max] of Object.entries(LIST_MAXIMA)) {
-    if (attributes[field] !== undefined) schedule[field] = numberList(attributes[field], field, max, fail);
-  }
+  const schedule = scheduleAttributes(attributes, fail);
   const [restartCountOnFailure, restartIntervalOnFailure] = (
     [
       ['restartCountOnFailure', MAX_RESTART_COUNT],
@@ -176,6 +167,37 @@ function trueOrFalse(
 }
 
 /**
+ * The schedule's attributes as the values checkSchedule takes: numbers and lists parsed, `detailedDailySchedules`
+ * as JSON (`'[{"beginTime": "08:00"}, {"beginTime": "20:00"}]'`), the rest (cron, times, dates) as text.
+ */
+function scheduleAttributes(
+  attributes: Record<string, string>,
+  fail: (problem: string) => BackgroundJobsError,
+): Record<string, unknown> {
+  const schedule: Record<string, unknown> = {};
+  for (const field of SCHEDULE_FIELDS) {
+    const text = attributes[field]?.trim();
+    if (text === undefined) continue;
+    if ((NUMBER_FIELDS as readonly string[]).includes(field)) {
+      schedule[field] = /^-?\d+$/.test(text) ? Number(text) : text;
+    } else if (field in LIST_MAXIMA) {
+      schedule[field] = numberList(text, field, LIST_MAXIMA[field as keyof typeof LIST_MAXIMA], fail);
+    } else if (field === 'detailedDailySchedules') {
+      try {
+        schedule[field] = JSON.parse(text);
+      } catch (error) {
+        throw fail(
+          `detailedDailySchedules is not JSON (${(error as Error).message}); expected a JSON array such as '[{"beginTime": "08:00"}, {"beginTime": "20:00"}]'`,
+        );
+      }
+    } else {
+      schedule[field] = text;
+    }
+  }
+  return schedule;
+}
+
+/**
  * `"1,3,5"` or `"1-5"` or both (`"1-3,6"`), as 1C's lists of days and months read. Each number is checked against
  * 1 … `max` before its range is expanded, and repeats count once, so no text can make a list longer than `max`.
  */
@@ -187,6 +209,11 @@ function numberList(
 ): number[] {
   const numbers = new Set<number>();
   for (const part of text.split(',').map((each) => each.trim())) {
+    // Days of the month also count from its end: "-1" is the last (1C: ДеньВМесяце = -1).
+    if (field === 'daysOfMonth' && /^-\d+$/.test(part) && Number(part) >= -max) {
+      numbers.add(Number(part));
+      continue;
+    }
     const range = /^(\d+)(?:-(\d+))?$/.exec(part);
     const [first, last] = [Number(range?.[1]), Number(range?.[2] ?? range?.[1])];
     if (range === null || first < 1 || last > max || last < first) {

@@ -12,6 +12,7 @@ import {
   type ScheduleInput,
   storedSchedule,
 } from './schedule';
+import { boundSchedule, type JobSchedule } from './JobSchedule';
 
 /** A scheduled job as plain data: what a store keeps and `JSON.stringify(scheduledJob)` sends. */
 export interface ScheduledJobData {
@@ -86,18 +87,23 @@ export interface ScheduledJobParts {
 
 /** The 1C names of the scheduled job's members (`job.Использование = false`, `job.Записать()`…). */
 export interface ScheduledJob extends AliasMembers<
-  Pick<ScheduledJob, keyof typeof ALIASES.scheduledJob>,
+  Pick<ScheduledJob, Exclude<keyof typeof ALIASES.scheduledJob, 'schedule'>>,
   typeof ALIASES.scheduledJob,
   | 'methodName'
   | 'key'
   | 'description'
   | 'params'
   | 'use'
-  | 'schedule'
   | 'userName'
   | 'restartCountOnFailure'
   | 'restartIntervalOnFailure'
-> {}
+> {
+  // Read as a schedule object, assigned anything a schedule may be given as.
+  get Расписание(): JobSchedule;
+  set Расписание(value: ScheduleInput);
+  get Schedule(): JobSchedule;
+  set Schedule(value: ScheduleInput);
+}
 
 /**
  * A scheduled job (1C: РегламентноеЗадание): a method run in the background on a schedule, each run an ordinary
@@ -265,9 +271,14 @@ export class ScheduledJob {
     );
   }
 
-  /** When it runs: `{ cron, timezone? }` or 1C-style fields (1C: Расписание). A frozen copy. */
-  get schedule(): ScheduledJobSchedule {
-    return this.#schedule.schedule;
+  /**
+   * When it runs (1C: Расписание), as a schedule object: assigning one of its fields changes this job's schedule,
+   * checked as a whole (`job.schedule.daysRepeatPeriod = 1; await job.write()`). Its `toJSON()` is the plain data.
+   */
+  get schedule(): JobSchedule {
+    return boundSchedule(this.#schedule.schedule, (next) => {
+      this.schedule = next;
+    });
   }
 
   /** Takes 1C-style fields by their 1C names too; reads back with the English ones. */

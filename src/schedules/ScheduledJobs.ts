@@ -11,7 +11,8 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobRequest } from '../stores/JobStore';
-import { storedSchedule } from './schedule';
+import { type RunLimits, storedSchedule } from './schedule';
+import { scheduleText } from './scheduleText';
 import {
   BUILT_BY_SCHEDULED_JOBS,
   ScheduledJob,
@@ -92,6 +93,8 @@ export class ScheduledJobs {
     runNow: (job) => this.#runNow(job),
   };
   #closing: Promise<void> | undefined;
+  /** The timers that cancel runs still active at their schedule's completion time (1C: ВремяЗавершения). */
+  readonly #completions = new Set<NodeJS.Timeout>();
 
   /** @internal Made by the manager. */
   constructor(builtBy: typeof BUILT_BY_MANAGER_FOR_SCHEDULES, context: ScheduledJobsContext) {
@@ -212,7 +215,8 @@ export class ScheduledJobs {
         description: '',
         params: [],
         use: true,
-        schedule: init.schedule,
+        // Checked by the constructor, which takes a schedule in any form it may be given.
+        schedule: init.schedule as ScheduledJobData['schedule'],
         predefined: false,
         userName: '',
         restartCountOnFailure: 0,
@@ -276,7 +280,13 @@ export class ScheduledJobs {
 
   /** @internal Stops every schedule of this process; runs already started go on. */
   close(): Promise<void> {
-    return (this.#closing ??= this.ready.catch(() => {}).then(() => this.#store.close()));
+    return (this.#closing ??= this.ready
+      .catch(() => {})
+      .then(() => {
+        for (const timer of this.#completions) clearTimeout(timer);
+        this.#completions.clear();
+        return this.#store.close();
+      }));
   }
 
   async #read({ data, lastJobUuid }: StoredScheduledJob): Promise<ScheduledJob> {
@@ -380,7 +390,9 @@ export class ScheduledJobs {
       // A run started since the failure (the schedule's next, or runNow) ends the series: it is the one that counts.
       if (retry !== undefined && stored.lastJobUuid !== retry.of) return;
       name = stored.data.name;
-      this.#retryOnFailure(stored.data, await this.#run(stored), (retry?.attempt ?? 0) + 1);
+      // A retry keeps its own interval (ИнтервалПовтораПриАварийномЗавершении), not the schedule's pause.
+      const onSchedule = retry === undefined ? due : undefined;
+      this.#retryOnFailure(stored.data, await this.#run(stored, onSchedule), (retry?.attempt ?? 0) + 1);
     } catch (error) {
       const run = retry === undefined ? 'run' : `retry ${retry.attempt} of run ${retry.of}`;
       const why = `its ${run} due at ${due.toISOString()}: ${(error as Error).message}`;
@@ -392,8 +404,11 @@ export class ScheduledJobs {
     }
   }
 
-  /** 1C: a scheduled job does not start while its previous run is active, nor while its key is held. */
-  async #run({ data, lastJobUuid }: StoredScheduledJob): Promise<BackgroundJob> {
+  /**
+   * 1C: a scheduled job does not start while its previous run is active, nor while its key is held; a run `due` on
+   * its schedule also waits out the schedule's pause after the previous run (ПаузаПовтора).
+   */
+  async #run({ data, lastJobUuid }: StoredScheduledJob, due?: Date): Promise<BackgroundJob> {
     const handler = await this.#context.resolve(data.methodName);
     const previous = lastJobUuid === undefined ? undefined : await this.#context.findJob(lastJobUuid);
     if (previous?.state === BackgroundJobState.Active) {
@@ -402,6 +417,8 @@ export class ScheduledJobs {
         `the previous run ${previous.uuid} of scheduled job "${data.name}" is still active`,
       );
     }
+    const limits = storedSchedule(data.schedule).limitsAt(due ?? new Date());
+    if (due !== undefined && previous?.end !== undefined) refuseInPause(data.name, previous.end, due, limits);
     const scheduledJob = this.scheduledJobFrom(data, undefined);
     const run = await this.#context.start({
       methodName: data.methodName,
@@ -414,6 +431,7 @@ export class ScheduledJobs {
       scheduledJob,
     });
     scheduledJob.recordRun(run);
+    if (limits.cancelAt !== undefined) this.#cancelAt(run, data, limits.cancelAt);
     // The run has started whatever happens here: a failure to note it is logged, not reported as the run's.
     await this.#store
       .recordRun(data.uuid, run.uuid)
@@ -447,6 +465,38 @@ export class ScheduledJobs {
     });
   }
 
+  /**
+   * 1C: ВремяЗавершения, ИнтервалЗавершения: a run still active at `at` is cancelled, and the cancel logged. The
+   * timer is this instance's (the one that started the run, in memory or on Redis); close() clears it.
+   */
+  #cancelAt(run: BackgroundJob, { name, schedule }: ScheduledJobData, at: Date): void {
+    const timer = setTimeout(
+      () => {
+        this.#completions.delete(timer);
+        void (async () => {
+          const current = await this.#context.findJob(run.uuid);
+          if (current?.state !== BackgroundJobState.Active) return;
+          this.#context.warn(
+            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} was still active at its schedule's completion time ${at.toISOString()} (schedule: ${scheduleText(schedule, 'en')}), so it is cancelled`,
+          );
+          await current.cancel();
+        })().catch((error: unknown) =>
+          this.#context.logError(
+            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} could not be cancelled at its completion time`,
+            error,
+          ),
+        );
+      },
+      Math.max(at.getTime() - Date.now(), 0),
+    ).unref();
+    this.#completions.add(timer);
+    // A run that ends first needs no timer: an hour-long interval on a run a minute leaves none behind.
+    void run.finished.then(() => {
+      clearTimeout(timer);
+      this.#completions.delete(timer);
+    });
+  }
+
   #refuseIfClosed(caller: string): void {
     if (this.#closing === undefined) return;
     throw new BackgroundJobsError(
@@ -458,6 +508,15 @@ export class ScheduledJobs {
 
 applyAliases(ScheduledJobs.prototype, ALIASES.scheduledJobs);
 sealMembers(ScheduledJobs.prototype, 'the scheduled jobs (РегламентныеЗадания)');
+
+/** 1C: ПаузаПовтора, the pause after a run ended before the schedule starts the next one; refused as a skip. */
+function refuseInPause(name: string, ended: Date, due: Date, { pauseSeconds }: RunLimits): void {
+  if (due.getTime() >= ended.getTime() + pauseSeconds * 1000) return;
+  throw new BackgroundJobsError(
+    'WBJ_KEY_CONFLICT',
+    `the previous run of scheduled job "${name}" ended at ${ended.toISOString()}, less than its repeatPause of ${pauseSeconds} s before`,
+  );
+}
 
 function checkName(name: unknown): string {
   if (typeof name === 'string' && name.trim() !== '' && name.length <= 200) return name;

@@ -1,7 +1,30 @@
 import { Cron } from 'croner';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
+import { didYouMean } from '../didYouMean';
 import { describeValue } from '../errors';
+import {
+  checkField,
+  DAILY_FIELDS,
+  type DailyField,
+  type DailySchedule,
+  type DailyScheduleInput,
+  type DailyWindow,
+  ScheduleError,
+  SECONDS_PER_DAY,
+  secondOfDay,
+  WINDOW_FIELDS,
+} from './scheduleFields';
 import { instantAt, isTimeZone, localTimeZone, nextDay, type ZonedDay, zonedDay } from './zonedTime';
+
+export {
+  type DailySchedule,
+  type DailyScheduleInput,
+  type DailyWindow,
+  type DailyWindowInput,
+  LIST_MAXIMA,
+  ScheduleError,
+  type TimeInput,
+} from './scheduleFields';
 
 /** A cron expression: five fields, or six with seconds first (`*&#47;5 * * * *`, `0 30 3 * * 1-5`). */
 export interface CronSchedule {
@@ -10,77 +33,60 @@ export interface CronSchedule {
   readonly timezone?: string;
 }
 
-/**
- * A 1C-style schedule (1C: РасписаниеРегламентногоЗадания): on the days that match every given filter, once at
- * `beginTime`, or every `repeatPeriodSeconds` from `beginTime` to `endTime`.
- */
-export interface DailySchedule {
-  /** Seconds between runs within a day (1C: ПериодПовтораВТечениеДня). Default: one run a day. */
-  readonly repeatPeriodSeconds?: number;
-  /** `HH:MM` or `HH:MM:SS`, the day's first run (1C: ВремяНачала). Default `00:00:00`. */
-  readonly beginTime?: string;
-  /** `HH:MM` or `HH:MM:SS`, no run after it (1C: ВремяКонца). Default `23:59:59`. */
-  readonly endTime?: string;
-  /** Days of the week, 1 Monday … 7 Sunday (1C: ДниНедели). Default: all. */
-  readonly weekDays?: readonly number[];
-  /** Months, 1 … 12 (1C: Месяцы). Default: all. */
-  readonly months?: readonly number[];
-  /** Days of the month, 1 … 31 (1C: ДеньВМесяце). Default: all. */
-  readonly daysOfMonth?: readonly number[];
-  /** IANA time zone the times read in. Default: the process's own. */
-  readonly timezone?: string;
-}
-
 /** When a scheduled job runs: a cron expression or a 1C-style schedule. */
 export type ScheduledJobSchedule = CronSchedule | DailySchedule;
 
-/** A 1C-style schedule with its fields by their 1C names (`{ ПериодПовтораВТечениеДня: 60, ВремяНачала: '08:00' }`). */
+/** A 1C-style schedule with its fields by their 1C names (`{ ПериодПовтораДней: 1, ВремяНачала: '03:00' }`). */
 export type DailySchedule1C = Partial<
-  AliasMembers<Required<Omit<DailySchedule, 'timezone'>>, typeof ALIASES.schedule>
+  AliasMembers<Required<Omit<DailyScheduleInput, 'timezone'>>, typeof ALIASES.schedule>
 > & { readonly timezone?: string };
 
-/** What a schedule may be given as: {@link ScheduledJobSchedule}, or a 1C-style one by 1C names. */
-export type ScheduleInput = ScheduledJobSchedule | DailySchedule1C;
+/**
+ * What a schedule may be given as: {@link ScheduledJobSchedule}, 1C-style fields by English or 1C names (times
+ * also as `Date`s, `daysOfMonth` also as one number), or a {@link JobSchedule} object.
+ */
+export type ScheduleInput =
+  CronSchedule | DailyScheduleInput | DailySchedule1C | { toJSON(): ScheduledJobSchedule };
+
+/** What a run started by a schedule must respect, from the window it is due in. */
+export interface RunLimits {
+  /** Seconds that must pass after the previous run ended (1C: ПаузаПовтора); 0 when none. */
+  readonly pauseSeconds: number;
+  /** When the run is cancelled if still active (1C: ВремяЗавершения, ИнтервалЗавершения). */
+  readonly cancelAt: Date | undefined;
+}
 
 /** A schedule whose every field has been checked, and the next-run rule built from it. */
 export interface CheckedSchedule {
   /** The schedule as plain data (JSON), fields in their English names. */
   readonly schedule: ScheduledJobSchedule;
-  /** The first run strictly after `after`, or `undefined` when the schedule never runs again. */
-  readonly nextRunAfter: (after: Date) => Date | undefined;
+  /**
+   * The first run strictly after `after`, or `undefined` when the schedule never runs again; with `lastEnded` (when
+   * the previous run ended), not before `repeatPause` has passed since then.
+   */
+  readonly nextRunAfter: (after: Date, lastEnded?: Date) => Date | undefined;
+  /** The pause and the cancel time of a run due at `due`. */
+  readonly limitsAt: (due: Date) => RunLimits;
 }
 
-const DAILY_FIELDS = [
-  'repeatPeriodSeconds',
-  'beginTime',
-  'endTime',
-  'weekDays',
-  'months',
-  'daysOfMonth',
-] as const;
 /** Every field a schedule may have, in English. */
 export const SCHEDULE_FIELDS = ['cron', 'timezone', ...DAILY_FIELDS] as const;
 const FIELDS: readonly string[] = SCHEDULE_FIELDS;
-/** The largest value of each list of a 1C-style schedule; the smallest is 1. */
-export const LIST_MAXIMA = { weekDays: 7, months: 12, daysOfMonth: 31 } as const;
-const SECONDS_PER_DAY = 86_400;
-/** Far enough that every day filter that can match at all (29 February on a Monday…) matches once. */
-const SEARCH_DAYS = 366 * 28;
+/** Far enough that every day filter that can match at all (29 February on a Monday, every 3 weeks…) matches once. */
+const SEARCH_DAYS = 366 * 56;
+const DAY_MS = 86_400_000;
+/** Days from 0001-01-01 (1C's empty date, a Monday: the origin of day and week periods) to 1970-01-01. */
+const DAYS_BEFORE_1970 = 719_162;
+const NO_LIMITS: RunLimits = { pauseSeconds: 0, cancelAt: undefined };
 
 /**
- * A field of a scheduled job (its schedule, its params) that is wrong: the message names the field and what it
- * takes; callers add which job and where.
- */
-export class ScheduleError extends Error {}
-
-/**
- * Checks a schedule given through the API or web.config (fields by English or 1C name) and builds its next-run
- * rule. Cron expressions are parsed by croner, which also decides what cron does at DST changes.
+ * Checks a schedule given through the API or web.config (fields by English or 1C name, or a JobSchedule) and
+ * builds its next-run rule. Cron expressions are parsed by croner, which also decides what cron does at DST changes.
  * @throws ScheduleError naming the bad field, the bad value and the expected form.
  */
 export function checkSchedule(input: unknown): CheckedSchedule {
   const checked = checkFields(input);
-  rules.set(checked.schedule, checked.nextRunAfter);
+  rules.set(checked.schedule, checked);
   return checked;
 }
 
@@ -88,23 +94,28 @@ export function checkSchedule(input: unknown): CheckedSchedule {
  * The rule {@link checkSchedule} built for each schedule object it returned: a store handed that same object back
  * (a job declared in web.config, checked at start-up, then armed) reuses it instead of parsing the schedule again.
  */
-const rules = new WeakMap<ScheduledJobSchedule, CheckedSchedule['nextRunAfter']>();
+const rules = new WeakMap<ScheduledJobSchedule, CheckedSchedule>();
 
 function checkFields(input: unknown): CheckedSchedule {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+  const data =
+    typeof (input as { toJSON?: unknown })?.toJSON === 'function'
+      ? (input as { toJSON(): unknown }).toJSON()
+      : input;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ScheduleError(
       `schedule must be an object ({ cron } or 1C-style fields such as repeatPeriodSeconds), got ${describeValue(input)}`,
     );
   }
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(input)) {
+  for (const [name, value] of Object.entries(data)) {
     const field = FIELDS.includes(name) ? name : englishName(ALIASES.schedule, name);
     if (field === undefined) {
+      const hint = didYouMean(name, [...FIELDS, ...Object.values(ALIASES.schedule).flat()]);
       throw new ScheduleError(
-        `schedule has an unknown field ${JSON.stringify(name)}; expected ${FIELDS.join(', ')}`,
+        `schedule has an unknown field ${JSON.stringify(name)}${hint ? ` (${hint})` : ''}; expected ${FIELDS.join(', ')} or their 1C names`,
       );
     }
-    if (value !== undefined) fields[field] = value;
+    fields[field] = field === 'cron' || field === 'timezone' ? value : checkField(field as DailyField, value);
   }
   const timezone = fields.timezone === undefined ? undefined : checkTimeZone(fields.timezone);
   const zone = timezone ?? localTimeZone();
@@ -120,7 +131,23 @@ function checkFields(input: unknown): CheckedSchedule {
   if (daily.length === 0) {
     throw new ScheduleError(`schedule is empty: give cron, or at least one of ${DAILY_FIELDS.join(', ')}`);
   }
-  return dailySchedule(fields, timezone, zone);
+  const schedule = Object.fromEntries([
+    ...daily.map((field) => [field, fields[field]]),
+    ...(timezone === undefined ? [] : [['timezone', timezone]]),
+  ]) as DailySchedule;
+  return dailySchedule(schedule, zone);
+}
+
+/**
+ * Checks one field of a schedule alone, as a {@link JobSchedule} does on assignment; `undefined` for "not set".
+ * @throws ScheduleError naming the field, the value and the expected form.
+ */
+export function checkScheduleField(field: (typeof SCHEDULE_FIELDS)[number], value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (field === 'timezone') return checkTimeZone(value);
+  if (field === 'cron')
+    return (cronSchedule(value, undefined, localTimeZone()).schedule as CronSchedule).cron;
+  return checkField(field, value);
 }
 
 /**
@@ -129,7 +156,12 @@ function checkFields(input: unknown): CheckedSchedule {
  */
 export function storedSchedule(schedule: ScheduledJobSchedule): CheckedSchedule {
   let rule = rules.get(schedule);
-  return { schedule, nextRunAfter: (after) => (rule ??= checkSchedule(schedule).nextRunAfter)(after) };
+  const built = (): CheckedSchedule => (rule ??= checkSchedule(schedule));
+  return {
+    schedule,
+    nextRunAfter: (after, lastEnded) => built().nextRunAfter(after, lastEnded),
+    limitsAt: (due) => built().limitsAt(due),
+  };
 }
 
 function cronSchedule(cron: unknown, timezone: string | undefined, zone: string): CheckedSchedule {
@@ -143,67 +175,194 @@ function cronSchedule(cron: unknown, timezone: string | undefined, zone: string)
     );
   }
   const schedule: CronSchedule = timezone === undefined ? { cron } : { cron, timezone };
-  const checked = { schedule, nextRunAfter: (after: Date) => parsed.nextRun(after) ?? undefined };
+  const checked: CheckedSchedule = {
+    schedule,
+    nextRunAfter: (after) => parsed.nextRun(after) ?? undefined,
+    limitsAt: () => NO_LIMITS,
+  };
   return neverRunsCheck(checked, `cron ${JSON.stringify(cron)}`);
 }
 
-function dailySchedule(
-  fields: Record<string, unknown>,
-  timezone: string | undefined,
-  zone: string,
-): CheckedSchedule {
-  const period =
-    fields.repeatPeriodSeconds === undefined
-      ? undefined
-      : checkInteger(fields.repeatPeriodSeconds, 'repeatPeriodSeconds', 1, SECONDS_PER_DAY);
-  const begin = fields.beginTime === undefined ? 0 : checkTime(fields.beginTime, 'beginTime');
-  const end = fields.endTime === undefined ? SECONDS_PER_DAY - 1 : checkTime(fields.endTime, 'endTime');
-  if (end < begin) {
-    throw new ScheduleError(
-      `endTime ${JSON.stringify(fields.endTime)} is before beginTime ${JSON.stringify(fields.beginTime)}; a schedule's runs stay within one day`,
-    );
-  }
-  const weekDays = checkList(fields.weekDays, 'weekDays', LIST_MAXIMA.weekDays);
-  const months = checkList(fields.months, 'months', LIST_MAXIMA.months);
-  const daysOfMonth = checkList(fields.daysOfMonth, 'daysOfMonth', LIST_MAXIMA.daysOfMonth);
-  const schedule: DailySchedule = {
-    ...(period !== undefined && { repeatPeriodSeconds: period }),
-    ...(fields.beginTime !== undefined && { beginTime: timeText(begin) }),
-    ...(fields.endTime !== undefined && { endTime: timeText(end) }),
-    ...(weekDays && { weekDays }),
-    ...(months && { months }),
-    ...(daysOfMonth && { daysOfMonth }),
-    ...(timezone !== undefined && { timezone }),
-  };
-  const matches = (day: ZonedDay): boolean =>
-    (weekDays?.includes(day.weekDay) ?? true) &&
-    (months?.includes(day.month) ?? true) &&
-    (daysOfMonth?.includes(day.day) ?? true);
-  /**
-   * A day's runs are counted in elapsed time from its begin instant, so a repeat keeps its period through a DST
-   * change (no run doubled, none lost); a single daily run at a time the clocks pass twice runs once.
-   */
-  const nextRunAfter = (after: Date): Date | undefined => {
-    let day = zonedDay(after.getTime(), zone);
-    for (let searched = 0; searched < SEARCH_DAYS; searched += 1, day = nextDay(day)) {
-      if (!matches(day)) continue;
-      const first = instantAt(day, begin, zone);
-      if (first > after.getTime()) return new Date(first);
-      if (period === undefined) continue;
-      const last = instantAt(day, end, zone, true);
-      const steps = Math.floor((after.getTime() - first) / (period * 1000)) + 1;
-      const next = first + steps * period * 1000;
-      if (next <= last) return new Date(next);
-    }
-    return undefined;
-  };
-  return neverRunsCheck({ schedule, nextRunAfter }, 'the schedule');
+/** A window of the day, its times in seconds since midnight. */
+interface Window {
+  readonly begin: number;
+  readonly end: number;
+  /** `endTime` before `beginTime`: the window ends the next day (22:00 to 02:00). */
+  readonly crossesMidnight: boolean;
+  readonly period: number | undefined;
+  readonly pause: number;
+  readonly completionTime: number | undefined;
+  readonly completionInterval: number | undefined;
 }
 
-/** A schedule that matches no day at all (31 February) is a mistake worth stopping for. */
+function dailySchedule(schedule: DailySchedule, zone: string): CheckedSchedule {
+  const own = WINDOW_FIELDS.filter((field) => schedule[field] !== undefined);
+  if (schedule.detailedDailySchedules !== undefined && own.length > 0) {
+    throw new ScheduleError(
+      `schedule takes detailedDailySchedules or the day's own times, not both: it has detailedDailySchedules and ${own.join(', ')}`,
+    );
+  }
+  if (schedule.beginDate && schedule.endDate && schedule.endDate < schedule.beginDate) {
+    throw new ScheduleError(
+      `endDate "${schedule.endDate}" is before beginDate "${schedule.beginDate}"; the schedule would never run`,
+    );
+  }
+  const windows = (schedule.detailedDailySchedules ?? [schedule]).map(windowOf);
+  const acrossMidnight = windows.some((window) => window.crossesMidnight);
+  const first = schedule.beginDate === undefined ? undefined : dateIndex(schedule.beginDate);
+  const last = schedule.endDate === undefined ? undefined : dateIndex(schedule.endDate);
+  const matches = dayFilter(schedule, first, last);
+  /** The first and the last instant of `window` on `day`. */
+  const span = (window: Window, day: ZonedDay): [number, number] => [
+    instantAt(day, window.begin, zone),
+    instantAt(window.crossesMidnight ? nextDay(day) : day, window.end, zone, true),
+  ];
+  /**
+   * The first run of `window` on `day` at or after `from`. A day's runs are counted in elapsed time from its begin
+   * instant, so a repeat keeps its period through a DST change (no run doubled, none lost); a single daily run at a
+   * time the clocks pass twice runs once.
+   */
+  const runIn = (window: Window, day: ZonedDay, from: number): number | undefined => {
+    const begin = instantAt(day, window.begin, zone);
+    if (begin >= from) return begin;
+    if (window.period === undefined) return undefined;
+    const step = window.period * 1000;
+    const next = begin + Math.ceil((from - begin) / step) * step;
+    return next <= span(window, day)[1] ? next : undefined;
+  };
+  const nextRunAfter = (after: Date, lastEnded?: Date): Date | undefined => {
+    // From the day before when a window crosses midnight: it may still be open.
+    let day = nextDay(zonedDay(after.getTime(), zone), acrossMidnight ? -1 : 0);
+    if (first !== undefined && indexOf(day) < first) day = dayAt(first);
+    let found: number | undefined;
+    // Once a day has a run, a window across midnight may give the next day an earlier one.
+    for (
+      let searched = 0, left = acrossMidnight ? 2 : 1;
+      searched < SEARCH_DAYS;
+      searched += 1, day = nextDay(day)
+    ) {
+      if ((last !== undefined && indexOf(day) > last) || (found !== undefined && --left === 0)) break;
+      if (!matches(day)) continue;
+      for (const window of windows) {
+        // 1C: ПаузаПовтора, a pause after the previous run ended; the runs stay on their period's grid.
+        const pause = lastEnded === undefined ? -Infinity : lastEnded.getTime() + window.pause * 1000;
+        const run = runIn(window, day, Math.max(after.getTime() + 1, pause));
+        if (run !== undefined && (found === undefined || run < found)) found = run;
+      }
+    }
+    return found === undefined ? undefined : new Date(found);
+  };
+  const limitsAt = (due: Date): RunLimits => {
+    const at = due.getTime();
+    const today = zonedDay(at, zone);
+    for (const day of [nextDay(today, -1), today].filter(matches)) {
+      for (const window of windows) {
+        const [begin, end] = span(window, day);
+        if (begin <= at && at <= end) return limitsOf(window, day, at, zone);
+      }
+    }
+    // A run outside every window (runNow()) keeps only the interval, which counts from its start.
+    return windows.length === 1
+      ? limitsOf({ ...windows[0], completionTime: undefined }, today, at, zone)
+      : NO_LIMITS;
+  };
+  return neverRunsCheck({ schedule, nextRunAfter, limitsAt }, 'the schedule');
+}
+
+function windowOf(window: DailyWindow): Window {
+  const begin = window.beginTime === undefined ? 0 : secondOfDay(window.beginTime);
+  const end = window.endTime === undefined ? SECONDS_PER_DAY - 1 : secondOfDay(window.endTime);
+  return {
+    begin,
+    end,
+    crossesMidnight: end < begin,
+    period: window.repeatPeriodSeconds,
+    pause: window.repeatPause ?? 0,
+    completionTime: window.completionTime === undefined ? undefined : secondOfDay(window.completionTime),
+    completionInterval: window.completionInterval,
+  };
+}
+
+/**
+ * 1C: ВремяЗавершения and ИнтервалЗавершения, "after which the run is completed by force": the earlier of the
+ * window's completion time (the next day's when it is before the window's begin) and the run's start plus the
+ * interval. A completion time already past when the run is due does not limit it.
+ */
+function limitsOf(window: Window, day: ZonedDay, at: number, zone: string): RunLimits {
+  const ends: number[] = [];
+  if (window.completionInterval !== undefined) ends.push(at + window.completionInterval * 1000);
+  if (window.completionTime !== undefined) {
+    const completion = instantAt(
+      window.completionTime < window.begin ? nextDay(day) : day,
+      window.completionTime,
+      zone,
+    );
+    if (completion > at) ends.push(completion);
+  }
+  return {
+    pauseSeconds: window.pause,
+    cancelAt: ends.length === 0 ? undefined : new Date(Math.min(...ends)),
+  };
+}
+
+/**
+ * Whether a day matches every filter of the schedule, as БСП's model of 1C's schedule reads them
+ * (НапоминанияПользователяСлужебный.БлижайшаяДатаСобытияПоРасписанию): a negative day of the month counts from the
+ * month's end (−1 the last day); ДеньНеделиВМесяце n is the n-th seven days of the month (with ДниНедели, the n-th
+ * Monday…), negative from its end; day and week periods count from ДатаНачала (weeks from Monday to Sunday).
+ * Without ДатаНачала they count from 0001-01-01, 1C's empty date, so every instance and every start agree.
+ */
+function dayFilter(
+  schedule: DailySchedule,
+  first: number | undefined,
+  last: number | undefined,
+): (day: ZonedDay) => boolean {
+  const origin = first ?? 0;
+  const { weekDays, months, daysOfMonth, weekDayInMonth, daysRepeatPeriod, weeksPeriod } = schedule;
+  return (day) => {
+    const index = indexOf(day);
+    const fromEnd = new Date(Date.UTC(day.year, day.month, 0)).getUTCDate() - day.day + 1;
+    return (
+      (first === undefined || index >= first) &&
+      (last === undefined || index <= last) &&
+      (weekDays?.includes(day.weekDay) ?? true) &&
+      (months?.includes(day.month) ?? true) &&
+      (daysOfMonth?.some((wanted) => wanted === (wanted > 0 ? day.day : -fromEnd)) ?? true) &&
+      (weekDayInMonth === undefined ||
+        weekDayInMonth === (weekDayInMonth > 0 ? Math.ceil(day.day / 7) : -Math.ceil(fromEnd / 7))) &&
+      (daysRepeatPeriod === undefined || modulo(index - origin, daysRepeatPeriod) === 0) &&
+      (weeksPeriod === undefined || modulo(Math.floor(index / 7) - Math.floor(origin / 7), weeksPeriod) === 0)
+    );
+  };
+}
+
+function modulo(value: number, by: number): number {
+  return ((value % by) + by) % by;
+}
+
+/** Days since 0001-01-01 of a calendar day. */
+function indexOf(day: ZonedDay): number {
+  const date = new Date(0);
+  date.setUTCFullYear(day.year, day.month - 1, day.day);
+  return Math.round(date.getTime() / DAY_MS) + DAYS_BEFORE_1970;
+}
+
+/** Days since 0001-01-01 of a `YYYY-MM-DD` date. */
+function dateIndex(date: string): number {
+  const [year, month, day] = date.split('-').map(Number);
+  return indexOf({ year, month, day, weekDay: 0 });
+}
+
+function dayAt(index: number): ZonedDay {
+  return zonedDay((index - DAYS_BEFORE_1970) * DAY_MS, 'UTC');
+}
+
+/** A schedule that matches no day at all (31 February, an end date past) is a mistake worth stopping for. */
 function neverRunsCheck(checked: CheckedSchedule, what: string): CheckedSchedule {
   if (checked.nextRunAfter(new Date()) === undefined) {
-    throw new ScheduleError(`${what} never runs: no day matches it; check its days and months`);
+    throw new ScheduleError(
+      `${what} never runs: no day from now on matches it; check its days, months and dates`,
+    );
   }
   return checked;
 }
@@ -213,40 +372,4 @@ function checkTimeZone(value: unknown): string {
   throw new ScheduleError(
     `timezone must be an IANA time zone such as "Europe/Moscow" or "UTC", got ${describeValue(value)}`,
   );
-}
-
-function checkInteger(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-  throw new ScheduleError(`${field} must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
-}
-
-/** Seconds since midnight of `HH:MM` or `HH:MM:SS`. */
-function checkTime(value: unknown, field: string): number {
-  const match = typeof value === 'string' ? /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim()) : null;
-  const [hours, minutes, seconds] = (match?.slice(1) ?? []).map((part) => Number(part ?? 0));
-  if (match === null || hours > 23 || minutes > 59 || seconds > 59) {
-    throw new ScheduleError(
-      `${field} must be a time of day "HH:MM" or "HH:MM:SS", got ${describeValue(value)}`,
-    );
-  }
-  return hours * 3600 + minutes * 60 + seconds;
-}
-
-function timeText(secondOfDay: number): string {
-  const parts = [Math.floor(secondOfDay / 3600), Math.floor(secondOfDay / 60) % 60, secondOfDay % 60];
-  return parts.map((part) => String(part).padStart(2, '0')).join(':');
-}
-
-function checkList(value: unknown, field: string, max: number): number[] | undefined {
-  if (value === undefined) return undefined;
-  const expected = `a non-empty array of integers from 1 to ${max}`;
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ScheduleError(`${field} must be ${expected}, got ${describeValue(value)}`);
-  }
-  for (const item of value) {
-    if (!Number.isInteger(item) || item < 1 || item > max) {
-      throw new ScheduleError(`${field} must be ${expected}; ${describeValue(item)} is not`);
-    }
-  }
-  return [...new Set(value as number[])].sort((a, b) => a - b);
 }

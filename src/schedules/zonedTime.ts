@@ -47,9 +47,9 @@ export function zonedDay(instant: number, zone: string): ZonedDay {
   return dayOf(new Date(wallClock(instant, zone)));
 }
 
-/** The calendar day after `day`. */
-export function nextDay(day: ZonedDay): ZonedDay {
-  return dayOf(new Date(Date.UTC(day.year, day.month - 1, day.day + 1)));
+/** The calendar day after `day` (or `days` later; before it when negative). */
+export function nextDay(day: ZonedDay, days = 1): ZonedDay {
+  return dayOf(new Date(Date.UTC(day.year, day.month - 1, day.day + days)));
 }
 
 /**

@@ -367,7 +367,7 @@ describe('scheduled jobs through the API', () => {
     await job.Записать();
     const [found] = await manager.ScheduledJobs.ПолучитьРегламентныеЗадания({ Имя: 'отчёт' });
     expect(found).toMatchObject({ Использование: false, Параметры: [1, 'a'], Предопределенное: false });
-    expect(found.Расписание).toEqual({ beginTime: '03:00:00', timezone: 'UTC' });
+    expect(found.Расписание.toJSON()).toEqual({ beginTime: '03:00:00', timezone: 'UTC' });
     expect(
       (await manager.scheduledJobs.НайтиПоУникальномуИдентификатору(job.УникальныйИдентификатор))?.Имя,
     ).toBe('Отчёт');
