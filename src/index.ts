@@ -47,6 +47,11 @@ export {
   type UserMessageFields,
   type UserMessageInit,
 } from './jobs/UserMessage';
+export {
+  backgroundJobsOfJob as BackgroundJobs,
+  backgroundJobsOfJob as ФоновыеЗадания,
+  type OwnBackgroundJobs,
+} from './jobs/ownManager';
 export type { BackgroundJobFilter } from './jobs/jobFilter';
 export { BackgroundJobsWaitError } from './jobs/waits';
 export { BackgroundJobsError, type BackgroundJobsErrorCode } from './errors';

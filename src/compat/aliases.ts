@@ -20,6 +20,8 @@ export const ALIASES = {
     detailErrorDescription: ['ПодробноеПредставлениеОшибки', 'DetailErrorDescription'],
     briefErrorDescription: ['КраткоеПредставлениеОшибки', 'BriefErrorDescription'],
     UserMessage: ['СообщениеПользователю'],
+    /** Inside a job: the manager running it (src/jobs/ownManager.ts). */
+    BackgroundJobs: ['ФоновыеЗадания'],
   },
   /** МенеджерФоновыхЗаданий */
   manager: {

@@ -76,7 +76,20 @@ export interface JobInit {
   readonly onCancel?: (job: BackgroundJob) => Promise<void>;
   /** Given to a job run for a shared store: passes each report on to the store as well. */
   readonly onReport?: (report: JobReport) => void;
+  /** The job that started this one from its handler, then that job's starter, and so on: their UUIDs, nearest first. */
+  readonly ancestors?: readonly string[];
+  /**
+   * Given to a view of a job in a worker thread: waits (up to `timeoutMs`) for the jobs of `views` where they run,
+   * on the main thread, and brings the views up to date; a view's own waits go there instead of waiting on a copy.
+   */
+  readonly settleElsewhere?: SettleElsewhere;
 }
+
+/** @internal How the waits of job views in a worker thread are answered by the main thread. */
+export type SettleElsewhere = (
+  views: readonly BackgroundJob[],
+  timeoutMs: number | undefined,
+) => Promise<void>;
 
 /**
  * @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. Its
@@ -125,6 +138,8 @@ export class BackgroundJob {
   readonly #onFinish: (job: BackgroundJob) => void;
   readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
   readonly #onReport: ((report: JobReport) => void) | undefined;
+  readonly #ancestors: readonly string[];
+  readonly #settleElsewhere: SettleElsewhere | undefined;
 
   /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
   constructor(init: JobInit) {
@@ -144,6 +159,8 @@ export class BackgroundJob {
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
     this.#onReport = init.onReport;
+    this.#ancestors = init.ancestors ?? [];
+    this.#settleElsewhere = init.settleElsewhere;
   }
 
   /** RFC 4122 version 4 identifier (1C: УникальныйИдентификатор). */
@@ -326,6 +343,16 @@ export class BackgroundJob {
     const total = this.#messages.length;
     const end = Math.max(0, total - offset);
     return { total, messages: this.#messages.slice(Math.max(0, end - limit), end) };
+  }
+
+  /** @internal The UUIDs of the jobs that started this one, nearest first: a wait on all jobs skips them. */
+  get ancestors(): readonly string[] {
+    return this.#ancestors;
+  }
+
+  /** @internal Set on a job's view in a worker thread: where its waits are answered. */
+  get settleElsewhere(): SettleElsewhere | undefined {
+    return this.#settleElsewhere;
   }
 
   /** @internal Resolves when the job leaves `Active`. */

@@ -12,8 +12,8 @@ import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../s
 import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { type BackgroundJobFilter, compileFilter, type JobTest } from './jobFilter';
-import { currentRunningJob } from './jobContext';
-import { checkTimeout, waitForAny, waitForCompletion, waitForExecutionCompletion } from './waits';
+import { ancestryFor, currentRunningJob } from './jobContext';
+import { awaitable, checkTimeout, waitForAny, waitForCompletion, waitForExecutionCompletion } from './waits';
 
 /** Options of one `execute` call, beyond 1C's four arguments. */
 export interface ExecuteOptions {
@@ -146,7 +146,16 @@ export class BackgroundJobsManager {
     const copies = this.#store.copyParams(params);
     const handler = await this.#resolver.resolve(methodName);
     this.#refuseIfClosed(methodName);
-    return this.#store.start({ methodName, handler, params: copies, key, description, timeoutSeconds });
+    const ancestors = ancestryFor(this); // called from a job's handler: the job started is its child
+    return this.#store.start({
+      methodName,
+      handler,
+      params: copies,
+      key,
+      description,
+      timeoutSeconds,
+      ancestors,
+    });
   }
 
   /**
@@ -274,8 +283,9 @@ export class BackgroundJobsManager {
     }
   }
 
-  #activeJobs(): Promise<BackgroundJob[]> {
-    return this.#store.list((job) => job.state === BackgroundJobState.Active);
+  /** What a wait without a list waits on: the active jobs, but neither the calling job nor its ancestors. */
+  async #activeJobs(): Promise<BackgroundJob[]> {
+    return awaitable(await this.#store.list((job) => job.state === BackgroundJobState.Active));
   }
 }
 

@@ -6,6 +6,8 @@ import type { JobRunner } from '../runners/JobRunner';
 import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from './errorInfo';
+import type { JobsManager } from './ownManager';
+import { WaitingJobs } from './waitingJobs';
 
 /** Writes a line and the error behind it to the application's logger. */
 export type LogError = (line: string, error: unknown) => void;
@@ -18,13 +20,16 @@ export class JobExecutor {
   readonly #settings: Settings;
   readonly #runner: JobRunner;
   readonly #logError: LogError;
-  /** The manager, which `getCurrent()` compares against inside inline handlers. */
-  readonly #manager: object;
+  /** The manager, which `getCurrent()` compares against inside inline handlers and the job's ФоновыеЗадания call. */
+  readonly #manager: JobsManager;
+  readonly #waits: WaitingJobs;
 
-  constructor(settings: Settings, logError: LogError, manager: object) {
+  constructor(settings: Settings, logError: LogError, manager: JobsManager) {
     this.#settings = settings;
     this.#logError = logError;
     this.#manager = manager;
+    // On a Redis store this instance's slots: another instance may have free ones, but a wait cannot know.
+    this.#waits = new WaitingJobs(settings.maxConcurrency);
     this.#runner = createRunner(settings, logError);
   }
 
@@ -48,6 +53,7 @@ export class JobExecutor {
         handler,
         params,
         manager: this.#manager,
+        waits: this.#waits,
         // The limit covers the handler, not the queue nor a worker's start-up.
         onHandlerStart:
           timeoutSeconds > 0

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { BackgroundJob, JobReport } from './BackgroundJob';
+import type { JobsManager } from './ownManager';
 import { watchStrayRejections } from './strayRejections';
 
 /** What the code of a running job can reach: its job, its manager, and how to report to it or fail it. */
@@ -9,6 +10,13 @@ export interface RunningJob {
   readonly job: BackgroundJob;
   /** The manager running the job; `undefined` in a worker thread, where the manager is out of reach. */
   readonly manager: object | undefined;
+  /** What the job's own `ФоновыеЗадания` call: its manager inline, the main thread's answers in a worker thread. */
+  readonly jobs: JobsManager;
+  /**
+   * Counts the job as waiting, without a timeout, on `pending` until the returned function is called; throws
+   * `WBJ_WAIT_DEADLOCK` where the wait could never end. Absent in a worker thread, whose waits run on the main one.
+   */
+  readonly enterWait?: (pending: readonly BackgroundJob[]) => () => void;
   /** Fails the job with an error that escaped its promise chain (an unhandled rejection). */
   readonly failFromOutside: (reason: unknown) => void;
   /** Delivers a user message or progress to the job: directly inline, as a note on `parentPort` from a worker. */
@@ -29,6 +37,15 @@ export function runAsJob<T>(running: RunningJob, work: () => T): T {
 /** The running job whose code is calling, or `undefined` outside jobs. */
 export function currentRunningJob(): RunningJob | undefined {
   return context.getStore();
+}
+
+/**
+ * The ancestors of a job `manager` starts now: the calling job and its own ancestors when the caller is a job of
+ * that manager (directly inline, or a worker thread's call answered on the main thread), else none.
+ */
+export function ancestryFor(manager: object): readonly string[] {
+  const running = context.getStore();
+  return running?.manager === manager ? [running.job.uuid, ...running.job.ancestors] : [];
 }
 
 /**

@@ -2,7 +2,7 @@ import { MAX_TIMEOUT_SECONDS } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import { currentJob } from './jobContext';
+import { currentJob, currentRunningJob } from './jobContext';
 
 /** A wait that ended with failed or unfinished jobs; `jobs` lists them. */
 export class BackgroundJobsWaitError extends BackgroundJobsError {
@@ -89,12 +89,30 @@ async function settle(
   const pending = awaited.filter(isActive);
   const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
   if (done || pending.length === 0) return { listed, awaited };
+  // Views of jobs in a worker thread: the main thread, which holds the jobs, waits and brings them up to date.
+  const elsewhere = pending.find((job) => job.settleElsewhere !== undefined)?.settleElsewhere;
+  if (elsewhere !== undefined) {
+    await elsewhere(pending, timeoutMs);
+    return { listed, awaited };
+  }
+  // Inside a job, a wait without a timeout holds the job's running slot: refused where it could never end.
+  const leave = timeoutMs === undefined ? currentRunningJob()?.enterWait?.(pending) : undefined;
   const ends = pending.map((job) => job.finished.then(() => job));
   const first = await withTimeout(
     until === 'all' ? Promise.all(ends).then(() => undefined) : Promise.race(ends),
     timeoutMs,
-  );
+  ).finally(leave);
   return { listed, awaited, first };
+}
+
+/**
+ * The active jobs a wait without a list waits on: from inside a job, all but the jobs it descends from, which
+ * wait (or may wait) on it; a child waiting on "all" would otherwise wait on its parent waiting on it. (The job
+ * itself no wait waits on.)
+ */
+export function awaitable(active: readonly BackgroundJob[]): BackgroundJob[] {
+  const ancestors = new Set(currentJob()?.ancestors);
+  return active.filter((job) => !ancestors.has(job.uuid));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { errorInfoFrom } from '../jobs/errorInfo';
+import type { RunningJob } from '../jobs/jobContext';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { runHandler } from './runHandler';
 
@@ -15,18 +16,34 @@ export class InlineRunner implements JobRunner {
     this.#handlersPath = handlersPath;
   }
 
-  run({ job, handler, params, manager, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
-    const running = {
-      job,
-      manager,
-      failFromOutside: (reason: unknown) =>
-        onStrayRejection(errorInfoFrom(reason, this.#handlersPath), reason),
-      report: job.record.bind(job),
-    };
-    onHandlerStart?.();
-    return runHandler(running, handler.run, params, this.#handlersPath);
+  run(task: JobTask): Promise<JobOutcome> {
+    task.onHandlerStart?.();
+    return runHandler(
+      runningHere(task, this.#handlersPath),
+      task.handler.run,
+      task.params,
+      this.#handlersPath,
+    );
   }
 
   /** Nothing to free: a handler still running inline cannot be stopped from outside. */
   async close(): Promise<void> {}
+}
+
+/**
+ * The job as code on this thread runs as it, with its manager: the inline handler, and on the main thread the
+ * answers to a worker's ФоновыеЗадания calls.
+ */
+export function runningHere(
+  { job, manager, waits, onStrayRejection }: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
+  handlersPath: string,
+): RunningJob {
+  return {
+    job,
+    manager,
+    jobs: manager,
+    enterWait: (pending) => waits.enter(job, pending),
+    failFromOutside: (reason) => onStrayRejection(errorInfoFrom(reason, handlersPath), reason),
+    report: job.record.bind(job),
+  };
 }

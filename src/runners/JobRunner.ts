@@ -1,5 +1,7 @@
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { ErrorInfo } from '../jobs/errorInfo';
+import type { JobsManager } from '../jobs/ownManager';
+import type { WaitingJobs } from '../jobs/waitingJobs';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 
 /** How a handler ended: its result, or why it failed (`error` is what was thrown, for the log). */
@@ -12,13 +14,15 @@ export interface JobTask {
   readonly job: BackgroundJob;
   readonly handler: ResolvedHandler;
   readonly params: readonly unknown[];
-  /** The manager, which `getCurrent()` compares against inside inline handlers. */
-  readonly manager: object;
+  /** The manager, which `getCurrent()` compares against inside inline handlers and the job's ФоновыеЗадания call. */
+  readonly manager: JobsManager;
   /**
    * Given only to a job with a time limit, whose clock it starts: called as the handler is about to run (a
    * worker may first have to start).
    */
   readonly onHandlerStart: (() => void) | undefined;
+  /** The executor's jobs waiting inside their handlers, for the deadlock check of a wait the job makes. */
+  readonly waits: WaitingJobs;
   /** Fails the job with a rejection its handler left unhandled, possibly after the job ended. */
   readonly onStrayRejection: (errorInfo: ErrorInfo, error: unknown) => void;
 }

@@ -7,7 +7,9 @@ import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
+import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
+import { ThreadCallAnswers } from './threadCallAnswers';
 import {
   type AbortNote,
   isEnvelope,
@@ -26,6 +28,8 @@ interface ThreadRun {
   /** Aborts the handler's signal, and terminates its worker if it has not returned after the grace. */
   readonly stop: () => void;
   readonly settled: Promise<JobOutcome>;
+  /** Answers the job's ФоновыеЗадания calls; made by the first call. */
+  answers: ThreadCallAnswers | undefined;
 }
 
 /**
@@ -55,7 +59,8 @@ export class ThreadRunner implements JobRunner {
     return this.#pool?.threads.length ?? 0;
   }
 
-  run({ job, params, onHandlerStart, onStrayRejection }: JobTask): Promise<JobOutcome> {
+  run(task: JobTask): Promise<JobOutcome> {
+    const { job, params, onHandlerStart, onStrayRejection } = task;
     const pool = this.#openPool();
     // Every note the worker sent before its task returned must be in before the job ends.
     let received = 0;
@@ -71,7 +76,11 @@ export class ThreadRunner implements JobRunner {
     };
     const receive = (note: WorkerNote): void => {
       if (note.kind === 'started') onHandlerStart?.();
-      else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
+      else if (note.kind === 'call') {
+        // Answered on this thread, as the job, with its manager; a job that never calls costs nothing.
+        run.answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath));
+        run.answers.answer(note);
+      } else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
       else if (note.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
       else this.#logLateRejection(job.uuid, note.methodName, note.errorInfo);
@@ -113,8 +122,10 @@ export class ThreadRunner implements JobRunner {
         clearTimeout(graceTimer);
         job.signal.removeEventListener('abort', stop);
         this.#runs.delete(job.uuid);
+        run.answers?.close();
       });
-    this.#runs.set(job.uuid, { receive, stop, settled });
+    const run: ThreadRun = { receive, stop, settled, answers: undefined };
+    this.#runs.set(job.uuid, run);
     return settled;
   }
 

@@ -1,5 +1,7 @@
 import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from '../errors';
-import type { JobReport } from '../jobs/BackgroundJob';
+import type { MessagePort } from 'node:worker_threads';
+import type { JobReport, JobSnapshot } from '../jobs/BackgroundJob';
+import type { JobsManager } from '../jobs/ownManager';
 import type { ErrorInfo } from '../jobs/errorInfo';
 import { cloneFailure } from '../stores/storable';
 
@@ -43,10 +45,67 @@ export interface AbortNote {
   readonly message: string;
 }
 
-/** Worker → main, in order: the handler's start, reports while it runs, stray rejections. */
+/**
+ * What a job's `ФоновыеЗадания` in a worker ask the main thread: the manager's members, and for a job view its
+ * `cancel()` (`cancel`) and its waits (`settle`: wait up to a timeout, answer the views' jobs as they are then).
+ */
+export type ManagerCallMember = keyof JobsManager | 'cancel' | 'settle';
+
+/**
+ * Worker → main: a call of the job's `ФоновыеЗадания`, answered on a MessagePort of the job's own, opened by its
+ * first call (which carries `port`): a job that never calls costs nothing. Jobs in `args` cross as {@link JobRef}s.
+ */
+export interface ManagerCallNote {
+  readonly kind: 'call';
+  readonly id: number;
+  readonly member: ManagerCallMember;
+  readonly args: readonly unknown[];
+  readonly port?: MessagePort;
+}
+
+/** Main → worker, on the job's port: the answer to call `id`; jobs in it cross as {@link JobViewData}. */
+export type ManagerAnswer =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      /** A BackgroundJobsError (with the jobs of a wait's error), or what else was thrown, as its message. */
+      readonly error: {
+        readonly code: BackgroundJobsErrorCode | undefined;
+        readonly message: string;
+        readonly jobs?: readonly JobViewData[];
+      };
+    };
+
+/** A job named in a call's arguments: the main thread answers with the job it holds under this UUID. */
+export interface JobRef {
+  readonly webBackgroundJobRef: string;
+}
+
+/** A job in an answer, as its view in the worker is made or brought up to date: as it is at the answer. */
+export interface JobViewData {
+  readonly webBackgroundJobView: {
+    readonly uuid: string;
+    readonly methodName: string;
+    readonly key: string;
+    readonly description: string;
+    readonly snapshot: JobSnapshot;
+  };
+}
+
+export function isJobRef(value: unknown): value is JobRef {
+  return typeof (value as JobRef | null)?.webBackgroundJobRef === 'string';
+}
+
+export function isJobViewData(value: unknown): value is JobViewData {
+  return typeof (value as JobViewData | null)?.webBackgroundJobView === 'object';
+}
+
+/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, calls of its manager. */
 export type WorkerNote =
   | { readonly kind: 'started' }
   | JobReport
+  | ManagerCallNote
   | { readonly kind: 'rejection'; readonly errorInfo: ErrorInfo }
   /** A rejection the handler left behind after its task returned: only logged. */
   | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo };

@@ -1,12 +1,13 @@
 // The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on `parentPort`.
 import { serialize } from 'node:v8';
-import { BroadcastChannel, parentPort } from 'node:worker_threads';
+import { BroadcastChannel, type MessagePort, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { errorInfoFrom } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
 import { HandlerResolver } from '../loader/HandlerResolver';
+import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
 import {
   type AbortNote,
@@ -41,9 +42,9 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   const { handlersPath, job: init, params } = request;
   listenForAborts(request.abortChannel);
   let notes = 0;
-  const send = (note: WorkerNote): void => {
+  const send = (note: WorkerNote, transfer?: readonly MessagePort[]): void => {
     const envelope: WorkerEnvelope = { webBackgroundJobs: init.uuid, note };
-    parentPort!.postMessage(envelope);
+    parentPort!.postMessage(envelope, transfer);
     notes += 1;
   };
   const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
@@ -57,9 +58,11 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   job.markStarted(init.begin);
   running.set(init.uuid, { job, handlersPath });
   let ended = false;
+  const jobs = new MainThreadJobs(send, handlersPath, init.uuid);
   const runningJob: RunningJob = {
     job,
     manager: undefined,
+    jobs,
     failFromOutside: (reason) => {
       const errorInfo = errorInfoFrom(reason, handlersPath);
       send(
@@ -90,6 +93,7 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   } finally {
     ended = true;
     running.delete(init.uuid);
+    jobs.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
 import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
+import type { JobsManager } from '../jobs/ownManager';
 import type { LogError } from '../jobs/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
@@ -19,6 +20,8 @@ export interface JobRequest {
   readonly timeoutSeconds: number;
   /** The scheduled job whose run this is. */
   readonly scheduledJob?: ScheduledJob;
+  /** When a job's handler calls execute: that job's UUID, then its ancestors' (nearest first). */
+  readonly ancestors?: readonly string[];
 }
 
 /**
@@ -143,8 +146,8 @@ export interface StoreContext {
   readonly logError: LogError;
   /** For notices that are not failures (the Redis store is back). */
   readonly warn: (line: string) => void;
-  /** The manager, which `getCurrent()` compares against inside inline handlers. */
-  readonly manager: object;
+  /** The manager, which `getCurrent()` compares against inside inline handlers and a job's ФоновыеЗадания call. */
+  readonly manager: JobsManager;
   /** Resolves a method name to its handler, as `execute` does (a worker needs it for jobs executed elsewhere). */
   readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
   /** A copy of the scheduled job a stored run names (a Redis store keeps only its data). */

@@ -61,6 +61,7 @@ export class MemoryJobStore implements JobStore {
     description,
     timeoutSeconds,
     scheduledJob,
+    ancestors,
   }: JobRequest): Promise<BackgroundJob> {
     const job = new BackgroundJob({
       builtBy: BUILT_BY_MANAGER,
@@ -69,6 +70,7 @@ export class MemoryJobStore implements JobStore {
       key,
       description,
       scheduledJob,
+      ancestors,
       handlersPath: this.#handlersPath,
       onFinish: (finished) => this.#finished(finished),
     });

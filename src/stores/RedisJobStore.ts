@@ -278,6 +278,7 @@ export class RedisJobStore implements JobStore {
     description,
     timeoutSeconds,
     scheduledJob,
+    ancestors,
   }: JobRequest): Promise<BackgroundJob> {
     const uuid = uuidV4();
     const header: JobHeader = {
@@ -287,7 +288,12 @@ export class RedisJobStore implements JobStore {
       executedAt: performance.timeOrigin + performance.now(),
       ...(scheduledJob && { scheduledJob: scheduledJob.toJSON() }),
     };
-    const data: JobData = { ...header, params, timeoutSeconds };
+    const data: JobData = {
+      ...header,
+      params,
+      timeoutSeconds,
+      ...(ancestors !== undefined && ancestors.length > 0 && { ancestors }),
+    };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const view = this.#view(uuid, header);
     this.#adding.add(uuid);
@@ -416,6 +422,7 @@ export class RedisJobStore implements JobStore {
       key,
       description,
       scheduledJob: job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob),
+      ancestors: job.data.ancestors,
       handlersPath: this.#settings.handlersPath,
       onFinish: () => {},
       onReport: (report) => {

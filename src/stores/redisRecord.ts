@@ -29,6 +29,8 @@ export interface JobHeader {
 export interface JobData extends JobHeader {
   readonly params: unknown[];
   readonly timeoutSeconds: number;
+  /** The jobs that started it from their handlers, nearest first (absent when none). */
+  readonly ancestors?: readonly string[];
 }
 
 /**

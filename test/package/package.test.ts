@@ -29,6 +29,8 @@ describe('the built package in a real Node process', () => {
         'МенеджерФоновыхЗаданийWeb',
         'Сообщить',
         'currentJob',
+        'ФоновыеЗадания',
+        'BackgroundJobs',
       ]),
     );
   });
@@ -108,11 +110,13 @@ describe('the built package in a real Node process', () => {
     const consumer = `import express from 'express';
 import {
   backgroundJobs,
+  BackgroundJobs,
   BackgroundJobState,
   type BackgroundJob,
   МенеджерФоновыхЗаданий,
   ФоновоеЗадание,
   РегламентноеЗадание,
+  ФоновыеЗадания,
 } from 'web-background-jobs';
 const app = express();
 app.use(backgroundJobs());
@@ -131,6 +135,11 @@ export async function oneC(): Promise<void> {
   const Регламентное: РегламентноеЗадание | undefined = await Менеджер.РегламентныеЗадания.НайтиПоИмени('X');
   await Менеджер.Очистить();
   console.log(Первое, Регламентное);
+}
+export async function parent(): Promise<unknown[]> {
+  const children: BackgroundJob[] = [await ФоновыеЗадания.Выполнить('Дети.Считать', [1])];
+  await BackgroundJobs.WaitForCompletion(children, 60);
+  return children.map((child) => child.Результат);
 }
 `;
     writeFileSync(path.join(folder, 'consumer.mts'), consumer);
