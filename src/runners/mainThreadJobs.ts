@@ -3,6 +3,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
+import { receivedMessage } from '../jobs/UserMessage';
 import type { JobsManager } from '../jobs/ownManager';
 import { BackgroundJobsWaitError, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
 import { cloneFailure } from '../stores/storable';
@@ -138,7 +139,12 @@ export class MainThreadJobs implements JobsManager {
   /** The view of a job in an answer, made on its first answer, brought up to date by each. */
   #view({ webBackgroundJobView: data }: JobViewData): BackgroundJob {
     const { snapshot } = data;
-    const revived = { ...snapshot, errorInfo: snapshot.errorInfo && reviveErrorInfo(snapshot.errorInfo) };
+    // Structured clone left plain data: messages and errorInfo become what a job's reader gets (1C names and all).
+    const revived = {
+      ...snapshot,
+      messages: snapshot.messages.map((message) => receivedMessage(message, message.date)),
+      errorInfo: snapshot.errorInfo && reviveErrorInfo(snapshot.errorInfo),
+    };
     const known = this.#views.get(data.uuid);
     if (known !== undefined) {
       known.sync(revived);

@@ -103,6 +103,7 @@ function failure(error: unknown): Extract<ManagerAnswer, { ok: false }>['error']
 
 /** A job as a view in the worker is made from it: everything a job reads, as it is now. */
 function viewData(job: BackgroundJob): JobViewData {
+  const messages = job.getUserMessages();
   return {
     webBackgroundJobView: {
       uuid: job.uuid,
@@ -114,7 +115,9 @@ function viewData(job: BackgroundJob): JobViewData {
         begin: job.begin,
         end: job.end,
         progress: job.progress,
-        messages: job.getUserMessages(),
+        messages,
+        // Those getUserMessages(true) took on this thread are not sent: the view counts from the first one sent.
+        messagesFrom: job.messagesReported - messages.length,
         result: job.result,
         errorInfo: job.errorInfo,
       },

@@ -84,6 +84,12 @@ describeEachIsolation('ФоновыеЗадания inside a job', (isolation) =
     expect(parent.result).toEqual({ state: BackgroundJobState.Completed, result: 70, hasEnd: true });
   });
 
+  test("a child's messages read through its view are user messages, by their 1C names, in БСП's polling loop", async () => {
+    const manager = createManager({ isolation, maxThreads: 3 });
+    const parent = await run(manager, 'Родитель.ЧитатьСообщения');
+    expect(parent.result).toEqual([0, 1, 2].map((номер) => [`сообщение ${номер}`, 'Сумма', 'function']));
+  });
+
   test('a view cancelled inside a job reads Canceled, and so does the job', async () => {
     const manager = createManager({ isolation, maxThreads: 3 });
     const parent = await run(manager, 'Родитель.ОтменитьРебенка');
