@@ -16,7 +16,7 @@ import { types } from 'node:util';
  * | `WBJ_KEY_CONFLICT` | an active job of the same method already holds the key |
  * | `WBJ_JOBS_FAILED` | a wait ended and some of the awaited jobs had failed |
  * | `WBJ_WAIT_TIMEOUT` | a wait's timeout expired before every job finished |
- * | `WBJ_WAIT_DEADLOCK` | a job's wait without a timeout was refused: every running slot is held by a waiting job |
+ * | `WBJ_WAIT_DEADLOCK` | a job's wait was refused: it waited without a timeout while every running slot is held by a waiting job, or for itself |
  * | `WBJ_NO_CURRENT_JOB` | `message()` was called outside a running job |
  * | `WBJ_CANCELED` | the reason of a cancelled job's `signal` |
  * | `WBJ_JOB_TIMEOUT` | a job ran past its time limit: its `errorInfo.code` and its `signal`'s reason |

@@ -25,7 +25,7 @@ export async function waitForCompletion(
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<void> {
-  const { awaited } = await settle(jobs, timeoutSeconds, caller, 'all');
+  const { awaited } = await settle(jobs, timeoutSeconds, caller, 'all', true);
   const unfinished = awaited.filter(isActive);
   if (unfinished.length > 0) {
     throw new BackgroundJobsWaitError(
@@ -81,11 +81,19 @@ async function settle(
   timeoutSeconds: unknown,
   caller: string,
   until: 'all' | 'any',
+  refuseSelf = false,
 ): Promise<{ listed: BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
   const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller, until === 'any'));
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
   const skipped = jobsNotToWaitOn();
   const awaited = listed.filter((job) => !skipped.has(job.uuid));
+  if (refuseSelf && awaited.length < listed.length) {
+    // Resolving would say the caller has finished; 1C's wait on itself never returns.
+    throw new BackgroundJobsError(
+      'WBJ_WAIT_DEADLOCK',
+      `${caller} was given the job that calls it (${describeJob(currentJob()!)}): a job cannot wait for its own end`,
+    );
+  }
   const pending = awaited.filter(isActive);
   const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
   if (done || pending.length === 0) return { listed, awaited };
@@ -106,13 +114,14 @@ async function settle(
 }
 
 /**
- * The active jobs a wait without a list waits on: from inside a job, all but the jobs it descends from, which
- * wait (or may wait) on it; a child waiting on "all" would otherwise wait on its parent waiting on it. (The job
- * itself no wait waits on.)
+ * The active jobs a wait without a list waits on, and answers with: from inside a job, all but the job itself and
+ * the jobs it descends from, which wait (or may wait) on it; a child waiting on "all" would otherwise wait on its
+ * parent waiting on it, and a caller checking that every job it got back has finished would never see it so.
  */
 export function awaitable(active: readonly BackgroundJob[]): BackgroundJob[] {
-  const ancestors = new Set(currentJob()?.ancestors);
-  return active.filter((job) => !ancestors.has(job.uuid));
+  const self = currentJob();
+  const excluded = new Set([...(self?.ancestors ?? []), ...(self ? [self.uuid] : [])]);
+  return active.filter((job) => !excluded.has(job.uuid));
 }
 
 /**

@@ -160,6 +160,14 @@ describeEachIsolation('waits', (isolation) => {
     await forever.cancel();
   });
 
+  test('inside a job, a wait on all jobs leaves the job out of its answer, and waitForCompletion of itself is refused', async () => {
+    const manager = createManager({ isolation });
+    const other = await manager.execute('Jobs.Sleep', [5]);
+    const waiter = await manager.execute('Waits.AllThenSelf');
+    await waiter.waitForCompletion(30);
+    expect(waiter.result).toEqual({ all: [[other.uuid, 'Completed']], refused: 'WBJ_WAIT_DEADLOCK' });
+  });
+
   if (isolation === 'inline') {
     test('a job waiting with itself in the list gets itself back, Active, and never waits on itself', async () => {
       const manager = createManager({ isolation });
