@@ -5,16 +5,19 @@ import type { DailySchedule, DailyWindow } from './scheduleFields';
 export type ScheduleLanguage = 'ru' | 'en';
 
 /**
- * The words of each language. Those marked ✓ are 1C's own, read from real schedules of БСП (1c-syntax/ssl_3_1):
- * `Каждый день; каждые 1 800 секунд` (РассылкаОтчетовВызовСервера) and, for ОчисткаНенужныхФайлов
- * (BeginTime 01:00, EndTime 07:00, WeekDays 6 7), `каждый день, по дням недели [суббота, воскресенье ]; с 1:00:00
- * один раз в день, завершать после 7:00:00` — so "завершать после" is ВремяКонца. The others follow the same pattern.
- * Written as БСП's ПредставлениеРасписания shows 1C's text: capitalised, single spaces, no space before `]`.
+ * The words of each language. Those marked ✓ are 1C's own, read from real schedules: `Каждый день; каждые 1 800
+ * секунд` (БСП's РассылкаОтчетовВызовСервера), and `каждый день; с 7:00:00 по 18:00:00 один раз в день, завершать
+ * после 18:00:00` (a configuration's documented schedule: ВремяНачала, ВремяКонца, then ВремяЗавершения). The
+ * others follow the same pattern. Written as БСП's ПредставлениеРасписания shows 1C's text: capitalised, single
+ * spaces, no space before `]`.
  */
 const WORDS = {
   ru: {
     everyDay: 'каждый день', // ✓
-    everyDays: (days: string) => `каждые ${days} ${plural(Number(days), 'день', 'дня', 'дней')}`,
+    everyDays: (days: string) => {
+      const count = Number(days.replace(/\D/g, ''));
+      return `${plural(count, 'каждый', 'каждые', 'каждые')} ${days} ${plural(count, 'день', 'дня', 'дней')}`;
+    },
     weekDays: 'по дням недели', // ✓
     weekDayNames: ['понедельник', 'вторник', 'среда', 'четверг', 'пятница', 'суббота', 'воскресенье'], // ✓
     months: 'по месяцам',
@@ -41,13 +44,12 @@ const WORDS = {
           ? `в ${week}-ю неделю месяца`
           : `в ${-week}-ю с конца неделю месяца`,
     from: 'с', // ✓
-    until: 'по',
+    until: 'по', // ✓
     onceADay: 'один раз в день', // ✓
     everySeconds: (seconds: string) => `каждые ${seconds} секунд`, // ✓ (1C writes "секунд" whatever the number)
-    endTime: 'завершать после', // ✓
     pause: (seconds: string) => `пауза ${seconds} секунд`,
-    completionTime: 'прерывать после',
-    completionInterval: (seconds: string) => `прерывать через ${seconds} секунд`,
+    completionTime: 'завершать после', // ✓
+    completionInterval: (seconds: string) => `завершать через ${seconds} секунд`,
     cron: (cron: string) => `по расписанию cron «${cron}»`,
     date: (date: string) => date.split('-').reverse().join('.'),
     // 1C groups thousands with a no-break space: Строка(1800) is "1 800".
@@ -85,10 +87,9 @@ const WORDS = {
     until: 'to',
     onceADay: 'once a day',
     everySeconds: (seconds: string) => `every ${seconds} seconds`,
-    endTime: 'complete after',
     pause: (seconds: string) => `pause ${seconds} seconds`,
-    completionTime: 'cancel after',
-    completionInterval: (seconds: string) => `cancel in ${seconds} seconds`,
+    completionTime: 'complete after',
+    completionInterval: (seconds: string) => `complete in ${seconds} seconds`,
     cron: (cron: string) => `cron "${cron}"`,
     date: (date: string) => {
       const [year, month, day] = date.split('-').map(Number);
@@ -144,14 +145,18 @@ function daysText(schedule: DailySchedule, words: Words): string {
 }
 
 function windowText(window: DailyWindow, words: Words): string {
-  const start = window.beginTime === undefined ? '' : `${words.from} ${clock(window.beginTime)} `;
+  // 1C: `с 7:00:00 по 18:00:00 один раз в день`, the window before how often.
+  const bounds = [
+    ...(window.beginTime === undefined ? [] : [`${words.from} ${clock(window.beginTime)}`]),
+    ...(window.endTime === undefined ? [] : [`${words.until} ${clock(window.endTime)}`]),
+  ];
+  const start = bounds.length === 0 ? '' : `${bounds.join(' ')} `;
   const repeat =
     window.repeatPeriodSeconds === undefined
       ? words.onceADay
       : words.everySeconds(words.number(window.repeatPeriodSeconds));
   const parts = [start + repeat];
   if (window.repeatPause !== undefined) parts.push(words.pause(words.number(window.repeatPause)));
-  if (window.endTime !== undefined) parts.push(`${words.endTime} ${clock(window.endTime)}`);
   if (window.completionTime !== undefined)
     parts.push(`${words.completionTime} ${clock(window.completionTime)}`);
   if (window.completionInterval !== undefined)

@@ -49,7 +49,7 @@ describeEachIsolation('a run still active at its completion time is cancelled', 
     expect(logger.lines.warn).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `Scheduled job "Endless": run ${run.uuid} was still active at its schedule's completion time .*\\(schedule: Every day; every 1 seconds, cancel in 1 seconds\\), so it is cancelled`,
+          `Scheduled job "Endless": run ${run.uuid} was still active at its schedule's completion time .*\\(schedule: Every day; every 1 seconds, complete in 1 seconds\\), so it is cancelled`,
         ),
       ),
     );
@@ -60,7 +60,7 @@ describeEachIsolation('a run still active at its completion time is cancelled', 
     const completionTime = clockIn(zone, 3);
     const { logger, run } = await endless({ repeatPeriodSeconds: 1, completionTime, timezone: zone });
     expect(run.end!.getTime()).toBeGreaterThanOrEqual(run.begin!.getTime());
-    expect(logger.lines.warn.join('\n')).toContain(`cancel after ${completionTime.replace(/^0/, '')}`);
+    expect(logger.lines.warn.join('\n')).toContain(`complete after ${completionTime.replace(/^0/, '')}`);
   });
 });
 
