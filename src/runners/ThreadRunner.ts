@@ -7,6 +7,7 @@ import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
+import { frameLocation, handlerRelative } from '../jobs/redaction';
 import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { ThreadCallAnswers } from './threadCallAnswers';
@@ -223,10 +224,14 @@ function crashOutcome(error: unknown, settings: ThreadSettings): JobOutcome {
         ? `The worker thread running the job ran out of memory (jobsWorkerMaxMemoryMb is ${settings.workerMaxMemoryMb || 'not set'}): ${text}`
         : `The worker thread running the job crashed with an uncaught exception: ${text}`;
   const crash = new BackgroundJobsError('WBJ_WORKER_CRASHED', description, { cause: error });
-  // Point ErrorInfo at the handler's frames (if the original has any), not at this file.
+  // Point ErrorInfo at the handler's frames, if the original has any: not at this file, nor at Piscina's, whose
+  // path would otherwise be the job's module (1C's ИмяМодуля names the job's own module, or nothing).
   const frames =
     typeof original?.stack === 'string'
-      ? original.stack.split('\n').filter((line) => /^\s+at /.test(line))
+      ? original.stack.split('\n').filter((line) => {
+          const file = frameLocation(line)?.file;
+          return file !== undefined && handlerRelative(settings.handlersPath, file) !== undefined;
+        })
       : [];
   crash.stack = [`${crash.name}: ${description}`, ...frames].join('\n');
   return { ok: false, errorInfo: errorInfoFrom(crash, settings.handlersPath), error: crash };

@@ -98,7 +98,7 @@ describe('crash isolation in thread isolation', () => {
       { workerMaxMemoryMb: 32 },
     ],
   ])(
-    '%s fails only its job, says what happened, and 100 jobs after it complete',
+    "%s fails only its job, says what happened in the handler's terms, and 100 jobs after it complete",
     async (_case, method, params, description, options) => {
       const logger = recordingLogger();
       const manager = createManager({ isolation: 'thread', maxThreads: 2, logger, ...options });
@@ -110,6 +110,9 @@ describe('crash isolation in thread isolation', () => {
         code: 'WBJ_WORKER_CRASHED',
         description: expect.stringMatching(description),
       });
+      // ИмяМодуля names the handler's module, or nothing: never the worker pool's own file.
+      expect(['', 'Hazards.js']).toContain(crashing.errorInfo!.moduleName);
+      expect(crashing.errorInfo!.detailedDescription).not.toContain('node_modules');
       expect(logger.lines.error).toEqual([expect.stringContaining(crashing.uuid)]);
       const after = await Promise.all(
         Array.from({ length: 100 }, (_, n) => manager.execute('Hazards.Square', [n])),
