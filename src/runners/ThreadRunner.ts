@@ -223,7 +223,12 @@ function crashOutcome(error: unknown, settings: ThreadSettings): JobOutcome {
       : original?.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? `The worker thread running the job ran out of memory (jobsWorkerMaxMemoryMb is ${settings.workerMaxMemoryMb || 'not set'}): ${text}`
         : `The worker thread running the job crashed with an uncaught exception: ${text}`;
-  const crash = new BackgroundJobsError('WBJ_WORKER_CRASHED', description, { cause: error });
+  // An exit is the pool's own error, which says nothing the description does not and points into Piscina: no cause.
+  const crash = new BackgroundJobsError(
+    'WBJ_WORKER_CRASHED',
+    description,
+    exitCode === undefined ? { cause: error } : undefined,
+  );
   // Point ErrorInfo at the handler's frames, if the original has any: not at this file, nor at Piscina's, whose
   // path would otherwise be the job's module (1C's ИмяМодуля names the job's own module, or nothing).
   const frames =
