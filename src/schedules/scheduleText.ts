@@ -1,3 +1,4 @@
+import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJobSchedule } from './schedule';
 import type { DailySchedule, DailyWindow } from './scheduleFields';
 
@@ -106,6 +107,12 @@ type Words = (typeof WORDS)[ScheduleLanguage];
  * English `Every day; from 3:00:00 once a day`. The days come first, then each window of the day.
  */
 export function scheduleText(schedule: ScheduledJobSchedule, language: ScheduleLanguage = 'ru'): string {
+  if (language !== 'ru' && language !== 'en') {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `A schedule's toString(language) takes 'ru' (the default) or 'en', got ${describeValue(language)}`,
+    );
+  }
   const words = WORDS[language];
   const zone = schedule.timezone === undefined ? '' : ` (${schedule.timezone})`;
   if ('cron' in schedule) return capitalised(words.cron(schedule.cron)) + zone;

@@ -93,4 +93,10 @@ describe("a schedule's toString() is 1C's Строка(Расписание)", (
     });
     expect(String(job.Расписание)).toBe('Каждый день; с 3:00:00 один раз в день');
   });
+
+  test('a language other than ru or en is refused with WBJ_BAD_ARGUMENT naming it', () => {
+    expect(() => new JobSchedule({ beginTime: '03:00' }).toString('de' as never)).toThrow(
+      expect.objectContaining({ code: 'WBJ_BAD_ARGUMENT', message: expect.stringContaining('"de"') }),
+    );
+  });
 });
