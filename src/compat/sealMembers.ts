@@ -9,7 +9,9 @@ import { BackgroundJobsError } from '../errors';
  * {@link applyAliases}, so the aliases are members too.
  *
  * The instances must keep their public members on the prototype (getters over private fields): an own data
- * property stays writable. Symbol-keyed properties are left free, for the tools that tag objects with them.
+ * property stays writable. The prototype is made non-extensible, so no code can take the seal off every instance
+ * (`Object.setPrototypeOf(Object.getPrototypeOf(job), …)`); instances the library reads its state from call
+ * `Object.preventExtensions(this)` too, so no own property shadows a member.
  * @param what - the class in a message, English and 1C (`a background job (ФоновоеЗадание)`).
  */
 export function sealMembers(prototype: object, what: string): void {
@@ -36,17 +38,18 @@ export function sealMembers(prototype: object, what: string): void {
   Object.setPrototypeOf(
     prototype,
     new Proxy(parent, {
-      set(target, property, value, receiver) {
-        if (typeof property === 'symbol') return Reflect.set(target, property, value, receiver);
-        if (property in target) throw readOnly(property, what);
-        const hint = didYouMean(property, members);
+      set(target, property) {
+        if (typeof property === 'string' && property in target) throw readOnly(property, what);
+        const name = typeof property === 'string' ? JSON.stringify(property) : String(property);
+        const hint = typeof property === 'string' ? didYouMean(property, members) : '';
         throw new BackgroundJobsError(
           'WBJ_BAD_ARGUMENT',
-          `There is no member ${JSON.stringify(property)} on ${what}, so assigning it would change nothing${hint ? `; ${hint}` : ''}`,
+          `There is no member ${name} on ${what}, so assigning it would change nothing${hint ? `; ${hint}` : ''}`,
         );
       },
     }),
   );
+  Object.preventExtensions(prototype);
 }
 
 function readOnly(name: string, what: string): BackgroundJobsError {

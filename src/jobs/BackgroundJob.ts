@@ -161,6 +161,8 @@ export class BackgroundJob {
     this.#onReport = init.onReport;
     this.#ancestors = init.ancestors ?? [];
     this.#settleElsewhere = init.settleElsewhere;
+    // No own property may shadow a member the library reads (Object.defineProperty(job, 'state', …)).
+    Object.preventExtensions(this);
   }
 
   /** RFC 4122 version 4 identifier (1C: УникальныйИдентификатор). */

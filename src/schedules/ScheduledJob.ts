@@ -157,6 +157,8 @@ export class ScheduledJob {
       : this.#field('schedule', data.schedule, () => frozen(checkSchedule(data.schedule)));
     if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
     this.#lastJob = parts.lastJob;
+    // No own property may shadow a member the library reads (Object.defineProperty(job, 'use', …)).
+    Object.preventExtensions(this);
   }
 
   /** 1C: УникальныйИдентификатор. */

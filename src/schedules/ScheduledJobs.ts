@@ -115,6 +115,7 @@ export class ScheduledJobs {
     }
     this.#ready = this.#declare();
     this.#ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
+    Object.preventExtensions(this);
   }
 
   /**

@@ -48,9 +48,11 @@ describeEachIsolation('a background job refuses assignments that would change no
     expect(() => assignSloppily(job)).toThrow(/КоличествоПовторов/);
   });
 
-  test('symbol-keyed properties stay free, for tools that tag objects', () => {
-    const tag = Symbol('tag');
-    (job as unknown as Record<symbol, unknown>)[tag] = 'tagged';
-    expect((job as unknown as Record<symbol, unknown>)[tag]).toBe('tagged');
+  test('a job cannot be extended nor unsealed: no own property shadows a member, no prototype is swapped', () => {
+    expect(() => Object.defineProperty(job, 'state', { value: 'Completed' })).toThrow(TypeError);
+    expect(() => Object.setPrototypeOf(Object.getPrototypeOf(job), Object.prototype)).toThrow(TypeError);
+    expect(assignmentError(job, Symbol('tag') as never, 1).code).toBe('WBJ_BAD_ARGUMENT');
+    expect(Object.isExtensible(job)).toBe(false);
+    expect(job.state).toBe('Completed');
   });
 });

@@ -25,6 +25,12 @@ describe('a scheduled job refuses assignments that would change nothing', () => 
     expect(assignmentError(job, 'ИмяМетод', 'Reports.Echo').message).toContain('did you mean ИмяМетода?');
   });
 
+  test('it cannot be extended: defineProperty cannot shadow a member the library reads, as use', () => {
+    expect(() => Object.defineProperty(job, 'use', { value: false })).toThrow(TypeError);
+    expect(() => Object.defineProperty(job, 'КоличествоПовторов', { value: 3 })).toThrow(TypeError);
+    expect(job.use).toBe(true);
+  });
+
   test('read-only members, by English or 1C name, throw and keep their value', () => {
     const before = job.toJSON();
     for (const member of [
