@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { deserialize } from 'node:v8';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
@@ -11,34 +11,30 @@ import { frameLocation, handlerRelative } from '../jobs/redaction';
 import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { ThreadCallAnswers } from './threadCallAnswers';
+import { readLateRejection, readNote } from './threadNotes';
 import {
   type AbortNote,
-  isEnvelope,
   resultNotCloneable,
   type ThreadJobRequest,
   type ThreadJobResult,
-  type WorkerNote,
 } from './threadProtocol';
 
 type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb'>;
 
 /** A job on its way through the pool. */
 interface ThreadRun {
-  /** Takes the notes its worker sends. */
-  readonly receive: (note: WorkerNote) => void;
   /** Aborts the handler's signal, and terminates its worker if it has not returned after the grace. */
   readonly stop: () => void;
   readonly settled: Promise<JobOutcome>;
-  /** Answers the job's ФоновыеЗадания calls; made by the first call. */
-  answers: ThreadCallAnswers | undefined;
 }
 
 /**
  * Runs each job in a pool of worker threads (Piscina): a CPU-bound handler cannot stall the application, and a
  * cancelled or timed-out handler that does not return within the grace has its worker terminated and replaced.
- * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A worker's notes (start,
- * messages, progress) come in order on its `parentPort`, the outcome as Piscina's task result; cancels go out on
- * a BroadcastChannel.
+ * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A run's notes (start,
+ * messages, progress, calls of its ФоновыеЗадания) come in order on a MessageChannel made for it here and handed to
+ * its worker with the task, so a note can only be about the job that worker runs; the outcome comes as Piscina's
+ * task result; cancels go out on a BroadcastChannel.
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
@@ -75,18 +71,30 @@ export class ThreadRunner implements JobRunner {
       this.#abortChannel!.postMessage(abortNote(job));
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
-    const receive = (note: WorkerNote): void => {
-      if (note.kind === 'started') onHandlerStart?.();
-      else if (note.kind === 'call') {
+    // The run's own channel: only the worker's code holds the other end (the handler cannot reach it).
+    const { port1: port, port2: workerPort } = new MessageChannel();
+    let answers: ThreadCallAnswers | undefined;
+    let refused = false;
+    port.on('message', (message: unknown) => {
+      const note = readNote(message);
+      if (note?.kind === 'started') onHandlerStart?.();
+      else if (note?.kind === 'call') {
         // Answered on this thread, as the job, with its manager; a job that never calls costs nothing.
-        run.answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath));
-        run.answers.answer(note);
-      } else if (note.kind === 'message' || note.kind === 'progress') job.record(note);
-      else if (note.kind === 'rejection')
+        answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath), port);
+        answers.answer(note);
+      } else if (note?.kind === 'message' || note?.kind === 'progress') job.record(note);
+      else if (note?.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
-      else this.#logLateRejection(job.uuid, note.methodName, note.errorInfo);
+      else if (!refused) {
+        // Only the worker's own code posts here, so this is a bug or memory corruption: said once, never thrown.
+        refused = true;
+        this.#logError(
+          `[web-background-jobs] Background job ${job.uuid} sent a malformed note; dropped:`,
+          message,
+        );
+      }
       if ((received += 1) >= expected) allNotesIn();
-    };
+    });
     job.signal.addEventListener('abort', stop);
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
@@ -101,9 +109,10 @@ export class ThreadRunner implements JobRunner {
       },
       params,
       timed: onHandlerStart !== undefined,
+      port: workerPort,
     };
     const settled = pool
-      .run(request, { signal: terminate.signal })
+      .run(request, { signal: terminate.signal, transferList: [workerPort] })
       .then(
         async ({ notes, outcome }: ThreadJobResult): Promise<JobOutcome> => {
           expected = notes;
@@ -123,10 +132,9 @@ export class ThreadRunner implements JobRunner {
         clearTimeout(graceTimer);
         job.signal.removeEventListener('abort', stop);
         this.#runs.delete(job.uuid);
-        run.answers?.close();
+        port.close(); // answers still to come are dropped with it
       });
-    const run: ThreadRun = { receive, stop, settled, answers: undefined };
-    this.#runs.set(job.uuid, run);
+    this.#runs.set(job.uuid, { stop, settled });
     return settled;
   }
 
@@ -153,13 +161,10 @@ export class ThreadRunner implements JobRunner {
       atomics: 'disabled',
       ...(workerMaxMemoryMb > 0 && { resourceLimits: { maxOldGenerationSizeMb: workerMaxMemoryMb } }),
     });
+    // Only late rejections come here; anything else a handler posts on parentPort itself is ignored.
     this.#pool.on('message', (message: unknown) => {
-      if (!isEnvelope(message)) return; // something a handler posted on parentPort itself
-      const run = this.#runs.get(message.webBackgroundJobs);
-      if (run !== undefined) run.receive(message.note);
-      else if (message.note.kind === 'lateRejection') {
-        this.#logLateRejection(message.webBackgroundJobs, message.note.methodName, message.note.errorInfo);
-      }
+      const late = readLateRejection(message);
+      if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
     });
     // Without a listener an idle worker's crash would be an uncaught 'error' event of the application.
     this.#pool.on('error', (error: unknown) =>

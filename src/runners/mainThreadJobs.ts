@@ -1,5 +1,5 @@
 // In a worker thread: the manager a job's ФоновыеЗадания reach, on the main thread, by calls and answers.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
@@ -27,23 +27,24 @@ interface PendingCall {
  * views runs here (the same waits as the manager's), each view's end answered by the main thread.
  */
 export class MainThreadJobs implements JobsManager {
-  readonly #send: (note: ManagerCallNote, transfer?: readonly MessagePort[]) => void;
+  readonly #port: MessagePort;
+  readonly #send: (note: ManagerCallNote) => void;
   readonly #handlersPath: string;
   readonly #uuid: string;
-  /** Opened by the first call: most jobs never make one. */
-  #port: MessagePort | undefined;
+  /** Whether the run's port is listened to for answers: from the first call (most jobs never make one). */
+  #listening = false;
   readonly #pending = new Map<number, PendingCall>();
   /** One view a job, as the manager hands out one object a job: each answer brings it up to date. */
   readonly #views = new Map<string, BackgroundJob>();
   #lastId = 0;
   #closed = false;
 
-  /** @param send - posts a note on `parentPort`, in order with the job's other notes. */
-  constructor(
-    send: (note: ManagerCallNote, transfer?: readonly MessagePort[]) => void,
-    handlersPath: string,
-    uuid: string,
-  ) {
+  /**
+   * @param port - the run's own port, on which the answers come.
+   * @param send - posts a note on that port, in order with the job's other notes.
+   */
+  constructor(port: MessagePort, send: (note: ManagerCallNote) => void, handlersPath: string, uuid: string) {
+    this.#port = port;
     this.#send = send;
     this.#handlersPath = handlersPath;
     this.#uuid = uuid;
@@ -77,10 +78,13 @@ export class MainThreadJobs implements JobsManager {
     return this.#call('findByUUID', [uuid], what) as Promise<BackgroundJob | undefined>;
   }
 
-  /** The job has ended: its port closes, and a call still unanswered rejects instead of hanging. */
+  /**
+   * The job has ended: a call still unanswered rejects instead of hanging. The main thread closes the port once it
+   * has every note (closing here could drop the last ones).
+   */
   close(): void {
     this.#closed = true;
-    this.#port?.close();
+    this.#port.removeAllListeners('message');
     for (const [id, { resolve, what }] of this.#pending) resolve(this.#ended(id, what));
     this.#pending.clear();
   }
@@ -91,15 +95,11 @@ export class MainThreadJobs implements JobsManager {
     const answer = new Promise<ManagerAnswer>((resolve) => {
       if (this.#closed) return resolve(this.#ended(id, what));
       this.#pending.set(id, { resolve, what });
-      const port = this.#port === undefined ? this.#openPort() : undefined;
+      this.#listen();
       try {
-        this.#send({ kind: 'call', id, member, args, ...(port && { port }) }, port && [port]);
+        this.#send({ kind: 'call', id, member, args });
       } catch (error) {
         this.#pending.delete(id);
-        if (port !== undefined) {
-          this.#port?.close(); // its other end was not sent: the next call opens another
-          this.#port = undefined;
-        }
         const code = member === 'execute' ? 'WBJ_PARAM_NOT_CLONEABLE' : 'WBJ_BAD_ARGUMENT';
         const text = `ФоновыеЗадания.${what}: its arguments cannot be copied to the main thread: ${cloneFailure(error)}`;
         resolve({ id, ok: false, error: { code, message: text } });
@@ -114,16 +114,15 @@ export class MainThreadJobs implements JobsManager {
     throw new BackgroundJobsWaitError(code as 'WBJ_JOBS_FAILED' | 'WBJ_WAIT_TIMEOUT', message, failed);
   }
 
-  #openPort(): MessagePort {
-    const { port1, port2 } = new MessageChannel();
-    port1.on('message', (answer: ManagerAnswer) => {
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    this.#port.on('message', (answer: ManagerAnswer) => {
       const pending = this.#pending.get(answer.id);
       this.#pending.delete(answer.id);
       pending?.resolve(answer);
     });
-    port1.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
-    this.#port = port1;
-    return port2;
+    this.#port.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
   }
 
   #ended(id: number, what: string): ManagerAnswer {

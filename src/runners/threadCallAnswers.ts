@@ -7,39 +7,48 @@ import type { BackgroundJobFilter } from '../jobs/jobFilter';
 import { BackgroundJobsWaitError } from '../jobs/waits';
 import { isJobRef, type JobViewData, type ManagerAnswer, type ManagerCallNote } from './threadProtocol';
 
+/** How far the worker's view of a job has its messages: `sent` in the view's count, `next` in the job's. */
+interface MessagesSent {
+  sent: number;
+  next: number;
+}
+
 /**
- * The answers to one thread job's calls. They run as the job (its own async context on this thread), so the
- * manager sees the job as the caller, exactly as inline: a job it starts is its child, a wait skips it.
+ * The answers to one thread job's calls, on the run's own port. They run as the job (its own async context on this
+ * thread), so the manager sees the job as the caller, exactly as inline: a job it starts is its child, a wait
+ * skips it. Notes reach it already checked (threadNotes.ts): only the members of `ФоновыеЗадания` are served.
  */
 export class ThreadCallAnswers {
   readonly #running: RunningJob;
-  #port: MessagePort | undefined;
+  readonly #port: MessagePort;
+  /**
+   * The jobs this run's views were made from, by uuid: a job that has left the manager's history since (clear(),
+   * historySize) is still answered, as this thread last held it (finished: only finished jobs leave it).
+   */
+  readonly #known = new Map<string, BackgroundJob>();
+  /** Per job, the messages the worker's view already has: an answer carries only the newer ones. */
+  readonly #messages = new Map<string, MessagesSent>();
 
   /** @param running - the job on this thread, with its manager, as an inline job would run. */
-  constructor(running: RunningJob) {
+  constructor(running: RunningJob, port: MessagePort) {
     this.#running = running;
+    this.#port = port;
   }
 
   answer(note: ManagerCallNote): void {
-    if (note.port !== undefined) this.#port = note.port;
     void runAsJob(this.#running, () => this.#serve(note)).then(
-      (value) => this.#reply({ id: note.id, ok: true, value: crossing(value) }),
-      (error: unknown) => this.#reply({ id: note.id, ok: false, error: failure(error) }),
+      (value) => this.#reply({ id: note.id, ok: true, value: this.#crossing(value) }),
+      (error: unknown) => this.#reply({ id: note.id, ok: false, error: this.#failure(error) }),
     );
-  }
-
-  /** The job has ended: answers still to come are dropped with the port. */
-  close(): void {
-    this.#port?.close();
   }
 
   #reply(answer: ManagerAnswer): void {
     try {
-      this.#port?.postMessage(answer);
+      this.#port.postMessage(answer);
     } catch (error) {
       // A result that cannot cross (an inline job's found by the worker): the call fails instead of hanging.
       const text = `The answer cannot be copied to the worker thread: ${messageOf(error)}`;
-      this.#port?.postMessage({
+      this.#port.postMessage({
         id: answer.id,
         ok: false,
         error: { code: 'WBJ_RESULT_NOT_CLONEABLE', message: text },
@@ -57,6 +66,7 @@ export class ThreadCallAnswers {
       case 'findByUUID':
         return manager.findByUUID(args[0] as string);
       case 'cancel': {
+        // A job that left the history has finished: its cancel() does nothing, as a finished job's.
         const [job] = (await this.#jobs(args)) as BackgroundJob[];
         await job!.cancel();
         return job;
@@ -67,7 +77,8 @@ export class ThreadCallAnswers {
         await manager.waitForExecutionCompletion(jobs, args[1] as number | undefined);
         return jobs;
       }
-      default: // the waits without a list (a list of views is waited on in the worker)
+      case 'waitForCompletion': // the waits without a list (a list of views is waited on in the worker)
+      case 'waitForExecutionCompletion':
         return manager[member](undefined, args[1] as number | undefined);
     }
   }
@@ -78,49 +89,59 @@ export class ThreadCallAnswers {
     return Promise.all(
       listed.map(async (item: unknown, index) => {
         if (!isJobRef(item)) return item;
-        const job = await this.#running.jobs.findByUUID(item.webBackgroundJobRef);
+        const uuid = item.webBackgroundJobRef;
+        const job = (await this.#running.jobs.findByUUID(uuid)) ?? this.#known.get(uuid);
         if (job !== undefined) return job;
         throw new BackgroundJobsError(
           'WBJ_BAD_ARGUMENT',
-          `jobs[${index}] (background job ${item.webBackgroundJobRef}) is no longer in the manager's history`,
+          `jobs[${index}] (background job ${uuid}) is not a job this job's ФоновыеЗадания returned`,
         );
       }),
     );
   }
-}
 
-/** A value as it crosses back to the worker: jobs (alone or in an array) as their view data. */
-function crossing(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(crossing);
-  return value instanceof BackgroundJob ? viewData(value) : value;
-}
+  /** A value as it crosses back to the worker: jobs (alone or in an array) as their view data. */
+  #crossing(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((item) => this.#crossing(item));
+    return value instanceof BackgroundJob ? this.#viewData(value) : value;
+  }
 
-function failure(error: unknown): Extract<ManagerAnswer, { ok: false }>['error'] {
-  if (!(error instanceof BackgroundJobsError)) return { code: undefined, message: messageOf(error) };
-  const jobs = error instanceof BackgroundJobsWaitError ? error.jobs.map(viewData) : undefined;
-  return { code: error.code, message: error.message, ...(jobs && { jobs }) };
-}
+  #failure(error: unknown): Extract<ManagerAnswer, { ok: false }>['error'] {
+    if (!(error instanceof BackgroundJobsError)) return { code: undefined, message: messageOf(error) };
+    const jobs =
+      error instanceof BackgroundJobsWaitError ? error.jobs.map((job) => this.#viewData(job)) : undefined;
+    return { code: error.code, message: error.message, ...(jobs && { jobs }) };
+  }
 
-/** A job as a view in the worker is made from it: everything a job reads, as it is now. */
-function viewData(job: BackgroundJob): JobViewData {
-  const messages = job.getUserMessages();
-  return {
-    webBackgroundJobView: {
-      uuid: job.uuid,
-      methodName: job.methodName,
-      key: job.key,
-      description: job.description,
-      snapshot: {
-        state: job.state,
-        begin: job.begin,
-        end: job.end,
-        progress: job.progress,
-        messages,
-        // Those getUserMessages(true) took on this thread are not sent: the view counts from the first one sent.
-        messagesFrom: job.messagesReported - messages.length,
-        result: job.result,
-        errorInfo: job.errorInfo,
+  /**
+   * A job as a view in the worker is made or brought up to date from it: everything a job reads, as it is now, but
+   * of its messages only those the view has not had (a job with many messages would otherwise send them all at each
+   * poll, and the copy would block this thread). Those getUserMessages(true) took on this thread are not sent.
+   */
+  #viewData(job: BackgroundJob): JobViewData {
+    this.#known.set(job.uuid, job);
+    const reported = job.messagesReported;
+    const seen = this.#messages.get(job.uuid) ?? { sent: 0, next: 0 };
+    const { messages } = job.messagesPage(0, reported - seen.next);
+    const messagesFrom = seen.sent;
+    this.#messages.set(job.uuid, { sent: seen.sent + messages.length, next: reported });
+    return {
+      webBackgroundJobView: {
+        uuid: job.uuid,
+        methodName: job.methodName,
+        key: job.key,
+        description: job.description,
+        snapshot: {
+          state: job.state,
+          begin: job.begin,
+          end: job.end,
+          progress: job.progress,
+          messages,
+          messagesFrom,
+          result: job.result,
+          errorInfo: job.errorInfo,
+        },
       },
-    },
-  };
+    };
+  }
 }

@@ -22,6 +22,12 @@ export interface ThreadJobRequest {
   readonly params: readonly unknown[];
   /** Whether the job has a time limit: then the worker says when the handler starts, which starts the clock. */
   readonly timed: boolean;
+  /**
+   * The run's own channel, made on the main thread and transferred with the task: the worker's notes and calls go
+   * there, and the answers come back on it. Only the worker's code holds it, so a handler cannot post as its job
+   * (nor as another job): what it posts on `parentPort` itself is ignored.
+   */
+  readonly port: MessagePort;
 }
 
 /**
@@ -52,15 +58,14 @@ export interface AbortNote {
 export type ManagerCallMember = keyof JobsManager | 'cancel' | 'settle';
 
 /**
- * Worker → main: a call of the job's `ФоновыеЗадания`, answered on a MessagePort of the job's own, opened by its
- * first call (which carries `port`): a job that never calls costs nothing. Jobs in `args` cross as {@link JobRef}s.
+ * Worker → main: a call of the job's `ФоновыеЗадания`, answered on the run's port. Jobs in `args` cross as
+ * {@link JobRef}s.
  */
 export interface ManagerCallNote {
   readonly kind: 'call';
   readonly id: number;
   readonly member: ManagerCallMember;
   readonly args: readonly unknown[];
-  readonly port?: MessagePort;
 }
 
 /** Main → worker, on the job's port: the answer to call `id`; jobs in it cross as {@link JobViewData}. */
@@ -101,7 +106,7 @@ export function isJobViewData(value: unknown): value is JobViewData {
   return typeof (value as JobViewData | null)?.webBackgroundJobView === 'object';
 }
 
-/** Worker → main, in order: the handler's start, reports while it runs, stray rejections, calls of its manager. */
+/** Worker → main, in order on the run's port: the handler's start, reports, stray rejections, calls of its manager. */
 export type WorkerNote =
   | { readonly kind: 'started' }
   | JobReport
@@ -111,8 +116,8 @@ export type WorkerNote =
   | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo };
 
 /**
- * A note as it travels on the worker's `parentPort` (one ordered channel per worker, shared by its jobs), marked
- * so that messages a handler posts there itself are told apart.
+ * A late rejection as it travels on the worker's `parentPort` (the run's port is closed by then), marked with the
+ * job's uuid. Anyone in the worker can post one: the main thread only logs it.
  */
 export interface WorkerEnvelope {
   readonly webBackgroundJobs: string;
@@ -130,9 +135,4 @@ export function resultNotCloneable(error: unknown, result?: unknown): Background
     `The job's result${which} cannot be copied from its worker thread: ${cloneFailure(error)}. Return plain data (numbers, strings, arrays, objects, Dates, Maps…)`,
     { cause: error },
   );
-}
-
-/** Whether a pool message is one of ours; `uuid` is then its job's. */
-export function isEnvelope(message: unknown): message is WorkerEnvelope {
-  return typeof (message as WorkerEnvelope | null)?.webBackgroundJobs === 'string';
 }

@@ -1,6 +1,6 @@
-// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on `parentPort`.
+// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the run's own port.
 import { serialize } from 'node:v8';
-import { BroadcastChannel, type MessagePort, parentPort } from 'node:worker_threads';
+import { BroadcastChannel, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -39,12 +39,11 @@ function listenForAborts(name: string): void {
 }
 
 export default async function runThreadJob(request: ThreadJobRequest): Promise<ThreadJobResult> {
-  const { handlersPath, job: init, params } = request;
+  const { handlersPath, job: init, params, port } = request;
   listenForAborts(request.abortChannel);
   let notes = 0;
-  const send = (note: WorkerNote, transfer?: readonly MessagePort[]): void => {
-    const envelope: WorkerEnvelope = { webBackgroundJobs: init.uuid, note };
-    parentPort!.postMessage(envelope, transfer);
+  const send = (note: WorkerNote): void => {
+    port.postMessage(note);
     notes += 1;
   };
   const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
@@ -58,18 +57,20 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   job.markStarted(init.begin);
   running.set(init.uuid, { job, handlersPath });
   let ended = false;
-  const jobs = new MainThreadJobs(send, handlersPath, init.uuid);
+  const jobs = new MainThreadJobs(port, send, handlersPath, init.uuid);
   const runningJob: RunningJob = {
     job,
     manager: undefined,
     jobs,
     failFromOutside: (reason) => {
       const errorInfo = errorInfoFrom(reason, handlersPath);
-      send(
-        ended
-          ? { kind: 'lateRejection', methodName: init.methodName, errorInfo }
-          : { kind: 'rejection', errorInfo },
-      );
+      if (!ended) return send({ kind: 'rejection', errorInfo });
+      // The run's port is closed once the job has ended: only logged on the main thread, it goes on parentPort.
+      const late: WorkerEnvelope = {
+        webBackgroundJobs: init.uuid,
+        note: { kind: 'lateRejection', methodName: init.methodName, errorInfo },
+      };
+      parentPort!.postMessage(late);
     },
     report: (report) => {
       job.record(report);
