@@ -1,4 +1,5 @@
 // On the main thread: what a worker posts, checked before any of it is used (the worker runs user code).
+import { types } from 'node:util';
 import type { ErrorInfo } from '../jobs/errorInfo';
 import type { ManagerCallMember, ManagerCallNote, WorkerNote } from './threadProtocol';
 
@@ -16,7 +17,8 @@ const CALL_MEMBERS: ReadonlySet<string> = new Set<ManagerCallMember>([
 type Fields = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null;
-const isDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
+// Not `instanceof`: a Date cloned from a worker may belong to another realm (a vm context, as under Jest).
+const isDate = (value: unknown): value is Date => types.isDate(value) && !Number.isNaN(value.getTime());
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 
 const TEXT_FIELDS = ['description', 'moduleName', 'sourceLine', 'detailedDescription', 'stack'] as const;
