@@ -133,8 +133,12 @@ export class BackgroundJob {
   #progress: JobProgress | undefined;
   // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
   #abort: AbortController | undefined;
-  #finished: Promise<void> | undefined;
-  #markFinished: (() => void) | undefined;
+  /**
+   * Called once when the job leaves `Active`, then dropped. A set a wait adds to and removes from, not a promise
+   * each wait chains onto: a wait that timed out leaves nothing behind, however long the job runs (БСП polls a
+   * job with a one-second ОжидатьЗавершенияВыполнения for as long as it runs).
+   */
+  #whenFinished: Set<() => void> | undefined;
   readonly #onFinish: (job: BackgroundJob) => void;
   readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
   readonly #onReport: ((report: JobReport) => void) | undefined;
@@ -357,15 +361,23 @@ export class BackgroundJob {
     return this.#settleElsewhere;
   }
 
-  /** @internal Resolves when the job leaves `Active`. */
+  /** @internal Resolves when the job leaves `Active`: for a caller that waits until it does, without a timeout. */
   get finished(): Promise<void> {
-    if (this.#finished === undefined) {
-      this.#finished =
-        this.#state === BackgroundJobState.Active
-          ? new Promise((resolve) => (this.#markFinished = resolve))
-          : Promise.resolve();
+    return new Promise((resolve) => this.whenFinished(resolve));
+  }
+
+  /**
+   * @internal Calls `callback` when the job leaves `Active` (at once if it has); returns what stops that, which a
+   * wait calls when it ends first, so it keeps nothing attached to the job.
+   */
+  whenFinished(callback: () => void): () => void {
+    if (this.#state !== BackgroundJobState.Active) {
+      callback();
+      return () => {};
     }
-    return this.#finished;
+    const callbacks = (this.#whenFinished ??= new Set());
+    callbacks.add(callback);
+    return () => callbacks.delete(callback);
   }
 
   /** @internal When the job leaves the queue (`at`: the same moment, for its copy in a worker thread). */
@@ -440,7 +452,9 @@ export class BackgroundJob {
     this.#state = state;
     this.#end = new Date(end);
     this.#onFinish(this);
-    this.#markFinished?.();
+    const callbacks = this.#whenFinished;
+    this.#whenFinished = undefined;
+    callbacks?.forEach((callback) => callback());
     return true;
   }
 }

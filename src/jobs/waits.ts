@@ -105,11 +105,7 @@ async function settle(
   }
   // Inside a job, a wait without a timeout holds the job's running slot: refused where it could never end.
   const leave = timeoutMs === undefined ? currentRunningJob()?.enterWait?.(pending) : undefined;
-  const ends = pending.map((job) => job.finished.then(() => job));
-  const first = await withTimeout(
-    until === 'all' ? Promise.all(ends).then(() => undefined) : Promise.race(ends),
-    timeoutMs,
-  ).finally(leave);
+  const first = await ended(pending, until, timeoutMs).finally(leave);
   return { listed, awaited, first };
 }
 
@@ -134,15 +130,32 @@ function jobsNotToWaitOn(): ReadonlySet<string> {
   return new Set(self === undefined ? [] : [self.uuid]);
 }
 
-/** What `ended` resolves with, or `undefined` once `timeoutMs` have passed (never when it is `undefined`). */
-function withTimeout<T>(ended: Promise<T>, timeoutMs: number | undefined): Promise<T | undefined> {
-  if (timeoutMs === undefined) return ended;
+/**
+ * Resolves when every one of the active `pending` jobs (`all`) or any one of them (`any`, with it) has finished, or
+ * with `undefined` once `timeoutMs` have passed (never when it is `undefined`). Whichever comes first removes the
+ * rest: a wait that ended leaves nothing attached to the jobs, nor a timer.
+ */
+function ended(
+  pending: readonly BackgroundJob[],
+  until: 'all' | 'any',
+  timeoutMs: number | undefined,
+): Promise<BackgroundJob | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), timeoutMs);
-    void ended.then((value) => {
+    let left = pending.length;
+    const end = (job?: BackgroundJob): void => {
       clearTimeout(timer);
-      resolve(value);
-    });
+      stops.forEach((stop) => stop());
+      resolve(job);
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(end, timeoutMs);
+    // Every job is active here, and none can end before this loop has run: no callback runs during it.
+    const stops = pending.map((job) =>
+      job.whenFinished(() => {
+        left -= 1;
+        if (until === 'any') end(job);
+        else if (left === 0) end();
+      }),
+    );
   });
 }
 
