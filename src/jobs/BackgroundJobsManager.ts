@@ -139,6 +139,7 @@ export class BackgroundJobsManager {
   ): Promise<BackgroundJob> {
     this.#refuseIfClosed(methodName);
     checkArguments(params, key, description);
+    const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
     const timeoutSeconds =
       checkArgument('execute(…, options)', options, () => checkExecuteOptions(options)) ??
       this.settings.timeoutSeconds;
@@ -146,7 +147,6 @@ export class BackgroundJobsManager {
     const copies = this.#store.copyParams(params);
     const handler = await this.#resolver.resolve(methodName);
     this.#refuseIfClosed(methodName);
-    const ancestors = ancestryFor(this); // called from a job's handler: the job started is its child
     return this.#store.start({
       methodName,
       handler,

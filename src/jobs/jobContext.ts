@@ -40,12 +40,29 @@ export function currentRunningJob(): RunningJob | undefined {
 }
 
 /**
+ * How many levels deep jobs started from jobs nest: a job started outside jobs is at level 1. Each job keeps the
+ * UUIDs of all its ancestors (a wait without a list skips them), in memory and in its Redis record: a job that
+ * starts itself without end would grow them quadratically (94 MB at 8,000 levels). 1C sets no limit of its own.
+ */
+export const MAX_JOB_NESTING = 100;
+
+/**
  * The ancestors of a job `manager` starts now: the calling job and its own ancestors when the caller is a job of
  * that manager (directly inline, or a worker thread's call answered on the main thread), else none.
+ * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when the caller is already {@link MAX_JOB_NESTING} levels deep.
  */
-export function ancestryFor(manager: object): readonly string[] {
+export function ancestryFor(manager: object, methodName: string): readonly string[] {
   const running = context.getStore();
-  return running?.manager === manager ? [running.job.uuid, ...running.job.ancestors] : [];
+  if (running?.manager !== manager) return [];
+  const { job } = running;
+  const level = job.ancestors.length + 1;
+  if (level >= MAX_JOB_NESTING) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute(${describeValue(methodName)}) was called from background job ${job.uuid} (${job.methodName}), which is ${level} levels deep in jobs started from jobs: they nest at most ${MAX_JOB_NESTING} levels (does a job start itself without end?)`,
+    );
+  }
+  return [job.uuid, ...job.ancestors];
 }
 
 /**
