@@ -85,8 +85,10 @@ async function settle(
 ): Promise<{ listed: BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
   const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller, until === 'any'));
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
-  const skipped = jobsNotToWaitOn();
-  const awaited = listed.filter((job) => !skipped.has(job.uuid));
+  // By UUID: inside a job on a Redis store or a worker thread, the running job and the copies a manager hands out
+  // are different objects. OneScript: a wait called from a background job does not wait on that job.
+  const self = currentJob()?.uuid;
+  const awaited = listed.filter((job) => job.uuid !== self);
   if (refuseSelf && awaited.length < listed.length) {
     // Resolving would say the caller has finished; 1C's wait on itself never returns.
     throw new BackgroundJobsError(
@@ -116,18 +118,8 @@ async function settle(
  */
 export function awaitable(active: readonly BackgroundJob[]): BackgroundJob[] {
   const self = currentJob();
-  const excluded = new Set([...(self?.ancestors ?? []), ...(self ? [self.uuid] : [])]);
+  const excluded = new Set(self === undefined ? [] : [self.uuid, ...self.ancestors]);
   return active.filter((job) => !excluded.has(job.uuid));
-}
-
-/**
- * The UUIDs of the jobs a wait called here never waits on: the calling job, which cannot end while it waits
- * (OneScript: a wait called from a background job does not wait on that job). By UUID: inside a job on a Redis
- * store or a worker thread, the running job and the copies a manager hands out are different objects.
- */
-function jobsNotToWaitOn(): ReadonlySet<string> {
-  const self = currentJob();
-  return new Set(self === undefined ? [] : [self.uuid]);
 }
 
 /**
@@ -135,7 +127,7 @@ function jobsNotToWaitOn(): ReadonlySet<string> {
  * with `undefined` once `timeoutMs` have passed (never when it is `undefined`). Whichever comes first removes the
  * rest: a wait that ended leaves nothing attached to the jobs, nor a timer.
  */
-function ended(
+export function ended(
   pending: readonly BackgroundJob[],
   until: 'all' | 'any',
   timeoutMs: number | undefined,

@@ -17,7 +17,7 @@ import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/Backgro
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
 import { JobExecutor, type LogError } from '../jobs/JobExecutor';
-import { waitForExecutionCompletion } from '../jobs/waits';
+import { ended, waitForExecutionCompletion } from '../jobs/waits';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobTest } from '../jobs/jobFilter';
 import {
@@ -587,9 +587,7 @@ export class RedisJobStore implements JobStore {
       }
       // Decided already: cancelled by someone else, or its worker is storing its end right now.
       await this.#refresh([view.uuid]);
-      if (view.state === BackgroundJobState.Active) {
-        await Promise.race([view.finished, new Promise((resolve) => setTimeout(resolve, 1000))]);
-      }
+      if (view.state === BackgroundJobState.Active) await ended([view], 'all', 1000);
     } catch (error) {
       this.#logError(
         `[web-background-jobs] Background job ${view.uuid} (${view.methodName}) could not be cancelled and stays Active: ${
