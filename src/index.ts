@@ -12,8 +12,8 @@ export {
   BackgroundJobsManager,
   BackgroundJobsManager as МенеджерФоновыхЗаданий,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,
-  type ExecuteOptions,
-} from './jobs/BackgroundJobsManager';
+} from './manager/BackgroundJobsManager';
+export type { ExecuteOptions } from './jobs/ownManager';
 export {
   BackgroundJob,
   BackgroundJob as ФоновоеЗадание,
@@ -57,7 +57,7 @@ export { BackgroundJobsWaitError } from './jobs/waits';
 export { BackgroundJobsError, type BackgroundJobsErrorCode } from './errors';
 export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
-export { ScheduledJobs, type ScheduledJobFilter } from './schedules/ScheduledJobs';
+export { ScheduledJobs, type ScheduledJobFilter } from './manager/ScheduledJobs';
 export {
   ScheduledJob,
   ScheduledJob as РегламентноеЗадание,

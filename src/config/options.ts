@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { MAX_TIMEOUT_SECONDS, MAX_TIMER_MS } from '../timerLimit';
 import type { ScheduledJobDeclaration } from './scheduledJobsSection';
 
 /** Where the library reports what it cannot return to a caller (failed jobs, a disabled config). `console` fits. */
@@ -108,15 +109,6 @@ export const CONFIG_KEYS = {
   worker: 'jobsWorker',
   lostWorkerSeconds: 'jobsLostWorkerSeconds',
 } as const;
-
-/**
- * setTimeout's and setInterval's ceiling, 2^31 - 1 ms (about 24.8 days): Node turns a longer delay into 1 ms, so a
- * timer set from a larger value would fire at once, and an interval would spin. Every time setting stays under it.
- */
-export const MAX_TIMER_MS = 0x7fffffff;
-
-/** {@link MAX_TIMER_MS} in whole seconds, for the settings and arguments given in seconds. */
-export const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 /** Defaults of the keys and options, declared once next to their types. */
 export const DEFAULTS = {

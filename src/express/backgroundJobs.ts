@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import { BackgroundJobsManager, LOADED_SETTINGS } from '../jobs/BackgroundJobsManager';
+import { BackgroundJobsManager, LOADED_SETTINGS } from '../manager/BackgroundJobsManager';
 import { checkTimeout } from '../jobs/waits';
 
 declare global {

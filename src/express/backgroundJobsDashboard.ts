@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { BackgroundJobsError, type BackgroundJobsErrorCode, checkArgument, describeValue } from '../errors';
-import { BackgroundJobsManager } from '../jobs/BackgroundJobsManager';
+import { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
 import type { MessagePage } from '../stores/JobStore';
 import { forgeryReason, notLocalReason } from './dashboard/access';
 import { type JobDetails, jobDetails, jobSummary } from './dashboard/jobJson';

@@ -5,7 +5,7 @@ import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from './errorInfo';
 import { jsonValue } from './jsonValue';
-import { redactErrorInfo } from './redaction';
+import { redactErrorInfo } from './errorInfo';
 import { receivedMessage, type UserMessage, type UserMessageFields } from './UserMessage';
 import { waitForCompletion, waitForExecutionCompletion } from './waits';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { inspect, types } from 'node:util';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
-import { frameLocation, handlerRelative } from './redaction';
+import { frameLocation, handlerRelative, redactModuleName, redactText } from './redaction';
 import { safely } from './safely';
 
 /** The fields of an {@link ErrorInfo}: what JSON, Redis and worker threads carry. */
@@ -166,4 +166,52 @@ function sourceLineOf(file: string, lineNumber: number): string {
 /** An error's `name` when it is text; an error-like object without one (`{ message, stack }`) is an `Error`. */
 function nameOf(error: Error): string {
   return safely(() => (typeof error.name === 'string' && error.name !== '' ? error.name : 'Error'), 'Error');
+}
+
+/**
+ * An {@link ErrorInfo} as `job.toJSON()` and the dashboard send it: every path a field holds — a stack frame's
+ * file (`eval` origins, `file://` URLs and Windows paths too), a path quoted in a message, `moduleName` — is shown
+ * relative to the handlers folder when it lies inside it, and as `<outside the handlers folder>` otherwise; causes
+ * too. The full ErrorInfo stays on the job and in the log. It never throws.
+ */
+export function redactErrorInfo(info: ErrorInfo, handlersPath: string): ErrorInfo {
+  const redact = (text: unknown): string => redactText(asText(text), handlersPath);
+  const moduleName = redactModuleName(asText(info.moduleName), handlersPath);
+  const cause = info.cause && redactErrorInfo(info.cause, handlersPath);
+  return makeErrorInfo({
+    description: redact(info.description),
+    moduleName,
+    lineNumber: typeof info.lineNumber === 'number' ? info.lineNumber : 0,
+    sourceLine: redact(info.sourceLine),
+    detailedDescription: redactDetailed(info, moduleName, cause, redact),
+    stack: redact(info.stack),
+    ...(info.code !== undefined && { code: redact(info.code) }),
+    ...(cause && { cause }),
+  });
+}
+
+/**
+ * `{module(line)}: text`, then `caused by: ` and the cause's: the module is replaced by its redacted name as a
+ * whole (it may hold spaces and parentheses), the cause by its redacted details, the rest redacted as text.
+ */
+function redactDetailed(
+  info: ErrorInfo,
+  moduleName: string,
+  cause: ErrorInfo | undefined,
+  redact: (text: string) => string,
+): string {
+  const detailed = asText(info.detailedDescription);
+  const causeTail = info.cause ? `\ncaused by: ${asText(info.cause.detailedDescription)}` : '';
+  const ownsTail = cause !== undefined && detailed.endsWith(causeTail);
+  const headline = ownsTail ? detailed.slice(0, detailed.length - causeTail.length) : detailed;
+  const location = info.moduleName ? `{${info.moduleName}(${info.lineNumber})}: ` : '';
+  const shownHeadline =
+    location !== '' && headline.startsWith(location)
+      ? `{${moduleName}(${info.lineNumber})}: ${redact(headline.slice(location.length))}`
+      : redact(headline);
+  return ownsTail ? `${shownHeadline}\ncaused by: ${cause.detailedDescription}` : shownHeadline;
+}
+
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

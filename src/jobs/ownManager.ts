@@ -2,18 +2,36 @@ import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
 import { describeValue } from '../errors';
 import type { BackgroundJob } from './BackgroundJob';
-import type { BackgroundJobsManager, ExecuteOptions } from './BackgroundJobsManager';
 import type { BackgroundJobFilter } from './jobFilter';
 import { runningJobOf } from './jobContext';
 
+/** What `execute` takes beyond the method, the parameters, the key and the description. */
+export interface ExecuteOptions {
+  /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
+  timeoutSeconds?: number;
+}
+
 /**
  * What a job's own `ФоновыеЗадания` ask of the manager running the job: the manager itself inline, the
- * main thread's answers (as job views) in a worker thread.
+ * main thread's answers (as job views) in a worker thread. The manager implements it; the layers below the
+ * manager (runners, stores) know the manager only through it.
  */
-export type JobsManager = Pick<
-  BackgroundJobsManager,
-  'execute' | 'waitForCompletion' | 'waitForExecutionCompletion' | 'getBackgroundJobs' | 'findByUUID'
->;
+export interface JobsManager {
+  execute(
+    methodName: string,
+    params?: readonly unknown[],
+    key?: string,
+    description?: string,
+    options?: ExecuteOptions,
+  ): Promise<BackgroundJob>;
+  waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void>;
+  waitForExecutionCompletion(
+    jobs?: readonly BackgroundJob[],
+    timeoutSeconds?: number,
+  ): Promise<BackgroundJob[]>;
+  getBackgroundJobs(filter?: BackgroundJobFilter): Promise<BackgroundJob[]>;
+  findByUUID(uuid: string): Promise<BackgroundJob | undefined>;
+}
 
 /**
  * The manager's members a job reaches through `ФоновыеЗадания`, under the manager's own 1C names: those of 1C's

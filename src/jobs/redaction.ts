@@ -2,25 +2,25 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ErrorInfo, makeErrorInfo } from './errorInfo';
 import { safely } from './safely';
 
 /** What stands for a file outside the handlers folder, and for Node's own (`node:internal/…`). */
 export const OUTSIDE_HANDLERS = '<outside the handlers folder>';
 
 /**
- * An {@link ErrorInfo} as `job.toJSON()` and the dashboard send it: every path a field holds — a stack frame's
- * file (`eval` origins, `file://` URLs and Windows paths too), a path quoted in a message, `moduleName` — is shown
- * relative to the handlers folder when it lies inside it, and as {@link OUTSIDE_HANDLERS} otherwise; causes too.
- * The full ErrorInfo stays on the job and in the log. It never throws.
+ * `text` with each path it holds — a stack frame's file (`eval` origins, `file://` URLs and Windows paths too), a
+ * path quoted in a message — shown relative to the handlers folder when it lies inside it, and as
+ * {@link OUTSIDE_HANDLERS} otherwise. It never throws.
  */
-export function redactErrorInfo(info: ErrorInfo, handlersPath: string): ErrorInfo {
-  return redactInfo(info, foldersOf(handlersPath));
-}
-
-/** `text` with each path it holds shown as {@link redactErrorInfo} shows them (for messages sent to clients). */
 export function redactText(text: string, handlersPath: string): string {
   return redactLines(text, foldersOf(handlersPath));
+}
+
+/** A module name as a client may see it: a handler file's relative name stays, any other file is hidden. */
+export function redactModuleName(moduleName: string, handlersPath: string): string {
+  const folders = foldersOf(handlersPath);
+  const kind = pathKind(moduleName, 0, true);
+  return kind === undefined ? moduleName : shown({ file: moduleName, position: '', kind }, folders);
 }
 
 /** `file` relative to the handlers folder (as configured or as the file system resolves it) when inside it. */
@@ -83,49 +83,6 @@ function withParents(folder: string): string[] {
     folders.push(current);
   }
   return folders;
-}
-
-function redactInfo(info: ErrorInfo, folders: Folders): ErrorInfo {
-  const moduleName = redactModuleName(asText(info.moduleName), folders);
-  const cause = info.cause && redactInfo(info.cause, folders);
-  return makeErrorInfo({
-    description: redactLines(asText(info.description), folders),
-    moduleName,
-    lineNumber: typeof info.lineNumber === 'number' ? info.lineNumber : 0,
-    sourceLine: redactLines(asText(info.sourceLine), folders),
-    detailedDescription: redactDetailed(info, moduleName, cause, folders),
-    stack: redactLines(asText(info.stack), folders),
-    ...(info.code !== undefined && { code: redactLines(asText(info.code), folders) }),
-    ...(cause && { cause }),
-  });
-}
-
-/** A handler file is already relative; any other file, absolute or not (a Windows path elsewhere), is hidden. */
-function redactModuleName(moduleName: string, folders: Folders): string {
-  const kind = pathKind(moduleName, 0, true);
-  return kind === undefined ? moduleName : shown({ file: moduleName, position: '', kind }, folders);
-}
-
-/**
- * `{module(line)}: text`, then `caused by: ` and the cause's: the module is replaced by its redacted name as a
- * whole (it may hold spaces and parentheses), the cause by its redacted details, the rest redacted as text.
- */
-function redactDetailed(
-  info: ErrorInfo,
-  moduleName: string,
-  cause: ErrorInfo | undefined,
-  folders: Folders,
-): string {
-  const detailed = asText(info.detailedDescription);
-  const causeTail = info.cause ? `\ncaused by: ${asText(info.cause.detailedDescription)}` : '';
-  const ownsTail = cause !== undefined && detailed.endsWith(causeTail);
-  const headline = ownsTail ? detailed.slice(0, detailed.length - causeTail.length) : detailed;
-  const location = info.moduleName ? `{${info.moduleName}(${info.lineNumber})}: ` : '';
-  const shownHeadline =
-    location !== '' && headline.startsWith(location)
-      ? `{${moduleName}(${info.lineNumber})}: ${redactLines(headline.slice(location.length), folders)}`
-      : redactLines(headline, folders);
-  return ownsTail ? `${shownHeadline}\ncaused by: ${cause.detailedDescription}` : shownHeadline;
 }
 
 function redactLines(text: string, folders: Folders): string {
@@ -314,10 +271,6 @@ function isNameChar(char: string | undefined): boolean {
   return (
     char !== undefined && (isLetter(char) || isDigit(char) || '._~@$%+-'.includes(char) || char >= '\u0080')
   );
-}
-
-function asText(value: unknown): string {
-  return typeof value === 'string' ? value : '';
 }
 
 function unique(values: readonly string[]): string[] {

@@ -1,6 +1,6 @@
-import { MAX_TIMEOUT_SECONDS } from '../config/options';
-import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import { BackgroundJob } from './BackgroundJob';
+import { MAX_TIMEOUT_SECONDS } from '../timerLimit';
+import { BackgroundJobsError, describeValue } from '../errors';
+import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { currentJob, currentRunningJob } from './jobContext';
 
@@ -21,7 +21,7 @@ export class BackgroundJobsWaitError extends BackgroundJobsError {
  * passes first, else with `WBJ_JOBS_FAILED` listing the failed ones. `Canceled` is not a failure.
  */
 export async function waitForCompletion(
-  jobs: unknown,
+  jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<void> {
@@ -50,7 +50,7 @@ export async function waitForCompletion(
  * job, in the order given, each in its current state (1C returns the jobs with their state, finished or not).
  */
 export async function waitForExecutionCompletion(
-  jobs: unknown,
+  jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<BackgroundJob[]> {
@@ -63,7 +63,7 @@ export async function waitForExecutionCompletion(
  * promise of the job itself reads better after `await`, and `undefined` is 1C's Неопределено.
  */
 export async function waitForAny(
-  jobs: unknown,
+  jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<BackgroundJob | undefined> {
@@ -77,13 +77,12 @@ export async function waitForAny(
  * the jobs this wait must not wait on; `first` the job whose end woke an `any` wait.
  */
 async function settle(
-  jobs: unknown,
+  listed: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
   until: 'all' | 'any',
   refuseSelf = false,
-): Promise<{ listed: BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
-  const listed = checkArgument(caller, jobs, () => checkJobs(jobs, caller, until === 'any'));
+): Promise<{ listed: readonly BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
   // By UUID: inside a job on a Redis store or a worker thread, the running job and the copies a manager hands out
   // are different objects. OneScript: a wait called from a background job does not wait on that job.
@@ -153,32 +152,6 @@ export function ended(
 
 function isActive(job: BackgroundJob): boolean {
   return job.state === BackgroundJobState.Active;
-}
-
-function checkJobs(jobs: unknown, caller: string, nonEmpty: boolean): BackgroundJob[] {
-  if (!Array.isArray(jobs)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `${caller} expects an array of background jobs, got ${describeValue(jobs)}`,
-    );
-  }
-  // No job of an empty list can ever end: a wait for any of them would last until its timeout, or for ever.
-  if (nonEmpty && jobs.length === 0) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `${caller} expects at least one background job, got an empty array`,
-    );
-  }
-  // for…of, not forEach: a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.
-  for (const [index, job] of jobs.entries()) {
-    if (!(job instanceof BackgroundJob)) {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `${caller} expects an array of background jobs; jobs[${index}] is ${describeValue(job)}`,
-      );
-    }
-  }
-  return jobs as BackgroundJob[];
 }
 
 /** A timeout in seconds as milliseconds (`undefined`: none), or an error naming the caller and the value. */

@@ -5,7 +5,7 @@ import { didYouMean } from '../didYouMean';
 import { BackgroundJobsError } from '../errors';
 import { redactText } from '../jobs/redaction';
 import { safely } from '../jobs/safely';
-import { parseMethodName } from './methodName';
+import { parseMethodName } from '../jobs/methodName';
 
 /** A handler: a plain function receiving the job's parameters positionally, sync or async. */
 export type HandlerFunction = (...params: unknown[]) => unknown;

@@ -5,8 +5,9 @@ import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
 import { receivedMessage } from '../jobs/UserMessage';
 import type { JobsManager } from '../jobs/ownManager';
+import { checkJobList } from '../jobs/jobList';
 import { BackgroundJobsWaitError, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
-import { cloneFailure } from '../stores/storable';
+import { cloneFailure } from '../jobs/storable';
 import {
   isJobViewData,
   type JobRef,
@@ -55,7 +56,9 @@ export class MainThreadJobs implements JobsManager {
   }
 
   async waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
-    if (jobs !== undefined) return waitForCompletion(jobs, timeoutSeconds, 'waitForCompletion');
+    if (jobs !== undefined) {
+      return waitForCompletion(checkJobList(jobs, 'waitForCompletion'), timeoutSeconds, 'waitForCompletion');
+    }
     await this.#call('waitForCompletion', [undefined, timeoutSeconds], 'waitForCompletion');
   }
 
@@ -63,9 +66,8 @@ export class MainThreadJobs implements JobsManager {
     jobs?: readonly BackgroundJob[],
     timeoutSeconds?: number,
   ): Promise<BackgroundJob[]> {
-    if (jobs !== undefined)
-      return waitForExecutionCompletion(jobs, timeoutSeconds, 'waitForExecutionCompletion');
     const what = 'waitForExecutionCompletion';
+    if (jobs !== undefined) return waitForExecutionCompletion(checkJobList(jobs, what), timeoutSeconds, what);
     return this.#call(what, [undefined, timeoutSeconds], what) as Promise<BackgroundJob[]>;
   }
 

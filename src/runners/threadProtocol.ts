@@ -3,7 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { JobReport, JobSnapshot } from '../jobs/BackgroundJob';
 import type { JobsManager } from '../jobs/ownManager';
 import type { ErrorInfo } from '../jobs/errorInfo';
-import { cloneFailure } from '../stores/storable';
+import { cloneFailure } from '../jobs/storable';
 
 /** What the main thread sends a worker for one job (Piscina carries it; its return value is not used). */
 export interface ThreadJobRequest {

@@ -2,8 +2,8 @@ import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
-import { parseMethodName } from '../loader/methodName';
-import { findUnstorableParam, STORABLE_DATA } from '../stores/storable';
+import { parseMethodName } from '../jobs/methodName';
+import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
 import {
   type CheckedSchedule,
   checkSchedule,

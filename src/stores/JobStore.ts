@@ -4,7 +4,7 @@ import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
 import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
 import type { JobsManager } from '../jobs/ownManager';
-import type { LogError } from '../jobs/JobExecutor';
+import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
 

@@ -3,7 +3,7 @@ import { BackgroundJobsError, describeValue, messageOf } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
-import { JobExecutor } from '../jobs/JobExecutor';
+import { JobExecutor } from '../runners/JobExecutor';
 import { waitForExecutionCompletion } from '../jobs/waits';
 import type { JobTest } from '../jobs/jobFilter';
 import {
@@ -16,7 +16,7 @@ import {
   type StoreContext,
   summaryOf,
 } from './JobStore';
-import { cloneFailure, MAX_NESTING, nestsTooDeep } from './storable';
+import { cloneFailure, MAX_NESTING, nestsTooDeep } from '../jobs/storable';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history

@@ -16,7 +16,7 @@ import { BackgroundJobsError, messageOf } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER, type JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
-import { JobExecutor, type LogError } from '../jobs/JobExecutor';
+import { JobExecutor, type LogError } from '../runners/JobExecutor';
 import { ended, waitForExecutionCompletion } from '../jobs/waits';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobTest } from '../jobs/jobFilter';
@@ -50,7 +50,7 @@ import {
 } from './redisRecord';
 import { holdJob, withHoldJob } from './jobLock';
 import { firstConnection, redactedUrl, storeUnavailable } from './redisUnavailable';
-import { findUnstorable, findUnstorableParam, STORABLE_DATA } from './storable';
+import { findUnstorable, findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
 
 /** The custom QueueEvents event that asks the instance running a job to stop it. */
 const CANCEL_EVENT = 'wbj:cancel';

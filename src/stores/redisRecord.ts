@@ -4,7 +4,7 @@ import { BackgroundJobsError } from '../errors';
 import type { JobProgress, JobReport, JobSnapshot } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
-import { redactErrorInfo } from '../jobs/redaction';
+import { redactErrorInfo } from '../jobs/errorInfo';
 import { receivedMessage, type UserMessage } from '../jobs/UserMessage';
 import { type JobDetailsData, type JobSummaryData, summaryOf } from './JobStore';
 

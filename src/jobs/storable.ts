@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { describeValue, messageOf } from '../errors';
-import { safely } from '../jobs/safely';
+import { safely } from './safely';
 
 /**
  * How deep a job's parameters and results may nest. A Redis store refuses deeper JSON: JSON.stringify (in BullMQ)

@@ -1,5 +1,6 @@
-import type { CheckedSchedule } from './schedule';
-import type { ScheduledJobData } from './ScheduledJob';
+import { MAX_TIMER_MS } from '../timerLimit';
+import type { CheckedSchedule } from '../schedules/schedule';
+import type { ScheduledJobData } from '../schedules/ScheduledJob';
 import {
   nameTaken,
   type OnTick,
@@ -7,9 +8,6 @@ import {
   type ScheduleStore,
   type StoredScheduledJob,
 } from './ScheduleStore';
-
-/** setTimeout's longest delay: a later run is reached in steps of it. */
-const MAX_DELAY_MS = 0x7fffffff;
 
 interface Entry {
   data: ScheduledJobData;
@@ -87,7 +85,8 @@ export class MemoryScheduleStore implements ScheduleStore {
 
   #arm(entry: Entry, due: Date | undefined): void {
     if (due === undefined || this.#closed) return;
-    const delay = Math.min(Math.max(due.getTime() - Date.now(), 0), MAX_DELAY_MS);
+    // Past setTimeout's longest delay a run is reached in steps of it.
+    const delay = Math.min(Math.max(due.getTime() - Date.now(), 0), MAX_TIMER_MS);
     // unref: a schedule alone does not keep the process alive; the server it serves does.
     entry.timer = setTimeout(() => this.#fire(entry, due), delay).unref();
   }

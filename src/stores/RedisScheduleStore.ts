@@ -1,10 +1,10 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { firstConnection, storeUnavailable } from '../stores/redisUnavailable';
-import { type CheckedSchedule, checkSchedule } from './schedule';
-import type { ScheduledJobData } from './ScheduledJob';
-import type { ScheduledJobsContext } from './ScheduledJobs';
-import { localTimeZone } from './zonedTime';
+import { firstConnection, storeUnavailable } from './redisUnavailable';
+import { type CheckedSchedule, checkSchedule } from '../schedules/schedule';
+import type { ScheduledJobData } from '../schedules/ScheduledJob';
+import type { Settings } from '../config/options';
+import { localTimeZone } from '../schedules/zonedTime';
 import {
   nameTaken,
   type OnTick,
@@ -39,7 +39,7 @@ export class RedisScheduleStore implements ScheduleStore {
   readonly #connected: Promise<void>;
   #everConnected = false;
 
-  constructor({ settings }: ScheduledJobsContext, onTick: OnTick) {
+  constructor(settings: Settings, onTick: OnTick) {
     const bullmq = require('bullmq') as typeof import('bullmq');
     const IORedis = require('ioredis') as typeof import('ioredis');
     this.#url = settings.store;

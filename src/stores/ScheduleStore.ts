@@ -1,6 +1,6 @@
 import { BackgroundJobsError } from '../errors';
-import type { CheckedSchedule } from './schedule';
-import type { ScheduledJobData } from './ScheduledJob';
+import type { CheckedSchedule } from '../schedules/schedule';
+import type { ScheduledJobData } from '../schedules/ScheduledJob';
 
 /** A scheduled job as a store holds it, with the UUID of its last run. */
 export interface StoredScheduledJob {

@@ -1,13 +1,13 @@
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
-import { createRunner } from '../runners/createRunner';
-import type { JobRunner } from '../runners/JobRunner';
-import type { BackgroundJob } from './BackgroundJob';
-import { BackgroundJobState } from './BackgroundJobState';
-import { type ErrorInfo, errorInfoFrom } from './errorInfo';
-import type { JobsManager } from './ownManager';
-import { WaitingJobs } from './waitingJobs';
+import { createRunner } from './createRunner';
+import type { JobRunner } from './JobRunner';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
+import type { JobsManager } from '../jobs/ownManager';
+import { WaitingJobs } from '../jobs/waitingJobs';
 
 /** Writes a line and the error behind it to the application's logger. */
 export type LogError = (line: string, error: unknown) => void;

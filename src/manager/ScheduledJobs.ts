@@ -8,20 +8,20 @@ import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { compileTests } from '../jobs/jobFilter';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
-import type { LogError } from '../jobs/JobExecutor';
+import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobRequest } from '../stores/JobStore';
-import { type RunLimits, storedSchedule } from './schedule';
-import { scheduleText } from './scheduleText';
+import { type RunLimits, storedSchedule } from '../schedules/schedule';
+import { scheduleText } from '../schedules/scheduleText';
 import {
   BUILT_BY_SCHEDULED_JOBS,
   ScheduledJob,
   type ScheduledJobData,
   type ScheduledJobInit,
   type ScheduledJobOwner,
-} from './ScheduledJob';
-import { MemoryScheduleStore } from './MemoryScheduleStore';
-import type { Retry, ScheduleStore, StoredScheduledJob } from './ScheduleStore';
+} from '../schedules/ScheduledJob';
+import { createScheduleStore } from '../stores/createScheduleStore';
+import type { Retry, ScheduleStore, StoredScheduledJob } from '../stores/ScheduleStore';
 
 /** The scheduled-job fields a filter can match, each by equality (names case-insensitively). */
 interface FilterFields {
@@ -106,13 +106,7 @@ export class ScheduledJobs {
     }
     this.#context = context;
     const onTick = (uuid: string, due: Date, retry?: Retry): Promise<void> => this.#tick(uuid, due, retry);
-    if (context.settings.store === 'memory') {
-      this.#store = new MemoryScheduleStore(onTick);
-    } else {
-      // Loaded only here, as the Redis job store is: a memory-store application never loads BullMQ.
-      const { RedisScheduleStore } = require('./RedisScheduleStore') as typeof import('./RedisScheduleStore');
-      this.#store = new RedisScheduleStore(context, onTick);
-    }
+    this.#store = createScheduleStore(context.settings, onTick);
     this.#ready = this.#declare();
     this.#ready.catch(() => {}); // logged in #declare; awaiting it is the application's choice
     Object.preventExtensions(this);

@@ -6,21 +6,24 @@ import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
-import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from '../schedules/ScheduledJobs';
+import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
 import { createStore } from '../stores/createStore';
 import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../stores/JobStore';
-import type { BackgroundJob } from './BackgroundJob';
-import { BackgroundJobState } from './BackgroundJobState';
-import { type BackgroundJobFilter, compileFilter, type JobTest } from './jobFilter';
-import { ancestryFor, currentRunningJob } from './jobContext';
-import { awaitable, checkTimeout, waitForAny, waitForCompletion, waitForExecutionCompletion } from './waits';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { type BackgroundJobFilter, compileFilter, type JobTest } from '../jobs/jobFilter';
+import { ancestryFor, currentRunningJob } from '../jobs/jobContext';
+import { checkJobList } from '../jobs/jobList';
+import {
+  awaitable,
+  checkTimeout,
+  waitForAny,
+  waitForCompletion,
+  waitForExecutionCompletion,
+} from '../jobs/waits';
+import type { ExecuteOptions, JobsManager } from '../jobs/ownManager';
 
 /** Options of one `execute` call, beyond 1C's four arguments. */
-export interface ExecuteOptions {
-  /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
-  timeoutSeconds?: number;
-}
-
 /** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
 export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
 
@@ -42,7 +45,7 @@ export interface BackgroundJobsManager extends AliasMembers<
  * Starts, finds and awaits background jobs (1C: МенеджерФоновыхЗаданий). One per application; the
  * `backgroundJobs()` middleware creates it and hands it to every request as `req.backgroundJobs`.
  */
-export class BackgroundJobsManager {
+export class BackgroundJobsManager implements JobsManager {
   /** The validated settings: web.config keys merged with the options (`settings.checkInterval`…). */
   readonly settings: Settings;
   readonly #logger: Logger;
@@ -164,7 +167,8 @@ export class BackgroundJobsManager {
    * `timeoutSeconds` pass first; the error's `jobs` lists them. Called from inside a job, it skips that job.
    */
   async waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
-    return waitForCompletion(jobs ?? (await this.#activeJobs()), timeoutSeconds, 'waitForCompletion');
+    const listed = jobs ?? (await this.#activeJobs());
+    return waitForCompletion(checkJobList(listed, 'waitForCompletion'), timeoutSeconds, 'waitForCompletion');
   }
 
   /**
@@ -177,7 +181,7 @@ export class BackgroundJobsManager {
     timeoutSeconds?: number,
   ): Promise<BackgroundJob[]> {
     return waitForExecutionCompletion(
-      jobs ?? (await this.#activeJobs()),
+      checkJobList(jobs ?? (await this.#activeJobs()), 'waitForExecutionCompletion'),
       timeoutSeconds,
       'waitForExecutionCompletion',
     );
@@ -192,7 +196,7 @@ export class BackgroundJobsManager {
     jobs: readonly BackgroundJob[],
     timeoutSeconds?: number,
   ): Promise<BackgroundJob | undefined> {
-    return waitForAny(jobs, timeoutSeconds, 'waitForAny');
+    return waitForAny(checkJobList(jobs, 'waitForAny', true), timeoutSeconds, 'waitForAny');
   }
 
   /**
