@@ -13,10 +13,7 @@ const GROUPS: Partial<Record<keyof typeof ALIASES, string>> = {
   userMessage: 'user message',
 };
 
-/**
- * The README's table of 1C names, made from the alias table and laid out as Prettier lays out a Markdown table
- * (every cell padded to its column's width), so `prettier --check` passes on what this writes.
- */
+/** The README's table of 1C names, made from the alias table. */
 export function nameTable(): string {
   const groups = Object.keys(ALIASES) as (keyof typeof ALIASES)[];
   const rows = groups.flatMap((group) =>
@@ -26,7 +23,14 @@ export function nameTable(): string {
       return [GROUPS[group] ?? group, `\`${member}\``, codes(russian), codes(english)];
     }),
   );
-  const header = ['where', 'English', '1C (Russian)', '1C (English)'];
+  return markdownTable(['where', 'English', '1C (Russian)', '1C (English)'], rows);
+}
+
+/**
+ * A Markdown table laid out as Prettier lays one out (every cell padded to its column's width), so
+ * `prettier --check` passes on the README sections the tests write.
+ */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column].length)),
   );

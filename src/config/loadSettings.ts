@@ -5,32 +5,27 @@ import { AppSettings, readAppSettings } from './appSettings';
 import { configError } from './configError';
 import { readConfigText } from './configText';
 import { parseConfiguration } from './configurationXml';
-import {
-  type BackgroundJobsOptions,
-  CONFIG_KEYS,
-  DEFAULTS,
-  type Isolation,
-  NUMERIC_SETTINGS,
-  OPTION_NAMES,
-  type Settings,
-} from './options';
+import type { BackgroundJobsOptions, HeldSettings, Settings } from './options';
 import { readScheduledJobs, type ScheduledJobDeclaration } from './scheduledJobsSection';
+import { missingLoggerMethods, READERS } from './settingKinds';
+import { HELD_NAMES, SETTING_NAMES, SETTINGS, type SettingName, specOf } from './settingsTable';
 
-const ISOLATIONS: readonly Isolation[] = ['thread', 'inline'];
-
-/** The only value of `WebBackgroundJobs` the seed knows: it attaches the library. */
-const ATTACH = 'attachAssembly';
+/** The option names, for rejecting misspelt ones: every setting but the key-only switch. */
+const OPTION_NAMES = SETTING_NAMES.filter((name) => specOf(name).option !== false);
 
 /** Our keys lower-cased, for warning about misspelt `jobs…` keys (other keys belong to the application). */
-const KNOWN_KEYS: string[] = Object.values(CONFIG_KEYS).map((key) => key.toLowerCase());
+const KNOWN_KEYS = SETTING_NAMES.flatMap((name) => {
+  const { key } = specOf(name);
+  return key === undefined ? [] : [key.toLowerCase()];
+});
 
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
  * library trusts the returned {@link Settings} (frozen).
  */
 export function loadSettings(options: BackgroundJobsOptions, warn: (message: string) => void): Settings {
-  checkOptionNames(options);
-  const configFile = path.resolve(options.config ?? DEFAULTS.configFile);
+  checkOptions(options);
+  const configFile = path.resolve(options.config ?? SETTINGS.config.default);
   if (!existsSync(configFile)) {
     if (options.config !== undefined) {
       throw new BackgroundJobsError(
@@ -59,182 +54,73 @@ function settingsFrom(
   configFile: string | undefined,
   configFolder: string,
 ): Settings {
-  const switchSetting = appSettings.get(CONFIG_KEYS.switch);
-  if (switchSetting !== undefined && switchSetting.value.trim().toLowerCase() !== ATTACH.toLowerCase()) {
-    throw configError(
-      configFile ?? 'web.config',
-      switchSetting.line,
-      `${CONFIG_KEYS.switch} must be "${ATTACH}", got ${JSON.stringify(switchSetting.value)}`,
-    );
+  const read = (name: SettingName): unknown =>
+    readSetting(name, options, appSettings, configFile ?? 'web.config');
+  const enabled = configFile === undefined || read('switch') !== undefined;
+  const held: Record<string, unknown> = {};
+  for (const name of HELD_NAMES) {
+    const fallback = specOf(name).default;
+    held[name] = read(name) ?? (typeof fallback === 'function' ? fallback(held) : fallback);
   }
-  const enabled = configFile === undefined || switchSetting !== undefined;
-  const handlersKey = appSettings.get(CONFIG_KEYS.handlersPath);
-  const file = configFile ?? 'web.config';
-  const number = (name: keyof typeof NUMERIC_SETTINGS): number | undefined =>
-    pickNumber(options, name, appSettings, file);
-  const isolation = pickIsolation(options, appSettings, file);
-  const maxThreads = number('maxThreads') ?? DEFAULTS.maxThreads;
-  const maxConcurrency = number('maxConcurrency') ?? (isolation === 'thread' ? maxThreads : Infinity);
-  if (isolation === 'thread' && maxConcurrency > maxThreads) {
+  const values = held as unknown as HeldSettings;
+  if (values.isolation === 'thread' && values.maxConcurrency > values.maxThreads) {
+    const { maxConcurrency, maxThreads } = SETTINGS;
     throw new BackgroundJobsError(
       'WBJ_CONFIG',
-      `${CONFIG_KEYS.maxConcurrency} (${maxConcurrency}) cannot exceed ${CONFIG_KEYS.maxThreads} (${maxThreads}) in thread isolation, ` +
+      `${maxConcurrency.key} (${values.maxConcurrency}) cannot exceed ${maxThreads.key} (${values.maxThreads}) in thread isolation, ` +
         'where each running job has a worker thread of its own; raise the threads or lower the concurrency',
     );
   }
+  const handlers = read('handlers') as string | undefined;
   return Object.freeze({
     enabled,
     disabledReason: enabled
       ? undefined
-      : `web-background-jobs is not attached: ${configFile} has no <add key="${CONFIG_KEYS.switch}" value="${ATTACH}" /> in <appSettings>.`,
+      : `web-background-jobs is not attached: ${configFile} has no <add key="${SETTINGS.switch.key}" value="${SETTINGS.switch.values[0]}" /> in <appSettings>.`,
     configFile,
     handlersPath:
       options.handlers !== undefined
-        ? path.resolve(checkString('handlers', options.handlers))
-        : path.resolve(configFolder, handlersKey?.value || DEFAULTS.handlersFolder),
-    checkInterval: number('checkInterval') ?? DEFAULTS.checkInterval,
-    historySize: number('historySize') ?? DEFAULTS.historySize,
-    isolation,
-    maxThreads,
-    maxConcurrency,
-    cancelGraceMs: number('cancelGraceMs') ?? DEFAULTS.cancelGraceMs,
-    timeoutSeconds: number('timeoutSeconds') ?? DEFAULTS.timeoutSeconds,
-    workerMaxMemoryMb: number('workerMaxMemoryMb') ?? DEFAULTS.workerMaxMemoryMb,
-    store: pickStore(options, appSettings, file),
-    queueName: pickQueueName(options, appSettings, file),
-    worker: pickWorker(options, appSettings, file),
-    lostWorkerSeconds: number('lostWorkerSeconds') ?? DEFAULTS.lostWorkerSeconds,
+        ? path.resolve(options.handlers)
+        : path.resolve(configFolder, handlers || SETTINGS.handlers.default),
+    ...values,
     scheduledJobs,
   });
 }
 
-/** A web.config key or option, as given: `undefined` when neither is set, else where it came from. */
-function pickRaw(
+/**
+ * A setting's option if given, else its web.config key, else `undefined`, read by its kind's reader; a value the
+ * reader refuses fails start-up naming the option, or the key and its line, and the form expected.
+ */
+function readSetting(
+  name: SettingName,
   options: BackgroundJobsOptions,
-  name: 'store' | 'queueName' | 'worker',
   appSettings: AppSettings,
   configFile: string,
-): { value: unknown; fail: (expected: string) => BackgroundJobsError } | undefined {
-  if (options[name] !== undefined) {
-    const value = options[name];
-    return {
-      value,
-      fail: (expected) =>
-        new BackgroundJobsError(
-          'WBJ_CONFIG',
-          `The ${name} option must be ${expected}, got ${describeValue(value)}`,
-        ),
-    };
-  }
-  const setting = appSettings.get(CONFIG_KEYS[name]);
-  if (setting === undefined) return undefined;
-  return {
-    value: setting.value.trim(),
-    fail: (expected) =>
-      configError(
-        configFile,
-        setting.line,
-        `${CONFIG_KEYS[name]} must be ${expected}, got ${JSON.stringify(setting.value)}`,
-      ),
-  };
-}
-
-function pickStore(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): string {
-  const given = pickRaw(options, 'store', appSettings, configFile);
-  if (given === undefined) return DEFAULTS.store;
-  const expected = '"memory" or a Redis URL (redis://host:port/db, rediss:// for TLS)';
-  if (typeof given.value !== 'string') throw given.fail(expected);
-  if (given.value.toLowerCase() === 'memory') return 'memory';
-  let url: URL;
-  try {
-    url = new URL(given.value);
-  } catch {
-    throw given.fail(expected);
-  }
-  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '')
-    throw given.fail(expected);
-  return given.value;
-}
-
-function pickQueueName(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): string {
-  const given = pickRaw(options, 'queueName', appSettings, configFile);
-  if (given === undefined) return DEFAULTS.queueName;
-  // BullMQ builds its Redis keys as prefix:queue:…, so a colon would blur two queues' keys.
-  if (typeof given.value === 'string' && /^[\w.-]{1,100}$/.test(given.value)) return given.value;
-  throw given.fail('a name of 1 to 100 letters, digits, ".", "-" or "_"');
-}
-
-function pickWorker(options: BackgroundJobsOptions, appSettings: AppSettings, configFile: string): boolean {
-  const given = pickRaw(options, 'worker', appSettings, configFile);
-  if (given === undefined) return DEFAULTS.worker;
-  if (typeof given.value === 'boolean') return given.value;
-  if (typeof given.value === 'string' && options.worker === undefined) {
-    const text = given.value.toLowerCase();
-    if (text === 'true') return true;
-    if (text === 'false') return false;
-  }
-  throw given.fail(options.worker === undefined ? '"true" or "false"' : 'true or false');
-}
-
-/** The option if given, else the web.config key, else `undefined`; validated against its range either way. */
-function pickNumber(
-  options: BackgroundJobsOptions,
-  name: keyof typeof NUMERIC_SETTINGS,
-  appSettings: AppSettings,
-  configFile: string,
-): number | undefined {
-  const range = NUMERIC_SETTINGS[name];
-  const accepts = (value: number): boolean =>
-    (range.integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
-    value >= range.min &&
-    value <= range.max;
-  const expected = `${range.min > 0 ? 'a positive' : 'a non-negative'} ${range.integer ? 'integer' : 'number'} of ${
-    range.unit
-  }${range.max < Number.MAX_SAFE_INTEGER ? ` up to ${range.max}` : ''}`;
-  const given = options[name];
+): unknown {
+  const spec = specOf(name);
+  const reader = READERS[spec.kind];
+  const given = spec.option === false ? undefined : options[name as keyof BackgroundJobsOptions];
   if (given !== undefined) {
-    if (typeof given === 'number' && accepts(given)) return given;
+    const value = reader.fromOption(given, spec);
+    if (value !== undefined) return value;
     throw new BackgroundJobsError(
       'WBJ_CONFIG',
-      `The ${name} option must be ${expected}, got ${describeValue(given)}`,
+      `The ${name} option must be ${reader.expected(spec, 'option')}, got ${describeValue(given)}`,
     );
   }
-  const setting = appSettings.get(CONFIG_KEYS[name]);
+  const setting = spec.key === undefined ? undefined : appSettings.get(spec.key);
   if (setting === undefined) return undefined;
-  const text = setting.value.trim();
-  if (/^\d+(\.\d+)?$/.test(text) && accepts(Number(text))) return Number(text);
-  throw configError(
-    configFile,
-    setting.line,
-    `${CONFIG_KEYS[name]} must be ${expected}, got ${JSON.stringify(setting.value)}`,
-  );
-}
-
-function pickIsolation(
-  options: BackgroundJobsOptions,
-  appSettings: AppSettings,
-  configFile: string,
-): Isolation {
-  const expected = ISOLATIONS.map((value) => JSON.stringify(value)).join(' or ');
-  if (options.isolation !== undefined) {
-    if (ISOLATIONS.includes(options.isolation)) return options.isolation;
-    throw new BackgroundJobsError(
-      'WBJ_CONFIG',
-      `The isolation option must be ${expected}, got ${describeValue(options.isolation)}`,
-    );
-  }
-  const setting = appSettings.get(CONFIG_KEYS.isolation);
-  if (setting === undefined) return DEFAULTS.isolation;
-  const value = ISOLATIONS.find((isolation) => isolation === setting.value.trim().toLowerCase());
+  const value = reader.fromText(setting.value, spec);
   if (value !== undefined) return value;
   throw configError(
     configFile,
     setting.line,
-    `${CONFIG_KEYS.isolation} must be ${expected}, got ${JSON.stringify(setting.value)}`,
+    `${spec.key} must be ${reader.expected(spec, 'key')}, got ${JSON.stringify(setting.value)}`,
   );
 }
 
-function checkOptionNames(options: BackgroundJobsOptions): void {
+/** What can be checked before the file is read: the options object, its names, the config path and the logger. */
+function checkOptions(options: BackgroundJobsOptions): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BackgroundJobsError('WBJ_CONFIG', `Options must be an object, got ${describeValue(options)}`);
   }
@@ -246,26 +132,13 @@ function checkOptionNames(options: BackgroundJobsOptions): void {
       );
     }
   }
-  if (options.config !== undefined) checkString('config', options.config);
-  const logger: unknown = options.logger;
-  if (logger !== undefined) {
-    const methods = ['warn', 'error'] as const;
-    const missing = methods.filter(
-      (method) => typeof (logger as Record<string, unknown> | null)?.[method] !== 'function',
+  // The config option has no key, so no file is read to check it.
+  readSetting('config', options, new AppSettings(), 'web.config');
+  const missing = missingLoggerMethods(options.logger);
+  if (options.logger !== undefined && missing.length > 0) {
+    throw new BackgroundJobsError(
+      'WBJ_CONFIG',
+      `The logger option must have warn and error methods (console fits); ${describeValue(options.logger)} lacks ${missing.join(', ')}`,
     );
-    if (missing.length > 0) {
-      throw new BackgroundJobsError(
-        'WBJ_CONFIG',
-        `The logger option must have warn and error methods (console fits); ${describeValue(logger)} lacks ${missing.join(', ')}`,
-      );
-    }
   }
-}
-
-function checkString(option: string, value: unknown): string {
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  throw new BackgroundJobsError(
-    'WBJ_CONFIG',
-    `The ${option} option must be a non-empty path, got ${describeValue(value)}`,
-  );
 }

@@ -1,6 +1,5 @@
-import os from 'node:os';
-import { MAX_TIMEOUT_SECONDS, MAX_TIMER_MS } from '../timerLimit';
 import type { ScheduledJobDeclaration } from './scheduledJobsSection';
+import type { HELD_KINDS, SETTINGS, SettingKind } from './settingsTable';
 
 /** Where the library reports what it cannot return to a caller (failed jobs, a disabled config). `console` fits. */
 export interface Logger {
@@ -12,50 +11,51 @@ export interface Logger {
  * Where handlers execute: `thread` in a pool of worker threads (CPU-bound handlers cannot stall the app, and
  * cancel can stop anything); `inline` on the application's event loop (handlers reach the app's objects).
  */
-export type Isolation = 'thread' | 'inline';
+export type Isolation = (typeof SETTINGS.isolation.values)[number];
+
+/** What an option or setting of each kind holds (a `choice` holds one of its values). */
+interface KindValues {
+  number: number;
+  choice: string;
+  boolean: boolean;
+  redisStore: string;
+  queueName: string;
+  file: string;
+  folder: string;
+  logger: Logger;
+}
+
+type Table = typeof SETTINGS;
+
+/** The value of a setting: one of a choice's values, else what its kind holds. */
+type ValueOf<S> = S extends { readonly values: readonly (infer V)[] }
+  ? V
+  : S extends { readonly kind: infer K extends SettingKind }
+    ? KindValues[K]
+    : never;
 
 /**
  * Options of {@link backgroundJobs} and `new BackgroundJobsManager()`. Every option overrides the matching
- * web.config key; relative paths given here are relative to `process.cwd()`.
+ * web.config key; relative paths given here are relative to `process.cwd()`. Made from the settings table
+ * (settingsTable.ts), whose TSDoc each option keeps.
  */
-export interface BackgroundJobsOptions {
-  /** Path of the XML appSettings file. Default `web.config` in `process.cwd()`; a missing default file means defaults, a missing explicit one is an error. */
-  config?: string;
-  /** Handlers folder. Overrides `jobsHandlersPath`. Default `handlers` beside the config file. */
-  handlers?: string;
-  /** Milliseconds between re-checks of job state held in a shared store. Overrides `jobsCheckInterval`. Default 1000. */
-  checkInterval?: number;
-  /** How many finished jobs stay findable; oldest are evicted first. Overrides `jobsHistorySize`. Default 1000. */
-  historySize?: number;
-  /** Where handlers run. Overrides `jobsIsolation`. Default `thread`. */
-  isolation?: Isolation;
-  /** Worker threads in the pool (thread isolation). Overrides `jobsMaxThreads`. Default: the number of CPUs. */
-  maxThreads?: number;
-  /** Jobs running at once; the rest wait in a FIFO queue, `Active`. Overrides `jobsMaxConcurrency`. Default: `maxThreads` in thread isolation, unlimited inline. */
-  maxConcurrency?: number;
-  /** Milliseconds a cancelled or timed-out job's handler gets to return before its worker is terminated (thread isolation). Overrides `jobsCancelGraceMs`. Default 1000. */
-  cancelGraceMs?: number;
-  /** Seconds a job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Overrides `jobsTimeoutSeconds`. Default 0. */
-  timeoutSeconds?: number;
-  /** Old-generation heap cap of each worker thread, in megabytes; 0 for V8's default. Overrides `jobsWorkerMaxMemoryMb`. Default 0. */
-  workerMaxMemoryMb?: number;
-  /**
-   * Where jobs live: `memory` (this process only) or a Redis URL (`redis://host:port/db`, `rediss://` for TLS), which
-   * every instance sharing it and {@link BackgroundJobsOptions.queueName} sees. Overrides `jobsStore`. Default `memory`.
-   */
-  store?: string;
-  /** The BullMQ queue the jobs of a Redis store go through; apps sharing one Redis keep apart by it. Overrides `jobsQueueName`. Default `web-background-jobs`. */
-  queueName?: string;
-  /** Whether this instance runs jobs from a Redis store's queue; `false` for web-only instances. Overrides `jobsWorker`. Default `true`. */
-  worker?: boolean;
-  /** Seconds after which a job whose process went silent (crashed, killed) ends `Failed` with `WBJ_WORKER_LOST` (Redis store). Overrides `jobsLostWorkerSeconds`. Default 30. */
-  lostWorkerSeconds?: number;
-  /** Receives failures and start-up notices. Default `console`. */
-  logger?: Logger;
-}
+export type BackgroundJobsOptions = {
+  -readonly [N in keyof Table as Table[N] extends { readonly option: false } ? never : N]?: ValueOf<Table[N]>;
+};
+
+/** The settings a manager holds as given or defaulted: the options of a kind in {@link HELD_KINDS}. */
+export type HeldSettings = {
+  readonly [
+    N in keyof Table as Table[N] extends { readonly option: false }
+      ? never
+      : Table[N]['kind'] extends (typeof HELD_KINDS)[number]
+        ? N
+        : never
+  ]: ValueOf<Table[N]>;
+};
 
 /** The validated settings a manager runs with: the web.config keys merged with the options. */
-export interface Settings {
+export interface Settings extends HeldSettings {
   /** `true` unless a config file exists and lacks `WebBackgroundJobs` = `attachAssembly`. */
   readonly enabled: boolean;
   /** Why {@link Settings.enabled} is false, as logged by the middleware. */
@@ -64,102 +64,12 @@ export interface Settings {
   readonly configFile: string | undefined;
   /** Absolute path of the handlers folder. */
   readonly handlersPath: string;
-  /** `jobsCheckInterval`, milliseconds. */
-  readonly checkInterval: number;
-  /** `jobsHistorySize`. */
-  readonly historySize: number;
-  /** `jobsIsolation`. */
-  readonly isolation: Isolation;
-  /** `jobsMaxThreads`. */
-  readonly maxThreads: number;
-  /** `jobsMaxConcurrency`; `Infinity` when unlimited. */
-  readonly maxConcurrency: number;
-  /** `jobsCancelGraceMs`. */
-  readonly cancelGraceMs: number;
-  /** `jobsTimeoutSeconds`; 0 when jobs have no time limit. */
-  readonly timeoutSeconds: number;
-  /** `jobsWorkerMaxMemoryMb`; 0 when uncapped. */
-  readonly workerMaxMemoryMb: number;
-  /** `jobsStore`: `memory`, or the Redis URL as given. */
-  readonly store: string;
-  /** `jobsQueueName`. */
-  readonly queueName: string;
-  /** `jobsWorker`. */
-  readonly worker: boolean;
-  /** `jobsLostWorkerSeconds`. */
-  readonly lostWorkerSeconds: number;
   /** The scheduled jobs declared in web.config's `<scheduledJobs>`, checked. */
   readonly scheduledJobs: readonly ScheduledJobDeclaration[];
 }
 
-/** The web.config `<appSettings>` keys this library reads (compared case-insensitively). */
-export const CONFIG_KEYS = {
-  switch: 'WebBackgroundJobs',
-  checkInterval: 'jobsCheckInterval',
-  handlersPath: 'jobsHandlersPath',
-  historySize: 'jobsHistorySize',
-  isolation: 'jobsIsolation',
-  maxThreads: 'jobsMaxThreads',
-  maxConcurrency: 'jobsMaxConcurrency',
-  cancelGraceMs: 'jobsCancelGraceMs',
-  timeoutSeconds: 'jobsTimeoutSeconds',
-  workerMaxMemoryMb: 'jobsWorkerMaxMemoryMb',
-  store: 'jobsStore',
-  queueName: 'jobsQueueName',
-  worker: 'jobsWorker',
-  lostWorkerSeconds: 'jobsLostWorkerSeconds',
-} as const;
-
-/** Defaults of the keys and options, declared once next to their types. */
+/** Defaults that are no setting of their own. */
 export const DEFAULTS = {
-  configFile: 'web.config',
-  handlersFolder: 'handlers',
-  checkInterval: 1000,
-  historySize: 1000,
-  isolation: 'thread',
-  maxThreads: os.availableParallelism(),
-  cancelGraceMs: 1000,
-  timeoutSeconds: 0,
-  workerMaxMemoryMb: 0,
-  store: 'memory',
-  queueName: 'web-background-jobs',
-  worker: true,
-  lostWorkerSeconds: 30,
   /** Jobs one instance runs at once from a Redis queue inline, where the embedded default is unlimited. */
   redisInlineConcurrency: 100,
 } as const;
-
-/**
- * The numeric settings and the values each accepts, for validating keys and options alike. A time setting's
- * maximum, in its unit, never exceeds {@link MAX_TIMER_MS}: each becomes a timer's delay or period.
- */
-export const NUMERIC_SETTINGS = {
-  checkInterval: { min: 0, max: MAX_TIMER_MS, integer: true, unit: 'milliseconds' },
-  historySize: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
-  maxThreads: { min: 1, max: 1024, integer: true, unit: 'threads' },
-  maxConcurrency: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'jobs' },
-  cancelGraceMs: { min: 0, max: MAX_TIMER_MS, integer: true, unit: 'milliseconds' },
-  timeoutSeconds: { min: 0, max: MAX_TIMEOUT_SECONDS, integer: false, unit: 'seconds' },
-  workerMaxMemoryMb: { min: 0, max: 1024 * 1024, integer: true, unit: 'megabytes' },
-  // BullMQ's lock duration and stalled-job check, in milliseconds: a day is far under the ceiling.
-  lostWorkerSeconds: { min: 1, max: 86_400, integer: true, unit: 'seconds' },
-} as const;
-
-/** The option names, for rejecting misspelt ones. */
-export const OPTION_NAMES: readonly (keyof BackgroundJobsOptions)[] = [
-  'config',
-  'handlers',
-  'checkInterval',
-  'historySize',
-  'isolation',
-  'maxThreads',
-  'maxConcurrency',
-  'cancelGraceMs',
-  'timeoutSeconds',
-  'workerMaxMemoryMb',
-  'store',
-  'queueName',
-  'worker',
-  'lostWorkerSeconds',
-  'logger',
-];
