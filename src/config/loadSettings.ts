@@ -62,6 +62,7 @@ function settingsFrom(
     const fallback = specOf(name).default;
     held[name] = read(name) ?? (typeof fallback === 'function' ? fallback(held) : fallback);
   }
+  // Each held setting was read by its kind's reader or defaulted: what HeldSettings maps the same table to.
   const values = held as unknown as HeldSettings;
   if (values.isolation === 'thread' && values.maxConcurrency > values.maxThreads) {
     const { maxConcurrency, maxThreads } = SETTINGS;
