@@ -1,6 +1,6 @@
 import { v4 as uuidV4 } from 'uuid';
 import { BackgroundJobsError, describeValue, messageOf } from '../errors';
-import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
 import { JobExecutor } from '../runners/JobExecutor';
@@ -17,6 +17,7 @@ import {
   summaryOf,
 } from './JobStore';
 import { cloneFailure, MAX_NESTING, nestsTooDeep } from '../jobs/storable';
+import { buildJob } from './buildJob';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
@@ -53,25 +54,9 @@ export class MemoryJobStore implements JobStore {
     return cloneParams(params);
   }
 
-  async start({
-    methodName,
-    handler,
-    params,
-    key,
-    description,
-    timeoutSeconds,
-    scheduledJob,
-    ancestors,
-  }: JobRequest): Promise<BackgroundJob> {
-    const job = new BackgroundJob({
-      builtBy: BUILT_BY_MANAGER,
-      uuid: uuidV4(),
-      methodName,
-      key,
-      description,
-      scheduledJob,
-      ancestors,
-      handlersPath: this.#handlersPath,
+  async start(request: JobRequest): Promise<BackgroundJob> {
+    const { handler, params, key, timeoutSeconds } = request;
+    const job = buildJob(uuidV4(), request, this.#handlersPath, {
       onFinish: (finished) => this.#finished(finished),
     });
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent

@@ -1,15 +1,16 @@
-import type { Settings } from '../config/options';
-import type { ScheduledJobData } from '../schedules/ScheduledJob';
-import { BackgroundJobsError } from '../errors';
-import type { JobProgress, JobReport, JobSnapshot } from '../jobs/BackgroundJob';
-import { BackgroundJobState } from '../jobs/BackgroundJobState';
-import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
-import { redactErrorInfo } from '../jobs/errorInfo';
-import { receivedMessage, type UserMessage } from '../jobs/UserMessage';
-import { type JobDetailsData, type JobSummaryData, summaryOf } from './JobStore';
+import type { Settings } from '../../config/options';
+import type { ScheduledJobData } from '../../schedules/ScheduledJob';
+import { BackgroundJobsError } from '../../errors';
+import type { JobProgress, JobReport, JobSnapshot } from '../../jobs/BackgroundJob';
+import { BackgroundJobState } from '../../jobs/BackgroundJobState';
+import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../../jobs/errorInfo';
+import { redactErrorInfo } from '../../jobs/errorInfo';
+import { receivedMessage, type UserMessage } from '../../jobs/UserMessage';
+import { type JobDetailsData, type JobSummaryData, summaryOf } from '../JobStore';
+import { canceledAt, FINISHED_CLAIM } from './endClaim';
 
 /**
- * A job's fields that never change, as JSON in its BullMQ `name`: a copy of a job is made from them, and lists
+ * A job's fields that never change, as JSON in its BullMQ `name`: a local job is made from them, and lists
  * and filters read them, without reading the job's `data`, whose params may be large.
  */
 export interface JobHeader {
@@ -35,7 +36,7 @@ export interface JobData extends JobHeader {
 
 /**
  * What our worker stores with a job's end, in its return value or its failure mark: enough for the `completed`
- * or `failed` event to end a copy without reading the job back (the common case: no messages).
+ * or `failed` event to end a local job without reading the job back (the common case: no messages).
  */
 export interface EndFacts {
   /** When the job ended (ms): its `end` everywhere, event or record. */
@@ -60,7 +61,7 @@ export interface JobFields {
   readonly returnvalue?: string;
 }
 
-/** A BullMQ job of this library as read from Redis (see redisReads), with part of its log and its end's decision. */
+/** A BullMQ job of this library as read from Redis (see reads.ts), with part of its log and its end claim. */
 export interface StoredJob {
   readonly id: string;
   readonly header: JobHeader;
@@ -70,8 +71,8 @@ export interface StoredJob {
   /** The entries read, from entry number `logsFrom` on. */
   readonly logs: readonly string[];
   readonly logsFrom: number;
-  /** `canceled:<ms>` once a cancel won, `finished` once its worker did, `null` before. */
-  readonly decision: string | null;
+  /** Its end claim (see endClaim.ts): `null` while neither a cancel nor its worker has claimed its end. */
+  readonly endClaim: string | null;
 }
 
 /** BullMQ's `failedReason` for a job whose worker stopped renewing its lock (`maxStalledCount` 0). */
@@ -110,20 +111,19 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
 }
 
 /**
- * How a job ends whose record vanished from Redis while a copy of it was active: `Canceled` if a cancel had won,
+ * How a job ends whose record vanished from Redis while a local job of it was active: `Canceled` if a cancel had claimed its end,
  * else `Failed` with `WBJ_JOB_LOST`; `undefined` when its worker had stored its end (the record was then removed
  * from history, and the job's end event says how it ended).
  */
 export function vanishedEnding(
   jobId: string,
-  decision: string | null,
+  endClaim: string | null,
   handlersPath: string,
 ): Pick<JobSnapshot, 'state' | 'end' | 'errorInfo'> | undefined {
-  if (decision === 'finished') return undefined;
-  if (decision?.startsWith('canceled:')) {
-    const end = new Date(Number(decision.slice('canceled:'.length)));
-    return { state: BackgroundJobState.Canceled, end, errorInfo: undefined };
-  }
+  if (endClaim === FINISHED_CLAIM) return undefined;
+  const canceled = canceledAt(endClaim);
+  if (canceled !== undefined)
+    return { state: BackgroundJobState.Canceled, end: new Date(canceled), errorInfo: undefined };
   const errorInfo = remoteErrorInfo(jobLost(jobId), handlersPath);
   return { state: BackgroundJobState.Failed, end: new Date(), errorInfo };
 }
@@ -168,7 +168,7 @@ export function remoteErrorInfo(error: Error, handlersPath: string): ErrorInfo {
 
 /** The job's changing part as Redis holds it, with the messages read. */
 export function snapshotOf(
-  { id, fields, logs, logsFrom, decision }: StoredJob,
+  { id, fields, logs, logsFrom, endClaim }: StoredJob,
   settings: Pick<Settings, 'handlersPath'>,
 ): JobSnapshot {
   const common = {
@@ -193,18 +193,14 @@ export function snapshotOf(
       result: returned?.result,
     };
   }
-  if (decision?.startsWith('canceled:')) {
-    return {
-      ...common,
-      state: BackgroundJobState.Canceled,
-      end: new Date(Number(decision.slice('canceled:'.length))),
-    };
-  }
+  const canceled = canceledAt(endClaim);
+  if (canceled !== undefined)
+    return { ...common, state: BackgroundJobState.Canceled, end: new Date(canceled) };
   return { ...common, state: BackgroundJobState.Active, end: undefined };
 }
 
 /**
- * How a job ended, from its `completed` or `failed` event alone, for a copy that knows its `begin`; `undefined`
+ * How a job ended, from its `completed` or `failed` event alone, for a local job that knows its `begin`; `undefined`
  * when the event cannot say it all (the job reported messages, or it was not ended by our worker).
  */
 export function snapshotFromEvent(

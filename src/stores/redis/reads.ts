@@ -1,16 +1,16 @@
-import type { Redis } from 'ioredis';
-import type { JobHeader, StoredJob } from './redisRecord';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { JobHeader, StoredJob } from './record';
 
 /**
  * Reads jobs of this library, never their BullMQ `data` (whose params may be large): for each job, the small
  * fields of BullMQ's job hash (its `name` holds our header), its return value, how many log entries (our user
- * messages) it has with those asked for, and its decision. A summary cuts a return value to the end our worker
+ * messages) it has with those asked for, and its end claim (see endClaim.ts). A summary cuts a return value to the end our worker
  * stores at its start, so the result does not leave Redis, and reads no log entry. A job's `data` is read only
  * when its `name` is not our header: a record written by an older version of this library.
  *
  * KEYS[1]: the queue's key prefix (`bull:<queue>:`). ARGV[1]: `full` or `summary`; then, for each job, its id
  * and the first and last log entry to read (LRANGE indexes). Returns, for each job, `false` when it is gone, or
- * `{ name, processedOn, finishedOn, failedReason, progress, returnvalue, logCount, logs, decision, data }`.
+ * `{ name, processedOn, finishedOn, failedReason, progress, returnvalue, logCount, logs, endClaim, data }`.
  */
 const READ_JOBS = `
 local prefix = KEYS[1]
@@ -74,7 +74,7 @@ type Reply = [
   returnvalue: string | null,
   logCount: number,
   logs: string[],
-  decision: string | null,
+  endClaim: string | null,
   data: string | null,
 ];
 
@@ -108,7 +108,7 @@ export async function readJobs(
       returnvalue,
       logCount,
       logs,
-      decision,
+      endClaim,
       data,
     ] = reply;
     const { id, firstLog } = reads[index]!;
@@ -125,8 +125,31 @@ export async function readJobs(
       logCount,
       logs,
       logsFrom: firstLog < 0 ? Math.max(0, logCount + firstLog) : firstLog,
-      decision,
+      endClaim,
     });
   });
   return stored;
+}
+
+/** A pipelined command's reply: its error, or its value. */
+export type PipelineReply = [error: Error | null, value: unknown];
+
+/**
+ * Sends the commands `queue` adds for each job in one round trip, and returns each job's replies in the order asked:
+ * the one loop behind every look at a few small keys of many jobs.
+ */
+export async function pipelinePerJob(
+  redis: Redis,
+  ids: readonly string[],
+  queue: (pipeline: ChainableCommander, id: string) => void,
+): Promise<PipelineReply[][]> {
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  const starts = ids.map((id) => {
+    const start = pipeline.length;
+    queue(pipeline, id);
+    return start;
+  });
+  const replies = ((await pipeline.exec()) ?? []) as PipelineReply[];
+  return starts.map((start, index) => replies.slice(start, starts[index + 1] ?? replies.length));
 }

@@ -1,7 +1,8 @@
 import type { RedisClient } from 'bullmq';
 
 /**
- * Holds a job's BullMQ lock for the worker running it, and optionally decides the job's end, in one atomic step.
+ * Holds a job's BullMQ lock for the worker running it, and optionally claims the job's end for it (see endClaim.ts), in
+ * one atomic step.
  *
  * BullMQ's worker renews its locks; a lock that lapses (its worker stopped answering past `jobsLostWorkerSeconds`)
  * lets the stalled-job check give the job up: it moves the job back to waiting with a "deferred failure" (`defa`),
@@ -9,8 +10,8 @@ import type { RedisClient } from 'bullmq';
  * same, and once Redis is back this takes its lock again if the check has not given the job up yet; if it has, the
  * deferred failure is replaced with `givenUpMark`, so that the job fails saying what happened.
  *
- * KEYS: the job's hash, its lock, the queue's stalled set, the job's decision.
- * ARGV: lock token, lock ms, job id, `givenUpMark`, decision TTL ms (`''`: hold the lock only).
+ * KEYS: the job's hash, its lock, the queue's stalled set, the job's end claim.
+ * ARGV: lock token, lock ms, job id, `givenUpMark`, end claim TTL ms (`''`: hold the lock only).
  */
 const HOLD = `
 local rcall = redis.call
@@ -37,7 +38,7 @@ return rcall('GET', KEYS[4])`;
 export interface JobLock {
   readonly jobKey: string;
   readonly stalledKey: string;
-  readonly decisionKey: string;
+  readonly endClaimKey: string;
   readonly jobId: string;
   readonly token: string;
   readonly lockMs: number;
@@ -55,11 +56,11 @@ export function withHoldJob(client: RedisClient): RedisClient {
 
 /**
  * `held` (the lock is this worker's, again if it had lapsed), `given up` (BullMQ gave the job up), `vanished` (its
- * record is gone), or, with `decisionTtlMs`: `finished` (this worker decided the job's end) or the decision a
- * cancel made first. Sent again after a lost connection, it finds its own decision: `finished`.
+ * record is gone), or, with `claimTtlMs`: `finished` (this worker claimed the job's end) or the claim a cancel made
+ * first. Sent again after a lost connection, it finds its own claim: `finished`.
  */
-export async function holdJob(client: RedisClient, lock: JobLock, decisionTtlMs?: number): Promise<string> {
-  const keys = [lock.jobKey, `${lock.jobKey}:lock`, lock.stalledKey, lock.decisionKey];
-  const args = [lock.token, lock.lockMs, lock.jobId, lock.givenUpMark, decisionTtlMs ?? ''];
+export async function holdJob(client: RedisClient, lock: JobLock, claimTtlMs?: number): Promise<string> {
+  const keys = [lock.jobKey, `${lock.jobKey}:lock`, lock.stalledKey, lock.endClaimKey];
+  const args = [lock.token, lock.lockMs, lock.jobId, lock.givenUpMark, claimTtlMs ?? ''];
   return (await client.runCommand(COMMAND, [...keys, ...args])) as string;
 }

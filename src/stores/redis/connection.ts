@@ -1,0 +1,185 @@
+import type { Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
+import type { Settings } from '../../config/options';
+import { BackgroundJobsError } from '../../errors';
+import type { LogError } from '../../runners/JobExecutor';
+import { firstConnection, redactedUrl, storeUnavailable } from '../redisUnavailable';
+import { type ReadJobsClient, withReadJobs } from './reads';
+
+/**
+ * When each connection tries again after losing Redis: soon, and every second at most, on every connection alike.
+ * BullMQ's own default waits a second at least and up to 20 s: a worker back that late finds its jobs' locks lapsed,
+ * and execute would fail on for a while after Redis is back.
+ */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 50, 1000);
+}
+
+/** What the connections tell the rest of the store. */
+export interface ConnectionEvents {
+  /** QueueEvents listens, once Redis first answers: add the listeners. */
+  readonly listening: (events: QueueEvents) => void;
+  /** Redis is back after an outage that was logged. */
+  readonly back: () => void;
+}
+
+/**
+ * The Redis connections of a job store other than its worker's, and what an outage does: each failure is noted (a
+ * lock lapsed since then lapsed in an outage), logged once per outage, and calls fail with `WBJ_STORE_UNAVAILABLE`
+ * until Redis is back; a new store waits briefly for its first connection.
+ */
+export class RedisConnection {
+  readonly queue: Queue;
+  readonly producer: QueueEventsProducer;
+  /** Our own connection, for the end claims and batched reads BullMQ has no call for. */
+  readonly redis: ReadJobsClient;
+  /** `bull:<queue>:`, which every key of a job starts with. */
+  readonly keyPrefix: string;
+  readonly #settings: Settings;
+  readonly #logError: LogError;
+  readonly #warn: (line: string) => void;
+  /** Made once Redis first answers: BullMQ cannot close a QueueEvents that never connected. */
+  #events: QueueEvents | undefined;
+  /** Settles once the first connection is made and QueueEvents listens (or at once, if Redis is not there). */
+  readonly #firstConnection: Promise<void>;
+  #everConnected = false;
+  /** Whether the current loss of Redis has been logged already (one line per outage, not per retry). */
+  #outageLogged = false;
+  /** When a connection of this instance last failed (ms): a lock lapsed since then lapsed in an outage. */
+  #lastFailure = 0;
+  #closing = false;
+
+  constructor(settings: Settings, logError: LogError, warn: (line: string) => void, on: ConnectionEvents) {
+    this.#settings = settings;
+    this.#logError = logError;
+    this.#warn = warn;
+    const bullmq = require('bullmq') as typeof import('bullmq');
+    const IORedis = require('ioredis') as typeof import('ioredis');
+    const url = settings.store;
+    // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
+    // execute can say so. BullMQ's worker and events connections retry on their own.
+    this.redis = withReadJobs(
+      new IORedis.Redis(url, {
+        retryStrategy: reconnectDelay,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        enableAutoPipelining: true,
+      }),
+    );
+    this.queue = new bullmq.Queue(settings.queueName, {
+      connection: { url, retryStrategy: reconnectDelay, enableOfflineQueue: false },
+    });
+    this.producer = new bullmq.QueueEventsProducer(settings.queueName, {
+      connection: { url, retryStrategy: reconnectDelay },
+    });
+    this.keyPrefix = this.queue.toKey('');
+    const outage = (error: unknown): void => this.outage(error);
+    this.redis.on('error', outage);
+    this.queue.on('error', outage);
+    this.producer.on('error', outage);
+    this.redis.on('ready', () => this.#recovered(on.back));
+    this.redis.on('close', () => this.failed());
+    this.#firstConnection = new Promise((resolve) => this.redis.once('ready', resolve)).then(() =>
+      this.#listen(on.listening),
+    );
+  }
+
+  /** Whether Redis ever answered: a worker that never reached it has nothing running. */
+  get everConnected(): boolean {
+    return this.#everConnected;
+  }
+
+  /** When a connection of this instance last failed (ms since the epoch; 0: never). */
+  get lastFailure(): number {
+    return this.#lastFailure;
+  }
+
+  /**
+   * Starts QueueEvents from the end of the event stream as it is now, before this store adds any job: with
+   * BullMQ's default ("from whenever the blocking read begins"), the first events of a new store could be lost.
+   */
+  async #listen(listening: ConnectionEvents['listening']): Promise<void> {
+    if (this.#closing) return;
+    let lastEventId = '$';
+    try {
+      const [last] = await this.redis.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);
+      lastEventId = last?.[0] ?? '0-0';
+    } catch {
+      // Redis went away again: listen from whenever it is back; the re-check covers the gap.
+    }
+    if (this.#closing) return;
+    const { QueueEvents } = require('bullmq') as typeof import('bullmq');
+    const events = new QueueEvents(this.#settings.queueName, {
+      connection: { url: this.#settings.store, retryStrategy: reconnectDelay },
+      lastEventId,
+    });
+    events.on('error', (error) => this.outage(error));
+    listening(events);
+    this.#events = events;
+    this.#everConnected = true;
+  }
+
+  /** Waits for the first connection of a new store (briefly); afterwards, a lost connection fails at once. */
+  async connected(caller: string): Promise<void> {
+    if (this.#closing && caller !== 'cancel') {
+      throw new BackgroundJobsError(
+        'WBJ_CLOSED',
+        `${caller} was called after close(): this manager has closed its Redis connections`,
+      );
+    }
+    if (this.redis.status !== 'ready' && !this.#everConnected) await firstConnection(this.#firstConnection);
+    if (this.redis.status !== 'ready') throw this.unavailable(undefined, caller);
+  }
+
+  /** The error `caller` rejects with when Redis failed it. */
+  unavailable(error: unknown, caller: string): BackgroundJobsError {
+    return storeUnavailable(error, caller, this.#settings.store);
+  }
+
+  /** A connection lost Redis: logged once for the whole outage. */
+  outage(error: unknown): void {
+    this.failed();
+    if (this.#outageLogged || this.#closing) return;
+    this.#outageLogged = true;
+    this.#logError(
+      `[web-background-jobs] Lost the Redis store ${redactedUrl(this.#settings.store)}; retrying. Until it is back, execute() fails with WBJ_STORE_UNAVAILABLE`,
+      error,
+    );
+  }
+
+  /**
+   * BullMQ's worker reports its lost connections (in an outage, logged once) and the commands Redis refused, such as
+   * storing the end of a job whose record vanished: those are logged as they come.
+   */
+  workerError(error: Error): void {
+    if (this.redis.status !== 'ready') return this.outage(error);
+    // Its own connection alone dropped (one line each time), or Redis refused a command
+    if ((error as NodeJS.ErrnoException).syscall !== undefined) this.failed();
+    this.#logError(
+      `[web-background-jobs] The worker of queue ${JSON.stringify(this.#settings.queueName)} reported: ${error.message}`,
+      error,
+    );
+  }
+
+  /** A connection of this instance failed now. */
+  failed(): void {
+    this.#lastFailure = Date.now();
+  }
+
+  #recovered(back: ConnectionEvents['back']): void {
+    if (!this.#outageLogged) return;
+    this.#outageLogged = false;
+    this.#warn(`[web-background-jobs] The Redis store ${redactedUrl(this.#settings.store)} is back`);
+    back();
+  }
+
+  /** From now on calls but a cancel fail with `WBJ_CLOSED`, and an outage is no longer logged. */
+  closing(): void {
+    this.#closing = true;
+  }
+
+  /** Closes every connection; the store is closing. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#events?.close(), this.producer.close(), this.queue.close()]);
+    this.redis.disconnect();
+  }
+}

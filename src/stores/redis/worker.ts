@@ -1,0 +1,320 @@
+import type { Job, RedisClient, Worker } from 'bullmq';
+import { DEFAULTS, type Settings } from '../../config/options';
+import { BackgroundJobsError } from '../../errors';
+import type { BackgroundJob, JobReport } from '../../jobs/BackgroundJob';
+import { BackgroundJobState } from '../../jobs/BackgroundJobState';
+import { type ErrorInfo, errorInfoFrom } from '../../jobs/errorInfo';
+import { findUnstorable, STORABLE_DATA } from '../../jobs/storable';
+import { waitForExecutionCompletion } from '../../jobs/waits';
+import { JobExecutor, type LogError } from '../../runners/JobExecutor';
+import type { StoreContext } from '../JobStore';
+import { buildJob } from '../buildJob';
+import { type RedisConnection, reconnectDelay } from './connection';
+import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
+import { holdJob, withHoldJob } from './jobLock';
+import { pipelinePerJob } from './reads';
+import {
+  encodeFailure,
+  type JobData,
+  jobLost,
+  messageLine,
+  remoteErrorInfo,
+  type StoredResult,
+  workerLost,
+} from './record';
+
+/** Why BullMQ gave up a job running here; see `#whyGivenUp`. */
+interface GivenUp {
+  /** Whether this instance could not reach Redis (else its process blocked). */
+  readonly cutOff: boolean;
+  readonly error: BackgroundJobsError;
+  readonly errorInfo: ErrorInfo;
+}
+
+/**
+ * This instance's BullMQ worker: takes jobs from the queue and runs each through the same {@link JobExecutor} as in
+ * memory, on a **running job** of its own (another object than the local jobs handed to callers), storing its
+ * reports and how it ended. A job's BullMQ lock is kept across Redis outages (taken again if it lapsed, or the job
+ * fails saying why BullMQ gave it up), and a job cancelled elsewhere is stopped.
+ */
+export class RedisWorker {
+  readonly #settings: Settings;
+  readonly #logError: LogError;
+  readonly #warn: (line: string) => void;
+  readonly #resolve: StoreContext['resolve'];
+  readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
+  readonly #connection: RedisConnection;
+  /** Tells the local job of a job that its run began here, with no read. */
+  readonly #began: (uuid: string, begin: Date) => void;
+  readonly #worker: Worker;
+  readonly #executor: JobExecutor;
+  /** The jobs this worker is running, by UUID. */
+  readonly #running = new Map<string, BackgroundJob>();
+  /** The BullMQ lock token of each job this worker is running. */
+  readonly #tokens = new Map<string, string>();
+  /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
+  #neverStarted = new Map<string, string>();
+  /** Set once close() has given the grace: every job this worker still runs, or takes, is cancelled. */
+  #stopping = false;
+  /**
+   * The worker's own connection, for the commands of a job's run: while Redis is away they wait there, and then go
+   * through before BullMQ stores the job's end on that same connection. An outage delays how a job ends, never
+   * changes it.
+   */
+  #workerConnection: Promise<RedisClient> | undefined;
+
+  constructor(
+    context: StoreContext,
+    connection: RedisConnection,
+    began: (uuid: string, begin: Date) => void,
+  ) {
+    const { settings, logError, manager } = context;
+    this.#settings = settings;
+    this.#logError = logError;
+    this.#warn = context.warn;
+    this.#resolve = context.resolve;
+    this.#scheduledJobFrom = context.scheduledJobFrom;
+    this.#connection = connection;
+    this.#began = began;
+    this.#executor = new JobExecutor(settings, logError, manager);
+    const { Worker } = require('bullmq') as typeof import('bullmq');
+    const lockMs = settings.lostWorkerSeconds * 1000;
+    const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
+    this.#worker = new Worker(settings.queueName, processor, {
+      connection: { url: settings.store, retryStrategy: reconnectDelay },
+      concurrency: Number.isFinite(settings.maxConcurrency)
+        ? settings.maxConcurrency
+        : DEFAULTS.redisInlineConcurrency,
+      // 1C fails the jobs of a crashed session: a job whose worker stops renewing its lock fails at once,
+      // never silently runs again.
+      maxStalledCount: 0,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // Renewed five times a lock's life (BullMQ: twice), so that a Redis outage shorter than 4/5 of
+      // jobsLostWorkerSeconds lapses no lock: its jobs go on as if nothing had happened.
+      lockRenewTime: lockMs / 5,
+    });
+    this.#worker.on('error', (error) => connection.workerError(error));
+    this.#worker.on('lockRenewalFailed', (ids) => void this.#holdLocks(ids));
+  }
+
+  get threadCount(): number {
+    return this.#executor.threadCount;
+  }
+
+  /** The running job of a job this worker runs. */
+  running(uuid: string): BackgroundJob | undefined {
+    return this.#running.get(uuid);
+  }
+
+  /** The jobs this worker is running. */
+  runningIds(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * Stops taking jobs now; the jobs running here get `graceSeconds`, then are cancelled like a cancel from anywhere.
+   * A worker that never reached Redis (`force`) has nothing running and closes only by force. Resolves with the jobs
+   * that were running, once their ends are stored.
+   */
+  async stop(graceSeconds: number, force: boolean): Promise<string[]> {
+    const closed = this.#worker.close(force);
+    const ranHere = [...this.#running.keys()];
+    await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
+    this.#stopping = true;
+    for (const job of this.#running.values()) void job.cancel();
+    await closed;
+    return ranHere;
+  }
+
+  /** Ends the worker threads; called last. */
+  closeThreads(): Promise<void> {
+    return this.#executor.close();
+  }
+
+  /** Runs one job: the same executor as in memory, on a running job of its own. */
+  async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
+    const uuid = job.id!;
+    const { methodName, params, timeoutSeconds } = job.data;
+    const claimKey = endClaimKey(this.#connection.keyPrefix, uuid);
+    let reports = Promise.resolve();
+    let reportFailed = false;
+    let messages = 0;
+    const scheduledJob = job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob);
+    const running = buildJob(uuid, { ...job.data, scheduledJob }, this.#settings.handlersPath, {
+      onFinish: () => {},
+      onReport: (report) => {
+        if (report.kind === 'message') messages += 1;
+        reports = reports
+          .then(() => storeReport(job, report))
+          .catch((error: unknown) => {
+            if (!reportFailed)
+              this.#logError(
+                `[web-background-jobs] Background job ${uuid} could not store a report in Redis`,
+                error,
+              );
+            reportFailed = true;
+          });
+      },
+    });
+    running.markStarted(new Date(job.processedOn ?? Date.now()));
+    this.#running.set(uuid, running);
+    this.#tokens.set(uuid, token);
+    if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
+    try {
+      // A job cancelled while queued never runs: on Redis a cancel is an end claim, read here before the handler.
+      const claim = await (await this.#workerClient()).get(claimKey);
+      if (canceledAt(claim) !== undefined) return await this.#yieldToCancel(claimKey);
+      this.#began(uuid, running.begin!); // a local job in this process needs no read to learn it
+      try {
+        const handler = await this.#resolve(methodName);
+        await this.#executor.run(running, handler, params, timeoutSeconds);
+      } catch (error) {
+        // The handler cannot be loaded on this host: the job fails, as it would have on execute.
+        this.#executor.fail(running, errorInfoFrom(error, this.#settings.handlersPath), error, false);
+      }
+      await reports; // every message is in Redis before the job's end is
+      const { state, errorInfo } = this.#storableEnd(running);
+      const claimed = await this.#hold(uuid, true, END_CLAIM_TTL_MS);
+      // No record left to store the end in: every local job fails as lost on its re-check.
+      if (claimed === 'vanished') throw jobLost(uuid);
+      if (claimed === 'given up') throw this.#givenUp(uuid, true).error;
+      if (claimed !== FINISHED_CLAIM || state === BackgroundJobState.Canceled)
+        return this.#yieldToCancel(claimKey);
+      const end = running.end!.getTime();
+      const facts = { end, messages, ...(running.progress && { progress: running.progress }) };
+      if (state === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!, facts));
+      return running.result === undefined ? facts : { ...facts, result: running.result };
+    } finally {
+      this.#running.delete(uuid);
+      this.#tokens.delete(uuid);
+    }
+  }
+
+  /** How a run ended, as Redis can store it: a result it cannot hold fails the job `WBJ_RESULT_NOT_STORABLE`. */
+  #storableEnd(running: BackgroundJob): { state: BackgroundJobState; errorInfo: ErrorInfo | undefined } {
+    const { state, errorInfo, result, uuid, methodName } = running;
+    const unstorable =
+      state === BackgroundJobState.Completed && result !== undefined
+        ? findUnstorable(result, 'result')
+        : undefined;
+    if (unstorable === undefined) return { state, errorInfo };
+    const error = new BackgroundJobsError(
+      'WBJ_RESULT_NOT_STORABLE',
+      `Background job ${uuid} (${methodName}) returned a result Redis cannot store: ${unstorable}. A Redis store takes ${STORABLE_DATA}`,
+    );
+    error.stack = `${error.name}: ${error.message}`;
+    this.#logError(`[web-background-jobs] ${error.message}`, error);
+    return { state: BackgroundJobState.Failed, errorInfo: errorInfoFrom(error, this.#settings.handlersPath) };
+  }
+
+  /** Ends a job whose end a cancel claimed: BullMQ records it failed with our cancel mark, which reads `Canceled`. */
+  async #yieldToCancel(claimKey: string): Promise<never> {
+    await this.#connection.redis.pexpire(claimKey, END_CLAIM_TTL_MS).catch(() => {}); // the job's record now says it
+    throw new Error(encodeFailure('canceled'));
+  }
+
+  /**
+   * Holds the lock of a job running here (see {@link holdJob}), and with `claimTtlMs` claims its end: after an
+   * outage longer than a lock's life the worker takes its lock again, or learns that BullMQ gave the job up. The job
+   * then fails saying why, as this instance knows it once its connections have told what happened.
+   */
+  async #hold(uuid: string, handlerEnded: boolean, claimTtlMs?: number): Promise<string> {
+    const client = await this.#workerClient();
+    const { queue, keyPrefix } = this.#connection;
+    const lock = {
+      jobKey: queue.toKey(uuid),
+      stalledKey: queue.keys.stalled,
+      endClaimKey: endClaimKey(keyPrefix, uuid),
+      jobId: uuid,
+      token: this.#tokens.get(uuid)!,
+      lockMs: this.#settings.lostWorkerSeconds * 1000,
+      givenUpMark: '',
+    };
+    const held = await holdJob(client, lock, claimTtlMs);
+    if (held !== 'given up') return held;
+    const { cutOff, errorInfo } = this.#whyGivenUp(uuid, handlerEnded);
+    if (cutOff) await holdJob(client, { ...lock, givenUpMark: encodeFailure(errorInfo) });
+    return held;
+  }
+
+  #workerClient(): Promise<RedisClient> {
+    return (this.#workerConnection ??= this.#worker.getBackend().client.then((client) => {
+      client.on('close', () => this.#connection.failed());
+      return withHoldJob(client);
+    }));
+  }
+
+  /**
+   * Why BullMQ gave up a job running here, as this instance knows it: Redis was unreachable (`cutOff`) if one of its
+   * connections failed since the job began; otherwise the process blocked, and BullMQ's own reason says as much.
+   */
+  #whyGivenUp(uuid: string, handlerEnded: boolean): GivenUp {
+    const begin = this.#running.get(uuid)?.begin?.getTime() ?? 0;
+    const { lostWorkerSeconds, handlersPath } = this.#settings;
+    const cutOff = this.#connection.lastFailure >= begin;
+    const error = workerLost(uuid, cutOff ? { lostWorkerSeconds, handlerEnded } : undefined);
+    return { cutOff, error, errorInfo: remoteErrorInfo(error, handlersPath) };
+  }
+
+  /** A job running here that BullMQ gave up: why, logged. */
+  #givenUp(uuid: string, handlerEnded: boolean): GivenUp {
+    const givenUp = this.#whyGivenUp(uuid, handlerEnded);
+    this.#logError(`[web-background-jobs] ${givenUp.error.message}`, givenUp.error);
+    return givenUp;
+  }
+
+  /**
+   * BullMQ could not renew these jobs' locks: they lapsed while Redis was unreachable. Each is taken again, unless
+   * BullMQ gave the job up meanwhile; its handler is then stopped, since nothing it does can be stored.
+   */
+  async #holdLocks(ids: readonly string[]): Promise<void> {
+    for (const uuid of ids) {
+      const running = this.#running.get(uuid);
+      if (running === undefined) continue;
+      const handlerEnded = running.state !== BackgroundJobState.Active; // its run is storing its end
+      const held = await this.#hold(uuid, handlerEnded).catch(() => 'held'); // closing: nothing more to hold
+      if (held !== 'given up' || handlerEnded) continue;
+      const { errorInfo, error } = this.#givenUp(uuid, false);
+      running.expire(errorInfo, error);
+    }
+  }
+
+  /**
+   * Jobs this worker took from the queue just as its connection dropped: Redis handed them over (they are active,
+   * locked with this worker's token) but the reply was lost, so no handler ever started, and BullMQ would fail them
+   * as if their process had died. Seen so on two looks in a row (a job being handed over right now is seen once at
+   * most), each goes back to the queue and runs once. Looked for only for a while after a connection failed.
+   */
+  async requeueNeverStarted(): Promise<void> {
+    const lockMs = this.#settings.lostWorkerSeconds * 1000;
+    if (Date.now() - this.#connection.lastFailure > 2 * lockMs) return;
+    const { redis, queue, keyPrefix } = this.#connection;
+    const active = await redis.lrange(queue.keys.active, 0, -1);
+    const replies = await pipelinePerJob(redis, active, (pipeline, id) =>
+      pipeline.get(`${queue.toKey(id)}:lock`).get(endClaimKey(keyPrefix, id)),
+    );
+    const seen = this.#neverStarted;
+    this.#neverStarted = new Map();
+    active.forEach((id, index) => {
+      const [[, token], [, claim]] = replies[index] as [unknown, string | null][];
+      const stranded =
+        token?.startsWith(`${this.#worker.id}:`) && !this.#tokens.has(id) && claim !== FINISHED_CLAIM;
+      if (!stranded) return;
+      if (seen.get(id) !== token) return void this.#neverStarted.set(id, token!);
+      this.#warn(
+        `[web-background-jobs] Background job ${id} was handed to this worker as its connection to Redis dropped, and never started: it goes back to the queue`,
+      );
+      void queue
+        .getJob(id)
+        .then((job) => job?.moveToWait(token!))
+        .catch(() => {}); // taken or ended meanwhile: nothing to put back
+    });
+  }
+}
+
+/** Stores a handler's report: a message in the job's BullMQ log, progress as its BullMQ progress. */
+async function storeReport(job: Job<JobData>, report: JobReport): Promise<void> {
+  if (report.kind === 'message') await job.log(messageLine(report));
+  else await job.updateProgress({ percent: report.percent, text: report.text, date: report.date });
+}
