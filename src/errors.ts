@@ -1,12 +1,14 @@
 import { types } from 'node:util';
+// Type-only: a wait error carries the jobs it names; errors.ts runs no code of jobs/ (the model layer holds both).
+import type { BackgroundJob } from './jobs/BackgroundJob';
 
 /**
  * Stable codes of {@link BackgroundJobsError}, so callers can branch without parsing messages.
  *
  * | code | when |
  * |---|---|
- * | `WBJ_CONFIG` | web.config or an option is malformed or out of range (start-up) |
- * | `WBJ_BAD_ARGUMENT` | a method got an argument of the wrong type or form |
+ * | `WBJ_CONFIG` | the application is set up wrong: web.config or an option is malformed or out of range, web.config does not attach the library (start-up), or a dashboard has no manager to reach |
+ * | `WBJ_BAD_ARGUMENT` | a use the typings forbid: an argument of the wrong type or form, `new` on a class the manager makes, an assignment to a read-only or unknown member |
  * | `WBJ_BAD_METHOD_NAME` | a method name is not `Module.Method`, or tries to leave the handlers folder |
  * | `WBJ_HANDLER_NOT_FOUND` | no module or no exported function answers to the name |
  * | `WBJ_HANDLER_AMBIGUOUS` | several modules or exports match the name case-insensitively |
@@ -21,7 +23,7 @@ import { types } from 'node:util';
  * | `WBJ_CANCELED` | the reason of a cancelled job's `signal` |
  * | `WBJ_JOB_TIMEOUT` | a job ran past its time limit: its `errorInfo.code` and its `signal`'s reason |
  * | `WBJ_WORKER_CRASHED` | the worker thread running a job died (`process.exit()`, an uncaught exception, out of memory) |
- * | `WBJ_RESULT_NOT_CLONEABLE` | a worker's result cannot be copied back to the application |
+ * | `WBJ_RESULT_NOT_CLONEABLE` | a result cannot cross threads: a job's from its worker thread, or a `ФоновыеЗадания` answer into one |
  * | `WBJ_RESULT_NOT_STORABLE` | a handler's result is not JSON data, which a Redis store needs |
  * | `WBJ_WORKER_LOST` | the process running a job of a Redis store stopped answering (crashed, killed, or cut off from Redis) |
  * | `WBJ_JOB_LOST` | a job's record disappeared from Redis (restart without persistence, FLUSHDB, eviction) |
@@ -29,6 +31,7 @@ import { types } from 'node:util';
  * | `WBJ_CLOSED` | `execute` after `close()`; on a Redis store, any read after it too |
  * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
  * | `WBJ_FORBIDDEN` | the dashboard refused a request: not local or not authorized, or a possible forgery (403) |
+ * | `WBJ_NESTING_TOO_DEEP` | `execute` from a job already 100 levels deep in jobs started from jobs; the arguments were fine |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -58,6 +61,7 @@ export const ERROR_CODES = [
   'WBJ_CLOSED',
   'WBJ_NOT_FOUND',
   'WBJ_FORBIDDEN',
+  'WBJ_NESTING_TOO_DEEP',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */
@@ -68,6 +72,18 @@ export class BackgroundJobsError extends Error {
     super(message, options);
     this.name = 'BackgroundJobsError';
     this.code = code;
+  }
+}
+
+/** A wait that ended with failed or unfinished jobs; `jobs` lists them. */
+export class BackgroundJobsWaitError extends BackgroundJobsError {
+  /** The failed jobs (`WBJ_JOBS_FAILED`) or the unfinished ones (`WBJ_WAIT_TIMEOUT`). */
+  readonly jobs: readonly BackgroundJob[];
+
+  constructor(code: 'WBJ_JOBS_FAILED' | 'WBJ_WAIT_TIMEOUT', message: string, jobs: readonly BackgroundJob[]) {
+    super(code, message);
+    this.name = 'BackgroundJobsWaitError';
+    this.jobs = Object.freeze(jobs.slice());
   }
 }
 

@@ -53,8 +53,7 @@ export {
   type OwnBackgroundJobs,
 } from './jobs/ownManager';
 export type { BackgroundJobFilter } from './jobs/jobFilter';
-export { BackgroundJobsWaitError } from './jobs/waits';
-export { BackgroundJobsError, type BackgroundJobsErrorCode } from './errors';
+export { BackgroundJobsError, BackgroundJobsWaitError, type BackgroundJobsErrorCode } from './errors';
 export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
 export { ScheduledJobs, type ScheduledJobFilter } from './manager/ScheduledJobs';

@@ -49,7 +49,7 @@ export const MAX_JOB_NESTING = 100;
 /**
  * The ancestors of a job `manager` starts now: the calling job and its own ancestors when the caller is a job of
  * that manager (directly inline, or a worker thread's call answered on the main thread), else none.
- * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when the caller is already {@link MAX_JOB_NESTING} levels deep.
+ * @throws BackgroundJobsError `WBJ_NESTING_TOO_DEEP` when the caller is already {@link MAX_JOB_NESTING} levels deep.
  */
 export function ancestryFor(manager: object, methodName: string): readonly string[] {
   const running = context.getStore();
@@ -58,7 +58,7 @@ export function ancestryFor(manager: object, methodName: string): readonly strin
   const level = job.ancestors.length + 1;
   if (level >= MAX_JOB_NESTING) {
     throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
+      'WBJ_NESTING_TOO_DEEP',
       `execute(${describeValue(methodName)}) was called from background job ${job.uuid} (${job.methodName}), which is ${level} levels deep in jobs started from jobs: they nest at most ${MAX_JOB_NESTING} levels (does a job start itself without end?)`,
     );
   }

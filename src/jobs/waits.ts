@@ -1,20 +1,8 @@
 import { MAX_TIMEOUT_SECONDS } from '../timerLimit';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, BackgroundJobsWaitError, describeValue } from '../errors';
 import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { currentJob, currentRunningJob } from './jobContext';
-
-/** A wait that ended with failed or unfinished jobs; `jobs` lists them. */
-export class BackgroundJobsWaitError extends BackgroundJobsError {
-  /** The failed jobs (`WBJ_JOBS_FAILED`) or the unfinished ones (`WBJ_WAIT_TIMEOUT`). */
-  readonly jobs: readonly BackgroundJob[];
-
-  constructor(code: 'WBJ_JOBS_FAILED' | 'WBJ_WAIT_TIMEOUT', message: string, jobs: readonly BackgroundJob[]) {
-    super(code, message);
-    this.name = 'BackgroundJobsWaitError';
-    this.jobs = Object.freeze(jobs.slice());
-  }
-}
 
 /**
  * Waits until every job has finished. Rejects with `WBJ_WAIT_TIMEOUT` naming the unfinished jobs when the timeout

@@ -1,12 +1,12 @@
 // In a worker thread: the manager a job's ФоновыеЗадания reach, on the main thread, by calls and answers.
 import type { MessagePort } from 'node:worker_threads';
-import { BackgroundJobsError, describeValue } from '../errors';
+import { BackgroundJobsError, BackgroundJobsWaitError, describeValue } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
 import { receivedMessage } from '../jobs/UserMessage';
 import type { JobsManager } from '../jobs/ownManager';
 import { checkJobList } from '../jobs/jobList';
-import { BackgroundJobsWaitError, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
+import { waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
 import { cloneFailure } from '../jobs/storable';
 import {
   isJobViewData,

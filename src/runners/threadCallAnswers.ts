@@ -1,10 +1,9 @@
 // On the main thread: answers the calls a thread job's ФоновыеЗадания make, as that job.
 import type { MessagePort } from 'node:worker_threads';
-import { BackgroundJobsError, messageOf } from '../errors';
+import { BackgroundJobsError, BackgroundJobsWaitError, messageOf } from '../errors';
 import { BackgroundJob } from '../jobs/BackgroundJob';
 import { type RunningJob, runAsJob } from '../jobs/jobContext';
 import type { BackgroundJobFilter } from '../jobs/jobFilter';
-import { BackgroundJobsWaitError } from '../jobs/waits';
 import { isJobRef, type JobViewData, type ManagerAnswer, type ManagerCallNote } from './threadProtocol';
 
 /** How far the worker's view of a job has its messages: `sent` in the view's count, `next` in the job's. */

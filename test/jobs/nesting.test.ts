@@ -8,7 +8,7 @@ interface Level {
 }
 
 describeEachIsolation('jobs started from jobs', (isolation) => {
-  test('nest at most 100 levels: a job that starts itself stops there, its execute refused with WBJ_BAD_ARGUMENT naming the depth', async () => {
+  test('nest at most 100 levels: a job that starts itself stops there, its execute refused with WBJ_NESTING_TOO_DEEP naming the depth', async () => {
     const manager = createManager({ isolation });
     let job: BackgroundJob | undefined = await manager.execute('Nesting.Deeper', [1]);
     const levels: Level[] = [];
@@ -22,7 +22,7 @@ describeEachIsolation('jobs started from jobs', (isolation) => {
     expect(levels.map(({ level }) => level)).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
     expect(levels.slice(0, 99).every(({ child }) => child !== undefined)).toBe(true);
     expect(levels[99]!.refused).toEqual({
-      code: 'WBJ_BAD_ARGUMENT',
+      code: 'WBJ_NESTING_TOO_DEEP',
       message: expect.stringMatching(
         /^execute\("Nesting\.Deeper"\) was called from background job [0-9a-f-]{36} \(Nesting\.Deeper\), which is 100 levels deep in jobs started from jobs: they nest at most 100 levels/,
       ),
