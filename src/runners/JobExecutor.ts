@@ -20,7 +20,7 @@ export class JobExecutor {
   readonly #settings: Settings;
   readonly #runner: JobRunner;
   readonly #logError: LogError;
-  /** The manager, which `getCurrent()` compares against inside inline handlers and the job's ФоновыеЗадания call. */
+  /** The manager the jobs run for, handed to each run: see `JobTask.manager`. */
   readonly #manager: JobsManager;
   readonly #waits: WaitingJobs;
 

@@ -9,12 +9,15 @@ export type JobOutcome =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly errorInfo: ErrorInfo; readonly error: unknown };
 
-/** A job handed to a runner by the manager. */
+/** A job handed to a runner by the `JobExecutor` of the store that holds it. */
 export interface JobTask {
   readonly job: BackgroundJob;
   readonly handler: ResolvedHandler;
   readonly params: readonly unknown[];
-  /** The manager, which `getCurrent()` compares against inside inline handlers and the job's ФоновыеЗадания call. */
+  /**
+   * The manager the job runs for: inside the job (inline, or answering a worker's calls) `getCurrent()` and
+   * `execute`'s count of a child's ancestors compare against it, and the job's ФоновыеЗадания call it.
+   */
   readonly manager: JobsManager;
   /**
    * Given only to a job with a time limit, whose clock it starts: called as the handler is about to run (a
@@ -28,14 +31,16 @@ export interface JobTask {
 }
 
 /**
- * Where a job's handler executes. The manager owns states, keys, the queue and history; a runner runs the
- * handler as `task.job`, delivers its messages and progress, honours its `signal`, and settles with the outcome
- * once whatever ran it is free for the next job.
+ * Where a job's handler executes: on the main thread or in a worker thread. The store owns states, keys, the queue
+ * and history, and hands each job it runs to its `JobExecutor`, which owns the time limit and the job's end;
+ * a runner runs the handler as `task.job`, passes its messages and progress on to it, and settles with the outcome
+ * once whatever ran it is free for the next job. Inline, the handler reads the job's `signal` itself; in a worker
+ * thread the runner carries the signal's abort across, and terminates a handler that ignores it past the grace.
  */
 export interface JobRunner {
   run(task: JobTask): Promise<JobOutcome>;
   /** Live worker threads; 0 where none are used. */
   readonly threadCount: number;
-  /** Stops every run still going and frees the runner's resources; resolves when they are gone. */
+  /** Stops the runs still going where it can (not inline) and frees its resources; resolves once they are gone. */
   close(): Promise<void>;
 }

@@ -208,7 +208,7 @@ function readResult(serialized: Uint8Array, settings: ThreadSettings): JobOutcom
   }
 }
 
-/** The handler ignored its signal past the grace; the job had already ended, so the manager ignores this outcome. */
+/** The handler ignored its signal past the grace; the job had already ended, so the executor ignores this outcome. */
 function terminatedOutcome(uuid: string): JobOutcome {
   const error = new BackgroundJobsError(
     'WBJ_CANCELED',

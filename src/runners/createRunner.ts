@@ -3,7 +3,10 @@ import { InlineRunner } from './InlineRunner';
 import type { JobRunner } from './JobRunner';
 import { ThreadRunner } from './ThreadRunner';
 
-/** The runner `settings` ask for: the one place that maps an isolation (or, later, a store) to an execution path. */
+/**
+ * The runner `settings` ask for: the one place that maps an isolation to where handlers run. Every store's
+ * `JobExecutor` makes one; the store does not choose, and a job runs the same way in each.
+ */
 export function createRunner(
   settings: Settings,
   logError: (line: string, error: unknown) => void,

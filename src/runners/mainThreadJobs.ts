@@ -110,6 +110,7 @@ export class MainThreadJobs implements JobsManager {
     const settled = await answer;
     if (settled.ok) return this.#viewsOf(settled.value);
     const { code, message, jobs } = settled.error;
+    // Not ours: the manager threw something uncoded (a bug there); relayed as it was, as an inline job would get it.
     if (code === undefined) throw new Error(message);
     if (jobs === undefined) throw new BackgroundJobsError(code, message);
     const failed = jobs.map((data) => this.#view(data));

@@ -5,7 +5,7 @@ import type { JobsManager } from '../jobs/ownManager';
 import type { ErrorInfo } from '../jobs/errorInfo';
 import { cloneFailure } from '../jobs/storable';
 
-/** What the main thread sends a worker for one job (Piscina carries it; its return value is not used). */
+/** What the main thread sends a worker for one job (Piscina carries it, and the {@link ThreadJobResult} back). */
 export interface ThreadJobRequest {
   readonly handlersPath: string;
   /** The BroadcastChannel on which the pool's workers hear of cancels and timeouts. */
