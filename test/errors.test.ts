@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   backgroundJobs,
   backgroundJobsDashboard,
@@ -5,7 +7,8 @@ import {
   type ScheduledJob,
 } from 'web-background-jobs';
 import { expectCoded, failureOf, nested } from './coded';
-import { createManager, describeEachIsolation, onRedis } from './helpers';
+import { ERROR_CODES } from '../src/errors';
+import { createManager, describeEachIsolation, onRedis, ROOT } from './helpers';
 
 // Every error that leaves the public API is a BackgroundJobsError with a code, whatever the caller passes:
 // Proxies (revoked too), getters that throw, null prototypes, values nested thousands deep.
@@ -274,4 +277,10 @@ test('a sparse params array of length 2^32 − 1 is refused at once instead of b
     code: 'WBJ_BAD_ARGUMENT',
     message: expect.stringContaining('jobs[0] is undefined'),
   });
+});
+
+test('the table above ERROR_CODES in errors.ts explains every code once, and no other', () => {
+  const source = readFileSync(path.join(ROOT, 'src', 'errors.ts'), 'utf8');
+  const explained = [...source.matchAll(/^ \* \| `(WBJ_[A-Z_]+)` \|/gm)].map(([, code]) => code);
+  expect(explained.sort()).toEqual([...ERROR_CODES].sort());
 });
