@@ -3,102 +3,22 @@ import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
-import { type ErrorInfo, errorInfoFrom } from './errorInfo';
+import { abortReasonOf, cancelReason } from './abortReasons';
+import { type ErrorInfo, errorInfoFrom, redactErrorInfo } from './errorInfo';
+import { type BackgroundJobData, publicFields, type JobSnapshot } from './jobData';
+import type { JobInit, SettleElsewhere } from './jobInit';
+import { type JobProgress, type JobReport, JobReports } from './jobReports';
 import { jsonValue } from './jsonValue';
-import { redactErrorInfo } from './errorInfo';
-import { receivedMessage, type UserMessage, type UserMessageFields } from './UserMessage';
+import type { UserMessage } from './UserMessage';
 import { waitForCompletion, waitForExecutionCompletion } from './waits';
 
-/** How far a running job has got, as its handler last reported with `progress()`. */
-export interface JobProgress {
-  /** 0 to 100. */
-  readonly percent: number;
-  /** What the handler said with it, `''` when nothing. */
-  readonly text: string;
-  readonly date: Date;
-}
-
-/** What a handler reports while it runs, a user message or its progress; it crosses threads as is. */
-export type JobReport =
-  | ({ readonly kind: 'message'; readonly date: Date } & UserMessageFields)
-  | { readonly kind: 'progress'; readonly percent: number; readonly text: string; readonly date: Date };
-
-/**
- * A job as plain data: what `JSON.stringify(job)` and `res.json(job)` send (Dates become ISO strings). It is safe
- * to send to a client: `result` is JSON data whatever the handler returned, and `errorInfo` holds no path outside
- * the handlers folder.
- */
-export interface BackgroundJobData {
-  readonly uuid: string;
-  readonly methodName: string;
-  readonly key: string;
-  readonly description: string;
-  readonly state: BackgroundJobState;
-  readonly begin: Date | undefined;
-  readonly end: Date | undefined;
-  readonly progress: JobProgress | undefined;
-  readonly messages: readonly UserMessage[];
-  /**
-   * As JSON.stringify takes it without throwing: BigInts as strings, Maps and Sets as arrays, cycles, nesting past
-   * 1,000 levels and what comes past about 64 Mi characters replaced by markers (README: what toJSON() sends).
-   */
-  readonly result: unknown;
-  /** As the dashboard shows it: handler files relative to the handlers folder, every other path hidden. */
-  readonly errorInfo: ErrorInfo | undefined;
-  /** The scheduled job that started it, by UUID and name. */
-  readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
-  /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
-  readonly userName: string | undefined;
-}
+// The job's shapes, named from here by the rest of src/ and by the package's exports.
+export type { BackgroundJobData, JobProgress, JobReport };
+/** @internal */
+export type { JobSnapshot } from './jobData';
 
 /** @internal Proof that a job is built by the manager, which owns its key, history and start. */
 export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job');
-
-/** @internal What the manager knows of a job when it registers it. */
-export interface JobInit {
-  readonly builtBy: typeof BUILT_BY_MANAGER;
-  readonly uuid: string;
-  readonly methodName: string;
-  readonly key: string;
-  readonly description: string;
-  /** The scheduled job whose run this is. */
-  readonly scheduledJob?: ScheduledJob;
-  /** The user it runs for, where no `scheduledJob` tells it (a worker thread's copy of a run). */
-  readonly userName?: string;
-  /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
-  readonly handlersPath: string;
-  /** Called once, when the job leaves `Active`. */
-  readonly onFinish: (job: BackgroundJob) => void;
-  /**
-   * Given to a job held in a shared store, whose cancel is decided there: settles once the store has decided, and
-   * has brought this object up to date with {@link BackgroundJob.sync}.
-   */
-  readonly onCancel?: (job: BackgroundJob) => Promise<void>;
-  /** Given to a job run for a shared store: passes each report on to the store as well. */
-  readonly onReport?: (report: JobReport) => void;
-  /** The job that started this one from its handler, then that job's starter, and so on: their UUIDs, nearest first. */
-  readonly ancestors?: readonly string[];
-  /**
-   * Given to a view of a job in a worker thread: waits (up to `timeoutMs`) for the jobs of `views` where they run,
-   * on the main thread, and brings the views up to date; a view's own waits go there instead of waiting on a copy.
-   */
-  readonly settleElsewhere?: SettleElsewhere;
-}
-
-/** @internal How the waits of job views in a worker thread are answered by the main thread. */
-export type SettleElsewhere = (
-  views: readonly BackgroundJob[],
-  timeoutMs: number | undefined,
-) => Promise<void>;
-
-/**
- * @internal A job's changing part as a shared store holds it; a local copy is brought up to date with it. Its
- * `messages` may be the newer part only: they start at the job's message number `messagesFrom` (0 when absent).
- */
-export type JobSnapshot = Omit<
-  BackgroundJobData,
-  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName'
-> & { readonly messagesFrom?: number };
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -127,10 +47,7 @@ export class BackgroundJob {
   #publicErrorInfo: ErrorInfo | undefined;
   readonly #handlersPath: string;
   #result: unknown;
-  #messages: UserMessage[] = [];
-  /** How many messages `getUserMessages(true)` took: a store's snapshot holds them all, this copy shows the rest. */
-  #deletedMessages = 0;
-  #progress: JobProgress | undefined;
+  readonly #reports = new JobReports();
   // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
   #abort: AbortController | undefined;
   /**
@@ -237,7 +154,7 @@ export class BackgroundJob {
 
   /** The handler's last `progress(percent, text)`, `undefined` until it reports one; kept after the job ends. */
   get progress(): JobProgress | undefined {
-    return this.#progress;
+    return this.#reports.progress;
   }
 
   /** Aborted when the job is cancelled or times out; a handler reads it through `currentJob().signal`. */
@@ -260,7 +177,7 @@ export class BackgroundJob {
     if (this.#state !== BackgroundJobState.Active) return Promise.resolve();
     if (this.#onCancel !== undefined) return this.#onCancel(this);
     this.#finish(BackgroundJobState.Canceled);
-    this.#abortSignal(this.#cancelReason());
+    this.#abortSignal(cancelReason(this));
     return Promise.resolve();
   }
 
@@ -276,12 +193,7 @@ export class BackgroundJob {
         `getUserMessages(deleteReceived) takes a boolean, got ${describeValue(deleteReceived)}`,
       );
     }
-    const received = Object.freeze(this.#messages.slice());
-    if (deleteReceived) {
-      this.#deletedMessages += received.length;
-      this.#messages = [];
-    }
-    return received;
+    return this.#reports.take(deleteReceived);
   }
 
   /**
@@ -308,21 +220,7 @@ export class BackgroundJob {
    * data, errorInfo without paths outside the handlers folder (the job keeps both as they are). It never throws.
    */
   toJSON(): BackgroundJobData {
-    return {
-      uuid: this.uuid,
-      methodName: this.methodName,
-      key: this.key,
-      description: this.description,
-      state: this.#state,
-      begin: this.begin,
-      end: this.end,
-      progress: this.#progress,
-      messages: this.getUserMessages(),
-      result: jsonValue(this.#result),
-      errorInfo: this.publicErrorInfo,
-      scheduledJob: this.scheduledJob && { uuid: this.scheduledJob.uuid, name: this.scheduledJob.name },
-      userName: this.#userName || undefined,
-    };
+    return publicFields(this, { messages: this.getUserMessages(), result: jsonValue(this.#result) });
   }
 
   /** @internal {@link BackgroundJob.errorInfo} as a client may see it: what toJSON() and the dashboard send. */
@@ -338,7 +236,7 @@ export class BackgroundJob {
 
   /** @internal How many messages the job has reported in all, those `getUserMessages(true)` took included. */
   get messagesReported(): number {
-    return this.#deletedMessages + this.#messages.length;
+    return this.#reports.reported;
   }
 
   /**
@@ -346,9 +244,7 @@ export class BackgroundJob {
    * `offset` messages before the newest; `total` is how many it holds.
    */
   messagesPage(offset: number, limit: number): { total: number; messages: readonly UserMessage[] } {
-    const total = this.#messages.length;
-    const end = Math.max(0, total - offset);
-    return { total, messages: this.#messages.slice(Math.max(0, end - limit), end) };
+    return this.#reports.page(offset, limit);
   }
 
   /** @internal The UUIDs of the jobs that started this one, nearest first: a wait on all jobs skips them. */
@@ -402,9 +298,7 @@ export class BackgroundJob {
 
   /** @internal Records a message or progress the handler reported. */
   record(report: JobReport): void {
-    const date = new Date(report.date);
-    if (report.kind === 'message') this.#messages.push(receivedMessage(report, date));
-    else this.#progress = Object.freeze({ percent: report.percent, text: report.text, date });
+    this.#reports.record(report);
     this.#onReport?.(report);
   }
 
@@ -412,13 +306,7 @@ export class BackgroundJob {
   sync(snapshot: Omit<JobSnapshot, 'messages'> & { messages?: JobSnapshot['messages'] }): void {
     if (this.#state !== BackgroundJobState.Active) return;
     this.#begin = snapshot.begin;
-    this.#progress = snapshot.progress;
-    // A job's messages only ever grow: those past the ones this copy has are appended; none given: keep them.
-    if (snapshot.messages) {
-      const known = this.messagesReported - (snapshot.messagesFrom ?? 0);
-      for (let at = Math.max(0, known); at < snapshot.messages.length; at += 1)
-        this.#messages.push(snapshot.messages[at]!);
-    }
+    this.#reports.sync(snapshot.progress, snapshot.messages, snapshot.messagesFrom);
     if (snapshot.state === BackgroundJobState.Active) return;
     this.#finish(
       snapshot.state,
@@ -428,18 +316,8 @@ export class BackgroundJob {
       },
       snapshot.end,
     );
-    // The signal tells what it tells on the instance that ran the job.
-    if (snapshot.state === BackgroundJobState.Canceled) this.#abortSignal(this.#cancelReason());
-    if (snapshot.errorInfo?.code === 'WBJ_JOB_TIMEOUT') {
-      this.#abortSignal(new BackgroundJobsError('WBJ_JOB_TIMEOUT', snapshot.errorInfo.description));
-    }
-  }
-
-  #cancelReason(): BackgroundJobsError {
-    return new BackgroundJobsError(
-      'WBJ_CANCELED',
-      `Background job ${this.uuid} (${this.methodName}) was cancelled`,
-    );
+    const reason = abortReasonOf(this, snapshot);
+    if (reason !== undefined) this.#abortSignal(reason);
   }
 
   #abortSignal(reason: BackgroundJobsError): void {

@@ -1,4 +1,5 @@
-import { BackgroundJob, BUILT_BY_MANAGER, type JobInit } from '../jobs/BackgroundJob';
+import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
+import type { JobInit } from '../jobs/jobInit';
 
 /** What a store knows of a job when it builds its object: from an `execute` call, or from the job's record. */
 export type JobFields = Pick<JobInit, 'methodName' | 'key' | 'description' | 'scheduledJob' | 'ancestors'>;
