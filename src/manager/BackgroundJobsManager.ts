@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { types } from 'node:util';
-import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
@@ -14,16 +12,15 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type BackgroundJobFilter, compileFilter, type JobTest } from '../jobs/jobFilter';
 import { ancestryFor, currentRunningJob } from '../jobs/jobContext';
 import { checkJobList } from '../jobs/jobList';
-import {
-  awaitable,
-  checkTimeout,
-  waitForAny,
-  waitForCompletion,
-  waitForExecutionCompletion,
-} from '../jobs/waits';
+import { awaitable, waitForAny, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
 import type { ExecuteOptions, JobsManager } from '../jobs/ownManager';
+import {
+  checkedUuid,
+  checkExecuteArguments,
+  closeGraceSeconds,
+  executeTimeoutSeconds,
+} from './managerArguments';
 
-/** Options of one `execute` call, beyond 1C's four arguments. */
 /** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
 export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
 
@@ -31,9 +28,6 @@ export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded
 export interface LoadedSettings {
   readonly [LOADED_SETTINGS]: Settings;
 }
-
-/** How long `close()` lets active jobs finish before it cancels them. */
-const DEFAULT_CLOSE_GRACE_SECONDS = 10;
 
 /** The 1C names of the manager's methods (`manager.Выполнить()`, `manager.Execute()`…). */
 export interface BackgroundJobsManager extends AliasMembers<
@@ -141,11 +135,9 @@ export class BackgroundJobsManager implements JobsManager {
     options: ExecuteOptions = {},
   ): Promise<BackgroundJob> {
     this.#refuseIfClosed(methodName);
-    checkArguments(params, key, description);
+    checkExecuteArguments(params, key, description);
     const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
-    const timeoutSeconds =
-      checkArgument('execute(…, options)', options, () => checkExecuteOptions(options)) ??
-      this.settings.timeoutSeconds;
+    const timeoutSeconds = executeTimeoutSeconds(options) ?? this.settings.timeoutSeconds;
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
     const handler = await this.#resolver.resolve(methodName);
@@ -254,12 +246,7 @@ export class BackgroundJobsManager implements JobsManager {
   close(options: { graceSeconds?: number } = {}): Promise<void> {
     let grace: number;
     try {
-      grace = checkArgument('close(options)', options, () => {
-        const given =
-          (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
-        checkTimeout(given, 'close({ graceSeconds })');
-        return given as number;
-      });
+      grace = closeGraceSeconds(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -294,69 +281,3 @@ export class BackgroundJobsManager implements JobsManager {
 }
 
 applyAliases(BackgroundJobsManager.prototype, ALIASES.manager);
-
-/** The job UUID `caller` was given, lower-case; `WBJ_BAD_ARGUMENT` for anything else. */
-function checkedUuid(uuid: unknown, caller: string): string {
-  if (typeof uuid !== 'string' || !isUuid(uuid)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `${caller} expects a UUID string, got ${describeValue(uuid)}`,
-    );
-  }
-  return uuid.toLowerCase();
-}
-
-/**
- * The most parameters a job takes: they are spread into the handler's call, and V8 refuses a call of much more
- * than 100,000 arguments. Also keeps a sparse array of length 2^32 − 1 from being walked for minutes.
- */
-const MAX_PARAMS = 65_535;
-
-function checkArguments(params: unknown, key: unknown, description: unknown): void {
-  // A Proxy first: Array.isArray throws on a revoked one, and its traps would run in every later read.
-  if (types.isProxy(params) || !Array.isArray(params)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `execute(methodName, params) takes params as an array (passed positionally) or omitted, got ${describeValue(params)}`,
-    );
-  }
-  if (params.length > MAX_PARAMS) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `execute(methodName, params) passes params to the handler as arguments, at most ${MAX_PARAMS} of them; got ${describeValue(params)}`,
-    );
-  }
-  if (typeof key !== 'string') {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `The job key must be a string, got ${describeValue(key)}`,
-    );
-  }
-  if (typeof description !== 'string') {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `The job description must be a string, got ${describeValue(description)}`,
-    );
-  }
-}
-
-function checkExecuteOptions(options: unknown): number | undefined {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `execute's fifth argument takes options ({ timeoutSeconds }), got ${describeValue(options)}`,
-    );
-  }
-  for (const name of Object.keys(options)) {
-    if (name !== 'timeoutSeconds') {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds`,
-      );
-    }
-  }
-  const { timeoutSeconds } = options as ExecuteOptions;
-  if (timeoutSeconds === undefined) return undefined;
-  checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
-  return timeoutSeconds;
-}

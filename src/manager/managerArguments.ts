@@ -1,0 +1,91 @@
+// The checks of what the manager's methods are given, apart from what the methods do with it: each refuses a bad
+// value with WBJ_BAD_ARGUMENT naming the call, the value and what was expected, before anything has run.
+import { types } from 'node:util';
+import { validate as isUuid } from 'uuid';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
+import type { ExecuteOptions } from '../jobs/ownManager';
+import { checkTimeout } from '../jobs/waits';
+
+/**
+ * The most parameters a job takes: they are spread into the handler's call, and V8 refuses a call of much more
+ * than 100,000 arguments. Also keeps a sparse array of length 2^32 − 1 from being walked for minutes.
+ */
+const MAX_PARAMS = 65_535;
+
+/** execute's `params`, `key` and `description`, as 1C's Выполнить takes them. */
+export function checkExecuteArguments(params: unknown, key: unknown, description: unknown): void {
+  // A Proxy first: Array.isArray throws on a revoked one, and its traps would run in every later read.
+  if (types.isProxy(params) || !Array.isArray(params)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute(methodName, params) takes params as an array (passed positionally) or omitted, got ${describeValue(params)}`,
+    );
+  }
+  if (params.length > MAX_PARAMS) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute(methodName, params) passes params to the handler as arguments, at most ${MAX_PARAMS} of them; got ${describeValue(params)}`,
+    );
+  }
+  if (typeof key !== 'string') {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `The job key must be a string, got ${describeValue(key)}`,
+    );
+  }
+  if (typeof description !== 'string') {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `The job description must be a string, got ${describeValue(description)}`,
+    );
+  }
+}
+
+function checkExecuteOptions(options: unknown): number | undefined {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute's fifth argument takes options ({ timeoutSeconds }), got ${describeValue(options)}`,
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if (name !== 'timeoutSeconds') {
+      throw new BackgroundJobsError(
+        'WBJ_BAD_ARGUMENT',
+        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds`,
+      );
+    }
+  }
+  const { timeoutSeconds } = options as ExecuteOptions;
+  if (timeoutSeconds === undefined) return undefined;
+  checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
+  return timeoutSeconds;
+}
+
+/** The time limit an execute call's `options` set, in seconds; `undefined` when they set none. */
+export function executeTimeoutSeconds(options: unknown): number | undefined {
+  return checkArgument('execute(…, options)', options, () => checkExecuteOptions(options));
+}
+
+/** The job UUID `caller` was given, lower-case; `WBJ_BAD_ARGUMENT` for anything else. */
+export function checkedUuid(uuid: unknown, caller: string): string {
+  if (typeof uuid !== 'string' || !isUuid(uuid)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `${caller} expects a UUID string, got ${describeValue(uuid)}`,
+    );
+  }
+  return uuid.toLowerCase();
+}
+
+/** How long `close()` lets active jobs finish before it cancels them. */
+const DEFAULT_CLOSE_GRACE_SECONDS = 10;
+
+/** The seconds `close(options)` lets active jobs finish: `graceSeconds`, or 10 when omitted. */
+export function closeGraceSeconds(options: unknown): number {
+  return checkArgument('close(options)', options, () => {
+    const given = (options as { graceSeconds?: unknown } | null)?.graceSeconds ?? DEFAULT_CLOSE_GRACE_SECONDS;
+    checkTimeout(given, 'close({ graceSeconds })');
+    return given as number;
+  });
+}
