@@ -1,6 +1,7 @@
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
+import { publicFields, type PublicJobFields } from '../jobs/jobData';
 import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
 import type { JobsManager } from '../jobs/ownManager';
@@ -76,42 +77,10 @@ export interface JobSummaryData extends Omit<BackgroundJobData, 'messages' | 're
 
 /**
  * @internal A job's summary from its fields: a `BackgroundJob`'s members, or those a store read of one (the
- * scheduled job is named by its UUID and name).
+ * scheduled job is named by its UUID and name). The fields are those `toJSON()` sends, listed once in publicFields.
  */
-export function summaryOf(
-  job: Omit<JobSummaryData, 'messagesTotal' | 'scheduledJob' | 'errorInfo'> &
-    Pick<BackgroundJob, 'publicErrorInfo'> & {
-      readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
-    },
-  messagesTotal: number,
-): JobSummaryData {
-  const {
-    uuid,
-    methodName,
-    key,
-    description,
-    state,
-    begin,
-    end,
-    progress,
-    publicErrorInfo,
-    scheduledJob,
-    userName,
-  } = job;
-  return {
-    uuid,
-    methodName,
-    key,
-    description,
-    state,
-    begin,
-    end,
-    progress,
-    errorInfo: publicErrorInfo,
-    scheduledJob: scheduledJob && { uuid: scheduledJob.uuid, name: scheduledJob.name },
-    userName: userName || undefined,
-    messagesTotal,
-  };
+export function summaryOf(job: PublicJobFields, messagesTotal: number): JobSummaryData {
+  return publicFields(job, { messagesTotal });
 }
 
 /** @internal Which messages a details read returns: `limit` of them, ending `offset` messages before the newest. */
