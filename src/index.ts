@@ -73,7 +73,7 @@ export type {
   DailyWindowInput,
   ScheduleInput,
   TimeInput,
-} from './schedules/schedule';
+} from './schedules/scheduleRule';
 export {
   JobSchedule,
   JobSchedule as РасписаниеРегламентногоЗадания,

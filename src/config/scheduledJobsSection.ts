@@ -1,8 +1,8 @@
 import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../jobs/methodName';
-import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/schedule';
-import { NUMBER_FIELDS } from '../schedules/scheduleFields';
+import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/scheduleRule';
+import { NUMBER_FIELDS } from '../schedules/dailyScheduleFields';
 import {
   checkParams,
   checkWholeNumber,

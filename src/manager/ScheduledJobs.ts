@@ -11,7 +11,7 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { JobRequest } from '../stores/JobStore';
-import { type RunLimits, storedSchedule } from '../schedules/schedule';
+import { type RunLimits, storedSchedule } from '../schedules/scheduleRule';
 import { scheduleText } from '../schedules/scheduleText';
 import {
   BUILT_BY_SCHEDULED_JOBS,

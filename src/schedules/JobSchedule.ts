@@ -8,8 +8,8 @@ import {
   SCHEDULE_FIELDS,
   type ScheduledJobSchedule,
   type ScheduleInput,
-} from './schedule';
-import { type DailyWindowInput, NUMBER_FIELDS, ScheduleError, type TimeInput } from './scheduleFields';
+} from './scheduleRule';
+import { type DailyWindowInput, NUMBER_FIELDS, ScheduleError, type TimeInput } from './dailyScheduleFields';
 import { type ScheduleLanguage, scheduleText } from './scheduleText';
 
 /**

@@ -11,7 +11,7 @@ import {
   type ScheduledJobSchedule,
   type ScheduleInput,
   storedSchedule,
-} from './schedule';
+} from './scheduleRule';
 import { boundSchedule, type JobSchedule } from './JobSchedule';
 
 /** A scheduled job as plain data: what a store keeps and `JSON.stringify(scheduledJob)` sends. */

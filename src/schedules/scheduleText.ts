@@ -1,6 +1,6 @@
 import { BackgroundJobsError, describeValue } from '../errors';
-import type { ScheduledJobSchedule } from './schedule';
-import type { DailySchedule, DailyWindow } from './scheduleFields';
+import type { ScheduledJobSchedule } from './scheduleRule';
+import type { DailySchedule, DailyWindow } from './dailyScheduleFields';
 
 /** The language of a schedule's text: Russian (1C's `Строка(Расписание)`) or 1C's English. */
 export type ScheduleLanguage = 'ru' | 'en';

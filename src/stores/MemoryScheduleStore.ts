@@ -1,5 +1,5 @@
 import { MAX_TIMER_MS } from '../timerLimit';
-import type { CheckedSchedule } from '../schedules/schedule';
+import type { CheckedSchedule } from '../schedules/scheduleRule';
 import type { ScheduledJobData } from '../schedules/ScheduledJob';
 import {
   nameTaken,

@@ -1,7 +1,7 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { firstConnection, storeUnavailable } from './redisUnavailable';
-import { type CheckedSchedule, checkSchedule } from '../schedules/schedule';
+import { type CheckedSchedule, checkSchedule } from '../schedules/scheduleRule';
 import type { ScheduledJobData } from '../schedules/ScheduledJob';
 import type { Settings } from '../config/options';
 import { localTimeZone } from '../schedules/zonedTime';

@@ -1,5 +1,5 @@
 import { BackgroundJobsError } from '../errors';
-import type { CheckedSchedule } from '../schedules/schedule';
+import type { CheckedSchedule } from '../schedules/scheduleRule';
 import type { ScheduledJobData } from '../schedules/ScheduledJob';
 
 /** A scheduled job as a store holds it, with the UUID of its last run. */

@@ -4,7 +4,7 @@ import { describeValue } from '../errors';
 /**
  * The fields of a 1C-style schedule, one by one: what each takes and the form it is kept in. A field is checked
  * alone here (when it is assigned to a {@link JobSchedule}, or read from a schedule given as data); what involves
- * several fields (cron and 1C fields together, a schedule that never runs) is checked in `schedule.ts`.
+ * several fields (cron and 1C fields together, a schedule that never runs) is checked in `scheduleRule.ts`.
  *
  * 1C keeps the value "not used" as zero, an empty array or the empty date `'00010101'`
  * (РасписаниеРегламентногоЗадания; БСП resets fields so: `Расписание.ПаузаПовтора = 0`,

@@ -13,7 +13,7 @@ import {
   SECONDS_PER_DAY,
   secondOfDay,
   WINDOW_FIELDS,
-} from './scheduleFields';
+} from './dailyScheduleFields';
 import { instantAt, isTimeZone, localTimeZone, nextDay, type ZonedDay, zonedDay } from './zonedTime';
 
 export {
@@ -24,7 +24,7 @@ export {
   LIST_MAXIMA,
   ScheduleError,
   type TimeInput,
-} from './scheduleFields';
+} from './dailyScheduleFields';
 
 /** A cron expression: five fields, or six with seconds first (`*&#47;5 * * * *`, `0 30 3 * * 1-5`). */
 export interface CronSchedule {
