@@ -56,24 +56,23 @@ export type { BackgroundJobFilter } from './jobs/jobFilter';
 export { BackgroundJobsError, BackgroundJobsWaitError, type BackgroundJobsErrorCode } from './errors';
 export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
-export { ScheduledJobs, type ScheduledJobFilter } from './manager/ScheduledJobs';
+export { ScheduledJobs } from './manager/ScheduledJobs';
+export type { ScheduledJobFilter } from './schedules/scheduledJobFilter';
 export {
   ScheduledJob,
   ScheduledJob as РегламентноеЗадание,
   ScheduledJob as РегламентноеЗаданиеWeb,
-  type ScheduledJobData,
-  type ScheduledJobInit,
 } from './schedules/ScheduledJob';
+export type { ScheduledJobData, ScheduledJobInit } from './schedules/scheduledJobData';
+export type { ScheduledJobSchedule, CronSchedule } from './schedules/scheduleRule';
+export type { ScheduleInput } from './schedules/checkSchedule';
 export type {
-  ScheduledJobSchedule,
-  CronSchedule,
   DailySchedule,
   DailyScheduleInput,
   DailyWindow,
   DailyWindowInput,
-  ScheduleInput,
   TimeInput,
-} from './schedules/scheduleRule';
+} from './schedules/dailyScheduleFields';
 export {
   JobSchedule,
   JobSchedule as РасписаниеРегламентногоЗадания,

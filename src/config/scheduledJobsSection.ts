@@ -1,15 +1,16 @@
 import { v5 as uuidV5 } from 'uuid';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../jobs/methodName';
-import { checkSchedule, LIST_MAXIMA, SCHEDULE_FIELDS, ScheduleError } from '../schedules/scheduleRule';
-import { NUMBER_FIELDS } from '../schedules/dailyScheduleFields';
+import { checkSchedule, SCHEDULE_FIELDS } from '../schedules/checkSchedule';
+import { LIST_MAXIMA, NUMBER_FIELDS } from '../schedules/dailyScheduleFields';
+import { isFieldError } from '../schedules/fieldError';
 import {
   checkParams,
   checkWholeNumber,
   MAX_RESTART_COUNT,
   MAX_RESTART_INTERVAL_SECONDS,
   type ScheduledJobData,
-} from '../schedules/ScheduledJob';
+} from '../schedules/scheduledJobData';
 import { configError } from './configError';
 import type { XmlElement } from './configurationXml';
 
@@ -110,7 +111,7 @@ function declaredJob(
     try {
       params = checkParams(parsed);
     } catch (error) {
-      if (error instanceof ScheduleError) throw fail(`params: ${error.message}`);
+      if (isFieldError(error)) throw fail(`params: ${error.message}`);
       throw error;
     }
   }
@@ -125,7 +126,7 @@ function declaredJob(
     try {
       return checkWholeNumber(/^\d+$/.test(text) ? Number(text) : text, field, max);
     } catch (error) {
-      if (error instanceof ScheduleError) throw fail(error.message);
+      if (isFieldError(error)) throw fail(error.message);
       throw error;
     }
   });
@@ -133,7 +134,7 @@ function declaredJob(
   try {
     checked = checkSchedule(schedule).schedule;
   } catch (error) {
-    if (error instanceof ScheduleError) throw fail(error.message);
+    if (isFieldError(error)) throw fail(error.message);
     throw error;
   }
   return Object.freeze({

@@ -1,15 +1,10 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import {
-  type CheckedSchedule,
-  checkSchedule,
-  checkScheduleField,
-  SCHEDULE_FIELDS,
-  type ScheduledJobSchedule,
-  type ScheduleInput,
-} from './scheduleRule';
-import { type DailyWindowInput, NUMBER_FIELDS, ScheduleError, type TimeInput } from './dailyScheduleFields';
+import { checkSchedule, checkScheduleField, SCHEDULE_FIELDS, type ScheduleInput } from './checkSchedule';
+import { type DailyWindowInput, NUMBER_FIELDS, type TimeInput } from './dailyScheduleFields';
+import { withPrefix } from './fieldError';
+import type { ScheduledJobSchedule, ScheduleRule } from './scheduleRule';
 import { type ScheduleLanguage, scheduleText } from './scheduleText';
 
 /**
@@ -69,7 +64,7 @@ export class JobSchedule {
   #fields: Readonly<Record<string, unknown>> = {};
   #owner: Owner | undefined;
   /** The rule built from the fields, until one changes. */
-  #rule: CheckedSchedule | undefined;
+  #rule: ScheduleRule | undefined;
 
   static {
     boundSchedule = (schedule, owner) => {
@@ -185,14 +180,7 @@ function frozen(fields: object): Readonly<Record<string, unknown>> {
   );
 }
 
-/** Runs `check`; a ScheduleError becomes `WBJ_BAD_ARGUMENT` naming the call. */
+/** Runs `check` over the caller's `value`; what is wrong with it is reported naming the call. */
 function asArgument<T>(call: string, value: unknown, check: () => T): T {
-  return checkArgument(call, value, () => {
-    try {
-      return check();
-    } catch (error) {
-      if (!(error instanceof ScheduleError)) throw error;
-      throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `${call}: ${error.message}`);
-    }
-  });
+  return checkArgument(call, value, () => withPrefix(`${call}: `, check));
 }

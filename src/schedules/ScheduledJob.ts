@@ -3,67 +3,21 @@ import { sealMembers } from '../compat/sealMembers';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { parseMethodName } from '../jobs/methodName';
-import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
-import {
-  type CheckedSchedule,
-  checkSchedule,
-  ScheduleError,
-  type ScheduledJobSchedule,
-  type ScheduleInput,
-  storedSchedule,
-} from './scheduleRule';
+import type { ScheduleInput } from './checkSchedule';
+import { withPrefix } from './fieldError';
 import { boundSchedule, type JobSchedule } from './JobSchedule';
-
-/** A scheduled job as plain data: what a store keeps and `JSON.stringify(scheduledJob)` sends. */
-export interface ScheduledJobData {
-  readonly uuid: string;
-  readonly name: string;
-  readonly methodName: string;
-  readonly key: string;
-  readonly description: string;
-  readonly params: readonly unknown[];
-  readonly use: boolean;
-  readonly schedule: ScheduledJobSchedule;
-  /** Declared in web.config (1C: Предопределенное). */
-  readonly predefined: boolean;
-  /** The name of the web.config declaration it was made from (1C: Метаданные); absent for `create({ … })`. */
-  readonly metadata?: string;
-  /** The user its runs are started for (1C: ИмяПользователя); `''` for none. */
-  readonly userName: string;
-  /** How many times a failed run is started again (1C: КоличествоПовторовПриАварийномЗавершении). */
-  readonly restartCountOnFailure: number;
-  /** Seconds from a failure to its retry (1C: ИнтервалПовтораПриАварийномЗавершении). */
-  readonly restartIntervalOnFailure: number;
-}
-
-/** What `manager.scheduledJobs.create()` takes: a name, a method and a schedule; the rest has defaults. */
-export interface ScheduledJobInit {
-  /** Unique among the manager's scheduled jobs, compared case-insensitively; never changes. */
-  readonly name: string;
-  /** `Module.Method` in the handlers folder, as for `execute`. */
-  readonly methodName: string;
-  /** `{ cron, timezone? }` or 1C-style fields, by English or 1C names. */
-  readonly schedule: ScheduleInput;
-  /** The key every run gets; a run is skipped while an active job of the method holds it. Default `''`. */
-  readonly key?: string;
-  /** The description every run gets. Default `''`. */
-  readonly description?: string;
-  /** The parameters every run gets, JSON data. Default `[]`. */
-  readonly params?: readonly unknown[];
-  /** Whether the schedule runs. Default `true`. */
-  readonly use?: boolean;
-  /** The user its runs are started for, read by a run as `currentJob().userName`. Default `''`. */
-  readonly userName?: string;
-  /** How many times a failed run is started again, 0 to {@link MAX_RESTART_COUNT}. Default 0. */
-  readonly restartCountOnFailure?: number;
-  /** Seconds from a failure to its retry, 0 to {@link MAX_RESTART_INTERVAL_SECONDS}. Default 0. */
-  readonly restartIntervalOnFailure?: number;
-}
-
-/** The most retries of a failed run: enough for any real series, few enough that a typo cannot loop for long. */
-export const MAX_RESTART_COUNT = 1000;
-/** The longest pause before a retry: Node's timer ceiling (about 24.8 days), as for a schedule's timers. */
-export const MAX_RESTART_INTERVAL_SECONDS = 2147483;
+import {
+  checkJobSchedule,
+  checkParams,
+  checkString,
+  checkUse,
+  checkWholeNumber,
+  MAX_RESTART_COUNT,
+  MAX_RESTART_INTERVAL_SECONDS,
+  type ScheduledJobData,
+  storedJobSchedule,
+} from './scheduledJobData';
+import type { ScheduleRule } from './scheduleRule';
 
 /** @internal What a scheduled job asks of the manager of scheduled jobs that made it. */
 export interface ScheduledJobOwner {
@@ -122,9 +76,9 @@ export class ScheduledJob {
   #userName: string;
   #restartCountOnFailure: number;
   #restartIntervalOnFailure: number;
-  #schedule: CheckedSchedule;
+  #schedule: ScheduleRule;
   /** The schedule as last written: what `nextRun` follows, whatever unsaved changes say. */
-  #written: { use: boolean; schedule: CheckedSchedule } | undefined;
+  #written: { use: boolean; schedule: ScheduleRule } | undefined;
   #lastJob: BackgroundJob | undefined;
   readonly #owner: ScheduledJobOwner;
 
@@ -153,8 +107,8 @@ export class ScheduledJob {
     this.#restartIntervalOnFailure = data.restartIntervalOnFailure ?? 0;
     // What a store holds was checked when it was written; a new job's schedule is checked here.
     this.#schedule = parts.written
-      ? storedSchedule(deepFreeze(data.schedule))
-      : this.#field('schedule', data.schedule, () => frozen(checkSchedule(data.schedule)));
+      ? storedJobSchedule(data.schedule)
+      : this.#field('schedule', data.schedule, () => checkJobSchedule(data.schedule));
     if (parts.written) this.#written = { use: this.#use, schedule: this.#schedule };
     this.#lastJob = parts.lastJob;
     // No own property may shadow a member the library reads (Object.defineProperty(job, 'use', …)).
@@ -203,7 +157,7 @@ export class ScheduledJob {
   }
 
   set key(value: string) {
-    this.#key = this.#string(value, 'key');
+    this.#key = this.#field('key', value, () => checkString(value, 'key'));
   }
 
   /** The description of every run (1C: Наименование). */
@@ -212,7 +166,7 @@ export class ScheduledJob {
   }
 
   set description(value: string) {
-    this.#description = this.#string(value, 'description');
+    this.#description = this.#field('description', value, () => checkString(value, 'description'));
   }
 
   /** The parameters every run gets, a frozen copy (1C: Параметры). */
@@ -230,13 +184,7 @@ export class ScheduledJob {
   }
 
   set use(value: boolean) {
-    if (typeof value !== 'boolean') {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `Scheduled job "${this.name}": use must be true or false, got ${describeValue(value)}`,
-      );
-    }
-    this.#use = value;
+    this.#use = this.#field('use', value, () => checkUse(value));
   }
 
   /** The user its runs are started for, read by a run as `job.userName` (1C: ИмяПользователя); `''` for none. */
@@ -245,7 +193,7 @@ export class ScheduledJob {
   }
 
   set userName(value: string) {
-    this.#userName = this.#string(value, 'userName');
+    this.#userName = this.#field('userName', value, () => checkString(value, 'userName'));
   }
 
   /**
@@ -285,7 +233,7 @@ export class ScheduledJob {
 
   /** Takes 1C-style fields by their 1C names too; reads back with the English ones. */
   set schedule(value: ScheduleInput) {
-    this.#schedule = this.#field('schedule', value, () => frozen(checkSchedule(value)));
+    this.#schedule = this.#field('schedule', value, () => checkJobSchedule(value));
   }
 
   /** The run started last when this copy was read (or by this copy's `runNow()`) (1C: ПоследнееЗадание). */
@@ -367,7 +315,7 @@ export class ScheduledJob {
   }
 
   /** @internal The next-run rule of this copy's schedule. */
-  get checkedSchedule(): CheckedSchedule {
+  get rule(): ScheduleRule {
     return this.#schedule;
   }
 
@@ -378,58 +326,11 @@ export class ScheduledJob {
 
   /** Checks a field's new `value` with `check`; what is wrong with it is reported with this job's name. */
   #field<T>(field: string, value: unknown, check: () => T): T {
-    return checkArgument(`Scheduled job "${this.name}", ${field}`, value, () => {
-      try {
-        return check();
-      } catch (error) {
-        if (!(error instanceof ScheduleError)) throw error;
-        throw new BackgroundJobsError('WBJ_BAD_ARGUMENT', `Scheduled job "${this.name}": ${error.message}`);
-      }
-    });
-  }
-
-  #string(value: unknown, field: string): string {
-    if (typeof value === 'string') return value;
-    throw new BackgroundJobsError(
-      'WBJ_BAD_ARGUMENT',
-      `Scheduled job "${this.name}": ${field} must be a string, got ${describeValue(value)}`,
+    return checkArgument(`Scheduled job "${this.name}", ${field}`, value, () =>
+      withPrefix(`Scheduled job "${this.name}": `, check),
     );
   }
 }
 
 applyAliases(ScheduledJob.prototype, ALIASES.scheduledJob);
 sealMembers(ScheduledJob.prototype, 'a scheduled job (РегламентноеЗадание)');
-
-/**
- * Parameters of a scheduled job are stored with it, so they must be JSON data; returned as a frozen copy.
- * @throws ScheduleError naming the bad part.
- */
-export function checkParams(params: unknown): readonly unknown[] {
-  if (!Array.isArray(params)) {
-    throw new ScheduleError(`params must be an array (passed positionally), got ${describeValue(params)}`);
-  }
-  const found = findUnstorableParam(params);
-  if (found !== undefined) throw new ScheduleError(`${found}; a scheduled job's params are ${STORABLE_DATA}`);
-  return deepFreeze(structuredClone(params));
-}
-
-/**
- * A retry count or interval: a whole number from 0 to `max`.
- * @throws ScheduleError naming the field.
- */
-export function checkWholeNumber(value: unknown, field: string, max: number): number {
-  if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max) return value as number;
-  throw new ScheduleError(`${field} must be a whole number from 0 to ${max}, got ${describeValue(value)}`);
-}
-
-function frozen(checked: CheckedSchedule): CheckedSchedule {
-  return { ...checked, schedule: deepFreeze(checked.schedule) };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
-}

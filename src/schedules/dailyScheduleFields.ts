@@ -1,5 +1,6 @@
 import { ALIASES, englishName } from '../compat/aliases';
 import { describeValue } from '../errors';
+import { fieldError, withPrefix } from './fieldError';
 
 /**
  * The fields of a 1C-style schedule, one by one: what each takes and the form it is kept in. A field is checked
@@ -131,15 +132,9 @@ const MAX_WEEKS_PERIOD = 520;
 export const MAX_DAILY_WINDOWS = 100;
 
 /**
- * A field of a scheduled job (its schedule, its params) that is wrong: the message names the field and what it
- * takes; callers add which job and where.
- */
-export class ScheduleError extends Error {}
-
-/**
  * Checks one field of a 1C-style schedule and gives it in the form it is kept in; `undefined` when the value says
  * "not set" (undefined, 0, an empty list, 1C's empty date).
- * @throws ScheduleError naming the field, the value and the expected form.
+ * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` naming the field, the value and the expected form.
  */
 export function checkField(field: DailyField, value: unknown): unknown {
   if (value === undefined) return undefined;
@@ -183,14 +178,14 @@ function checkCount(value: unknown, field: string, max: number): number | undefi
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) {
     return value === 0 ? undefined : value;
   }
-  throw new ScheduleError(`${field} must be an integer from 1 to ${max}, got ${describeValue(value)}`);
+  throw fieldError(`${field} must be an integer from 1 to ${max}, got ${describeValue(value)}`);
 }
 
 function checkWeekInMonth(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 5) {
     return value === 0 ? undefined : value;
   }
-  throw new ScheduleError(
+  throw fieldError(
     `weekDayInMonth must be an integer from 1 to 5 (the n-th seven days of the month), or −1 to −5 (counted from its end; 0: not used), got ${describeValue(value)}`,
   );
 }
@@ -212,7 +207,7 @@ function checkTime(value: unknown, field: string): string | undefined {
     if (literal && parts?.every((part) => part === 0)) return undefined;
   }
   if (parts === undefined || parts[0] > 23 || parts[1] > 59 || parts[2] > 59) {
-    throw new ScheduleError(
+    throw fieldError(
       `${field} must be a time of day "HH:MM" or "HH:MM:SS", a 1C date literal such as "00010101030000", or a Date, got ${describeValue(value)}`,
     );
   }
@@ -235,7 +230,7 @@ function checkDate(value: unknown, field: string): string | undefined {
     parts[1] <= 12 &&
     (parts[1] !== 2 || parts[2] !== 29 || isLeap(parts[0]));
   if (!valid) {
-    throw new ScheduleError(
+    throw fieldError(
       `${field} must be a date "YYYY-MM-DD", a 1C date literal such as "20260101", or a Date, got ${describeValue(value)}`,
     );
   }
@@ -251,14 +246,14 @@ function isLeap(year: number): boolean {
 function checkList(value: unknown, field: string, max: number, negatives: boolean): number[] | undefined {
   const expected = `integers from 1 to ${max}${negatives ? ` or from −${max} to −1 (counted from the end)` : ''}`;
   if (!Array.isArray(value)) {
-    throw new ScheduleError(
+    throw fieldError(
       `${field} must be an array of ${expected}${negatives ? ', or one of them' : ''}, got ${describeValue(value)}`,
     );
   }
   for (const item of value) {
     const size = typeof item === 'number' ? (negatives ? Math.abs(item) : item) : NaN;
     if (!Number.isInteger(item) || size < 1 || size > max) {
-      throw new ScheduleError(`${field} must be an array of ${expected}; ${describeValue(item)} is not`);
+      throw fieldError(`${field} must be an array of ${expected}; ${describeValue(item)} is not`);
     }
   }
   if (value.length === 0) return undefined;
@@ -268,12 +263,12 @@ function checkList(value: unknown, field: string, max: number, negatives: boolea
 /** 1C: ДетальныеРасписанияДня, an array of schedules of which only the time-of-day fields count. */
 function checkWindows(value: unknown): DailyWindow[] | undefined {
   if (!Array.isArray(value)) {
-    throw new ScheduleError(
+    throw fieldError(
       `detailedDailySchedules must be an array of windows ({ beginTime, endTime, repeatPeriodSeconds, … }), got ${describeValue(value)}`,
     );
   }
   if (value.length > MAX_DAILY_WINDOWS) {
-    throw new ScheduleError(
+    throw fieldError(
       `detailedDailySchedules takes at most ${MAX_DAILY_WINDOWS} windows, got ${value.length}; for more runs in a day, give a window a repeatPeriodSeconds`,
     );
   }
@@ -284,17 +279,17 @@ function checkWindows(value: unknown): DailyWindow[] | undefined {
 function checkWindow(item: unknown, where: string): DailyWindow {
   const data = hasToJSON(item) ? item.toJSON() : item;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ScheduleError(`${where} must be an object of window fields, got ${describeValue(item)}`);
+    throw fieldError(`${where} must be an object of window fields, got ${describeValue(item)}`);
   }
   const window: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(data)) {
     const field = englishName(ALIASES.schedule, name);
     if (field === undefined || !(WINDOW_FIELDS as readonly string[]).includes(field)) {
-      throw new ScheduleError(
+      throw fieldError(
         `${where} has a field ${JSON.stringify(name)} a window of the day does not take; expected ${WINDOW_FIELDS.join(', ')}`,
       );
     }
-    const checked = wrap(`${where}.`, () => checkField(field as DailyField, value));
+    const checked = withPrefix(`${where}.`, () => checkField(field as DailyField, value));
     if (checked !== undefined) window[field] = checked;
   }
   return window;
@@ -302,14 +297,4 @@ function checkWindow(item: unknown, where: string): DailyWindow {
 
 function hasToJSON(value: unknown): value is { toJSON(): unknown } {
   return typeof (value as { toJSON?: unknown } | null)?.toJSON === 'function' && !(value instanceof Date);
-}
-
-/** Runs `check`, prefixing a ScheduleError's message (`detailedDailySchedules[1].` + `beginTime must…`). */
-function wrap<T>(prefix: string, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof ScheduleError) throw new ScheduleError(prefix + error.message);
-    throw error;
-  }
 }

@@ -1,30 +1,11 @@
-import { Cron } from 'croner';
-import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
-import { didYouMean } from '../didYouMean';
-import { describeValue } from '../errors';
-import {
-  checkField,
-  DAILY_FIELDS,
-  type DailyField,
-  type DailySchedule,
-  type DailyScheduleInput,
-  type DailyWindow,
-  ScheduleError,
-  SECONDS_PER_DAY,
-  secondOfDay,
-  WINDOW_FIELDS,
-} from './dailyScheduleFields';
-import { instantAt, isTimeZone, localTimeZone, nextDay, type ZonedDay, zonedDay } from './zonedTime';
+import type { Cron } from 'croner';
+import { type DailySchedule, type DailyWindow, SECONDS_PER_DAY, secondOfDay } from './dailyScheduleFields';
+import { instantAt, nextDay, type ZonedDay, zonedDay } from './zonedTime';
 
-export {
-  type DailySchedule,
-  type DailyScheduleInput,
-  type DailyWindow,
-  type DailyWindowInput,
-  LIST_MAXIMA,
-  ScheduleError,
-  type TimeInput,
-} from './dailyScheduleFields';
+/**
+ * The next-run rule of a schedule whose fields are checked (checkSchedule.ts checks them and builds it): when a
+ * cron expression or a 1C-style schedule runs next, and what a run it starts must respect.
+ */
 
 /** A cron expression: five fields, or six with seconds first (`*&#47;5 * * * *`, `0 30 3 * * 1-5`). */
 export interface CronSchedule {
@@ -36,18 +17,6 @@ export interface CronSchedule {
 /** When a scheduled job runs: a cron expression or a 1C-style schedule. */
 export type ScheduledJobSchedule = CronSchedule | DailySchedule;
 
-/** A 1C-style schedule with its fields by their 1C names (`{ ПериодПовтораДней: 1, ВремяНачала: '03:00' }`). */
-export type DailySchedule1C = Partial<
-  AliasMembers<Required<Omit<DailyScheduleInput, 'timezone'>>, typeof ALIASES.schedule>
-> & { readonly timezone?: string };
-
-/**
- * What a schedule may be given as: {@link ScheduledJobSchedule}, 1C-style fields by English or 1C names (times
- * also as `Date`s, `daysOfMonth` also as one number), or a {@link JobSchedule} object.
- */
-export type ScheduleInput =
-  CronSchedule | DailyScheduleInput | DailySchedule1C | { toJSON(): ScheduledJobSchedule };
-
 /** What a run started by a schedule must respect, from the window it is due in. */
 export interface RunLimits {
   /** Seconds that must pass after the previous run ended (1C: ПаузаПовтора); 0 when none. */
@@ -57,7 +26,7 @@ export interface RunLimits {
 }
 
 /** A schedule whose every field has been checked, and the next-run rule built from it. */
-export interface CheckedSchedule {
+export interface ScheduleRule {
   /** The schedule as plain data (JSON), fields in their English names. */
   readonly schedule: ScheduledJobSchedule;
   /**
@@ -69,9 +38,6 @@ export interface CheckedSchedule {
   readonly limitsAt: (due: Date) => RunLimits;
 }
 
-/** Every field a schedule may have, in English. */
-export const SCHEDULE_FIELDS = ['cron', 'timezone', ...DAILY_FIELDS] as const;
-const FIELDS: readonly string[] = SCHEDULE_FIELDS;
 /** Far enough that every day filter that can match at all (29 February on a Monday, every 3 weeks…) matches once. */
 const SEARCH_DAYS = 366 * 56;
 const DAY_MS = 86_400_000;
@@ -79,108 +45,13 @@ const DAY_MS = 86_400_000;
 const DAYS_BEFORE_1970 = 719_162;
 const NO_LIMITS: RunLimits = { pauseSeconds: 0, cancelAt: undefined };
 
-/**
- * Checks a schedule given through the API or web.config (fields by English or 1C name, or a JobSchedule) and
- * builds its next-run rule. Cron expressions are parsed by croner, which also decides what cron does at DST changes.
- * @throws ScheduleError naming the bad field, the bad value and the expected form.
- */
-export function checkSchedule(input: unknown): CheckedSchedule {
-  const checked = checkFields(input);
-  rules.set(checked.schedule, checked);
-  return checked;
-}
-
-/**
- * The rule {@link checkSchedule} built for each schedule object it returned: a store handed that same object back
- * (a job declared in web.config, checked at start-up, then armed) reuses it instead of parsing the schedule again.
- */
-const rules = new WeakMap<ScheduledJobSchedule, CheckedSchedule>();
-
-function checkFields(input: unknown): CheckedSchedule {
-  const data =
-    typeof (input as { toJSON?: unknown })?.toJSON === 'function'
-      ? (input as { toJSON(): unknown }).toJSON()
-      : input;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ScheduleError(
-      `schedule must be an object ({ cron } or 1C-style fields such as repeatPeriodSeconds), got ${describeValue(input)}`,
-    );
-  }
-  const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(data)) {
-    const field = FIELDS.includes(name) ? name : englishName(ALIASES.schedule, name);
-    if (field === undefined) {
-      const hint = didYouMean(name, [...FIELDS, ...Object.values(ALIASES.schedule).flat()]);
-      throw new ScheduleError(
-        `schedule has an unknown field ${JSON.stringify(name)}${hint ? ` (${hint})` : ''}; expected ${FIELDS.join(', ')} or their 1C names`,
-      );
-    }
-    fields[field] = field === 'cron' || field === 'timezone' ? value : checkField(field as DailyField, value);
-  }
-  const timezone = fields.timezone === undefined ? undefined : checkTimeZone(fields.timezone);
-  const zone = timezone ?? localTimeZone();
-  const daily = DAILY_FIELDS.filter((field) => fields[field] !== undefined);
-  if (fields.cron !== undefined) {
-    if (daily.length > 0) {
-      throw new ScheduleError(
-        `schedule takes cron or 1C-style fields, not both: it has cron and ${daily.join(', ')}`,
-      );
-    }
-    return cronSchedule(fields.cron, timezone, zone);
-  }
-  if (daily.length === 0) {
-    throw new ScheduleError(`schedule is empty: give cron, or at least one of ${DAILY_FIELDS.join(', ')}`);
-  }
-  const schedule = Object.fromEntries([
-    ...daily.map((field) => [field, fields[field]]),
-    ...(timezone === undefined ? [] : [['timezone', timezone]]),
-  ]) as DailySchedule;
-  return dailySchedule(schedule, zone);
-}
-
-/**
- * Checks one field of a schedule alone, as a {@link JobSchedule} does on assignment; `undefined` for "not set".
- * @throws ScheduleError naming the field, the value and the expected form.
- */
-export function checkScheduleField(field: (typeof SCHEDULE_FIELDS)[number], value: unknown): unknown {
-  if (value === undefined) return undefined;
-  if (field === 'timezone') return checkTimeZone(value);
-  if (field === 'cron')
-    return (cronSchedule(value, undefined, localTimeZone()).schedule as CronSchedule).cron;
-  return checkField(field, value);
-}
-
-/**
- * A schedule that was checked when it was written, as a store gives it back: its rule is built on first use, so
- * the copies a store hands out (one with every run) parse nothing they are not asked about.
- */
-export function storedSchedule(schedule: ScheduledJobSchedule): CheckedSchedule {
-  let rule = rules.get(schedule);
-  const built = (): CheckedSchedule => (rule ??= checkSchedule(schedule));
+/** The rule of a cron expression `parsed` by croner: a run limited by nothing. */
+export function cronRule(schedule: CronSchedule, parsed: Cron): ScheduleRule {
   return {
-    schedule,
-    nextRunAfter: (after, lastEnded) => built().nextRunAfter(after, lastEnded),
-    limitsAt: (due) => built().limitsAt(due),
-  };
-}
-
-function cronSchedule(cron: unknown, timezone: string | undefined, zone: string): CheckedSchedule {
-  if (typeof cron !== 'string') throw new ScheduleError(`cron must be a string, got ${describeValue(cron)}`);
-  let parsed: Cron;
-  try {
-    parsed = new Cron(cron, { timezone: zone, paused: true, mode: '5-or-6-parts' });
-  } catch (error) {
-    throw new ScheduleError(
-      `cron ${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}); expected five fields, or six with seconds first, e.g. "*/5 * * * *"`,
-    );
-  }
-  const schedule: CronSchedule = timezone === undefined ? { cron } : { cron, timezone };
-  const checked: CheckedSchedule = {
     schedule,
     nextRunAfter: (after) => parsed.nextRun(after) ?? undefined,
     limitsAt: () => NO_LIMITS,
   };
-  return neverRunsCheck(checked, `cron ${JSON.stringify(cron)}`);
 }
 
 /** A window of the day, its times in seconds since midnight. */
@@ -195,18 +66,11 @@ interface Window {
   readonly completionInterval: number | undefined;
 }
 
-function dailySchedule(schedule: DailySchedule, zone: string): CheckedSchedule {
-  const own = WINDOW_FIELDS.filter((field) => schedule[field] !== undefined);
-  if (schedule.detailedDailySchedules !== undefined && own.length > 0) {
-    throw new ScheduleError(
-      `schedule takes detailedDailySchedules or the day's own times, not both: it has detailedDailySchedules and ${own.join(', ')}`,
-    );
-  }
-  if (schedule.beginDate && schedule.endDate && schedule.endDate < schedule.beginDate) {
-    throw new ScheduleError(
-      `endDate "${schedule.endDate}" is before beginDate "${schedule.beginDate}"; the schedule would never run`,
-    );
-  }
+/**
+ * The rule of a 1C-style schedule read in `zone`: on the days its filters match, the runs of each window of the day
+ * (its own times, or each of detailedDailySchedules).
+ */
+export function dailyRule(schedule: DailySchedule, zone: string): ScheduleRule {
   const windows = (schedule.detailedDailySchedules ?? [schedule]).map(windowOf);
   const acrossMidnight = windows.some((window) => window.crossesMidnight);
   const first = schedule.beginDate === undefined ? undefined : dateIndex(schedule.beginDate);
@@ -266,7 +130,7 @@ function dailySchedule(schedule: DailySchedule, zone: string): CheckedSchedule {
       ? limitsOf({ ...windows[0], completionTime: undefined }, today, at, zone)
       : NO_LIMITS;
   };
-  return neverRunsCheck({ schedule, nextRunAfter, limitsAt }, 'the schedule');
+  return { schedule, nextRunAfter, limitsAt };
 }
 
 function windowOf(window: DailyWindow): Window {
@@ -355,21 +219,4 @@ function dateIndex(date: string): number {
 
 function dayAt(index: number): ZonedDay {
   return zonedDay((index - DAYS_BEFORE_1970) * DAY_MS, 'UTC');
-}
-
-/** A schedule that matches no day at all (31 February, an end date past) is a mistake worth stopping for. */
-function neverRunsCheck(checked: CheckedSchedule, what: string): CheckedSchedule {
-  if (checked.nextRunAfter(new Date()) === undefined) {
-    throw new ScheduleError(
-      `${what} never runs: no day from now on matches it; check its days, months and dates`,
-    );
-  }
-  return checked;
-}
-
-function checkTimeZone(value: unknown): string {
-  if (typeof value === 'string' && isTimeZone(value)) return value;
-  throw new ScheduleError(
-    `timezone must be an IANA time zone such as "Europe/Moscow" or "UTC", got ${describeValue(value)}`,
-  );
 }

@@ -7,7 +7,8 @@ import type { JobTest } from '../jobs/jobFilter';
 import type { JobsManager } from '../jobs/ownManager';
 import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
-import type { ScheduledJob, ScheduledJobData } from '../schedules/ScheduledJob';
+import type { ScheduledJob } from '../schedules/ScheduledJob';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
 
 /** An `execute` call the manager has checked: the handler is resolved, the arguments have the right types. */
 export interface JobRequest {

@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS } from '../timerLimit';
-import type { CheckedSchedule } from '../schedules/scheduleRule';
-import type { ScheduledJobData } from '../schedules/ScheduledJob';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import type { ScheduleRule } from '../schedules/scheduleRule';
 import {
   nameTaken,
   type OnTick,
@@ -11,7 +11,7 @@ import {
 
 interface Entry {
   data: ScheduledJobData;
-  schedule: CheckedSchedule;
+  schedule: ScheduleRule;
   lastJobUuid: string | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -32,7 +32,7 @@ export class MemoryScheduleStore implements ScheduleStore {
     this.#onTick = onTick;
   }
 
-  async write(data: ScheduledJobData, schedule: CheckedSchedule): Promise<void> {
+  async write(data: ScheduledJobData, schedule: ScheduleRule): Promise<void> {
     const name = data.name.toLowerCase();
     const holder = [...this.#entries.values()].find(
       (entry) => entry.data.name.toLowerCase() === name && entry.data.uuid !== data.uuid,

@@ -1,8 +1,9 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { firstConnection, storeUnavailable } from './redisUnavailable';
-import { type CheckedSchedule, checkSchedule } from '../schedules/scheduleRule';
-import type { ScheduledJobData } from '../schedules/ScheduledJob';
+import { checkSchedule } from '../schedules/checkSchedule';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import type { ScheduleRule } from '../schedules/scheduleRule';
 import type { Settings } from '../config/options';
 import { localTimeZone } from '../schedules/zonedTime';
 import {
@@ -45,7 +46,7 @@ export class RedisScheduleStore implements ScheduleStore {
     this.#url = settings.store;
     const queueName = `${settings.queueName}-scheduled`;
     // Parsed once per schedule text: BullMQ asks for the next run of each tick.
-    const schedules = new Map<string, CheckedSchedule>();
+    const schedules = new Map<string, ScheduleRule>();
     const repeatStrategy: RepeatStrategy = (millis, { pattern }) => {
       let checked = schedules.get(pattern!);
       if (checked === undefined) {
@@ -96,7 +97,7 @@ export class RedisScheduleStore implements ScheduleStore {
     this.#worker?.on('error', ignore);
   }
 
-  async write(data: ScheduledJobData, schedule: CheckedSchedule): Promise<void> {
+  async write(data: ScheduledJobData, schedule: ScheduleRule): Promise<void> {
     await this.#call('write', async () => {
       const name = data.name.toLowerCase();
       if ((await this.#redis.hsetnx(this.#keys.names, name, data.uuid)) === 0) {

@@ -1,6 +1,6 @@
 import { BackgroundJobsError } from '../errors';
-import type { CheckedSchedule } from '../schedules/scheduleRule';
-import type { ScheduledJobData } from '../schedules/ScheduledJob';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import type { ScheduleRule } from '../schedules/scheduleRule';
 
 /** A scheduled job as a store holds it, with the UUID of its last run. */
 export interface StoredScheduledJob {
@@ -30,7 +30,7 @@ export interface ScheduleStore {
    * Saves a scheduled job, new or replaced, and arms its schedule if it is in use (disarms it if not).
    * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when another scheduled job has the name.
    */
-  write(data: ScheduledJobData, schedule: CheckedSchedule): Promise<void>;
+  write(data: ScheduledJobData, schedule: ScheduleRule): Promise<void>;
   /** Removes a scheduled job and disarms its schedule; false when there was none with the UUID. */
   delete(uuid: string): Promise<boolean>;
   get(uuid: string): Promise<StoredScheduledJob | undefined>;

@@ -1,5 +1,5 @@
 import type { Settings } from '../../config/options';
-import type { ScheduledJobData } from '../../schedules/ScheduledJob';
+import type { ScheduledJobData } from '../../schedules/scheduledJobData';
 import { BackgroundJobsError } from '../../errors';
 import type { JobProgress, JobReport, JobSnapshot } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';

@@ -1,0 +1,198 @@
+import { BackgroundJobsError } from '../errors';
+import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import type { ResolvedHandler } from '../loader/HandlerResolver';
+import { storedRule } from '../schedules/checkSchedule';
+import type { ScheduledJob } from '../schedules/ScheduledJob';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import type { RunLimits } from '../schedules/scheduleRule';
+import { scheduleText } from '../schedules/scheduleText';
+import type { Retry, ScheduleStore, StoredScheduledJob } from '../stores/ScheduleStore';
+import type { ScheduledJobsContext } from './scheduledJobsContext';
+
+/**
+ * The runs of scheduled jobs: started when a schedule fires (a tick of the schedule store) or by `runNow()`, each an
+ * ordinary background job, under 1C's rules: skipped while the previous run is active or its key is held, or inside
+ * the schedule's pause after the previous run; retried after a failure; cancelled at the schedule's completion time.
+ */
+export class ScheduledRuns {
+  readonly #context: ScheduledJobsContext;
+  readonly #store: ScheduleStore;
+  /** A copy of the scheduled job a run names, made by the collection that owns it. */
+  readonly #scheduledJobFrom: (data: ScheduledJobData) => ScheduledJob;
+  readonly #isClosing: () => boolean;
+  /** The timers that cancel runs still active at their schedule's completion time (1C: ВремяЗавершения). */
+  readonly #completions = new Set<NodeJS.Timeout>();
+
+  constructor(
+    context: ScheduledJobsContext,
+    store: ScheduleStore,
+    scheduledJobFrom: (data: ScheduledJobData) => ScheduledJob,
+    isClosing: () => boolean,
+  ) {
+    this.#context = context;
+    this.#store = store;
+    this.#scheduledJobFrom = scheduledJobFrom;
+    this.#isClosing = isClosing;
+  }
+
+  /**
+   * A schedule fired, or a retry of a failed run is due: its run starts, or is skipped (and the skip logged) while
+   * the previous one is active. A run that fails is retried as the job says.
+   */
+  async tick(uuid: string, due: Date, retry?: Retry): Promise<void> {
+    let name = uuid;
+    const run = retry === undefined ? 'run' : `retry ${retry.attempt} of run ${retry.of}`;
+    const why = (reason: string): string => `its ${run} due at ${due.toISOString()}: ${reason}`;
+    try {
+      if (this.#isClosing()) return;
+      const stored = await this.#store.get(uuid);
+      if (stored === undefined || !stored.data.use) return; // deleted or switched off elsewhere meanwhile
+      // A run started since the failure (the schedule's next, or runNow) ends the series: it is the one that counts.
+      if (retry !== undefined && stored.lastJobUuid !== retry.of) return;
+      const { data } = stored;
+      name = data.name;
+      const { handler, previous } = await this.#previousEnded(stored);
+      // A retry keeps its own interval (ИнтервалПовтораПриАварийномЗавершении), not the schedule's pause.
+      const limits = storedRule(data.schedule).limitsAt(retry === undefined ? due : new Date());
+      const pause = retry === undefined ? pauseLeft(data.name, previous, due, limits) : undefined;
+      if (pause !== undefined)
+        return this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${why(pause)}`);
+      this.#retryOnFailure(data, await this.#start(data, handler, limits), (retry?.attempt ?? 0) + 1);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'WBJ_KEY_CONFLICT')
+        this.#context.warn(
+          `[web-background-jobs] Scheduled job "${name}" skipped ${why((error as Error).message)}`,
+        );
+      else
+        this.#context.logError(
+          `[web-background-jobs] Scheduled job "${name}" could not start ${why((error as Error).message)}`,
+          error,
+        );
+    }
+  }
+
+  /** Starts a run of what is saved now, outside the schedule: only the interval of its completion limits it. */
+  async runNow(stored: StoredScheduledJob): Promise<BackgroundJob> {
+    const { handler } = await this.#previousEnded(stored);
+    return this.#start(stored.data, handler, storedRule(stored.data.schedule).limitsAt(new Date()));
+  }
+
+  /** Clears the completion timers of this process; the runs go on. */
+  close(): void {
+    for (const timer of this.#completions) clearTimeout(timer);
+    this.#completions.clear();
+  }
+
+  /** 1C: a scheduled job does not start while its previous run is active. Its handler is resolved first. */
+  async #previousEnded({
+    data,
+    lastJobUuid,
+  }: StoredScheduledJob): Promise<{ handler: ResolvedHandler; previous: BackgroundJob | undefined }> {
+    const handler = await this.#context.resolve(data.methodName);
+    const previous = lastJobUuid === undefined ? undefined : await this.#context.findJob(lastJobUuid);
+    if (previous?.state === BackgroundJobState.Active) {
+      throw new BackgroundJobsError(
+        'WBJ_KEY_CONFLICT',
+        `the previous run ${previous.uuid} of scheduled job "${data.name}" is still active`,
+      );
+    }
+    return { handler, previous };
+  }
+
+  /** Starts the run as `execute` would (1C: nor while its key is held), and notes it as the job's last. */
+  async #start(data: ScheduledJobData, handler: ResolvedHandler, limits: RunLimits): Promise<BackgroundJob> {
+    const scheduledJob = this.#scheduledJobFrom(data);
+    const run = await this.#context.start({
+      methodName: data.methodName,
+      handler,
+      // Copied at the start, as execute does: each run gets parameters of its own, never the saved ones.
+      params: this.#context.copyParams(data.params),
+      key: data.key,
+      description: data.description,
+      timeoutSeconds: this.#context.settings.timeoutSeconds,
+      scheduledJob,
+    });
+    scheduledJob.recordRun(run);
+    if (limits.cancelAt !== undefined) this.#cancelAt(run, data, limits.cancelAt);
+    // The run has started whatever happens here: a failure to note it is logged, not reported as the run's.
+    await this.#store
+      .recordRun(data.uuid, run.uuid)
+      .catch((error: unknown) =>
+        this.#context.logError(
+          `[web-background-jobs] Scheduled job "${data.name}" started run ${run.uuid} but could not note it as its last run`,
+          error,
+        ),
+      );
+    return run;
+  }
+
+  /**
+   * 1C: a scheduled job's run that ends in failure (not a cancel) is started again after
+   * ИнтервалПовтораПриАварийномЗавершении seconds, up to КоличествоПовторовПриАварийномЗавершении times; each retry
+   * is a run of its own, and one that succeeds ends the series. `attempt` is the number the next retry would have.
+   */
+  #retryOnFailure(data: ScheduledJobData, run: BackgroundJob, attempt: number): void {
+    if (attempt > (data.restartCountOnFailure ?? 0)) return;
+    void run.finished.then(async () => {
+      if (run.state !== BackgroundJobState.Failed || this.#isClosing()) return;
+      const due = new Date(Date.now() + (data.restartIntervalOnFailure ?? 0) * 1000);
+      await this.#store
+        .retry(data.uuid, { attempt, of: run.uuid }, due)
+        .catch((error: unknown) =>
+          this.#context.logError(
+            `[web-background-jobs] Scheduled job "${data.name}" could not plan retry ${attempt} of its failed run ${run.uuid}`,
+            error,
+          ),
+        );
+    });
+  }
+
+  /**
+   * 1C: ВремяЗавершения, ИнтервалЗавершения: a run still active at `at` is cancelled, and the cancel logged. The
+   * timer is this instance's (the one that started the run, in memory or on Redis); close() clears it.
+   */
+  #cancelAt(run: BackgroundJob, { name, schedule }: ScheduledJobData, at: Date): void {
+    const timer = setTimeout(
+      () => {
+        this.#completions.delete(timer);
+        void (async () => {
+          const current = await this.#context.findJob(run.uuid);
+          if (current?.state !== BackgroundJobState.Active) return;
+          this.#context.warn(
+            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} was still active at its schedule's completion time ${at.toISOString()} (schedule: ${scheduleText(schedule, 'en')}), so it is cancelled`,
+          );
+          await current.cancel();
+        })().catch((error: unknown) =>
+          this.#context.logError(
+            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} could not be cancelled at its completion time`,
+            error,
+          ),
+        );
+      },
+      Math.max(at.getTime() - Date.now(), 0),
+    ).unref();
+    this.#completions.add(timer);
+    // A run that ends first needs no timer: an hour-long interval on a run a minute leaves none behind.
+    void run.finished.then(() => {
+      clearTimeout(timer);
+      this.#completions.delete(timer);
+    });
+  }
+}
+
+/**
+ * 1C: ПаузаПовтора, the pause after a run ended before the schedule starts the next one: why a run `due` inside it
+ * is skipped, or `undefined` when it may start.
+ */
+function pauseLeft(
+  name: string,
+  previous: BackgroundJob | undefined,
+  due: Date,
+  { pauseSeconds }: RunLimits,
+): string | undefined {
+  const ended = previous?.end;
+  if (ended === undefined || due.getTime() >= ended.getTime() + pauseSeconds * 1000) return undefined;
+  return `the previous run of scheduled job "${name}" ended at ${ended.toISOString()}, less than its repeatPause of ${pauseSeconds} s before`;
+}

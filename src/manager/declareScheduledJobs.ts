@@ -1,0 +1,81 @@
+import { BackgroundJobsError } from '../errors';
+import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import { storedRule } from '../schedules/checkSchedule';
+import type { ScheduleStore } from '../stores/ScheduleStore';
+import type { ScheduledJobsContext } from './scheduledJobsContext';
+
+/**
+ * The start-up of scheduled jobs: the jobs declared in web.config are checked against the handlers folder, and the
+ * predefined ones saved and armed, once; while a Redis store is unreachable their saving is tried again, so a start
+ * before Redis loses no schedule. `manager.scheduledJobs.ready` is this.
+ */
+
+/** How often the jobs declared in web.config are tried again while a Redis store is unreachable at start-up. */
+const DECLARE_RETRY_MS = 1000;
+
+/**
+ * Declares every job of web.config's `<scheduledJobs>`, in order.
+ * @throws BackgroundJobsError `WBJ_CONFIG` naming the first job whose method cannot run or that cannot be saved (it
+ *   is logged too), or `WBJ_CLOSED` when the manager closed while Redis was unreachable.
+ */
+export async function declareScheduledJobs(
+  context: ScheduledJobsContext,
+  store: ScheduleStore,
+  isClosing: () => boolean,
+): Promise<void> {
+  for (const { data, line } of context.settings.scheduledJobs) {
+    const fail = (problem: string, error: unknown): BackgroundJobsError => {
+      const failure = new BackgroundJobsError(
+        'WBJ_CONFIG',
+        `Scheduled job "${data.name}" ${problem}: ${(error as Error).message} (${context.settings.configFile}, line ${line})`,
+        { cause: error },
+      );
+      context.logError(`[web-background-jobs] ${failure.message}`, error);
+      return failure;
+    };
+    try {
+      await context.resolve(data.methodName);
+    } catch (error) {
+      throw fail(
+        `has a method that cannot run, so it is not scheduled: method ${JSON.stringify(data.methodName)}`,
+        error,
+      );
+    }
+    if (!data.predefined) continue; // metadata only: its jobs are made by create(name)
+    await saveRetrying(context, store, isClosing, data, (error) =>
+      fail('could not be saved, so it is not scheduled', error),
+    );
+  }
+}
+
+/** Saves a declared job, waiting out an unreachable Redis store (the wait logged once); any other error is `fail`'s. */
+async function saveRetrying(
+  context: ScheduledJobsContext,
+  store: ScheduleStore,
+  isClosing: () => boolean,
+  data: ScheduledJobData,
+  fail: (error: unknown) => BackgroundJobsError,
+): Promise<void> {
+  for (let waitLogged = false; ;) {
+    try {
+      // Checked when web.config was read.
+      return await store.write(data, storedRule(data.schedule));
+    } catch (error) {
+      const unreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';
+      if (unreachable && isClosing()) {
+        throw new BackgroundJobsError(
+          'WBJ_CLOSED',
+          `Scheduled job "${data.name}" was not scheduled: the manager closed while the Redis store was unreachable`,
+        );
+      }
+      if (!unreachable) throw fail(error);
+      if (!waitLogged) {
+        context.warn(
+          `[web-background-jobs] Scheduled job "${data.name}" is not scheduled yet: ${(error as Error).message}; retrying every ${DECLARE_RETRY_MS / 1000} s`,
+        );
+        waitLogged = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, DECLARE_RETRY_MS));
+    }
+  }
+}
