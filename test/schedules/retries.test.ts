@@ -1,13 +1,11 @@
 import { BackgroundJobState } from 'web-background-jobs';
 import { createManager, describeEachIsolation, eventually } from '../helpers';
+import { startClock } from './clock';
 import { failingOnce, logged, onceIn } from './failing';
 
 // 1C: КоличествоПовторовПриАварийномЗавершении and ИнтервалПовтораПриАварийномЗавершении: a run of a scheduled job
 // that fails is started again after the interval, up to the count; each retry is a background job of its own.
 jest.setTimeout(40_000);
-
-/** Waits longer than a retry interval of 1 s, for a retry that must not come. */
-const pastInterval = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2500));
 
 describeEachIsolation('retries of a failed scheduled run', (isolation) => {
   test('a run that keeps failing is retried restartCountOnFailure times, each retry a run of its own in history', async () => {
@@ -26,7 +24,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
     const [first, second] = await manager.getBackgroundJobs({ scheduledJob: scheduled });
     // Each retry waits the interval after the failure before it.
     expect(second.begin!.getTime() - first.end!.getTime()).toBeGreaterThanOrEqual(990);
-    await pastInterval();
+    await (
+      await startClock(manager)
+    )(3); // past the 1 s interval of a third retry that must not come
     expect(logged(file)).toHaveLength(3);
   });
 
@@ -40,7 +40,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
       const runs = await manager.getBackgroundJobs({ scheduledJob: scheduled });
       expect(runs.map((run) => run.state)).toEqual([BackgroundJobState.Failed, BackgroundJobState.Completed]);
     }, 20_000);
-    await pastInterval();
+    await (
+      await startClock(manager)
+    )(2); // a retry after the success would have come at once (interval 0)
     expect(logged(file)).toHaveLength(2);
   });
 
@@ -57,7 +59,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
     });
     const manual = await scheduled.runNow();
     await manual.waitForCompletion().catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 4000)); // past the 3 s interval of the dropped retry
+    await (
+      await startClock(manager)
+    )(5); // past the 3 s interval of the dropped retry
     expect(logged(file)).toEqual([expect.any(String), manual.uuid]);
   });
 
@@ -65,7 +69,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
     const manager = createManager({ isolation });
     const { file } = await failingOnce(manager, 99, {});
     await eventually(() => expect(logged(file)).toHaveLength(1), 20_000);
-    await pastInterval();
+    await (
+      await startClock(manager)
+    )(2); // a retry would have come at once (interval 0)
     expect(logged(file)).toHaveLength(1);
   });
 
@@ -85,7 +91,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
       expect(run?.state).toBe(BackgroundJobState.Active);
     }, 20_000);
     await run!.cancel();
-    await pastInterval();
+    await (
+      await startClock(manager)
+    )(2); // a retry of a failure would have come at once (interval 0)
     const runs = await manager.getBackgroundJobs({ scheduledJob: scheduled });
     expect(runs.map((each) => each.state)).toEqual([BackgroundJobState.Canceled]);
   });
@@ -97,8 +105,9 @@ describeEachIsolation('retries of a failed scheduled run', (isolation) => {
       restartIntervalOnFailure: 1,
     });
     await eventually(() => expect(logged(file)).toHaveLength(1), 20_000);
+    const ticks = await startClock(createManager({ isolation }));
     await manager.close();
-    await pastInterval();
+    await ticks(3); // past the 1 s interval of the dropped retry
     expect(logged(file)).toHaveLength(1);
   });
 

@@ -15,6 +15,7 @@ import {
   tempDir,
   writeConfig,
 } from '../helpers';
+import { startClock, type Ticks } from './clock';
 
 // Real timers on schedules that fire every second: what the runs are, when they are skipped, and how a schedule
 // is switched off. In memory (inline and thread) and on a Redis store, where BullMQ job schedulers fire them.
@@ -48,15 +49,33 @@ async function appendingEverySecond(manager: BackgroundJobsManager, name: string
   return { scheduled, runs: () => appended(file) };
 }
 
-/** Waits more than one tick of an every-second schedule. */
+/**
+ * The runs of a schedule just stopped, once settled: a tick already under way when it stopped has started its run
+ * by the clock's next tick, and every run has ended.
+ */
+async function runsWhenSettled(
+  manager: BackgroundJobsManager,
+  scheduled: ScheduledJob,
+  runs: () => string[],
+  ticks: Ticks,
+): Promise<number> {
+  await ticks(1);
+  await eventually(async () => {
+    const active = await manager.getBackgroundJobs({
+      scheduledJob: scheduled,
+      state: BackgroundJobState.Active,
+    });
+    expect(active).toEqual([]);
+  }, 6000);
+  return runs().length;
+}
+
 /** An array nested `depth` levels deep, built without recursion. */
 function nested(depth: number): unknown[] {
   let value: unknown[] = [];
   for (let level = 0; level < depth; level += 1) value = [value];
   return value;
 }
-
-const pastNextTick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1600));
 
 describeEachIsolation('scheduled jobs', (isolation) => {
   test('every run is an ordinary background job: listed, with scheduledJob set, found by the { scheduledJob } filter', async () => {
@@ -170,14 +189,14 @@ describeEachIsolation('scheduled jobs', (isolation) => {
   test('use false stops the schedule once written, use true starts it again; nextRun follows what was written', async () => {
     const manager = createManager({ isolation });
     const { scheduled, runs } = await appendingEverySecond(manager, 'Switch');
+    const ticks = await startClock(manager);
     expect(scheduled.nextRun!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
     scheduled.use = false;
     expect(scheduled.nextRun).toBeDefined(); // not written yet
     await scheduled.write();
     expect(scheduled.nextRun).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // a run that had already started ends
-    const runsWhileOff = runs().length;
-    await pastNextTick();
+    const runsWhileOff = await runsWhenSettled(manager, scheduled, runs, ticks);
+    await ticks(2);
     expect(runs()).toHaveLength(runsWhileOff);
     expect((await manager.scheduledJobs.findByName('Switch'))?.use).toBe(false);
     scheduled.use = true;
@@ -188,12 +207,12 @@ describeEachIsolation('scheduled jobs', (isolation) => {
   test('delete() stops the schedule and removes the scheduled job; its runs stay', async () => {
     const manager = createManager({ isolation });
     const { scheduled, runs } = await appendingEverySecond(manager, 'Doomed');
+    const ticks = await startClock(createManager({ isolation }));
     await scheduled.delete();
     expect(await manager.scheduledJobs.findByUUID(scheduled.uuid)).toBeUndefined();
     expect(await manager.scheduledJobs.get()).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const runsWhenDeleted = runs().length;
-    await pastNextTick();
+    const runsWhenDeleted = await runsWhenSettled(manager, scheduled, runs, ticks);
+    await ticks(2);
     expect(runs()).toHaveLength(runsWhenDeleted);
     expect((await manager.getBackgroundJobs({ scheduledJob: scheduled })).length).toBeGreaterThanOrEqual(1);
   });
@@ -201,9 +220,10 @@ describeEachIsolation('scheduled jobs', (isolation) => {
   test('close() stops every schedule of the manager', async () => {
     const manager = createManager({ isolation });
     const { runs } = await appendingEverySecond(manager, 'Closing');
+    const ticks = await startClock(createManager({ isolation }));
     await manager.close();
     const runsWhenClosed = runs().length;
-    await pastNextTick();
+    await ticks(2);
     expect(runs()).toHaveLength(runsWhenClosed);
     await expect(manager.scheduledJobs.get()).rejects.toMatchObject({ code: 'WBJ_CLOSED' });
   });
