@@ -32,6 +32,9 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
  * | `WBJ_FORBIDDEN` | the dashboard refused a request: not local or not authorized, or a possible forgery (403) |
  * | `WBJ_NESTING_TOO_DEEP` | `execute` from a job already 100 levels deep in jobs started from jobs; the arguments were fine |
+ * | `WBJ_NAME_TAKEN` | a scheduled job's `write()`: another scheduled job has the name, whatever its case |
+ * | `WBJ_NOT_SAVED` | a scheduled job's `runNow()`: it was never written, or was deleted |
+ * | `WBJ_PREVIOUS_RUN_ACTIVE` | a scheduled job's `runNow()` while its previous run is active (a run due on its schedule then is skipped, and the skip logged) |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -62,6 +65,9 @@ export const ERROR_CODES = [
   'WBJ_NOT_FOUND',
   'WBJ_FORBIDDEN',
   'WBJ_NESTING_TOO_DEEP',
+  'WBJ_NAME_TAKEN',
+  'WBJ_NOT_SAVED',
+  'WBJ_PREVIOUS_RUN_ACTIVE',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

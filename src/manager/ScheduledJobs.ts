@@ -268,7 +268,7 @@ export class ScheduledJobs {
     const stored = await this.#store.get(job.uuid);
     if (stored === undefined) {
       throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
+        'WBJ_NOT_SAVED',
         `Scheduled job "${job.name}" is not saved (write() it first) or was deleted; runNow() runs what is saved`,
       );
     }

@@ -61,7 +61,7 @@ export class ScheduledRuns {
       this.#retryOnFailure(data, await this.#start(data, handler, limits), (retry?.attempt ?? 0) + 1);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (code === 'WBJ_KEY_CONFLICT')
+      if (code === 'WBJ_PREVIOUS_RUN_ACTIVE' || code === 'WBJ_KEY_CONFLICT')
         this.#context.warn(
           `[web-background-jobs] Scheduled job "${name}" skipped ${why((error as Error).message)}`,
         );
@@ -94,7 +94,7 @@ export class ScheduledRuns {
     const previous = lastJobUuid === undefined ? undefined : await this.#context.findJob(lastJobUuid);
     if (previous?.state === BackgroundJobState.Active) {
       throw new BackgroundJobsError(
-        'WBJ_KEY_CONFLICT',
+        'WBJ_PREVIOUS_RUN_ACTIVE',
         `the previous run ${previous.uuid} of scheduled job "${data.name}" is still active`,
       );
     }

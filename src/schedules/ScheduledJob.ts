@@ -268,7 +268,7 @@ export class ScheduledJob {
   /**
    * Saves this copy (1C: Записать): a new job is created, an existing one replaced; the schedule runs from now on
    * if `use` is set, and stops if not. On a Redis store every instance follows it.
-   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when another scheduled job has the name; the method's
+   * @throws BackgroundJobsError `WBJ_NAME_TAKEN` when another scheduled job has the name; the method's
    *   `WBJ_BAD_METHOD_NAME` or `WBJ_HANDLER_NOT_FOUND`; `WBJ_CLOSED` or `WBJ_STORE_UNAVAILABLE`.
    */
   async write(): Promise<void> {
@@ -288,8 +288,9 @@ export class ScheduledJob {
 
   /**
    * Starts a run now, outside the schedule, with the written method, key and parameters.
-   * @throws BackgroundJobsError `WBJ_KEY_CONFLICT` while its previous run, or another job with its key, is active;
-   *   what `execute` throws otherwise.
+   * @throws BackgroundJobsError `WBJ_NOT_SAVED` when it was never written or was deleted;
+   *   `WBJ_PREVIOUS_RUN_ACTIVE` while its previous run is active; `WBJ_KEY_CONFLICT` while another job of its method
+   *   holds its key; what `execute` throws otherwise.
    */
   async runNow(): Promise<BackgroundJob> {
     return this.#owner.runNow(this);

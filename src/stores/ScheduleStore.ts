@@ -28,7 +28,7 @@ export type OnTick = (uuid: string, due: Date, retry?: Retry) => Promise<void>;
 export interface ScheduleStore {
   /**
    * Saves a scheduled job, new or replaced, and arms its schedule if it is in use (disarms it if not).
-   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` when another scheduled job has the name.
+   * @throws BackgroundJobsError `WBJ_NAME_TAKEN` when another scheduled job has the name.
    */
   write(data: ScheduledJobData, schedule: ScheduleRule): Promise<void>;
   /** Removes a scheduled job and disarms its schedule; false when there was none with the UUID. */
@@ -50,7 +50,7 @@ export interface ScheduleStore {
 /** Names are unique among scheduled jobs, compared case-insensitively, as 1C's metadata names are. */
 export function nameTaken(name: string, holderUuid: string): BackgroundJobsError {
   return new BackgroundJobsError(
-    'WBJ_BAD_ARGUMENT',
+    'WBJ_NAME_TAKEN',
     `A scheduled job named ${JSON.stringify(name)} exists already (${holderUuid}); scheduled job names are unique, whatever their case`,
   );
 }

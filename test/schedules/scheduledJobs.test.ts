@@ -168,7 +168,7 @@ describeEachIsolation('scheduled jobs', (isolation) => {
       schedule: NEW_YEAR,
     });
     await expect(unsaved.runNow()).rejects.toMatchObject({
-      code: 'WBJ_BAD_ARGUMENT',
+      code: 'WBJ_NOT_SAVED',
       message: expect.stringContaining('Scheduled job "Manual" is not saved (write() it first)'),
     });
     await unsaved.write();
@@ -176,7 +176,7 @@ describeEachIsolation('scheduled jobs', (isolation) => {
     expect(run.scheduledJob?.uuid).toBe(unsaved.uuid);
     expect(unsaved.lastJob).toBe(run);
     await expect(unsaved.runNow()).rejects.toMatchObject({
-      code: 'WBJ_KEY_CONFLICT',
+      code: 'WBJ_PREVIOUS_RUN_ACTIVE',
       message: expect.stringContaining(
         `the previous run ${run.uuid} of scheduled job "Manual" is still active`,
       ),
@@ -184,6 +184,61 @@ describeEachIsolation('scheduled jobs', (isolation) => {
     expect((await manager.scheduledJobs.findByUUID(unsaved.uuid))?.lastJob?.uuid).toBe(run.uuid);
     await run.cancel();
     expect((await unsaved.runNow()).uuid).not.toBe(run.uuid);
+  });
+
+  test('runNow() of a scheduled job deleted since it was written rejects with WBJ_NOT_SAVED and starts nothing', async () => {
+    const manager = createManager({ isolation });
+    const job = await written(manager, { name: 'Deleted', methodName: 'Reports.Build', schedule: NEW_YEAR });
+    await job.delete();
+    await expect(job.runNow()).rejects.toMatchObject({
+      code: 'WBJ_NOT_SAVED',
+      message:
+        'Scheduled job "Deleted" is not saved (write() it first) or was deleted; runNow() runs what is saved',
+    });
+    expect(await manager.getBackgroundJobs()).toEqual([]);
+  });
+
+  test('runNow() tells its previous run still active (WBJ_PREVIOUS_RUN_ACTIVE) from another job holding its key (WBJ_KEY_CONFLICT)', async () => {
+    const manager = createManager({ isolation });
+    const scheduled = await written(manager, {
+      name: 'Guarded',
+      methodName: 'Jobs.Forever',
+      key: 'guard',
+      schedule: NEW_YEAR,
+    });
+    const run = await scheduled.runNow();
+    await expect(scheduled.runNow()).rejects.toMatchObject({
+      code: 'WBJ_PREVIOUS_RUN_ACTIVE',
+      message: `the previous run ${run.uuid} of scheduled job "Guarded" is still active`,
+    });
+    await run.cancel();
+    const holder = await manager.execute('Jobs.Forever', [], 'guard');
+    await expect(scheduled.runNow()).rejects.toMatchObject({
+      code: 'WBJ_KEY_CONFLICT',
+      message: expect.stringContaining(holder.uuid),
+    });
+    await holder.cancel();
+  });
+
+  test('write() of a name another scheduled job has, whatever its case, rejects with WBJ_NAME_TAKEN naming the holder', async () => {
+    const manager = createManager({ isolation });
+    const holder = await written(manager, {
+      name: 'Nightly',
+      methodName: 'Reports.Build',
+      schedule: NEW_YEAR,
+    });
+    const twin = manager.scheduledJobs.create({
+      name: 'NIGHTLY',
+      methodName: 'Reports.Echo',
+      schedule: NEW_YEAR,
+    });
+    await expect(twin.write()).rejects.toMatchObject({
+      code: 'WBJ_NAME_TAKEN',
+      message: `A scheduled job named "NIGHTLY" exists already (${holder.uuid}); scheduled job names are unique, whatever their case`,
+    });
+    expect((await manager.scheduledJobs.get()).map(({ uuid, methodName }) => [uuid, methodName])).toEqual([
+      [holder.uuid, 'Reports.Build'],
+    ]);
   });
 
   test('use false stops the schedule once written, use true starts it again; nextRun follows what was written', async () => {
@@ -329,7 +384,7 @@ describe('scheduled jobs through the API', () => {
     await expect(
       scheduledJobs.create({ name: 'REPORT', methodName: 'Reports.Build', schedule: NEW_YEAR }).write(),
     ).rejects.toMatchObject({
-      code: 'WBJ_BAD_ARGUMENT',
+      code: 'WBJ_NAME_TAKEN',
       message: expect.stringContaining('named "REPORT" exists already'),
     });
     await expect(
