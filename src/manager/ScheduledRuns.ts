@@ -38,7 +38,8 @@ export class ScheduledRuns {
 
   /**
    * A schedule fired, or a retry of a failed run is due: its run starts, or is skipped (and the skip logged) while
-   * the previous one is active. A run that fails is retried as the job says.
+   * the previous one is active or its key is held, or inside the schedule's pause. A run that fails is retried as the
+   * job says.
    */
   async tick(uuid: string, due: Date, retry?: Retry): Promise<void> {
     let name = uuid;
@@ -52,22 +53,19 @@ export class ScheduledRuns {
       if (retry !== undefined && stored.lastJobUuid !== retry.of) return;
       const { data } = stored;
       name = data.name;
-      const { handler, previous } = await this.#previousEnded(stored);
+      const { handler, previous } = await this.#prepare(stored);
       // A retry keeps its own interval (ИнтервалПовтораПриАварийномЗавершении), not the schedule's pause.
       const limits = storedRule(data.schedule).limitsAt(retry === undefined ? due : new Date());
       const pause = retry === undefined ? pauseLeft(data.name, previous, due, limits) : undefined;
-      if (pause !== undefined)
-        return this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${why(pause)}`);
+      if (pause !== undefined) return this.#skip(name, why(pause));
       this.#retryOnFailure(data, await this.#start(data, handler, limits), (retry?.attempt ?? 0) + 1);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'WBJ_PREVIOUS_RUN_ACTIVE' || code === 'WBJ_KEY_CONFLICT')
-        this.#context.warn(
-          `[web-background-jobs] Scheduled job "${name}" skipped ${why((error as Error).message)}`,
-        );
+      const { code } = error as { code?: unknown };
+      const reason = why((error as Error).message);
+      if (code === 'WBJ_PREVIOUS_RUN_ACTIVE' || code === 'WBJ_KEY_CONFLICT') this.#skip(name, reason);
       else
         this.#context.logError(
-          `[web-background-jobs] Scheduled job "${name}" could not start ${why((error as Error).message)}`,
+          `[web-background-jobs] Scheduled job "${name}" could not start ${reason}`,
           error,
         );
     }
@@ -75,7 +73,7 @@ export class ScheduledRuns {
 
   /** Starts a run of what is saved now, outside the schedule: only the interval of its completion limits it. */
   async runNow(stored: StoredScheduledJob): Promise<BackgroundJob> {
-    const { handler } = await this.#previousEnded(stored);
+    const { handler } = await this.#prepare(stored);
     return this.#start(stored.data, handler, storedRule(stored.data.schedule).limitsAt(new Date()));
   }
 
@@ -85,8 +83,16 @@ export class ScheduledRuns {
     this.#completions.clear();
   }
 
-  /** 1C: a scheduled job does not start while its previous run is active. Its handler is resolved first. */
-  async #previousEnded({
+  /** 1C skips a run its rules refuse, and so does this: a warning, not an error. */
+  #skip(name: string, reason: string): void {
+    this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${reason}`);
+  }
+
+  /**
+   * What a run needs first: its handler, resolved, and its previous run, which must have ended (1C: a scheduled job
+   * does not start while its previous run is active).
+   */
+  async #prepare({
     data,
     lastJobUuid,
   }: StoredScheduledJob): Promise<{ handler: ResolvedHandler; previous: BackgroundJob | undefined }> {
