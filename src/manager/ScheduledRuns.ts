@@ -121,7 +121,7 @@ export class ScheduledRuns {
       scheduledJob,
     });
     scheduledJob.recordRun(run);
-    if (limits.cancelAt !== undefined) this.#cancelAt(run, data, limits.cancelAt);
+    this.#completeBy(run, data, limits);
     // The run has started whatever happens here: a failure to note it is logged, not reported as the run's.
     await this.#store
       .recordRun(data.uuid, run.uuid)
@@ -156,34 +156,53 @@ export class ScheduledRuns {
   }
 
   /**
-   * 1C: ВремяЗавершения, ИнтервалЗавершения: a run still active at `at` is cancelled, and the cancel logged. The
-   * timer is this instance's (the one that started the run, in memory or on Redis); close() clears it.
+   * 1C: ВремяЗавершения, ИнтервалЗавершения: a run still active at its schedule's completion time, or `runSeconds`
+   * after it began, is cancelled, and the cancel logged. The interval counts from the run's begin as this instance
+   * sees it: a run that has not begun yet (queued, or not yet taken by a worker) is looked at again an interval
+   * later. The timer is this instance's (the one that started the run, in memory or on Redis); close() clears it.
    */
-  #cancelAt(run: BackgroundJob, { name, schedule }: ScheduledJobData, at: Date): void {
-    const timer = setTimeout(
-      () => {
-        this.#completions.delete(timer);
-        void (async () => {
-          const current = await this.#context.findJob(run.uuid);
-          if (current?.state !== BackgroundJobState.Active) return;
-          this.#context.warn(
-            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} was still active at its schedule's completion time ${at.toISOString()} (schedule: ${scheduleText(schedule, 'en')}), so it is cancelled`,
+  #completeBy(
+    run: BackgroundJob,
+    { name, schedule }: ScheduledJobData,
+    { cancelAt, runSeconds }: RunLimits,
+  ): void {
+    if (cancelAt === undefined && runSeconds === undefined) return;
+    const completionOf = (job: BackgroundJob): number =>
+      Math.min(
+        cancelAt?.getTime() ?? Infinity,
+        runSeconds === undefined ? Infinity : (job.begin?.getTime() ?? Date.now()) + runSeconds * 1000,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (at: number): void => {
+      timer = setTimeout(
+        () => {
+          this.#completions.delete(timer!);
+          void complete().catch((error: unknown) =>
+            this.#context.logError(
+              `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} could not be cancelled at its completion time`,
+              error,
+            ),
           );
-          await current.cancel();
-        })().catch((error: unknown) =>
-          this.#context.logError(
-            `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} could not be cancelled at its completion time`,
-            error,
-          ),
-        );
-      },
-      Math.max(at.getTime() - Date.now(), 0),
-    ).unref();
-    this.#completions.add(timer);
+        },
+        Math.max(at - Date.now(), 0),
+      ).unref();
+      this.#completions.add(timer);
+    };
+    const complete = async (): Promise<void> => {
+      const current = await this.#context.findJob(run.uuid);
+      if (current?.state !== BackgroundJobState.Active) return;
+      const at = completionOf(current);
+      if (at > Date.now()) return arm(at); // it began later than this instance first saw
+      this.#context.warn(
+        `[web-background-jobs] Scheduled job "${name}": run ${run.uuid} was still active at its schedule's completion time ${new Date(at).toISOString()} (schedule: ${scheduleText(schedule, 'en')}), so it is cancelled`,
+      );
+      await current.cancel();
+    };
+    arm(completionOf(run));
     // A run that ends first needs no timer: an hour-long interval on a run a minute leaves none behind.
     void run.finished.then(() => {
       clearTimeout(timer);
-      this.#completions.delete(timer);
+      this.#completions.delete(timer!);
     });
   }
 }

@@ -21,8 +21,10 @@ export type ScheduledJobSchedule = CronSchedule | DailySchedule;
 export interface RunLimits {
   /** Seconds that must pass after the previous run ended (1C: ПаузаПовтора); 0 when none. */
   readonly pauseSeconds: number;
-  /** When the run is cancelled if still active (1C: ВремяЗавершения, ИнтервалЗавершения). */
+  /** When the run is cancelled if still active (1C: ВремяЗавершения). */
   readonly cancelAt: Date | undefined;
+  /** Seconds after its start the run is cancelled if still active (1C: ИнтервалЗавершения). */
+  readonly runSeconds: number | undefined;
 }
 
 /** A schedule whose every field has been checked, and the next-run rule built from it. */
@@ -43,7 +45,7 @@ const SEARCH_DAYS = 366 * 56;
 const DAY_MS = 86_400_000;
 /** Days from 0001-01-01 (1C's empty date, a Monday: the origin of day and week periods) to 1970-01-01. */
 const DAYS_BEFORE_1970 = 719_162;
-const NO_LIMITS: RunLimits = { pauseSeconds: 0, cancelAt: undefined };
+const NO_LIMITS: RunLimits = { pauseSeconds: 0, cancelAt: undefined, runSeconds: undefined };
 
 /** The rule of a cron expression `parsed` by croner: a run limited by nothing. */
 export function cronRule(schedule: CronSchedule, parsed: Cron): ScheduleRule {
@@ -148,24 +150,20 @@ function windowOf(window: DailyWindow): Window {
 }
 
 /**
- * 1C: ВремяЗавершения and ИнтервалЗавершения, "after which the run is completed by force": the earlier of the
- * window's completion time (the next day's when it is before the window's begin) and the run's start plus the
- * interval. A completion time already past when the run is due does not limit it.
+ * 1C: ВремяЗавершения and ИнтервалЗавершения, "after which the run is completed by force": the window's completion
+ * time (the next day's when it is before the window's begin), and the interval, which counts from the run's start
+ * (a run may start after it was due: queued, or taken late by a worker). A completion time already past when the run
+ * is due does not limit it.
  */
 function limitsOf(window: Window, day: ZonedDay, at: number, zone: string): RunLimits {
-  const ends: number[] = [];
-  if (window.completionInterval !== undefined) ends.push(at + window.completionInterval * 1000);
-  if (window.completionTime !== undefined) {
-    const completion = instantAt(
-      window.completionTime < window.begin ? nextDay(day) : day,
-      window.completionTime,
-      zone,
-    );
-    if (completion > at) ends.push(completion);
-  }
+  const completion =
+    window.completionTime === undefined
+      ? undefined
+      : instantAt(window.completionTime < window.begin ? nextDay(day) : day, window.completionTime, zone);
   return {
     pauseSeconds: window.pause,
-    cancelAt: ends.length === 0 ? undefined : new Date(Math.min(...ends)),
+    cancelAt: completion !== undefined && completion > at ? new Date(completion) : undefined,
+    runSeconds: window.completionInterval,
   };
 }
 
