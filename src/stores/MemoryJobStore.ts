@@ -2,7 +2,7 @@ import { v4 as uuidV4 } from 'uuid';
 import { BackgroundJobsError, describeValue, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
-import { ConcurrencyGate } from '../jobs/ConcurrencyGate';
+import { ConcurrencyGate } from './ConcurrencyGate';
 import { JobExecutor } from '../runners/JobExecutor';
 import { waitForExecutionCompletion } from '../jobs/waits';
 import type { JobTest } from '../jobs/jobFilter';

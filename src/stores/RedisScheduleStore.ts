@@ -1,6 +1,6 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { firstConnection, storeUnavailable } from './redisUnavailable';
+import { firstConnection, storeUnavailable } from './redis/unavailable';
 import { checkSchedule } from '../schedules/checkSchedule';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
 import type { ScheduleRule } from '../schedules/scheduleRule';

@@ -2,7 +2,7 @@ import type { Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
 import type { LogError } from '../../runners/JobExecutor';
-import { firstConnection, redactedUrl, storeUnavailable } from '../redisUnavailable';
+import { firstConnection, redactedUrl, storeUnavailable } from './unavailable';
 import { type ReadJobsClient, withReadJobs } from './reads';
 
 /**

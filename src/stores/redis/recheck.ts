@@ -1,7 +1,7 @@
 import type { Settings } from '../../config/options';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import type { LogError } from '../../runners/JobExecutor';
-import { redactedUrl } from '../redisUnavailable';
+import { redactedUrl } from './unavailable';
 import type { RedisConnection } from './connection';
 import { canceledAt, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';

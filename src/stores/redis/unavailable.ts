@@ -1,4 +1,4 @@
-import { BackgroundJobsError } from '../errors';
+import { BackgroundJobsError } from '../../errors';
 
 /** How long a freshly built store waits for its first connection before a call reports Redis unreachable. */
 const FIRST_CONNECT_WAIT_MS = 3000;
