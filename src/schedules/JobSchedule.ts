@@ -105,22 +105,8 @@ export class JobSchedule {
    *   empty, contradicts itself or never runs.
    */
   nextRunAfter(after: Date, lastEnded?: Date): Date | undefined {
-    for (const [name, date] of [
-      ['after', after],
-      ['lastEnded', lastEnded ?? new Date()],
-    ] as const) {
-      const valid = checkArgument(
-        'nextRunAfter',
-        date,
-        () => date instanceof Date && !Number.isNaN(date.getTime()),
-      );
-      if (!valid) {
-        throw new BackgroundJobsError(
-          'WBJ_BAD_ARGUMENT',
-          `schedule.nextRunAfter(after, lastEnded?): ${name} must be a valid Date, got ${describeValue(date)}`,
-        );
-      }
-    }
+    checkDate('schedule.nextRunAfter(after, lastEnded?)', 'after', after);
+    checkDate('schedule.nextRunAfter(after, lastEnded?)', 'lastEnded', lastEnded ?? new Date());
     this.#rule ??= asArgument('Schedule', this.#fields, () => checkSchedule(this.#fields));
     return this.#rule.nextRunAfter(after, lastEnded);
   }
@@ -183,4 +169,16 @@ function frozen(fields: object): Readonly<Record<string, unknown>> {
 /** Runs `check` over the caller's `value`; what is wrong with it is reported naming the call. */
 function asArgument<T>(call: string, value: unknown, check: () => T): T {
   return checkArgument(call, value, () => withPrefix(`${call}: `, check));
+}
+
+/**
+ * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` naming `caller` and the argument `name` when `value` is not a
+ *   valid Date (an Invalid Date too: the next run after it has no meaning).
+ */
+export function checkDate(caller: string, name: string, value: unknown): void {
+  if (checkArgument(caller, value, () => value instanceof Date && !Number.isNaN(value.getTime()))) return;
+  throw new BackgroundJobsError(
+    'WBJ_BAD_ARGUMENT',
+    `${caller}: ${name} must be a valid Date, got ${describeValue(value)}`,
+  );
 }

@@ -1,11 +1,11 @@
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
-import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
+import { BackgroundJobsError, checkArgument } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { parseMethodName } from '../jobs/methodName';
 import type { ScheduleInput } from './checkSchedule';
 import { withPrefix } from './fieldError';
-import { boundSchedule, type JobSchedule } from './JobSchedule';
+import { boundSchedule, checkDate, type JobSchedule } from './JobSchedule';
 import {
   checkJobSchedule,
   checkParams,
@@ -251,17 +251,7 @@ export class ScheduledJob {
    * same question), whether or not it is in use.
    */
   nextRunAfter(after: Date): Date | undefined {
-    const valid = checkArgument(
-      'nextRunAfter(after)',
-      after,
-      () => after instanceof Date && !Number.isNaN(after.getTime()),
-    );
-    if (!valid) {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `nextRunAfter(after) takes a valid Date, got ${describeValue(after)}`,
-      );
-    }
+    checkDate('nextRunAfter(after)', 'after', after);
     return this.#schedule.nextRunAfter(after);
   }
 

@@ -34,6 +34,28 @@ describe('a schedule filled field by field', () => {
     expect(Р).toBeInstanceOf(JobSchedule);
   });
 
+  test('nextRunAfter refuses what is not a valid Date, naming the argument, on a schedule and on a scheduled job', () => {
+    const schedule = new JobSchedule();
+    schedule.daysRepeatPeriod = 1;
+    const job = createManager().scheduledJobs.create({
+      name: 'Dated',
+      methodName: 'Reports.Build',
+      schedule,
+    });
+    expect(() => schedule.nextRunAfter(new Date(Number.NaN))).toThrow(
+      badArgument(
+        /^schedule\.nextRunAfter\(after, lastEnded\?\): after must be a valid Date, got an object \(Date\)/,
+      ),
+    );
+    expect(() => schedule.nextRunAfter(new Date(), '2027-01-01' as unknown as Date)).toThrow(
+      badArgument(/lastEnded must be a valid Date, got "2027-01-01"/),
+    );
+    expect(() => job.nextRunAfter(new Date(Number.NaN))).toThrow(
+      badArgument(/^nextRunAfter\(after\): after must be a valid Date, got an object \(Date\)/),
+    );
+    expect(job.nextRunAfter(new Date(0))).toBeInstanceOf(Date);
+  });
+
   test('a field not set reads as in 1C: 0 for a number, an empty list, undefined for a time', () => {
     const Р = new JobSchedule();
     expect([Р.ПериодПовтораДней, Р.ПаузаПовтора, Р.ДниНедели, Р.ВремяНачала, Р.cron]).toEqual([
