@@ -34,6 +34,7 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  * | `WBJ_NESTING_TOO_DEEP` | `execute` from a job already 100 levels deep in jobs started from jobs; the arguments were fine |
  * | `WBJ_NAME_TAKEN` | a scheduled job's `write()`: another scheduled job has the name, whatever its case |
  * | `WBJ_NOT_SAVED` | a scheduled job's `runNow()`: it was never written, or was deleted |
+ * | `WBJ_PREDEFINED` | a scheduled job's `delete()` of a job declared in this instance's web.config (predefined): remove it there, or set `use` to false |
  * | `WBJ_PREVIOUS_RUN_ACTIVE` | a scheduled job's `runNow()` while its previous run is active (a run due on its schedule then is skipped, and the skip logged) |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
@@ -68,6 +69,7 @@ export const ERROR_CODES = [
   'WBJ_NAME_TAKEN',
   'WBJ_NOT_SAVED',
   'WBJ_PREVIOUS_RUN_ACTIVE',
+  'WBJ_PREDEFINED',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

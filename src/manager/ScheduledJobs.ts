@@ -256,7 +256,7 @@ export class ScheduledJobs {
     // A declared job would come back at the next start; one no longer declared (on Redis) may go.
     if (this.#context.settings.scheduledJobs.some(({ data }) => data.uuid === job.uuid)) {
       throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
+        'WBJ_PREDEFINED',
         `Scheduled job "${job.name}" is declared in web.config and cannot be deleted; remove it there, or set use to false and write()`,
       );
     }

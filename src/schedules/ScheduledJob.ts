@@ -268,7 +268,7 @@ export class ScheduledJob {
 
   /**
    * Removes the scheduled job (1C: Удалить): it runs no more; runs already started go on.
-   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for a job declared in this instance's web.config (set `use`
+   * @throws BackgroundJobsError `WBJ_PREDEFINED` for a job declared in this instance's web.config (set `use`
    *   false instead).
    */
   async delete(): Promise<void> {

@@ -283,7 +283,7 @@ describeEachIsolation('scheduled jobs', (isolation) => {
     await expect(manager.scheduledJobs.get()).rejects.toMatchObject({ code: 'WBJ_CLOSED' });
   });
 
-  test('a job declared in web.config is predefined, runs on its schedule, and cannot be deleted', async () => {
+  test('a job declared in web.config is predefined, runs on its schedule, and cannot be deleted (WBJ_PREDEFINED)', async () => {
     const file = path.join(tempDir(), 'runs');
     const config = writeConfig(
       '    <add key="WebBackgroundJobs" value="attachAssembly" />',
@@ -304,7 +304,7 @@ describeEachIsolation('scheduled jobs', (isolation) => {
     });
     await eventually(() => expect(appended(file).length).toBeGreaterThanOrEqual(1), 6000);
     await expect(declared.delete()).rejects.toMatchObject({
-      code: 'WBJ_BAD_ARGUMENT',
+      code: 'WBJ_PREDEFINED',
       message: expect.stringContaining(
         'Scheduled job "Declared" is declared in web.config and cannot be deleted',
       ),
