@@ -6,7 +6,7 @@ import {
   BackgroundJobState,
   type Isolation,
 } from 'web-background-jobs';
-import { appWithJobs, describeEachIsolation, HANDLERS, listen } from '../helpers';
+import { appWithJobs, describeEachIsolation, eventually, HANDLERS, listen } from '../helpers';
 
 /** An app with the middleware and the dashboard at /jobs; `manager` is the app's. */
 function dashboardApp(isolation: Isolation, options: BackgroundJobsDashboardOptions = {}) {
@@ -25,7 +25,7 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     const first = await manager.execute('Reports.Build', [1, 'a'], 'K1', 'First');
     await first.waitForCompletion();
     const running = await manager.execute('Jobs.ProgressThenWait', [30, 'a third'], 'K2', 'Second');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => expect(running.progress?.percent).toBe(30));
     const { body } = await request(app).get('/jobs/api/jobs').expect(200);
     expect(body).toMatchObject({ total: 2, offset: 0, limit: 50 });
     expect(body.jobs.map((job: { uuid: string }) => job.uuid)).toEqual([running.uuid, first.uuid]);
@@ -39,7 +39,11 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
       durationMs: first.end!.getTime() - first.begin!.getTime(),
       error: null,
     });
-    expect(body.jobs[0]).toMatchObject({ state: 'Active', end: null });
+    expect(body.jobs[0]).toMatchObject({
+      state: 'Active',
+      end: null,
+      progress: { percent: 30, text: 'a third', date: running.progress!.date.toISOString() },
+    });
   });
 
   test('a run of a scheduled job names its scheduled job in the list and in the details', async () => {

@@ -1,5 +1,6 @@
 import { BackgroundJobState } from 'web-background-jobs';
 import { createManager, eventually, useRedisStore } from '../helpers';
+import { startClock } from '../schedules/clock';
 import { failingOnce, logged } from '../schedules/failing';
 
 // Two instances on one Redis: a failed scheduled run is retried once for both, not once by each.
@@ -15,8 +16,9 @@ describe('retries of a failed scheduled run on a shared Redis', () => {
       restartCountOnFailure: 2,
       restartIntervalOnFailure: 1,
     });
+    const ticks = await startClock(one);
     await eventually(() => expect(logged(file)).toHaveLength(3), 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 2500)); // longer than the interval: no fourth run comes
+    await ticks(3); // longer than the retry interval: no fourth run comes
     expect(logged(file)).toHaveLength(3);
     const runs = await two.getBackgroundJobs({ scheduledJob: scheduled });
     expect(runs.map((run) => [run.uuid, run.state])).toEqual(
