@@ -19,7 +19,7 @@ export interface RunningJob {
   readonly enterWait?: (pending: readonly BackgroundJob[]) => () => void;
   /** Fails the job with an error that escaped its promise chain (an unhandled rejection). */
   readonly failFromOutside: (reason: unknown) => void;
-  /** Delivers a user message or progress to the job: directly inline, as a note on `parentPort` from a worker. */
+  /** Delivers a user message or progress to the job: directly inline, as a note on the run's own channel from a worker. */
   readonly report: (report: JobReport) => void;
 }
 
