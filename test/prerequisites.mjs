@@ -54,10 +54,9 @@ if (missing.length > 0) {
     );
   // Root installs directly; otherwise sudo, only if it asks no password (-n): a prompt would hang `npm test`.
   const aptGet = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'apt-get'];
-  if (
-    aptGet[0] === 'sudo' &&
-    !(findOnPath('sudo') && run('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }))
-  )
+  if (aptGet[0] === 'sudo' && findOnPath('sudo') === undefined)
+    stop(`npm test: ${needs}; install them as root with: apt-get install -y ${names}`);
+  if (aptGet[0] === 'sudo' && !run('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }))
     stop(`npm test: ${needs}; install them with: sudo apt-get install -y ${names}`);
   console.log(`npm test: installing ${names} with ${aptGet.join(' ')} (${needs})…`);
   const apt = (...args) =>

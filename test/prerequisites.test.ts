@@ -88,6 +88,17 @@ describe('npm test first checks for redis-server and Chromium (test/prerequisite
     expect(on.calls()).toEqual([]);
   });
 
+  test('as a user without sudo it stops with one line giving the apt-get command to run as root', async () => {
+    const on = machine({ apt: 'works' });
+    const run = await checkPrerequisites(on, NOBODY);
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `npm test: the tests need redis-server (on PATH) and chromium (at ${on.chromium}), missing here; install them as root with: apt-get install -y redis-server chromium\n`,
+    });
+    expect(on.calls()).toEqual([]);
+  });
+
   test('as a user with passwordless sudo it says so in one line and installs only what is missing with sudo apt-get', async () => {
     const on = machine({ apt: 'works', sudo: 'passwordless' });
     writeFileSync(on.chromium, '#!/bin/sh\n', { mode: 0o755 });
