@@ -1,6 +1,5 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ISOLATIONS, ROOT, runNode, tempDir } from '../helpers';
+import { ISOLATIONS, ROOT, runNode } from '../helpers';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'process');
 const HANDLERS = path.join(FIXTURES, 'handlers');
@@ -99,73 +98,4 @@ describe('the built package in a real Node process', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('rejected outside any job');
   });
-
-  test('the type declarations serve TypeScript users of both module systems, with req.backgroundJobs and 1C names typed', async () => {
-    const folder = tempDir();
-    const modules = path.join(folder, 'node_modules');
-    mkdirSync(modules);
-    symlinkSync(ROOT, path.join(modules, 'web-background-jobs'));
-    symlinkSync(path.join(ROOT, 'node_modules', 'express'), path.join(modules, 'express'));
-    symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(modules, '@types'));
-    const consumer = `import express from 'express';
-import {
-  backgroundJobs,
-  BackgroundJobs,
-  BackgroundJobState,
-  type BackgroundJob,
-  МенеджерФоновыхЗаданий,
-  ФоновоеЗадание,
-  РегламентноеЗадание,
-  ФоновыеЗадания,
-} from 'web-background-jobs';
-const app = express();
-app.use(backgroundJobs());
-app.post('/r', async (req, res) => {
-  const job: BackgroundJob = await req.backgroundJobs.execute('Reports.Build', [1], 'K', 'D');
-  const state: BackgroundJobState = job.Состояние;
-  const again: BackgroundJob[] = await req.backgroundJobs.ПолучитьФоновыеЗадания({ Ключ: 'K' });
-  res.json({ state, count: again.length, messages: job.getUserMessages().map((m) => m.text) });
-});
-// 1C's class names, without Web, are the classes themselves: types as well as values.
-export async function oneC(): Promise<void> {
-  const Менеджер: МенеджерФоновыхЗаданий = new МенеджерФоновыхЗаданий();
-  let Задание: ФоновоеЗадание = await Менеджер.Выполнить('Reports.Build', [1]);
-  Задание = await Задание.ОжидатьЗавершенияВыполнения(5);
-  const Первое: ФоновоеЗадание | undefined = await Менеджер.ОжидатьЛюбое([Задание], 1);
-  const Регламентное: РегламентноеЗадание | undefined = await Менеджер.РегламентныеЗадания.НайтиПоИмени('X');
-  await Менеджер.Очистить();
-  console.log(Первое, Регламентное);
-}
-export async function parent(): Promise<unknown[]> {
-  const children: BackgroundJob[] = [await ФоновыеЗадания.Выполнить('Дети.Считать', [1])];
-  await BackgroundJobs.WaitForCompletion(children, 60);
-  return children.map((child) => child.Результат);
-}
-`;
-    writeFileSync(path.join(folder, 'consumer.mts'), consumer);
-    writeFileSync(path.join(folder, 'consumer.cts'), consumer);
-    const broken = `import { BackgroundJobsManager } from 'web-background-jobs';\nnew BackgroundJobsManager().Выполнить(42);\n`;
-    writeFileSync(path.join(folder, 'broken.mts'), broken);
-    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = [
-      '--noEmit',
-      '--strict',
-      '--module',
-      'node16',
-      '--moduleResolution',
-      'node16',
-      '--esModuleInterop',
-      '--types',
-      'node',
-    ];
-    const good = await runNode([
-      tsc,
-      ...flags,
-      path.join(folder, 'consumer.mts'),
-      path.join(folder, 'consumer.cts'),
-    ]);
-    expect(good).toMatchObject({ code: 0, stdout: '' });
-    const bad = await runNode([tsc, ...flags, path.join(folder, 'broken.mts')]);
-    expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
-  }, 120_000); // two tsc runs: each takes seconds alone and far longer on a busy machine
 });

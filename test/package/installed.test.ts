@@ -1,0 +1,188 @@
+// The package as a user receives it: a copy of the repository without dist/ (a fresh clone) is packed by npm, which
+// builds it through `prepare` as an install from git does; the tarball is installed into an empty project, where
+// CommonJS, ES modules and TypeScript use it. Slow (a build, an npm install and two tsc runs: ~30 s alone, ~50 s on
+// a busy machine): it is the only test of what `files`, `exports` and `prepare` in package.json ship.
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, runNode, tempDir } from '../helpers';
+
+const exec = promisify(execFile);
+/** What a fresh clone lacks: what `npm install`, the build and the tests make, and git's own data. */
+const NOT_IN_A_CLONE = new Set(['node_modules', 'dist', 'coverage', '.git', '.demo-output']);
+
+let consumer: string;
+let packed: string[];
+
+beforeAll(async () => {
+  const folder = tempDir();
+  const clone = path.join(folder, 'clone');
+  cpSync(ROOT, clone, {
+    recursive: true,
+    filter: (source) => !NOT_IN_A_CLONE.has(path.relative(ROOT, source)),
+  });
+  // The devDependencies `prepare` builds with, as npm installs them into a git dependency's clone.
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'));
+  const pack = await exec('npm', ['pack', '--json', '--pack-destination', folder], { cwd: clone });
+  const [report] = JSON.parse(pack.stdout) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  packed = report.files.map((file) => file.path);
+
+  consumer = path.join(folder, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "private": true }\n');
+  // The dependencies come from npm's cache, which the repository's own `npm install` filled: no network needed.
+  // --ignore-scripts: msgpackr's native build is optional and not what is tested here.
+  await exec(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      path.join(folder, report.filename),
+    ],
+    { cwd: consumer },
+  );
+}, 240_000); // a TypeScript build and an npm install: seconds alone, minutes on a machine shared by many sessions
+
+/** Runs a file of the consumer project with Node (it resolves the package from its own folder); returns its last JSON line. */
+async function runInConsumer(file: string): Promise<unknown> {
+  const run = await runNode([path.join(consumer, file)]);
+  expect(run).toMatchObject({ code: 0 });
+  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '');
+}
+
+describe('the package packed from a fresh clone and installed into an empty project', () => {
+  test('npm pack builds dist/ through prepare and ships the compiled entry points, not the sources or tests', () => {
+    expect(packed).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/index.mjs',
+        'dist/index.d.mts',
+      ]),
+    );
+    expect(packed.filter((file) => /^(src|test)\//.test(file))).toEqual([]);
+  });
+
+  test('CommonJS require runs a job in a worker thread whose handler requires the package too', async () => {
+    mkdirSync(path.join(consumer, 'handlers'));
+    writeFileSync(
+      path.join(consumer, 'handlers', 'Greeting.js'),
+      `const { message } = require('web-background-jobs');
+exports.Hello = (name) => {
+  message('greeting ' + name);
+  return 'hello ' + name;
+};
+`,
+    );
+    writeFileSync(
+      path.join(consumer, 'run.cjs'),
+      `const path = require('node:path');
+const { BackgroundJobsManager } = require('web-background-jobs');
+const manager = new BackgroundJobsManager({ handlers: path.join(__dirname, 'handlers'), isolation: 'thread' });
+manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
+  await job.waitForCompletion(60);
+  const messages = job.getUserMessages().map((m) => m.text);
+  await manager.close();
+  console.log(JSON.stringify({ state: job.state, result: job.result, messages }));
+});
+`,
+    );
+    expect(await runInConsumer('run.cjs')).toEqual({
+      state: 'Completed',
+      result: 'hello 1C',
+      messages: ['greeting 1C'],
+    });
+  });
+
+  test('ES module import and CommonJS require of the installed package share one copy of the library', async () => {
+    copyFileSync(
+      path.join(ROOT, 'test', 'fixtures', 'process', 'dual-package.mjs'),
+      path.join(consumer, 'dual.mjs'),
+    );
+    expect(await runInConsumer('dual.mjs')).toMatchObject({
+      sameManager: true,
+      sameCurrentJob: true,
+      exports: expect.arrayContaining(['backgroundJobs', 'BackgroundJobsManager', 'МенеджерФоновыхЗаданий']),
+    });
+  });
+
+  test('the type declarations serve strict TypeScript users of both module systems, with req.backgroundJobs and 1C names typed without casts', async () => {
+    // The application's own express and its types (express is an optional peer dependency of the package).
+    const modules = path.join(consumer, 'node_modules');
+    mkdirSync(path.join(modules, '@types'), { recursive: true });
+    for (const name of ['express', path.join('@types', 'express')]) {
+      symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
+    }
+    const source = `import express from 'express';
+import {
+  backgroundJobs,
+  BackgroundJobs,
+  BackgroundJobState,
+  type BackgroundJob,
+  МенеджерФоновыхЗаданий,
+  ФоновоеЗадание,
+  РегламентноеЗадание,
+  ФоновыеЗадания,
+} from 'web-background-jobs';
+const app = express();
+app.use(backgroundJobs());
+app.get('/', (req) => req.backgroundJobs.execute('Reports.Build', [1]));
+app.post('/r', async (req, res) => {
+  const job: BackgroundJob = await req.backgroundJobs.execute('Reports.Build', [1], 'K', 'D');
+  const state: BackgroundJobState = job.Состояние;
+  const again: BackgroundJob[] = await req.backgroundJobs.ПолучитьФоновыеЗадания({ Ключ: 'K' });
+  res.json({ state, count: again.length, messages: job.getUserMessages().map((m) => m.text) });
+});
+// 1C's class names, without Web, are the classes themselves: types as well as values.
+export async function oneC(): Promise<void> {
+  const Менеджер: МенеджерФоновыхЗаданий = new МенеджерФоновыхЗаданий();
+  let Задание: ФоновоеЗадание = await Менеджер.Выполнить('Reports.Build', [1]);
+  Задание = await Задание.ОжидатьЗавершенияВыполнения(5);
+  const Первое: ФоновоеЗадание | undefined = await Менеджер.ОжидатьЛюбое([Задание], 1);
+  const Регламентное: РегламентноеЗадание | undefined = await Менеджер.РегламентныеЗадания.НайтиПоИмени('X');
+  await Менеджер.Очистить();
+  console.log(Первое, Регламентное);
+}
+export async function parent(): Promise<unknown[]> {
+  const children: BackgroundJob[] = [await ФоновыеЗадания.Выполнить('Дети.Считать', [1])];
+  await BackgroundJobs.WaitForCompletion(children, 60);
+  return children.map((child) => child.Результат);
+}
+`;
+    writeFileSync(path.join(consumer, 'consumer.mts'), source);
+    writeFileSync(path.join(consumer, 'consumer.cts'), source);
+    const broken = `import { BackgroundJobsManager } from 'web-background-jobs';\nnew BackgroundJobsManager().Выполнить(42);\n`;
+    writeFileSync(path.join(consumer, 'broken.mts'), broken);
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--esModuleInterop',
+      '--types',
+      'node',
+    ];
+    const good = await runNode([
+      tsc,
+      ...flags,
+      path.join(consumer, 'consumer.mts'),
+      path.join(consumer, 'consumer.cts'),
+    ]);
+    expect(good).toMatchObject({ code: 0, stdout: '' });
+    const bad = await runNode([tsc, ...flags, path.join(consumer, 'broken.mts')]);
+    expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
+  }, 120_000); // two tsc runs: each takes seconds alone and far longer on a busy machine
+});
