@@ -22,9 +22,15 @@ const KNOWN_KEYS = SETTING_NAMES.flatMap((name) => {
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
  * library trusts the returned {@link Settings} (frozen).
+ * @param callerOptions - options the caller took out of `options` for itself (the middleware's), named with the
+ *   others when an unknown one is refused.
  */
-export function loadSettings(options: BackgroundJobsOptions, warn: (message: string) => void): Settings {
-  checkOptions(options);
+export function loadSettings(
+  options: BackgroundJobsOptions,
+  warn: (message: string) => void,
+  callerOptions: readonly string[] = [],
+): Settings {
+  checkOptions(options, [...OPTION_NAMES, ...callerOptions]);
   const configFile = path.resolve(options.config ?? SETTINGS.config.default);
   if (!existsSync(configFile)) {
     if (options.config !== undefined) {
@@ -121,15 +127,15 @@ function readSetting(
 }
 
 /** What can be checked before the file is read: the options object, its names, the config path and the logger. */
-function checkOptions(options: BackgroundJobsOptions): void {
+function checkOptions(options: BackgroundJobsOptions, optionNames: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BackgroundJobsError('WBJ_CONFIG', `Options must be an object, got ${describeValue(options)}`);
   }
   for (const name of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+    if (!optionNames.includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
-        `Unknown option ${JSON.stringify(name)}; expected one of ${OPTION_NAMES.join(', ')}`,
+        `Unknown option ${JSON.stringify(name)}; expected one of ${optionNames.join(', ')}`,
       );
     }
   }
