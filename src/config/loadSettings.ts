@@ -71,10 +71,14 @@ function settingsFrom(
   // Each held setting was read by its kind's reader or defaulted: what HeldSettings maps the same table to.
   const values = held as unknown as HeldSettings;
   if (values.isolation === 'thread' && values.maxConcurrency > values.maxThreads) {
-    const { maxConcurrency, maxThreads } = SETTINGS;
+    // maxConcurrency is given (its default never exceeds); maxThreads may be defaulted, then named alike.
+    const concurrency = givenName('maxConcurrency', options, appSettings) ?? 'maxConcurrency';
+    const threads =
+      givenName('maxThreads', options, appSettings) ??
+      (concurrency === 'maxConcurrency' ? 'maxThreads' : SETTINGS.maxThreads.key);
     throw new BackgroundJobsError(
       'WBJ_CONFIG',
-      `${maxConcurrency.key} (${values.maxConcurrency}) cannot exceed ${maxThreads.key} (${values.maxThreads}) in thread isolation, ` +
+      `${concurrency} (${values.maxConcurrency}) cannot exceed ${threads} (${values.maxThreads}) in thread isolation, ` +
         'where each running job has a worker thread of its own; raise the threads or lower the concurrency',
     );
   }
@@ -92,6 +96,17 @@ function settingsFrom(
     ...values,
     scheduledJobs,
   });
+}
+
+/** A setting named as it was given: the option's name, the web.config key, or `undefined` when defaulted. */
+function givenName(
+  name: SettingName,
+  options: BackgroundJobsOptions,
+  appSettings: AppSettings,
+): string | undefined {
+  const { key } = specOf(name);
+  if (options[name as keyof BackgroundJobsOptions] !== undefined) return name;
+  return key !== undefined && appSettings.get(key) !== undefined ? key : undefined;
 }
 
 /**

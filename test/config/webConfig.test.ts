@@ -246,6 +246,26 @@ describe('web.config', () => {
     expect(managerFor(config, { isolation: 'inline' }).manager.settings.maxConcurrency).toBe(3);
   });
 
+  test.each([
+    [{ maxThreads: 2, maxConcurrency: 8 }, '', 'maxConcurrency (8) cannot exceed maxThreads (2)'],
+    [
+      { maxConcurrency: 8 },
+      '<add key="jobsMaxThreads" value="2" />',
+      'maxConcurrency (8) cannot exceed jobsMaxThreads (2)',
+    ],
+    [
+      { maxThreads: 2 },
+      '<add key="jobsMaxConcurrency" value="8" />',
+      'jobsMaxConcurrency (8) cannot exceed maxThreads (2)',
+    ],
+  ])('a concurrency over the threads given as options %p names them as given', (options, keys, expected) => {
+    const config = writeConfig(`${ATTACH}\n    ${keys}`);
+    expect(configError(config, options)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: expect.stringContaining(`${expected} in thread isolation`),
+    });
+  });
+
   test.each([[null], ['web.config'], [[]]])(
     'options %p that are not an object are refused with WBJ_CONFIG',
     (options) => {
