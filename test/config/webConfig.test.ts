@@ -266,6 +266,14 @@ describe('web.config', () => {
     });
   });
 
+  test.each([
+    ['Thread', 'thread'],
+    ['INLINE', 'inline'],
+  ])('the isolation option %p is read in any case, as web.config is, and kept as %p', (given, kept) => {
+    const { manager } = managerFor(writeConfig(ATTACH), { isolation: given as never });
+    expect(manager.settings.isolation).toBe(kept);
+  });
+
   test.each([[null], ['web.config'], [[]]])(
     'options %p that are not an object are refused with WBJ_CONFIG',
     (options) => {
@@ -316,7 +324,7 @@ describe('web.config', () => {
       /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
     ],
     [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
-    [{ isolation: 'Thread' }, /isolation option must be "thread" or "inline", got "Thread"/],
+    [{ isolation: 'threads' }, /isolation option must be "thread" or "inline", got "threads"/],
     [{ maxThreads: 2.5 }, /maxThreads option must be a positive integer of threads up to 1024, got 2.5/],
     [
       { timeoutSeconds: '5' },
