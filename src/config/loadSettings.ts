@@ -22,9 +22,15 @@ const KNOWN_KEYS = SETTING_NAMES.flatMap((name) => {
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
  * library trusts the returned {@link Settings} (frozen).
+ * @param callerOptions - options the caller took out of `options` for itself (the middleware's), named with the
+ *   others when an unknown one is refused.
  */
-export function loadSettings(options: BackgroundJobsOptions, warn: (message: string) => void): Settings {
-  checkOptions(options);
+export function loadSettings(
+  options: BackgroundJobsOptions,
+  warn: (message: string) => void,
+  callerOptions: readonly string[] = [],
+): Settings {
+  checkOptions(options, [...OPTION_NAMES, ...callerOptions]);
   const configFile = path.resolve(options.config ?? SETTINGS.config.default);
   if (!existsSync(configFile)) {
     if (options.config !== undefined) {
@@ -65,10 +71,14 @@ function settingsFrom(
   // Each held setting was read by its kind's reader or defaulted: what HeldSettings maps the same table to.
   const values = held as unknown as HeldSettings;
   if (values.isolation === 'thread' && values.maxConcurrency > values.maxThreads) {
-    const { maxConcurrency, maxThreads } = SETTINGS;
+    // maxConcurrency is given (its default never exceeds); maxThreads may be defaulted, then named alike.
+    const concurrency = givenName('maxConcurrency', options, appSettings) ?? 'maxConcurrency';
+    const threads =
+      givenName('maxThreads', options, appSettings) ??
+      (concurrency === 'maxConcurrency' ? 'maxThreads' : SETTINGS.maxThreads.key);
     throw new BackgroundJobsError(
       'WBJ_CONFIG',
-      `${maxConcurrency.key} (${values.maxConcurrency}) cannot exceed ${maxThreads.key} (${values.maxThreads}) in thread isolation, ` +
+      `${concurrency} (${values.maxConcurrency}) cannot exceed ${threads} (${values.maxThreads}) in thread isolation, ` +
         'where each running job has a worker thread of its own; raise the threads or lower the concurrency',
     );
   }
@@ -86,6 +96,17 @@ function settingsFrom(
     ...values,
     scheduledJobs,
   });
+}
+
+/** A setting named as it was given: the option's name, the web.config key, or `undefined` when defaulted. */
+function givenName(
+  name: SettingName,
+  options: BackgroundJobsOptions,
+  appSettings: AppSettings,
+): string | undefined {
+  const { key } = specOf(name);
+  if (options[name as keyof BackgroundJobsOptions] !== undefined) return name;
+  return key !== undefined && appSettings.get(key) !== undefined ? key : undefined;
 }
 
 /**
@@ -121,15 +142,15 @@ function readSetting(
 }
 
 /** What can be checked before the file is read: the options object, its names, the config path and the logger. */
-function checkOptions(options: BackgroundJobsOptions): void {
+function checkOptions(options: BackgroundJobsOptions, optionNames: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BackgroundJobsError('WBJ_CONFIG', `Options must be an object, got ${describeValue(options)}`);
   }
   for (const name of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+    if (!optionNames.includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
-        `Unknown option ${JSON.stringify(name)}; expected one of ${OPTION_NAMES.join(', ')}`,
+        `Unknown option ${JSON.stringify(name)}; expected one of ${optionNames.join(', ')}`,
       );
     }
   }

@@ -41,6 +41,10 @@ function nonEmptyPath(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
+function choiceOf(value: string, spec: SettingSpec): string | undefined {
+  return spec.values?.find((choice) => choice.toLowerCase() === value.toLowerCase());
+}
+
 /** `memory` (any case), or a `redis:`/`rediss:` URL with a host, kept as given. */
 function redisStore(value: string): string | undefined {
   if (value.toLowerCase() === 'memory') return 'memory';
@@ -70,11 +74,11 @@ export const READERS: Record<SettingKind, SettingReader> = {
         : undefined;
     },
   },
+  // Any case, as 1C compares its enumerations (attachassembly works in web.config); the value kept is the canonical one.
   choice: {
     expected: (spec) => (spec.values ?? []).map((value) => JSON.stringify(value)).join(' or '),
-    fromOption: (value, spec) => spec.values?.find((choice) => choice === value),
-    fromText: (text, spec) =>
-      spec.values?.find((choice) => choice.toLowerCase() === text.trim().toLowerCase()),
+    fromOption: (value, spec) => (typeof value === 'string' ? choiceOf(value, spec) : undefined),
+    fromText: (text, spec) => choiceOf(text.trim(), spec),
   },
   boolean: {
     expected: (_spec, from) => (from === 'option' ? 'true or false' : '"true" or "false"'),

@@ -24,7 +24,7 @@ export interface SettingSpec {
   readonly option?: false;
   /** The value when neither the option nor the key is given; a function when it depends on the machine or on settings above it. */
   readonly default?: string | number | boolean | ((earlier: Readonly<Record<string, unknown>>) => number);
-  /** A `choice`'s values (the web.config text compares case-insensitively, the option exactly). */
+  /** A `choice`'s values, compared case-insensitively (option and web.config text alike). */
   readonly values?: readonly string[];
   /** A `number`'s range, whether it must be whole, and its unit as messages and the README say it. */
   readonly min?: number;

@@ -68,6 +68,9 @@ export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): B
   );
 }
 
+/** The options the middleware takes for itself, named among the others when an unknown option is refused. */
+const MIDDLEWARE_OPTIONS: readonly (keyof BackgroundJobsMiddlewareOptions)[] = ['closeOnServerClose'];
+
 /** The middleware's own option checked, and the settings loaded from the manager's options. */
 function readOptions(options: BackgroundJobsMiddlewareOptions) {
   const { closeOnServerClose = false, ...managerOptions } = options ?? {};
@@ -89,6 +92,6 @@ function readOptions(options: BackgroundJobsMiddlewareOptions) {
   }
   // Settings first, the manager only when attached: a detached instance builds no store, worker or timer.
   const logger = managerOptions.logger ?? console;
-  const settings = loadSettings(managerOptions, (line) => logger.warn(line));
+  const settings = loadSettings(managerOptions, (line) => logger.warn(line), MIDDLEWARE_OPTIONS);
   return { closeOnServerClose, managerOptions, logger, settings };
 }

@@ -76,15 +76,18 @@ export function currentJob(): BackgroundJob | undefined {
 /**
  * Inside a handler: reports how far the job has got, read back as `job.progress` (`{ percent, text, date }`)
  * while it runs. 1C's БСП: ДлительныеОперации.СообщитьПрогресс.
- * @param percent - from 0 to 100.
- * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for a bad percent or text.
+ * @param percent - a number, clamped to 0..100, or a string holding one (`'50'`, as 1C's Строка would pass it): a
+ *   progress report is no reason to fail a job, so an over-eager 150 reads as 100.
+ * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for a percent that is no
+ *   number at all (NaN, `'half'`, an object) or a text that is not a string.
  */
-export function progress(percent: number, text = ''): void {
+export function progress(percent: number | string, text = ''): void {
   const running = runningJobOf(`progress(${describeValue(percent)})`);
-  if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) {
+  const value = typeof percent === 'string' && percent.trim() !== '' ? Number(percent) : percent;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `progress(percent) takes a number from 0 to 100, got ${describeValue(percent)}`,
+      `progress(percent) takes a number (clamped to 0..100) or a string holding one, got ${describeValue(percent)}`,
     );
   }
   if (typeof text !== 'string') {
@@ -93,7 +96,7 @@ export function progress(percent: number, text = ''): void {
       `progress(percent, text) takes text as a string, got ${describeValue(text)}`,
     );
   }
-  running.report({ kind: 'progress', percent, text, date: new Date() });
+  running.report({ kind: 'progress', percent: Math.min(100, Math.max(0, value)), text, date: new Date() });
 }
 
 /** The running job whose code is calling; outside jobs, `WBJ_NO_CURRENT_JOB` naming the call. */

@@ -30,15 +30,26 @@ export function checkExecuteArguments(params: unknown, key: unknown, description
   if (typeof key !== 'string') {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `The job key must be a string, got ${describeValue(key)}`,
+      `The job key must be a string, got ${describeValue(key)}${optionsHint(key)}`,
     );
   }
   if (typeof description !== 'string') {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `The job description must be a string, got ${describeValue(description)}`,
+      `The job description must be a string, got ${describeValue(description)}${optionsHint(description)}`,
     );
   }
+}
+
+/**
+ * For an object where a string belongs: most likely options put in the key's place, as a call with an options
+ * object last reads in other queues (`add(name, data, opts)`), so say where they go.
+ */
+function optionsHint(value: unknown): string {
+  // Not a Proxy: Array.isArray throws on a revoked one.
+  return typeof value === 'object' && value !== null && !types.isProxy(value) && !Array.isArray(value)
+    ? '; options such as { timeoutSeconds } are the fifth argument: execute(methodName, params, key, description, options)'
+    : '';
 }
 
 function checkExecuteOptions(options: unknown): number | undefined {

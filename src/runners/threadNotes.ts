@@ -53,7 +53,8 @@ export function readNote(value: unknown): WorkerNote | undefined {
     }
     case 'progress': {
       const { percent, text, date } = value;
-      const ok = typeof percent === 'number' && Number.isFinite(percent) && typeof text === 'string';
+      // progress() clamps in the worker: a percent out of 0..100 was not sent by it.
+      const ok = typeof percent === 'number' && percent >= 0 && percent <= 100 && typeof text === 'string';
       return ok && isDate(date) ? (value as WorkerNote) : undefined;
     }
     case 'call':

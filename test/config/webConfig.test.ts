@@ -246,6 +246,34 @@ describe('web.config', () => {
     expect(managerFor(config, { isolation: 'inline' }).manager.settings.maxConcurrency).toBe(3);
   });
 
+  test.each([
+    [{ maxThreads: 2, maxConcurrency: 8 }, '', 'maxConcurrency (8) cannot exceed maxThreads (2)'],
+    [
+      { maxConcurrency: 8 },
+      '<add key="jobsMaxThreads" value="2" />',
+      'maxConcurrency (8) cannot exceed jobsMaxThreads (2)',
+    ],
+    [
+      { maxThreads: 2 },
+      '<add key="jobsMaxConcurrency" value="8" />',
+      'jobsMaxConcurrency (8) cannot exceed maxThreads (2)',
+    ],
+  ])('a concurrency over the threads given as options %p names them as given', (options, keys, expected) => {
+    const config = writeConfig(`${ATTACH}\n    ${keys}`);
+    expect(configError(config, options)).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: expect.stringContaining(`${expected} in thread isolation`),
+    });
+  });
+
+  test.each([
+    ['Thread', 'thread'],
+    ['INLINE', 'inline'],
+  ])('the isolation option %p is read in any case, as web.config is, and kept as %p', (given, kept) => {
+    const { manager } = managerFor(writeConfig(ATTACH), { isolation: given as never });
+    expect(manager.settings.isolation).toBe(kept);
+  });
+
   test.each([[null], ['web.config'], [[]]])(
     'options %p that are not an object are refused with WBJ_CONFIG',
     (options) => {
@@ -296,7 +324,7 @@ describe('web.config', () => {
       /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
     ],
     [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
-    [{ isolation: 'Thread' }, /isolation option must be "thread" or "inline", got "Thread"/],
+    [{ isolation: 'threads' }, /isolation option must be "thread" or "inline", got "threads"/],
     [{ maxThreads: 2.5 }, /maxThreads option must be a positive integer of threads up to 1024, got 2.5/],
     [
       { timeoutSeconds: '5' },

@@ -67,7 +67,7 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     expect(details.body).toMatchObject({ scheduledJob: 'Nightly', result: '1:n' });
   });
 
-  test('GET /api/jobs filters by state, key, methodName, description and text, and pages', async () => {
+  test('GET /api/jobs filters by state (any case, or its 1C name), key, methodName, description and text, and pages', async () => {
     const { app, manager } = dashboardApp(isolation);
     const jobs = [];
     for (let n = 0; n < 5; n += 1)
@@ -78,6 +78,10 @@ describeEachIsolation('the jobs dashboard API', (isolation) => {
     expect((await get('state=Failed')).jobs).toEqual([
       expect.objectContaining({ uuid: failed.uuid, error: 'broken' }),
     ]);
+    for (const name of ['failed', 'FAILED', 'ЗавершеноАварийно', 'завершеноаварийно'])
+      expect(
+        (await get(`state=${encodeURIComponent(name)}`)).jobs.map((job: { uuid: string }) => job.uuid),
+      ).toEqual([failed.uuid]);
     expect((await get('key=key-3')).jobs.map((job: { key: string }) => job.key)).toEqual(['key-3']);
     expect((await get('methodName=reports.echo')).total).toBe(5);
     expect((await get('description=Report%201')).total).toBe(1);

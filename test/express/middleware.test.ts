@@ -162,6 +162,23 @@ describe('backgroundJobs() middleware', () => {
     expect(() => attached({ closeOnServerClose: value as never })).toThrow(message);
   });
 
+  test('an unknown option is refused naming every option the middleware takes, its own closeOnServerClose too', () => {
+    let error: unknown;
+    try {
+      attached({ closeOnServerClos: true } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({
+      code: 'WBJ_CONFIG',
+      message: expect.stringContaining('Unknown option "closeOnServerClos"'),
+    });
+    const listed = (error as Error).message.replace(/^.*expected one of /, '').split(', ');
+    expect(listed).toEqual(
+      expect.arrayContaining(['config', 'handlers', 'isolation', 'logger', 'closeOnServerClose']),
+    );
+  });
+
   test('a handler module that throws while loading fails its request, and the app keeps serving', async () => {
     const app = appWith(attached());
     await request(app).post('/broken').expect(500, { code: 'WBJ_HANDLER_LOAD_FAILED' });

@@ -91,12 +91,29 @@ describeEachIsolation('progress (beyond 1C: БСП ДлительныеОпер�
     expect(job.progress).toBeUndefined();
   });
 
-  test.each([[-1], [101], ['NaN'], ['50']])(
-    'progress(%p) fails the job with a description naming the value',
+  test.each([
+    [150, 100],
+    [-5, 0],
+    ['50', 50],
+    [' 7.5 ', 7.5],
+    ['1e3', 100],
+  ])('progress(%p) is read as %p and the job completes', async (given, percent) => {
+    const job = await createManager({ isolation }).execute('Jobs.ProgressSteps', [[given, 'step']]);
+    await job.waitForCompletion();
+    expect([job.state, job.progress]).toEqual([
+      BackgroundJobState.Completed,
+      expect.objectContaining({ percent, text: 'step' }),
+    ]);
+  });
+
+  test.each([['NaN'], ['half'], [''], [null], [{ percent: 5 }]])(
+    'progress(%p), no number at all, fails the job with a description naming the value',
     async (percent) => {
       const job = await createManager({ isolation }).execute('Jobs.BadProgress', [percent]);
       await job.waitForCompletion().catch(() => undefined);
-      expect(job.errorInfo?.description).toMatch(/progress\(percent\) takes a number from 0 to 100, got/);
+      expect(job.errorInfo?.description).toMatch(
+        /progress\(percent\) takes a number \(clamped to 0\.\.100\) or a string holding one, got/,
+      );
     },
   );
 });

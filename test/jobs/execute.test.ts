@@ -93,6 +93,18 @@ describeEachIsolation('execute', (isolation) => {
     });
   });
 
+  test("options given in the key's place are rejected with a hint that options are the fifth argument", async () => {
+    const manager = createManager({ isolation });
+    const execute = manager.execute as (...args: unknown[]) => Promise<unknown>;
+    await expect(execute.call(manager, 'Reports.Echo', [], { timeoutSeconds: 5 })).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringContaining(
+        'key must be a string, got an object (Object); options such as { timeoutSeconds } are the fifth argument: ' +
+          'execute(methodName, params, key, description, options)',
+      ),
+    });
+  });
+
   test('a job cannot be made outside the manager', () => {
     const construct = BackgroundJob as unknown as new () => BackgroundJob;
     expect(() => new construct()).toThrow(/created by manager\.execute\(\)/);

@@ -42,6 +42,17 @@ describeEachIsolation('ФоновыеЗадания inside a job', (isolation) =
     });
   });
 
+  test("options in the key's place of ФоновыеЗадания.Выполнить get the hint that options are the fifth argument", async () => {
+    const manager = createManager({ isolation, maxThreads: 3 });
+    const parent = await run(manager, 'Родитель.ПараметрыВместоКлюча');
+    expect(parent.result).toEqual({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringContaining(
+        'are the fifth argument: execute(methodName, params, key, description, options)',
+      ),
+    });
+  });
+
   test('ПолучитьТекущее inside a job is the job itself', async () => {
     const manager = createManager({ isolation, maxThreads: 3 });
     const parent = await run(manager, 'Родитель.Текущее');
