@@ -36,6 +36,7 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  * | `WBJ_NOT_SAVED` | a scheduled job's `runNow()`: it was never written, or was deleted |
  * | `WBJ_PREDEFINED` | a scheduled job's `delete()` of a job declared in this instance's web.config (predefined): remove it there, or set `use` to false |
  * | `WBJ_PREVIOUS_RUN_ACTIVE` | a scheduled job's `runNow()` while its previous run is active (a run due on its schedule then is skipped, and the skip logged) |
+ * | `WBJ_NOT_ATTACHED` | `req.backgroundJobs` read where the middleware gave no manager: the route was registered before `app.use(backgroundJobs())`, or web.config does not attach the library |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -70,6 +71,7 @@ export const ERROR_CODES = [
   'WBJ_NOT_SAVED',
   'WBJ_PREVIOUS_RUN_ACTIVE',
   'WBJ_PREDEFINED',
+  'WBJ_NOT_ATTACHED',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { didYouMean } from '../didYouMean';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { AppSettings, readAppSettings } from './appSettings';
 import { configError } from './configError';
@@ -85,9 +86,7 @@ function settingsFrom(
   const handlers = read('handlers') as string | undefined;
   return Object.freeze({
     enabled,
-    disabledReason: enabled
-      ? undefined
-      : `web-background-jobs is not attached: ${configFile} has no <add key="${SETTINGS.switch.key}" value="${SETTINGS.switch.values[0]}" /> in <appSettings>.`,
+    disabledReason: enabled ? undefined : notAttachedReason(configFile, appSettings),
     configFile,
     handlersPath:
       options.handlers !== undefined
@@ -107,6 +106,18 @@ function givenName(
   const { key } = specOf(name);
   if (options[name as keyof BackgroundJobsOptions] !== undefined) return name;
   return key !== undefined && appSettings.get(key) !== undefined ? key : undefined;
+}
+
+/** Why a config file does not attach the library, naming a key that looks like a misspelt `WebBackgroundJobs`. */
+function notAttachedReason(configFile: string | undefined, appSettings: AppSettings): string {
+  const { key, values } = SETTINGS.switch;
+  const reason = `web-background-jobs is not attached: ${configFile} has no <add key="${key}" value="${values[0]}" /> in <appSettings>.`;
+  for (const setting of appSettings.values()) {
+    const hint = didYouMean(setting.key, [key]);
+    if (hint !== '')
+      return `${reason} Its key "${setting.key}" (line ${setting.line}) looks like a typo: ${hint}`;
+  }
+  return reason;
 }
 
 /**

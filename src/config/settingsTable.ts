@@ -40,7 +40,8 @@ export interface SettingSpec {
 export const SETTINGS = {
   /**
    * `attachAssembly` attaches the library. When the file exists but lacks the key, the instance is detached (below):
-   * the middleware attaches nothing (`req.backgroundJobs` and `middleware.manager` are `undefined`) and logs why.
+   * the middleware attaches nothing (`middleware.manager` is `undefined`, `req.backgroundJobs` throws
+   * `WBJ_NOT_ATTACHED`) and logs why.
    * @default on
    */
   switch: { kind: 'choice', key: 'WebBackgroundJobs', option: false, values: ['attachAssembly'] },

@@ -5,11 +5,16 @@ import type { BackgroundJobsOptions } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { BackgroundJobsManager, LOADED_SETTINGS } from '../manager/BackgroundJobsManager';
 import { checkTimeout } from '../jobs/waits';
+import { defineRequestGetter, markDetached } from './notAttached';
 
 declare global {
   namespace Express {
     interface Request {
-      /** The application's background-jobs manager, attached by `backgroundJobs()`. */
+      /**
+       * The application's background-jobs manager, attached by `backgroundJobs()`. Reading it where the middleware
+       * gave none (a route registered before it, or a web.config that does not attach the library) throws
+       * `WBJ_NOT_ATTACHED` saying which.
+       */
       backgroundJobs: BackgroundJobsManager;
     }
   }
@@ -34,7 +39,8 @@ export interface BackgroundJobsMiddleware extends RequestHandler {
 /**
  * Express middleware that gives every request of the application one shared manager as `req.backgroundJobs`.
  * Settings come from web.config (`WebBackgroundJobs`, `jobsCheckInterval`, …), overridden by `options`.
- * When the config file exists but lacks `WebBackgroundJobs` = `attachAssembly`, it attaches nothing and logs why.
+ * When the config file exists but lacks `WebBackgroundJobs` = `attachAssembly`, it attaches nothing and logs why;
+ * `req.backgroundJobs` then throws `WBJ_NOT_ATTACHED` with the same reason.
  * @throws BackgroundJobsError `WBJ_CONFIG` at start-up for a malformed config or option.
  */
 export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): BackgroundJobsMiddleware {
@@ -44,11 +50,17 @@ export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): B
     () => readOptions(options),
     'WBJ_CONFIG',
   );
-  if (!settings.enabled) {
-    logger.warn(`[web-background-jobs] ${settings.disabledReason}`);
-    return Object.assign<RequestHandler, { manager: undefined }>((_req, _res, next) => next(), {
-      manager: undefined,
-    });
+  defineRequestGetter();
+  const { disabledReason } = settings;
+  if (disabledReason !== undefined) {
+    logger.warn(`[web-background-jobs] ${disabledReason}`);
+    return Object.assign<RequestHandler, { manager: undefined }>(
+      (req, _res, next) => {
+        markDetached(req, disabledReason);
+        next();
+      },
+      { manager: undefined },
+    );
   }
   const manager = new BackgroundJobsManager(managerOptions, { [LOADED_SETTINGS]: settings });
   const closeOptions = closeOnServerClose === true ? {} : closeOnServerClose || undefined;

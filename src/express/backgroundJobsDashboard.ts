@@ -8,6 +8,7 @@ import { forgeryReason, notLocalReason } from './dashboard/access';
 import { type JobDetails, jobDetails, jobSummary } from './dashboard/jobJson';
 import { chooseLanguage, LABELS } from './dashboard/labels';
 import { dashboardPage } from './dashboard/page';
+import { attachedManager } from './notAttached';
 
 /** Options of {@link backgroundJobsDashboard}. */
 export interface BackgroundJobsDashboardOptions {
@@ -65,7 +66,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
   const router = createRouter();
   const csrfToken = randomBytes(32).toString('hex');
   const managerOf = (req: Request): BackgroundJobsManager => {
-    const manager = given ?? (req.backgroundJobs as BackgroundJobsManager | undefined);
+    const manager = given ?? attachedManager(req);
     if (manager === undefined) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',

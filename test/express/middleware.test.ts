@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
 import {
   backgroundJobs,
@@ -73,6 +73,11 @@ function appWith(middleware: ReturnType<typeof backgroundJobs>) {
   return app;
 }
 
+/** Error middleware answering an error's code and message, as an application would log them. */
+function answerError(error: Error & { code?: string }, _req: Request, res: Response, _next: NextFunction) {
+  res.status(500).json({ code: error.code, message: error.message });
+}
+
 describe('backgroundJobs() middleware', () => {
   test('every request of an app gets the same manager, the one on middleware.manager', async () => {
     const middleware = attached();
@@ -102,15 +107,47 @@ describe('backgroundJobs() middleware', () => {
       .expect(200, { state: BackgroundJobState.Completed, result: '7:r.txt' });
   });
 
-  test('a config without WebBackgroundJobs attaches nothing and logs one line saying why', async () => {
+  test('a config without WebBackgroundJobs attaches nothing and logs one line saying why', () => {
     const logger = recordingLogger();
     const config = writeConfig('    <add key="jobsCheckInterval" value="5000" />');
     const middleware = backgroundJobs({ config, handlers: HANDLERS, logger });
     expect(middleware.manager).toBeUndefined();
-    await request(appWith(middleware)).get('/manager').expect(200, { attached: false, same: true });
     expect(logger.lines.warn).toEqual([
       `[web-background-jobs] web-background-jobs is not attached: ${config} has no <add key="WebBackgroundJobs" value="attachAssembly" /> in <appSettings>.`,
     ]);
+  });
+
+  test('req.backgroundJobs under a config without WebBackgroundJobs throws WBJ_NOT_ATTACHED naming the file and the misspelt key', async () => {
+    const config = writeConfig('    <add key="WebBackgroundJob" value="attachAssembly" />');
+    const app = appWith(backgroundJobs({ config, handlers: HANDLERS, logger: recordingLogger() }));
+    app.use(answerError);
+    const reason =
+      `web-background-jobs is not attached: ${config} has no <add key="WebBackgroundJobs" value="attachAssembly" /> in <appSettings>. ` +
+      'Its key "WebBackgroundJob" (line 4) looks like a typo: did you mean WebBackgroundJobs?';
+    await request(app)
+      .get('/manager')
+      .expect(500, {
+        code: 'WBJ_NOT_ATTACHED',
+        message: `req.backgroundJobs is not set: ${reason} Add that key to attach the library, then restart the application`,
+      });
+  });
+
+  test('req.backgroundJobs in a route registered before app.use(backgroundJobs()) throws WBJ_NOT_ATTACHED saying so; routes after it get the manager', async () => {
+    const app = express();
+    app.get('/early', (req, res) => void res.json({ attached: req.backgroundJobs !== undefined }));
+    const middleware = attached();
+    app.use(middleware);
+    app.get('/late', (req, res) => void res.json({ same: req.backgroundJobs === middleware.manager }));
+    app.use(answerError);
+    await request(app)
+      .get('/early')
+      .expect(500, {
+        code: 'WBJ_NOT_ATTACHED',
+        message:
+          'req.backgroundJobs is not set: the backgroundJobs() middleware did not run for this request. ' +
+          'Call app.use(backgroundJobs()) before registering the routes (and routers) that read req.backgroundJobs',
+      });
+    await request(app).get('/late').expect(200, { same: true });
   });
 
   test('web.config is read once: an unknown jobs… key is warned about once', () => {
