@@ -1,6 +1,8 @@
 // The whole public API. 1C names are exported beside the English ones; members carry theirs via compat/aliases.
+// The middleware factory is also the default export, as Express middleware usually is (ESM: see index.mts).
 export {
   backgroundJobs,
+  backgroundJobs as default,
   type BackgroundJobsMiddleware,
   type BackgroundJobsMiddlewareOptions,
 } from './express/backgroundJobs';

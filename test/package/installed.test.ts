@@ -124,7 +124,7 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
       symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
     }
     const source = `import express from 'express';
-import {
+import attachJobs, {
   backgroundJobs,
   BackgroundJobs,
   BackgroundJobState,
@@ -136,6 +136,7 @@ import {
 } from 'web-background-jobs';
 const app = express();
 app.use(backgroundJobs());
+express().use(attachJobs({ closeOnServerClose: true }));
 app.get('/', (req) => req.backgroundJobs.execute('Reports.Build', [1]));
 app.post('/r', async (req, res) => {
   const job: BackgroundJob = await req.backgroundJobs.execute('Reports.Build', [1], 'K', 'D');

@@ -34,6 +34,12 @@ describe('the built package in a real Node process', () => {
     );
   });
 
+  test('the default export is the middleware factory, through import and through require().default', async () => {
+    const run = await runNode([path.join(FIXTURES, 'default-export.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({ importDefault: true, requireDefault: true });
+  });
+
   test('.mjs handlers and ES-module .js handlers load with import()', async () => {
     const esm = await runJobs(HANDLERS, ['Esm.Hello:"ESM"']);
     const modern = await runJobs(path.join(FIXTURES, 'esm-handlers'), ['Modern.Greet:"1C"']);
