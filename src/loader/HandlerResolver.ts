@@ -102,7 +102,8 @@ async function realFolder(folder: string): Promise<string> {
 async function findModuleFile(folder: string, module: string): Promise<string> {
   const extensions = typeScriptLoaded() ? [...SCRIPT_EXTENSIONS, '.ts'] : SCRIPT_EXTENSIONS;
   const wanted = module.toLowerCase();
-  const modules = (await readdir(folder))
+  const entries = await readdir(folder);
+  const modules = entries
     .filter((entry) => extensions.includes(path.extname(entry)))
     .map((entry) => ({ entry, name: path.basename(entry, path.extname(entry)) }));
   const matches = modules.filter(({ name }) => name.toLowerCase() === wanted).map(({ entry }) => entry);
@@ -110,9 +111,14 @@ async function findModuleFile(folder: string, module: string): Promise<string> {
     const expected = extensions.map((extension) => module + extension).join(' or ');
     const names = modules.map(({ name }) => name);
     const hint = didYouMean(module, names);
+    const typeScript = extensions.includes('.ts') ? undefined : typeScriptFile(entries, wanted);
     throw new BackgroundJobsError(
       'WBJ_HANDLER_NOT_FOUND',
-      `No handler module "${module}" in the handlers folder; expected a file ${expected}${hint && `; ${hint}`}`,
+      `No handler module "${module}" in the handlers folder; expected a file ${expected}${hint && `; ${hint}`}` +
+        (typeScript === undefined
+          ? ''
+          : `. ${typeScript} is there, but this process has no TypeScript loader to run it: start Node with one ` +
+            '(node --import tsx your-app.js) or build the handler to .js'),
     );
   }
   if (matches.length > 1) {
@@ -130,6 +136,13 @@ async function findModuleFile(folder: string, module: string): Promise<string> {
     );
   }
   return file;
+}
+
+/** A `.ts` file of the module's name, which would have run under a TypeScript loader; `undefined` if none. */
+function typeScriptFile(entries: readonly string[], wanted: string): string | undefined {
+  return entries.find(
+    (entry) => path.extname(entry) === '.ts' && path.basename(entry, '.ts').toLowerCase() === wanted,
+  );
 }
 
 /** The one own exported function whose name matches case-insensitively. */

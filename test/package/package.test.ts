@@ -1,5 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ISOLATIONS, ROOT, runNode } from '../helpers';
+import { ISOLATIONS, ROOT, runNode, tempDir } from '../helpers';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'process');
 const HANDLERS = path.join(FIXTURES, 'handlers');
@@ -62,6 +63,25 @@ describe('the built package in a real Node process', () => {
         code: 'WBJ_HANDLER_NOT_FOUND',
         message: expect.stringContaining('Typed.js or Typed.cjs or Typed.mjs'),
       }),
+    ]);
+  });
+
+  test('a .ts handler found without a TypeScript loader is named, with how to run it', async () => {
+    const folder = tempDir();
+    writeFileSync(
+      path.join(folder, 'Calc.ts'),
+      'export function Add(a: number): number {\n  return a + 1;\n}\n',
+    );
+    const { outcomes } = await runJobs(folder, ['Calc.Add:1']);
+    expect(outcomes).toEqual([
+      {
+        method: 'Calc.Add',
+        code: 'WBJ_HANDLER_NOT_FOUND',
+        message:
+          'No handler module "Calc" in the handlers folder; expected a file Calc.js or Calc.cjs or Calc.mjs. ' +
+          'Calc.ts is there, but this process has no TypeScript loader to run it: start Node with one ' +
+          '(node --import tsx your-app.js) or build the handler to .js',
+      },
     ]);
   });
 
