@@ -10,7 +10,7 @@ import { checkName, type ScheduledJobData, type ScheduledJobInit } from '../sche
 import { compileScheduledJobFilter, type ScheduledJobFilter } from '../schedules/scheduledJobFilter';
 import { createScheduleStore } from '../stores/createScheduleStore';
 import type { ScheduleStore, StoredScheduledJob } from '../stores/ScheduleStore';
-import { declareScheduledJobs } from './declareScheduledJobs';
+import { type Declarations, declareScheduledJobs } from './declareScheduledJobs';
 import type { ScheduledJobsContext } from './scheduledJobsContext';
 import { ScheduledRuns } from './ScheduledRuns';
 
@@ -34,7 +34,7 @@ export interface ScheduledJobs extends AliasMembers<
  * web.config's `<scheduledJobs>` and those created here. Each run is an ordinary background job.
  */
 export class ScheduledJobs {
-  readonly #ready: Promise<void>;
+  readonly #declarations: Declarations;
   readonly #context: ScheduledJobsContext;
   readonly #store: ScheduleStore;
   readonly #runs: ScheduledRuns;
@@ -64,17 +64,17 @@ export class ScheduledJobs {
       (data) => this.scheduledJobFrom(data, undefined),
       isClosing,
     );
-    this.#ready = declareScheduledJobs(context, this.#store, isClosing);
-    this.#ready.catch(() => {}); // logged as it fails; awaiting it is the application's choice
+    this.#declarations = declareScheduledJobs(context, this.#store, isClosing);
     Object.preventExtensions(this);
   }
 
   /**
    * Settles once the jobs declared in web.config have been checked against the handlers folder and their schedules
-   * armed; rejects with `WBJ_CONFIG` naming the first whose method cannot run (that one is also logged).
+   * armed; rejects with `WBJ_CONFIG` naming the first whose method cannot run (that one is also logged). Reads need
+   * not await it: `get`, `findByName`, `findByUUID` and `findPredefined` wait for the declared jobs themselves.
    */
   get ready(): Promise<void> {
-    return this.#ready;
+    return this.#declarations.ready;
   }
 
   /**
@@ -91,8 +91,8 @@ export class ScheduledJobs {
   }
 
   /**
-   * The predefined scheduled job of the web.config declaration `metadataName` (1C: НайтиПредопределенное), once the
-   * declared jobs are saved; `undefined` if it could not be (its method cannot run).
+   * The predefined scheduled job of the web.config declaration `metadataName` (1C: НайтиПредопределенное);
+   * `undefined` if it could not be saved (its method cannot run).
    * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for a name declared nowhere, or declared `predefined="false"`.
    */
   async findPredefined(metadataName: string): Promise<ScheduledJob | undefined> {
@@ -103,8 +103,7 @@ export class ScheduledJobs {
         `findPredefined(${JSON.stringify(metadataName)}): the scheduled job is declared with predefined="false", so it has no predefined job; create one with create(${JSON.stringify(data.name)})`,
       );
     }
-    await this.ready.catch(() => {}); // a declaration that failed is not saved: undefined, as 1C finds none
-    return this.findByUUID(data.uuid);
+    return this.findByUUID(data.uuid); // a declaration that failed is not saved: undefined, as 1C finds none
   }
 
   /** The declaration named `metadataName` in web.config, whatever its case; 1C raises for a name it lacks. */
@@ -196,8 +195,7 @@ export class ScheduledJobs {
    */
   async get(filter?: ScheduledJobFilter): Promise<ScheduledJob[]> {
     const matches = compileScheduledJobFilter(filter);
-    this.#refuseIfClosed('get');
-    const stored = (await this.#store.list()).filter(({ data }) => matches(data));
+    const stored = (await (await this.#declaredStore('get')).list()).filter(({ data }) => matches(data));
     return Promise.all(stored.map((each) => this.#read(each)));
   }
 
@@ -220,8 +218,7 @@ export class ScheduledJobs {
         `findByUUID expects a UUID string, got ${describeValue(uuid)}`,
       );
     }
-    this.#refuseIfClosed('findByUUID');
-    const stored = await this.#store.get(uuid.toLowerCase());
+    const stored = await (await this.#declaredStore('findByUUID')).get(uuid.toLowerCase());
     return stored && this.#read(stored);
   }
 
@@ -275,6 +272,17 @@ export class ScheduledJobs {
     const run = await this.#runs.runNow(stored);
     job.recordRun(run);
     return run;
+  }
+
+  /**
+   * The store once it holds the declared jobs (or cannot: a declaration failed, or Redis is unreachable and the call
+   * fails as any does), so the first read after the manager is made finds them.
+   */
+  async #declaredStore(caller: string): Promise<ScheduleStore> {
+    this.#refuseIfClosed(caller);
+    await this.#declarations.readable;
+    this.#refuseIfClosed(caller); // closed while waiting
+    return this.#store;
   }
 
   #refuseIfClosed(caller: string): void {

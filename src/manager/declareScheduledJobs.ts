@@ -7,21 +7,47 @@ import type { ScheduledJobsContext } from './scheduledJobsContext';
 /**
  * The start-up of scheduled jobs: the jobs declared in web.config are checked against the handlers folder, and the
  * predefined ones saved and armed, once; while a Redis store is unreachable their saving is tried again, so a start
- * before Redis loses no schedule. `manager.scheduledJobs.ready` is this.
+ * before Redis loses no schedule. `manager.scheduledJobs.ready` is this, and the reads of the collection wait for it,
+ * so the declared jobs are there from the first read.
  */
 
 /** How often the jobs declared in web.config are tried again while a Redis store is unreachable at start-up. */
 const DECLARE_RETRY_MS = 1000;
 
-/**
- * Declares every job of web.config's `<scheduledJobs>`, in order.
- * @throws BackgroundJobsError `WBJ_CONFIG` naming the first job whose method cannot run or that cannot be saved (it
- *   is logged too), or `WBJ_CLOSED` when the manager closed while Redis was unreachable.
- */
-export async function declareScheduledJobs(
+/** The start-up under way: when it is done, and when the collection may be read. */
+export interface Declarations {
+  /**
+   * Settles once every declared job is saved; rejects with `WBJ_CONFIG` naming the first job whose method cannot
+   * run or that cannot be saved (it is logged too), or `WBJ_CLOSED` when the manager closed while Redis was
+   * unreachable.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Resolves once a read sees the declared jobs: they are saved, or one failed (reads answer without it and those
+   * after it), or the Redis store is unreachable. `ready` would then wait for Redis for ever; a read fails at once
+   * with `WBJ_STORE_UNAVAILABLE`, as any call does while it is down.
+   */
+  readonly readable: Promise<void>;
+}
+
+/** Declares every job of web.config's `<scheduledJobs>`, in order. */
+export function declareScheduledJobs(
   context: ScheduledJobsContext,
   store: ScheduleStore,
   isClosing: () => boolean,
+): Declarations {
+  let unreachable!: () => void;
+  const waitingForRedis = new Promise<void>((resolve) => (unreachable = resolve));
+  const ready = declareAll(context, store, isClosing, unreachable);
+  const settled = ready.catch(() => {}); // logged as it fails; awaiting ready is the application's choice
+  return { ready, readable: Promise.race([settled, waitingForRedis]) };
+}
+
+async function declareAll(
+  context: ScheduledJobsContext,
+  store: ScheduleStore,
+  isClosing: () => boolean,
+  unreachable: () => void,
 ): Promise<void> {
   for (const { data, line } of context.settings.scheduledJobs) {
     const fail = (problem: string, error: unknown): BackgroundJobsError => {
@@ -42,17 +68,21 @@ export async function declareScheduledJobs(
       );
     }
     if (!data.predefined) continue; // metadata only: its jobs are made by create(name)
-    await saveRetrying(context, store, isClosing, data, (error) =>
+    await saveRetrying(context, store, isClosing, unreachable, data, (error) =>
       fail('could not be saved, so it is not scheduled', error),
     );
   }
 }
 
-/** Saves a declared job, waiting out an unreachable Redis store (the wait logged once); any other error is `fail`'s. */
+/**
+ * Saves a declared job, waiting out an unreachable Redis store (the wait logged once, and told to `unreachable`); any
+ * other error is `fail`'s.
+ */
 async function saveRetrying(
   context: ScheduledJobsContext,
   store: ScheduleStore,
   isClosing: () => boolean,
+  unreachable: () => void,
   data: ScheduledJobData,
   fail: (error: unknown) => BackgroundJobsError,
 ): Promise<void> {
@@ -61,14 +91,15 @@ async function saveRetrying(
       // Checked when web.config was read.
       return await store.write(data, storedRule(data.schedule));
     } catch (error) {
-      const unreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';
-      if (unreachable && isClosing()) {
+      const isUnreachable = (error as { code?: unknown }).code === 'WBJ_STORE_UNAVAILABLE';
+      if (isUnreachable && isClosing()) {
         throw new BackgroundJobsError(
           'WBJ_CLOSED',
           `Scheduled job "${data.name}" was not scheduled: the manager closed while the Redis store was unreachable`,
         );
       }
-      if (!unreachable) throw fail(error);
+      if (!isUnreachable) throw fail(error);
+      unreachable();
       if (!waitLogged) {
         context.warn(
           `[web-background-jobs] Scheduled job "${data.name}" is not scheduled yet: ${(error as Error).message}; retrying every ${DECLARE_RETRY_MS / 1000} s`,
