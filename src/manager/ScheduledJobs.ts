@@ -195,7 +195,9 @@ export class ScheduledJobs {
    */
   async get(filter?: ScheduledJobFilter): Promise<ScheduledJob[]> {
     const matches = compileScheduledJobFilter(filter);
-    const stored = (await (await this.#declaredStore('get')).list()).filter(({ data }) => matches(data));
+    const stored = (await this.#readDeclared('get', (store) => store.list())).filter(({ data }) =>
+      matches(data),
+    );
     return Promise.all(stored.map((each) => this.#read(each)));
   }
 
@@ -218,7 +220,7 @@ export class ScheduledJobs {
         `findByUUID expects a UUID string, got ${describeValue(uuid)}`,
       );
     }
-    const stored = await (await this.#declaredStore('findByUUID')).get(uuid.toLowerCase());
+    const stored = await this.#readDeclared('findByUUID', (store) => store.get(uuid.toLowerCase()));
     return stored && this.#read(stored);
   }
 
@@ -275,14 +277,16 @@ export class ScheduledJobs {
   }
 
   /**
-   * The store once it holds the declared jobs (or cannot: a declaration failed, or Redis is unreachable and the call
-   * fails as any does), so the first read after the manager is made finds them.
+   * `read` of the store once it holds the declared jobs (or cannot: a declaration failed, or Redis is unreachable and
+   * the read fails as any call does), so the first read after the manager is made finds them.
    */
-  async #declaredStore(caller: string): Promise<ScheduleStore> {
+  async #readDeclared<T>(caller: string, read: (store: ScheduleStore) => Promise<T>): Promise<T> {
     this.#refuseIfClosed(caller);
     await this.#declarations.readable;
     this.#refuseIfClosed(caller); // closed while waiting
-    return this.#store;
+    const answer = await read(this.#store);
+    // Redis answered, yet the declared jobs may still wait for their next retry: saved now, they are read again.
+    return (await this.#declarations.retryIfWaiting()) ? read(this.#store) : answer;
   }
 
   #refuseIfClosed(caller: string): void {

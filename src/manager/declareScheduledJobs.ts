@@ -28,6 +28,11 @@ export interface Declarations {
    * with `WBJ_STORE_UNAVAILABLE`, as any call does while it is down.
    */
   readonly readable: Promise<void>;
+  /**
+   * For a read that has just reached Redis: if the declared jobs still wait for it, tries them now rather than at
+   * their next retry and resolves true once they are saved (or Redis is gone again), for the read to be made again.
+   */
+  retryIfWaiting(): Promise<boolean>;
 }
 
 /** Declares every job of web.config's `<scheduledJobs>`, in order. */
@@ -36,18 +41,31 @@ export function declareScheduledJobs(
   store: ScheduleStore,
   isClosing: () => boolean,
 ): Declarations {
-  let unreachable!: () => void;
-  const waitingForRedis = new Promise<void>((resolve) => (unreachable = resolve));
-  const ready = declareAll(context, store, isClosing, unreachable);
-  const settled = ready.catch(() => {}); // logged as it fails; awaiting ready is the application's choice
-  return { ready, readable: Promise.race([settled, waitingForRedis]) };
+  const pause = new RetryPause();
+  const ready = declareAll(context, store, isClosing, pause);
+  let done = false;
+  const settled = ready.then(
+    () => void (done = true),
+    () => void (done = true), // logged as it fails; awaiting ready is the application's choice
+  );
+  return {
+    ready,
+    readable: Promise.race([settled, pause.firstFailure]),
+    async retryIfWaiting() {
+      if (done || !pause.waiting) return false;
+      const tried = Promise.race([settled, pause.nextFailure]);
+      pause.wake();
+      await tried;
+      return true;
+    },
+  };
 }
 
 async function declareAll(
   context: ScheduledJobsContext,
   store: ScheduleStore,
   isClosing: () => boolean,
-  unreachable: () => void,
+  pause: RetryPause,
 ): Promise<void> {
   for (const { data, line } of context.settings.scheduledJobs) {
     const fail = (problem: string, error: unknown): BackgroundJobsError => {
@@ -68,21 +86,18 @@ async function declareAll(
       );
     }
     if (!data.predefined) continue; // metadata only: its jobs are made by create(name)
-    await saveRetrying(context, store, isClosing, unreachable, data, (error) =>
+    await saveRetrying(context, store, isClosing, pause, data, (error) =>
       fail('could not be saved, so it is not scheduled', error),
     );
   }
 }
 
-/**
- * Saves a declared job, waiting out an unreachable Redis store (the wait logged once, and told to `unreachable`); any
- * other error is `fail`'s.
- */
+/** Saves a declared job, waiting out an unreachable Redis store (the wait logged once); any other error is `fail`'s. */
 async function saveRetrying(
   context: ScheduledJobsContext,
   store: ScheduleStore,
   isClosing: () => boolean,
-  unreachable: () => void,
+  pause: RetryPause,
   data: ScheduledJobData,
   fail: (error: unknown) => BackgroundJobsError,
 ): Promise<void> {
@@ -99,14 +114,53 @@ async function saveRetrying(
         );
       }
       if (!isUnreachable) throw fail(error);
-      unreachable();
       if (!waitLogged) {
         context.warn(
           `[web-background-jobs] Scheduled job "${data.name}" is not scheduled yet: ${(error as Error).message}; retrying every ${DECLARE_RETRY_MS / 1000} s`,
         );
         waitLogged = true;
       }
-      await new Promise((resolve) => setTimeout(resolve, DECLARE_RETRY_MS));
+      await pause.sleep();
     }
+  }
+}
+
+/** The waits between tries while Redis is unreachable: what reads are told of them, and how a read cuts one short. */
+class RetryPause {
+  /** Whether a try has found Redis unreachable: the declared jobs wait for it, between tries or in one. */
+  waiting = false;
+  /** Resolves when a try first finds Redis unreachable. */
+  readonly firstFailure: Promise<void>;
+  /** Resolves when the try under way, or the next, finds Redis unreachable. */
+  nextFailure: Promise<void>;
+  #failed!: () => void;
+  #wake: (() => void) | undefined;
+
+  constructor() {
+    this.firstFailure = this.nextFailure = this.#nextFailure();
+  }
+
+  /** Tells the readers that a try failed, then waits {@link DECLARE_RETRY_MS} or until {@link wake}. */
+  async sleep(): Promise<void> {
+    this.waiting = true;
+    this.#failed();
+    this.nextFailure = this.#nextFailure();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, DECLARE_RETRY_MS);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  /** Ends the wait under way, if any, so the next try starts now. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  #nextFailure(): Promise<void> {
+    return new Promise((resolve) => (this.#failed = resolve));
   }
 }
