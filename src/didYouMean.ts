@@ -4,6 +4,15 @@ export function didYouMean(wanted: string, names: readonly string[]): string {
   return close.length === 0 ? '' : `did you mean ${close.join(' or ')}?`;
 }
 
+/**
+ * ` (did you mean A?)`, to follow the unknown name `wanted` in a message, or `''` when no name is close: the form
+ * every refusal of an unknown key, option, field or attribute takes.
+ */
+export function typoHint(wanted: string, names: readonly string[]): string {
+  const hint = didYouMean(wanted, names);
+  return hint === '' ? '' : ` (${hint})`;
+}
+
 /** One character inserted, removed, replaced, or two neighbours swapped: the usual typo. */
 function oneEditApart(a: string, b: string): boolean {
   if (Math.abs(a.length - b.length) > 1) return false;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { didYouMean } from '../didYouMean';
+import { didYouMean, typoHint } from '../didYouMean';
 import { BackgroundJobsError, describeValue } from '../errors';
 import { AppSettings, readAppSettings } from './appSettings';
 import { configError } from './configError';
@@ -14,11 +14,12 @@ import { HELD_NAMES, SETTING_NAMES, SETTINGS, type SettingName, specOf } from '.
 /** The option names, for rejecting misspelt ones: every setting but the key-only switch. */
 const OPTION_NAMES = SETTING_NAMES.filter((name) => specOf(name).option !== false);
 
-/** Our keys lower-cased, for warning about misspelt `jobs…` keys (other keys belong to the application). */
-const KNOWN_KEYS = SETTING_NAMES.flatMap((name) => {
+/** Our web.config keys, for warning about misspelt ones. */
+const KEYS = SETTING_NAMES.flatMap((name) => {
   const { key } = specOf(name);
-  return key === undefined ? [] : [key.toLowerCase()];
+  return key === undefined ? [] : [key];
 });
+const KNOWN_KEYS = KEYS.map((key) => key.toLowerCase());
 
 /**
  * Reads web.config (if any) and merges the options over it; validates everything once, so the rest of the
@@ -41,14 +42,21 @@ export function loadSettings(
           'give the path of an existing web.config or leave the config option out to use defaults',
       );
     }
+    // Run from another folder, an app would quietly lose its settings: say which file was looked for.
+    warn(
+      `[web-background-jobs] No config file at ${configFile} (the config option is not given, so web.config is looked for in the working folder); defaults and the options given apply.`,
+    );
     return settingsFrom(options, new AppSettings(), [], undefined, process.cwd());
   }
   const root = parseConfiguration(readConfigText(configFile), configFile);
   const appSettings = readAppSettings(root, configFile);
   const scheduledJobs = readScheduledJobs(root, configFile);
   for (const { key, line } of appSettings.values()) {
-    if (/^jobs/i.test(key) && !KNOWN_KEYS.includes(key.toLowerCase())) {
-      warn(`[web-background-jobs] Unknown key "${key}" in ${configFile}, line ${line} is ignored.`);
+    if (KNOWN_KEYS.includes(key.toLowerCase())) continue;
+    // Other keys belong to the application, unless they start as ours or are one slip away from one of ours.
+    const hint = typoHint(key, KEYS);
+    if (hint !== '' || /^jobs/i.test(key)) {
+      warn(`[web-background-jobs] Unknown key "${key}"${hint} in ${configFile}, line ${line} is ignored.`);
     }
   }
   return settingsFrom(options, appSettings, scheduledJobs, configFile, path.dirname(configFile));
@@ -161,7 +169,7 @@ function checkOptions(options: BackgroundJobsOptions, optionNames: readonly stri
     if (!optionNames.includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
-        `Unknown option ${JSON.stringify(name)}; expected one of ${optionNames.join(', ')}`,
+        `Unknown option ${JSON.stringify(name)}${optionHint(name, optionNames)}; expected one of ${optionNames.join(', ')}`,
       );
     }
   }
@@ -174,4 +182,12 @@ function checkOptions(options: BackgroundJobsOptions, optionNames: readonly stri
       `The logger option must have warn and error methods (console fits); ${describeValue(options.logger)} lacks ${missing.join(', ')}`,
     );
   }
+}
+
+/** The option meant by a misspelt one, or by the web.config key given as an option (`jobsIsolation`). */
+function optionHint(name: string, optionNames: readonly string[]): string {
+  const keyed = OPTION_NAMES.find((option) => specOf(option).key?.toLowerCase() === name.toLowerCase());
+  return keyed === undefined
+    ? typoHint(name, optionNames)
+    : ` (${JSON.stringify(name)} is the web.config key; the option is ${keyed})`;
 }

@@ -1,4 +1,5 @@
 import { v5 as uuidV5 } from 'uuid';
+import { typoHint } from '../didYouMean';
 import { BackgroundJobsError } from '../errors';
 import { parseMethodName } from '../jobs/methodName';
 import { checkSchedule, SCHEDULE_FIELDS } from '../schedules/checkSchedule';
@@ -71,7 +72,9 @@ export function readScheduledJobs(root: XmlElement, file: string): ScheduledJobD
       (attribute) => !(ATTRIBUTES as readonly string[]).includes(attribute),
     );
     if (unknown !== undefined) {
-      throw fail(`unknown attribute ${JSON.stringify(unknown)}; expected ${ATTRIBUTES.join(', ')}`);
+      throw fail(
+        `unknown attribute ${JSON.stringify(unknown)}${typoHint(unknown, ATTRIBUTES)}; expected ${ATTRIBUTES.join(', ')}`,
+      );
     }
     const twin = byName.get(name.toLowerCase());
     if (twin !== undefined) {

@@ -1,5 +1,6 @@
 import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
+import { typoHint } from '../didYouMean';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
 import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
@@ -89,7 +90,7 @@ function testFor(name: string, expected: unknown): JobTest {
   if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `Unknown filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
+      `Unknown filter key ${JSON.stringify(name)}${typoHint(name, filterNames(ALIASES.job, FILTER_KEYS))}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
     );
   }
   const bad = (expectedForm: string) =>
@@ -125,6 +126,14 @@ function testFor(name: string, expected: unknown): JobTest {
       if (typeof expected !== 'string') throw bad('a string');
       return (job) => job[field as 'uuid' | 'key' | 'description'] === expected;
   }
+}
+
+/** A filter's keys by English and 1C name: what a misspelt key may have meant. */
+export function filterNames(
+  aliases: Readonly<Record<string, readonly string[]>>,
+  keys: readonly string[],
+): string[] {
+  return keys.flatMap((key) => [key, ...(aliases[key] ?? [])]);
 }
 
 /** A filter's state, or its array of states, as the list of states any of which matches. */

@@ -2,7 +2,7 @@ import { v4 as uuidV4, validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { sealMembers } from '../compat/sealMembers';
 import type { ScheduledJobDeclaration } from '../config/scheduledJobsSection';
-import { didYouMean } from '../didYouMean';
+import { didYouMean, typoHint } from '../didYouMean';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BUILT_BY_SCHEDULED_JOBS, ScheduledJob, type ScheduledJobOwner } from '../schedules/ScheduledJob';
@@ -153,7 +153,7 @@ export class ScheduledJobs {
     if (unknown !== undefined) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `scheduledJobs.create() got an unknown field ${JSON.stringify(unknown)}; expected ${allowed.join(', ')}`,
+        `scheduledJobs.create() got an unknown field ${JSON.stringify(unknown)}${typoHint(unknown, allowed)}; expected ${allowed.join(', ')}`,
       );
     }
     const name = checkName(init.name);

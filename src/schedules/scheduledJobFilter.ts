@@ -1,6 +1,7 @@
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { BackgroundJobsError, describeValue } from '../errors';
-import { compileTests } from '../jobs/jobFilter';
+import { typoHint } from '../didYouMean';
+import { compileTests, filterNames } from '../jobs/jobFilter';
 import type { ScheduledJobData } from './scheduledJobData';
 
 /**
@@ -52,7 +53,7 @@ function testFor(name: string, expected: unknown): (data: ScheduledJobData) => b
   if (field === undefined || !(FILTER_KEYS as readonly string[]).includes(field)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `Unknown scheduled-job filter key ${JSON.stringify(name)}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
+      `Unknown scheduled-job filter key ${JSON.stringify(name)}${typoHint(name, filterNames(ALIASES.scheduledJob, FILTER_KEYS))}; expected one of ${FILTER_KEYS.join(', ')} or their 1C names`,
     );
   }
   const kind = field === 'use' || field === 'predefined' ? 'boolean' : 'string';

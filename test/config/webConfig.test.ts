@@ -145,18 +145,23 @@ describe('web.config', () => {
     });
   });
 
-  test('no file at the default path means defaults, attached', () => {
+  test('no file at the default path means defaults, attached, and one warning names the file looked for', () => {
     const folder = tempDir();
     const previous = process.cwd();
     process.chdir(folder);
     try {
-      const manager = new BackgroundJobsManager({ logger: recordingLogger() });
+      const logger = recordingLogger();
+      const manager = new BackgroundJobsManager({ logger });
       expect(manager.settings).toMatchObject({
         enabled: true,
         configFile: undefined,
         checkInterval: 1000,
         handlersPath: path.join(folder, 'handlers'),
       });
+      expect(logger.lines.warn).toEqual([
+        `[web-background-jobs] No config file at ${path.join(folder, 'web.config')} (the config option is not given, so web.config is looked for in the working folder); defaults and the options given apply.`,
+        `[web-background-jobs] The handlers folder ${path.join(folder, 'handlers')} does not exist yet; execute() fails until it does.`,
+      ]);
     } finally {
       process.chdir(previous);
     }
@@ -299,7 +304,23 @@ describe('web.config', () => {
     );
     const { logger } = managerFor(config, { handlers: HANDLERS });
     expect(logger.lines.warn).toEqual([
-      `[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`,
+      `[web-background-jobs] Unknown key "jobsHistroySize" (did you mean jobsHistorySize?) in ${config}, line 5 is ignored.`,
+    ]);
+  });
+
+  test('a key one slip from ours is warned about with a did-you-mean, even without the jobs prefix', () => {
+    const config = writeConfig(
+      `${ATTACH}
+    <add key="jobIsolation" value="thread" />
+    <add key="jobsCheckInteval" value="5" />
+    <add key="jobsColour" value="red" />
+    <add key="SmtpHost" value="mail" />`,
+    );
+    const { logger } = managerFor(config, { handlers: HANDLERS });
+    expect(logger.lines.warn).toEqual([
+      `[web-background-jobs] Unknown key "jobIsolation" (did you mean jobsIsolation?) in ${config}, line 5 is ignored.`,
+      `[web-background-jobs] Unknown key "jobsCheckInteval" (did you mean jobsCheckInterval?) in ${config}, line 6 is ignored.`,
+      `[web-background-jobs] Unknown key "jobsColour" in ${config}, line 7 is ignored.`,
     ]);
   });
 
@@ -321,7 +342,12 @@ describe('web.config', () => {
     [{ handlers: '' }, /handlers option must be a non-empty path, got ""/],
     [
       { checkIntervall: 5 },
-      /Unknown option "checkIntervall"; expected one of config, handlers, checkInterval/,
+      /Unknown option "checkIntervall" \(did you mean checkInterval\?\); expected one of config, handlers, checkInterval/,
+    ],
+    [{ isolaton: 'thread' }, /Unknown option "isolaton" \(did you mean isolation\?\); expected one of /],
+    [
+      { jobsIsolation: 'thread' },
+      /Unknown option "jobsIsolation" \("jobsIsolation" is the web.config key; the option is isolation\); expected/,
     ],
     [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
     [{ isolation: 'threads' }, /isolation option must be "thread" or "inline", got "threads"/],
@@ -448,6 +474,10 @@ describe('web.config <scheduledJobs>', () => {
     [
       `<add name="A" method="Reports.Build" every="5" cron="* * * * *" />`,
       /Scheduled job "A": unknown attribute "every"/,
+    ],
+    [
+      `<add name="A" method="Reports.Build" cron="* * * * *" descripton="x" />`,
+      /Scheduled job "A": unknown attribute "descripton" \(did you mean description\?\); expected name, method/,
     ],
     [`<job name="A" />`, /<job> is not allowed inside <scheduledJobs>/],
   ])('%s fails start-up naming the job and the bad attribute', (line, message) => {

@@ -155,7 +155,7 @@ describe('backgroundJobs() middleware', () => {
     const config = writeConfig(`${ATTACH}\n    <add key="jobsHistroySize" value="5" />`);
     closeAfterTest(backgroundJobs({ config, handlers: HANDLERS, logger }).manager);
     expect(logger.lines.warn).toEqual([
-      `[web-background-jobs] Unknown key "jobsHistroySize" in ${config}, line 5 is ignored.`,
+      `[web-background-jobs] Unknown key "jobsHistroySize" (did you mean jobsHistorySize?) in ${config}, line 5 is ignored.`,
     ]);
   });
 

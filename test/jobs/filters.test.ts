@@ -91,6 +91,12 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
 
   test.each([
     ['an unknown key', { owner: 'me' }, /Unknown filter key "owner"; expected one of uuid, key, methodName/],
+    [
+      'a misspelt key, with the key it resembles',
+      { stat: 'Active' },
+      /Unknown filter key "stat" \(did you mean state or State\?\); expected one of uuid/,
+    ],
+    ['a misspelt 1C key, with the 1C key it resembles', { Ключь: 'K1' }, /"Ключь" \(did you mean Ключ\?\)/],
     ['a state that does not exist', { state: 'Done' }, /"state" must be a BackgroundJobState.*got "Done"/],
     [
       'an empty array of states',

@@ -4,6 +4,7 @@ import {
   BackgroundJobState,
   BackgroundJobsManager,
   type ScheduledJob,
+  type ScheduledJobFilter,
   type ScheduledJobInit,
 } from 'web-background-jobs';
 import {
@@ -313,6 +314,34 @@ describeEachIsolation('scheduled jobs', (isolation) => {
 });
 
 describe('scheduled jobs through the API', () => {
+  test('a misspelt create() field or get() filter key is refused with the name it resembles', async () => {
+    const { scheduledJobs } = createManager();
+    expect(() =>
+      scheduledJobs.create({
+        name: 'Typo',
+        methodName: 'Reports.Build',
+        schedule: NEW_YEAR,
+        descripton: 'x',
+      } as ScheduledJobInit),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'WBJ_BAD_ARGUMENT',
+        message: expect.stringContaining(
+          'unknown field "descripton" (did you mean description?); expected name, methodName',
+        ),
+      }),
+    );
+    await expect(scheduledJobs.get({ nme: 'Typo' } as ScheduledJobFilter)).rejects.toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: expect.stringContaining(
+        'Unknown scheduled-job filter key "nme" (did you mean name or Name?); expected',
+      ),
+    });
+    await expect(scheduledJobs.get({ Испльзование: true } as ScheduledJobFilter)).rejects.toMatchObject({
+      message: expect.stringContaining('"Испльзование" (did you mean Использование?)'),
+    });
+  });
+
   test('create() checks every field and names the bad one', () => {
     const { scheduledJobs } = createManager();
     const base = { name: 'Bad', methodName: 'Reports.Build', schedule: NEW_YEAR };
