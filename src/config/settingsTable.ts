@@ -46,8 +46,8 @@ export const SETTINGS = {
    */
   switch: { kind: 'choice', key: 'WebBackgroundJobs', option: false, values: ['attachAssembly'] },
   /**
-   * Path of the XML appSettings file. No file at the default path: defaults apply, attached. A missing file at a
-   * path you gave is an error.
+   * Path of the XML appSettings file. No file at the default path: defaults apply, attached, and one warning names
+   * the file looked for. A missing file at a path you gave is an error.
    * @default `web.config` in the working folder
    */
   config: { kind: 'file', default: 'web.config' },
