@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from './helpers';
 
@@ -47,14 +47,18 @@ function machine({ apt, sudo, installed = false }: Machine) {
         : `echo "sudo $*" >> ${log}\nshift\n"$@"`,
     );
   const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-  return { bin, chromium, calls };
+  // A copy the script's user can read: a clone may sit in a folder only its owner enters (mktemp -d makes one).
+  const prerequisites = path.join(folder, 'prerequisites.mjs');
+  copyFileSync(path.join(ROOT, 'test', 'prerequisites.mjs'), prerequisites);
+  chmodSync(prerequisites, 0o644);
+  return { bin, chromium, calls, prerequisites };
 }
 
 function checkPrerequisites(on: ReturnType<typeof machine>, user: { uid?: number; gid?: number } = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      [path.join(ROOT, 'test', 'prerequisites.mjs')],
+      [on.prerequisites],
       { env: { PATH: on.bin, CHROMIUM_PATH: on.chromium }, timeout: 10_000, ...user },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
