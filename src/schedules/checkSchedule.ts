@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
-import { didYouMean } from '../didYouMean';
+import { typoHint } from '../didYouMean';
 import { describeValue } from '../errors';
 import {
   checkField,
@@ -73,9 +73,9 @@ function checkFields(input: unknown): ScheduleRule {
   for (const [name, value] of Object.entries(data)) {
     const field = FIELDS.includes(name) ? name : englishName(ALIASES.schedule, name);
     if (field === undefined) {
-      const hint = didYouMean(name, [...FIELDS, ...Object.values(ALIASES.schedule).flat()]);
+      const hint = typoHint(name, [...FIELDS, ...Object.values(ALIASES.schedule).flat()]);
       throw fieldError(
-        `schedule has an unknown field ${JSON.stringify(name)}${hint ? ` (${hint})` : ''}; expected ${FIELDS.join(', ')} or their 1C names`,
+        `schedule has an unknown field ${JSON.stringify(name)}${hint}; expected ${FIELDS.join(', ')} or their 1C names`,
       );
     }
     fields[field] = field === 'cron' || field === 'timezone' ? value : checkField(field as DailyField, value);
