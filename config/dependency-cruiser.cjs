@@ -1,6 +1,6 @@
 // The layers of src/, bottom to top; `npm run lint` fails on an import that goes up a layer or closes a circle.
 //   base (didYouMean.ts, timerLimit.ts) ← model (errors.ts, compat/, jobs/, schedules/) ← config/, loader/
-//   ← runners/ ← stores/ ← manager/ ← express/ ← index.ts, index.mts
+//   ← runners/ ← stores/ ← manager/ ← express/ ← index.ts, index.mts; and beside them cli/ (the init command)
 // docs/ARCHITECTURE.md draws them and says what each holds.
 const LAYERS = [
   { name: 'base', path: '^src/(didYouMean|timerLimit)\\.ts$' },
@@ -11,10 +11,11 @@ const LAYERS = [
   { name: 'manager', path: '^src/manager/' },
   { name: 'express', path: '^src/express/' },
   { name: 'entry', path: '^src/index\\.m?ts$' },
+  { name: 'command line', path: '^src/cli/' },
 ];
 
-/** What Node loads first: the package (CommonJS and ES module) and a worker thread's script. */
-const ENTRY_POINTS = ['^src/index\\.m?ts$', '^src/runners/threadWorker\\.ts$'];
+/** What Node loads first: the package (CommonJS and ES module), a worker thread's script and the command's. */
+const ENTRY_POINTS = ['^src/index\\.m?ts$', '^src/runners/threadWorker\\.ts$', '^src/cli/main\\.ts$'];
 
 const upwardImports = LAYERS.slice(0, -1).map((layer, index) => ({
   name: `no-import-above-${layer.name.replace(/\W+/g, '-')}`,
@@ -29,6 +30,15 @@ const upwardImports = LAYERS.slice(0, -1).map((layer, index) => ({
 module.exports = {
   forbidden: [
     ...upwardImports,
+    {
+      name: 'no-command-through-the-package',
+      comment:
+        'The command line sits beside the package entry, not above it: it imports what it uses from the layers ' +
+        'below, so `npx web-background-jobs init` loads none of the job machinery (BullMQ, worker pools)',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/index\\.m?ts$' },
+    },
     {
       name: 'no-circular',
       comment:

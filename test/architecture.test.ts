@@ -58,9 +58,15 @@ describe('the layer check', () => {
         'src/jobs/plantedCircleB.ts':
           "import { a } from './plantedCircleA';\nexport const b = (): number => a() + 1;\n",
         'src/jobs/plantedOrphan.ts': 'export const orphan = 1;\n',
+        // The command loads only what it uses: never the whole package.
+        'src/cli/plantedThroughPackage.ts': "export { backgroundJobs } from '../index';\n",
       },
-      // The upward import and the circle are reached from the package, so each breaks one rule only.
-      { 'src/index.ts': "\nimport './jobs/plantedUpward';\nimport './jobs/plantedCircleA';\n" },
+      // The upward import and the circle are reached from the package, the import of the package from the command: so
+      // each breaks one rule only.
+      {
+        'src/index.ts': "\nimport './jobs/plantedUpward';\nimport './jobs/plantedCircleA';\n",
+        'src/cli/main.ts': "\nimport './plantedThroughPackage';\n",
+      },
     );
     [real, broken] = await Promise.all([violationsIn(ROOT), violationsIn(planted)]);
   }, 120_000); // two checks of ~2 s of CPU each, at once: generous for a machine under load
@@ -69,7 +75,7 @@ describe('the layer check', () => {
     expect(real).toEqual([]);
   });
 
-  test('reports an upward import, a runtime circle and an unreachable file planted in a copy of src/, each by its rule name', () => {
+  test('reports an upward import, a runtime circle, an unreachable file and the command importing the package planted in a copy of src/, each by its rule name', () => {
     expect(broken).toEqual(
       expect.arrayContaining([
         {
@@ -79,8 +85,13 @@ describe('the layer check', () => {
         },
         { rule: 'no-circular', from: 'src/jobs/plantedCircleA.ts', to: 'src/jobs/plantedCircleB.ts' },
         { rule: 'no-unreachable-source', from: 'src/jobs/plantedOrphan.ts', to: 'src/jobs/plantedOrphan.ts' },
+        {
+          rule: 'no-command-through-the-package',
+          from: 'src/cli/plantedThroughPackage.ts',
+          to: 'src/index.ts',
+        },
       ]),
     );
-    expect(broken).toHaveLength(3);
+    expect(broken).toHaveLength(4);
   });
 });
