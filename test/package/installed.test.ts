@@ -187,3 +187,26 @@ export async function parent(): Promise<unknown[]> {
     expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
   }, 120_000); // two tsc runs: each takes seconds alone and far longer on a busy machine
 });
+
+test('npx web-background-jobs init, from the installed tarball, scaffolds a project whose example job runs', async () => {
+  // --no: the command must come from the installed package, never be fetched from the registry.
+  const init = await exec('npx', ['--no', 'web-background-jobs', 'init', 'scaffolded'], { cwd: consumer });
+  expect(init.stdout).toContain('Wrote scaffolded/handlers/Example.js');
+  writeFileSync(
+    path.join(consumer, 'scaffolded', 'run.js'),
+    `const { BackgroundJobsManager } = require('web-background-jobs');
+const manager = new BackgroundJobsManager({ config: require('node:path').join(__dirname, 'web.config') });
+manager.execute('Example.Run', ['npx']).then(async (job) => {
+  await job.waitForCompletion(60);
+  const messages = job.getUserMessages().map((m) => m.text);
+  await manager.close();
+  console.log(JSON.stringify({ state: job.state, result: job.result, messages }));
+});
+`,
+  );
+  expect(await runInConsumer(path.join('scaffolded', 'run.js'))).toEqual({
+    state: 'Completed',
+    result: { greeting: 'Hello, npx!', steps: 5 },
+    messages: ['Hello, npx!'],
+  });
+});
