@@ -1,5 +1,6 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { redisModules } from './redis/redisModules';
 import { firstConnection, storeUnavailable } from './redis/unavailable';
 import { checkSchedule } from '../schedules/checkSchedule';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
@@ -41,8 +42,7 @@ export class RedisScheduleStore implements ScheduleStore {
   #everConnected = false;
 
   constructor(settings: Settings, onTick: OnTick) {
-    const bullmq = require('bullmq') as typeof import('bullmq');
-    const IORedis = require('ioredis') as typeof import('ioredis');
+    const { bullmq, ioredis } = redisModules(settings.store);
     this.#url = settings.store;
     const queueName = `${settings.queueName}-scheduled`;
     // Parsed once per schedule text: BullMQ asks for the next run of each tick.
@@ -55,7 +55,7 @@ export class RedisScheduleStore implements ScheduleStore {
       }
       return checked.nextRunAfter(new Date(millis))?.getTime();
     };
-    this.#redis = new IORedis.Redis(this.#url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.#redis = new ioredis.Redis(this.#url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#connected = new Promise((resolve) =>
       this.#redis.once('ready', () => {
         this.#everConnected = true;

@@ -1,16 +1,24 @@
 // The package as a user receives it: a copy of the repository without dist/ (a fresh clone) is packed by npm, which
 // builds it through `prepare` as an install from git does; the tarball is installed into an empty project, where
-// CommonJS, ES modules and TypeScript use it. Slow (a build, an npm install and two tsc runs: ~30 s alone, ~50 s on
-// a busy machine): it is the only test of what `files`, `exports` and `prepare` in package.json ship.
+// CommonJS, ES modules and TypeScript use it, first on the memory store alone (without the Redis clients, optional
+// peer dependencies), then on Redis once the project installs them. Slow (a build, two npm installs and two tsc
+// runs: ~40 s alone, minutes on a busy machine): it is the only test of what package.json ships and depends on.
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, runNode, tempDir } from '../helpers';
+import { startRedis } from '../redisServer';
 
 const exec = promisify(execFile);
 /** What a fresh clone lacks: what `npm install`, the build and the tests make, and git's own data. */
 const NOT_IN_A_CLONE = new Set(['node_modules', 'dist', 'coverage', '.git', '.demo-output']);
+/** The Redis clients: optional peer dependencies, which only an application on a Redis store installs. */
+const REDIS_CLIENTS = ['bullmq', 'ioredis'] as const;
+/** What npm is asked to run, from the package's own ranges: `bullmq@^6.7.0`, … */
+const { peerDependencies } = require('../../package.json') as { peerDependencies: Record<string, string> };
+/** An npm install in the consumer project, from npm's cache, which the repository's own `npm install` filled. */
+const NPM_INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'];
 
 let consumer: string;
 let packed: string[];
@@ -34,27 +42,25 @@ beforeAll(async () => {
   consumer = path.join(folder, 'consumer');
   mkdirSync(consumer);
   writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "private": true }\n');
-  // The dependencies come from npm's cache, which the repository's own `npm install` filled: no network needed.
-  // --ignore-scripts: msgpackr's native build is optional and not what is tested here.
-  await exec(
-    'npm',
-    [
-      'install',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
-      path.join(folder, report.filename),
-    ],
-    { cwd: consumer },
-  );
+  await exec('npm', [...NPM_INSTALL, path.join(folder, report.filename)], { cwd: consumer });
+  // The application's own express and its types (express is an optional peer dependency of the package).
+  const modules = path.join(consumer, 'node_modules');
+  mkdirSync(path.join(modules, '@types'), { recursive: true });
+  for (const name of ['express', path.join('@types', 'express')]) {
+    symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
+  }
 }, 240_000); // a TypeScript build and an npm install: seconds alone, minutes on a machine shared by many sessions
 
 /** Runs a file of the consumer project with Node (it resolves the package from its own folder); returns its last JSON line. */
-async function runInConsumer(file: string): Promise<unknown> {
-  const run = await runNode([path.join(consumer, file)]);
+async function runInConsumer(file: string, ...args: string[]): Promise<unknown> {
+  const run = await runNode([path.join(consumer, file), ...args]);
   expect(run).toMatchObject({ code: 0 });
   return JSON.parse(run.stdout.trim().split('\n').pop() ?? '');
+}
+
+/** Which of the Redis clients the consumer project has in its node_modules. */
+function installedClients(): string[] {
+  return REDIS_CLIENTS.filter((name) => existsSync(path.join(consumer, 'node_modules', name)));
 }
 
 describe('the package packed from a fresh clone and installed into an empty project', () => {
@@ -73,7 +79,8 @@ describe('the package packed from a fresh clone and installed into an empty proj
     expect(packed.filter((file) => /^(src|test)\//.test(file))).toEqual([]);
   });
 
-  test('CommonJS require runs a job in a worker thread whose handler requires the package too', async () => {
+  test('a memory-only application installs neither bullmq nor ioredis, and CommonJS require runs a job inline and in a worker thread whose handler requires the package too', async () => {
+    expect(installedClients()).toEqual([]);
     mkdirSync(path.join(consumer, 'handlers'));
     writeFileSync(
       path.join(consumer, 'handlers', 'Greeting.js'),
@@ -88,7 +95,8 @@ exports.Hello = (name) => {
       path.join(consumer, 'run.cjs'),
       `const path = require('node:path');
 const { BackgroundJobsManager } = require('web-background-jobs');
-const manager = new BackgroundJobsManager({ handlers: path.join(__dirname, 'handlers'), isolation: 'thread' });
+const [isolation, store = 'memory'] = process.argv.slice(2);
+const manager = new BackgroundJobsManager({ handlers: path.join(__dirname, 'handlers'), isolation, store });
 manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
   await job.waitForCompletion(60);
   const messages = job.getUserMessages().map((m) => m.text);
@@ -97,11 +105,57 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
 });
 `,
     );
-    expect(await runInConsumer('run.cjs')).toEqual({
-      state: 'Completed',
-      result: 'hello 1C',
-      messages: ['greeting 1C'],
+    for (const isolation of ['inline', 'thread']) {
+      expect(await runInConsumer('run.cjs', isolation)).toEqual({
+        state: 'Completed',
+        result: 'hello 1C',
+        messages: ['greeting 1C'],
+      });
+    }
+  });
+
+  test('a Redis store without bullmq and ioredis fails at once, where the manager is built, with WBJ_CONFIG naming the store (password hidden) and the npm install command', async () => {
+    expect(installedClients()).toEqual([]);
+    const store = 'redis://app:secret@127.0.0.1:1/0';
+    writeRedisAttempt(store);
+    const refusal = {
+      name: 'BackgroundJobsError',
+      code: 'WBJ_CONFIG',
+      message:
+        'jobsStore is the Redis store redis://app:***@127.0.0.1:1/0, which runs on bullmq and ioredis, but bullmq and ' +
+        'ioredis are not installed (optional peer dependencies of web-background-jobs, for Redis only). Install them ' +
+        'in the application: npm install bullmq ioredis',
+    };
+    // Through the option and through web.config's jobsStore, which backgroundJobs() reads.
+    expect(await runInConsumer('redis-attempt.cjs', store)).toEqual({
+      manager: refusal,
+      middleware: refusal,
     });
+  });
+
+  test('a bullmq that is installed but misses a module of its own is reported with that module, not as not installed', async () => {
+    // A bullmq whose first require fails, as a broken install's would.
+    const fake = path.join(consumer, 'node_modules', 'bullmq');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'package.json'), '{ "name": "bullmq", "main": "index.js" }\n');
+    writeFileSync(path.join(fake, 'index.js'), "require('msgpackr');\n");
+    const store = 'redis://127.0.0.1:1';
+    writeRedisAttempt(store);
+    const refusal = {
+      name: 'BackgroundJobsError',
+      code: 'WBJ_CONFIG',
+      message:
+        'jobsStore is the Redis store redis://127.0.0.1:1, which runs on bullmq; bullmq is installed but failed to ' +
+        "load: Cannot find module 'msgpackr'. Reinstall it in the application: npm install bullmq ioredis",
+    };
+    try {
+      expect(await runInConsumer('redis-attempt.cjs', store)).toEqual({
+        manager: refusal,
+        middleware: refusal,
+      });
+    } finally {
+      rmSync(fake, { recursive: true });
+    }
   });
 
   test('ES module import and CommonJS require of the installed package share one copy of the library', async () => {
@@ -116,13 +170,9 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
     });
   });
 
-  test('the type declarations serve strict TypeScript users of both module systems, with req.backgroundJobs and 1C names typed without casts', async () => {
-    // The application's own express and its types (express is an optional peer dependency of the package).
-    const modules = path.join(consumer, 'node_modules');
-    mkdirSync(path.join(modules, '@types'), { recursive: true });
-    for (const name of ['express', path.join('@types', 'express')]) {
-      symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
-    }
+  test('the type declarations serve strict TypeScript users of both module systems, without bullmq and ioredis, with req.backgroundJobs and 1C names typed without casts', async () => {
+    // skipLibCheck is off: a declaration that named a type of the Redis clients would fail without them.
+    expect(installedClients()).toEqual([]);
     const source = `import express from 'express';
 import attachJobs, {
   backgroundJobs,
@@ -210,3 +260,56 @@ manager.execute('Example.Run', ['npx']).then(async (job) => {
     messages: ['Hello, npx!'],
   });
 });
+
+describe('the installed package once the application installs the Redis clients', () => {
+  test('npm install bullmq ioredis, and a Redis store runs a job in a worker thread on a real redis-server', async () => {
+    const ranges = REDIS_CLIENTS.map((name) => `${name}@${peerDependencies[name]}`);
+    await exec('npm', [...NPM_INSTALL, ...ranges], { cwd: consumer });
+    expect(installedClients()).toEqual(REDIS_CLIENTS);
+    const redis = await startRedis();
+    try {
+      expect(await runInConsumer('run.cjs', 'thread', redis.url)).toEqual({
+        state: 'Completed',
+        result: 'hello 1C',
+        messages: ['greeting 1C'],
+      });
+    } finally {
+      await redis.stop();
+    }
+  }, 120_000); // an npm install from the cache: seconds alone, a minute on a busy machine
+});
+
+/**
+ * Writes redis-attempt.cjs, which builds a manager on the Redis store its argument names, and backgroundJobs() on a
+ * web.config whose jobsStore is that store, and prints how each went.
+ */
+function writeRedisAttempt(store: string): void {
+  writeFileSync(
+    path.join(consumer, 'redis.config'),
+    `<configuration><appSettings>
+  <add key="WebBackgroundJobs" value="attachAssembly" />
+  <add key="jobsStore" value="${store}" />
+</appSettings></configuration>
+`,
+  );
+  writeFileSync(
+    path.join(consumer, 'redis-attempt.cjs'),
+    `const path = require('node:path');
+const { BackgroundJobsManager, backgroundJobs } = require('web-background-jobs');
+const store = process.argv[2];
+async function attempt(build) {
+  try {
+    await build().close();
+    return 'built';
+  } catch (error) {
+    return { name: error.name, code: error.code, message: error.message };
+  }
+}
+(async () => {
+  const manager = await attempt(() => new BackgroundJobsManager({ store }));
+  const middleware = await attempt(() => backgroundJobs({ config: path.join(__dirname, 'redis.config') }).manager);
+  console.log(JSON.stringify({ manager, middleware }));
+})();
+`,
+  );
+}

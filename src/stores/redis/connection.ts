@@ -4,6 +4,7 @@ import { BackgroundJobsError } from '../../errors';
 import type { LogError } from '../../runners/JobExecutor';
 import { firstConnection, redactedUrl, storeUnavailable } from './unavailable';
 import { type ReadJobsClient, withReadJobs } from './reads';
+import { redisModules } from './redisModules';
 
 /**
  * When each connection tries again after losing Redis: soon, and every second at most, on every connection alike.
@@ -52,13 +53,12 @@ export class RedisConnection {
     this.#settings = settings;
     this.#logError = logError;
     this.#warn = warn;
-    const bullmq = require('bullmq') as typeof import('bullmq');
-    const IORedis = require('ioredis') as typeof import('ioredis');
     const url = settings.store;
+    const { bullmq, ioredis } = redisModules(url);
     // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
     // execute can say so. BullMQ's worker and events connections retry on their own.
     this.redis = withReadJobs(
-      new IORedis.Redis(url, {
+      new ioredis.Redis(url, {
         retryStrategy: reconnectDelay,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
@@ -107,7 +107,7 @@ export class RedisConnection {
       // Redis went away again: listen from whenever it is back; the re-check covers the gap.
     }
     if (this.#closing) return;
-    const { QueueEvents } = require('bullmq') as typeof import('bullmq');
+    const { QueueEvents } = redisModules(this.#settings.store).bullmq;
     const events = new QueueEvents(this.#settings.queueName, {
       connection: { url: this.#settings.store, retryStrategy: reconnectDelay },
       lastEventId,

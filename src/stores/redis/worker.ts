@@ -13,6 +13,7 @@ import { type RedisConnection, reconnectDelay } from './connection';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob, withHoldJob } from './jobLock';
 import { pipelinePerJob } from './reads';
+import { redisModules } from './redisModules';
 import {
   encodeFailure,
   type JobData,
@@ -77,7 +78,7 @@ export class RedisWorker {
     this.#connection = connection;
     this.#began = began;
     this.#executor = new JobExecutor(settings, logError, manager);
-    const { Worker } = require('bullmq') as typeof import('bullmq');
+    const { Worker } = redisModules(settings.store).bullmq;
     const lockMs = settings.lostWorkerSeconds * 1000;
     const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
     this.#worker = new Worker(settings.queueName, processor, {
