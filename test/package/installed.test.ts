@@ -112,25 +112,16 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
         messages: ['greeting 1C'],
       });
     }
-  });
+  }, 60_000); // two Node processes, each with a worker thread: a second alone, far longer on a busy machine
 
   test('a Redis store without bullmq and ioredis fails at once, where the manager is built, with WBJ_CONFIG naming the store (password hidden) and the npm install command', async () => {
     expect(installedClients()).toEqual([]);
-    const store = 'redis://app:secret@127.0.0.1:1/0';
-    writeRedisAttempt(store);
-    const refusal = {
-      name: 'BackgroundJobsError',
-      code: 'WBJ_CONFIG',
-      message:
-        'jobsStore is the Redis store redis://app:***@127.0.0.1:1/0, which runs on bullmq and ioredis, but bullmq and ' +
+    await expectRefused(
+      'redis://app:secret@127.0.0.1:1/0',
+      'jobsStore is the Redis store redis://app:***@127.0.0.1:1/0, which runs on bullmq and ioredis, but bullmq and ' +
         'ioredis are not installed (optional peer dependencies of web-background-jobs, for Redis only). Install them ' +
         'in the application: npm install bullmq ioredis',
-    };
-    // Through the option and through web.config's jobsStore, which backgroundJobs() reads.
-    expect(await runInConsumer('redis-attempt.cjs', store)).toEqual({
-      manager: refusal,
-      middleware: refusal,
-    });
+    );
   });
 
   test('a bullmq that is installed but misses a module of its own is reported with that module, not as not installed', async () => {
@@ -139,20 +130,12 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
     mkdirSync(fake);
     writeFileSync(path.join(fake, 'package.json'), '{ "name": "bullmq", "main": "index.js" }\n');
     writeFileSync(path.join(fake, 'index.js'), "require('msgpackr');\n");
-    const store = 'redis://127.0.0.1:1';
-    writeRedisAttempt(store);
-    const refusal = {
-      name: 'BackgroundJobsError',
-      code: 'WBJ_CONFIG',
-      message:
-        'jobsStore is the Redis store redis://127.0.0.1:1, which runs on bullmq; bullmq is installed but failed to ' +
-        "load: Cannot find module 'msgpackr'. Reinstall it in the application: npm install bullmq ioredis",
-    };
     try {
-      expect(await runInConsumer('redis-attempt.cjs', store)).toEqual({
-        manager: refusal,
-        middleware: refusal,
-      });
+      await expectRefused(
+        'redis://127.0.0.1:1',
+        'jobsStore is the Redis store redis://127.0.0.1:1, which runs on bullmq; bullmq is installed but failed to ' +
+          "load: Cannot find module 'msgpackr'. Reinstall it in the application: npm install bullmq ioredis",
+      );
     } finally {
       rmSync(fake, { recursive: true });
     }
@@ -280,10 +263,10 @@ describe('the installed package once the application installs the Redis clients'
 });
 
 /**
- * Writes redis-attempt.cjs, which builds a manager on the Redis store its argument names, and backgroundJobs() on a
- * web.config whose jobsStore is that store, and prints how each went.
+ * Builds, in the consumer project, a manager on the Redis store `store` and backgroundJobs() on a web.config whose
+ * jobsStore is that store, and expects both refused with WBJ_CONFIG and `message`.
  */
-function writeRedisAttempt(store: string): void {
+async function expectRefused(store: string, message: string): Promise<void> {
   writeFileSync(
     path.join(consumer, 'redis.config'),
     `<configuration><appSettings>
@@ -296,7 +279,6 @@ function writeRedisAttempt(store: string): void {
     path.join(consumer, 'redis-attempt.cjs'),
     `const path = require('node:path');
 const { BackgroundJobsManager, backgroundJobs } = require('web-background-jobs');
-const store = process.argv[2];
 async function attempt(build) {
   try {
     await build().close();
@@ -306,10 +288,13 @@ async function attempt(build) {
   }
 }
 (async () => {
-  const manager = await attempt(() => new BackgroundJobsManager({ store }));
+  const manager = await attempt(() => new BackgroundJobsManager({ store: process.argv[2] }));
   const middleware = await attempt(() => backgroundJobs({ config: path.join(__dirname, 'redis.config') }).manager);
   console.log(JSON.stringify({ manager, middleware }));
 })();
 `,
   );
+  const refusal = { name: 'BackgroundJobsError', code: 'WBJ_CONFIG', message };
+  // Through the option and through web.config's jobsStore, which backgroundJobs() reads.
+  expect(await runInConsumer('redis-attempt.cjs', store)).toEqual({ manager: refusal, middleware: refusal });
 }
