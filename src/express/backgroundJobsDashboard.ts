@@ -9,6 +9,7 @@ import { type JobDetails, jobDetails, jobSummary } from './dashboard/jobJson';
 import { chooseLanguage, LABELS } from './dashboard/labels';
 import { dashboardPage } from './dashboard/page';
 import { attachedManager } from './notAttached';
+import { requiredExpress } from './expressModule';
 
 /** Options of {@link backgroundJobsDashboard}. */
 export interface BackgroundJobsDashboardOptions {
@@ -61,8 +62,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     },
     'WBJ_CONFIG',
   );
-  // Loaded here, not at the top: express is an optional peer of this package.
-  const { Router: createRouter } = require('express') as typeof import('express');
+  const { Router: createRouter } = requiredExpress('backgroundJobsDashboard()');
   const router = createRouter();
   const csrfToken = randomBytes(32).toString('hex');
   const managerOf = (req: Request): BackgroundJobsManager => {

@@ -1,4 +1,5 @@
 import { BackgroundJobsError } from '../errors';
+import { expressIfInstalled } from './expressModule';
 import type { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
 
 /** Requests the middleware of a detached config saw, with why it gave them no manager. */
@@ -16,8 +17,10 @@ let installed = false;
 export function defineRequestGetter(): void {
   if (installed) return;
   installed = true;
-  // Loaded here, not at the top: express is an optional peer of this package.
-  const { request } = require('express') as typeof import('express');
+  // Express is an optional peer: without it (connect, plain http) there is no shared prototype, and the middleware's
+  // own assignment is all there is.
+  const request = expressIfInstalled()?.request;
+  if (request === undefined) return;
   Object.defineProperty(request, 'backgroundJobs', {
     configurable: true,
     get(this: object): never {

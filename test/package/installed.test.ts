@@ -4,7 +4,16 @@
 // peer dependencies), then on Redis once the project installs them. Slow (a build, two npm installs and two tsc
 // runs: ~40 s alone, minutes on a busy machine): it is the only test of what package.json ships and depends on.
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, runNode, tempDir } from '../helpers';
@@ -140,6 +149,62 @@ manager.execute('Greeting.Hello', ['1C']).then(async (job) => {
       rmSync(fake, { recursive: true });
     }
   });
+
+  test('without express, the middleware serves a plain http server and backgroundJobsDashboard() fails with WBJ_CONFIG naming npm install express', async () => {
+    const express = path.join(consumer, 'node_modules', 'express');
+    const hidden = `${express}.hidden`;
+    renameSync(express, hidden);
+    try {
+      mkdirSync(path.join(consumer, 'plain'), { recursive: true });
+      writeFileSync(
+        path.join(consumer, 'plain', 'Greeting.js'),
+        "exports.Hello = (name) => 'hello ' + name;\n",
+      );
+      writeFileSync(
+        path.join(consumer, 'plain.cjs'),
+        `const http = require('node:http');
+const path = require('node:path');
+const { backgroundJobs, backgroundJobsDashboard } = require('web-background-jobs');
+const attach = backgroundJobs({ handlers: path.join(__dirname, 'plain'), isolation: 'inline' });
+let dashboard;
+try {
+  backgroundJobsDashboard();
+} catch (error) {
+  dashboard = { code: error.code, message: error.message };
+}
+const server = http.createServer((req, res) =>
+  attach(req, res, async () => {
+    const job = await req.backgroundJobs.execute('Greeting.Hello', ['http']);
+    await job.waitForCompletion(30);
+    res.end(job.result);
+  }),
+);
+server.listen(0, '127.0.0.1', () => {
+  http.get({ port: server.address().port, host: '127.0.0.1' }, (res) => {
+    let body = '';
+    res.on('data', (chunk) => (body += chunk));
+    res.on('end', async () => {
+      server.close();
+      await attach.manager.close();
+      console.log(JSON.stringify({ body, dashboard }));
+    });
+  });
+});
+`,
+      );
+      expect(await runInConsumer('plain.cjs')).toEqual({
+        body: 'hello http',
+        dashboard: {
+          code: 'WBJ_CONFIG',
+          message:
+            'backgroundJobsDashboard() is an Express router, but express is not installed (an optional peer ' +
+            'dependency of web-background-jobs). Install it in the application: npm install express',
+        },
+      });
+    } finally {
+      renameSync(hidden, express);
+    }
+  }, 60_000);
 
   test('ES module import and CommonJS require of the installed package share one copy of the library', async () => {
     copyFileSync(

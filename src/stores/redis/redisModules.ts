@@ -1,6 +1,7 @@
 import type * as BullMQ from 'bullmq';
 import type * as IORedis from 'ioredis';
-import { BackgroundJobsError, messageOf } from '../../errors';
+import { loadOptionalPeer, type OptionalPeer } from '../../config/optionalPeer';
+import { BackgroundJobsError } from '../../errors';
 import { redactedUrl } from './unavailable';
 
 /** The Redis clients a Redis store runs on. */
@@ -18,8 +19,13 @@ const INSTALL = 'npm install bullmq ioredis';
  * @throws BackgroundJobsError `WBJ_CONFIG` naming the store, what is missing and the command that installs it.
  */
 export function redisModules(url: string): RedisModules {
-  const bullmq = load<typeof BullMQ>('bullmq', url);
-  const ioredis = load<typeof IORedis>('ioredis', url);
+  const peer = (name: string): OptionalPeer => ({
+    name,
+    neededBy: `jobsStore is the Redis store ${redactedUrl(url)}, which runs on ${name}`,
+    install: INSTALL,
+  });
+  const bullmq = loadOptionalPeer<typeof BullMQ>(peer('bullmq'));
+  const ioredis = loadOptionalPeer<typeof IORedis>(peer('ioredis'));
   if (bullmq === undefined || ioredis === undefined) {
     const missing = [bullmq === undefined && 'bullmq', ioredis === undefined && 'ioredis'].filter(Boolean);
     throw new BackgroundJobsError(
@@ -30,27 +36,4 @@ export function redisModules(url: string): RedisModules {
     );
   }
   return { bullmq, ioredis };
-}
-
-/** The package `name`, or undefined if it is not installed. */
-function load<Module>(name: string, url: string): Module | undefined {
-  try {
-    return require(name) as Module;
-  } catch (error) {
-    if (isNotFound(error, name)) return undefined;
-    // Installed, but something it needs is not (or it threw): its own error says what, not "not installed".
-    throw new BackgroundJobsError(
-      'WBJ_CONFIG',
-      `jobsStore is the Redis store ${redactedUrl(url)}, which runs on ${name}; ${name} is installed but failed to load: ` +
-        `${messageOf(error).split('\n')[0]}. Reinstall it in the application: ${INSTALL}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Whether `error` says that `name` itself cannot be found, not a module `name` requires in turn. */
-function isNotFound(error: unknown, name: string): boolean {
-  if ((error as NodeJS.ErrnoException | undefined)?.code !== 'MODULE_NOT_FOUND') return false;
-  // Node: "Cannot find module 'bullmq'\nRequire stack: …"; Jest: "Cannot find module 'bullmq' from '…'".
-  return /^Cannot find module '([^']*)'/.exec(messageOf(error))?.[1] === name;
 }
