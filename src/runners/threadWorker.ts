@@ -1,6 +1,6 @@
-// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the run's own port.
+// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the worker's port.
 import { serialize } from 'node:v8';
-import { BroadcastChannel, parentPort } from 'node:worker_threads';
+import { BroadcastChannel, MessageChannel, type MessagePort, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -11,12 +11,24 @@ import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
 import {
   type AbortNote,
+  type ManagerAnswer,
   resultNotCloneable,
+  type RunNote,
   type ThreadJobRequest,
   type ThreadJobResult,
   type WorkerEnvelope,
   type WorkerNote,
+  type WorkerPortNote,
 } from './threadProtocol';
+
+/** The jobs of this worker with a call of their ФоновыеЗадания, by run secret, for the answers. */
+const calling = new Map<string, MainThreadJobs>();
+/**
+ * The worker's port to the main thread, for the notes of every job it runs and the answers to their calls. Sent as
+ * this module loads, which Piscina does as the worker starts, before any handler can run in it; only this module
+ * holds its end.
+ */
+const toMain = openPortToMain();
 
 /** One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused. */
 const resolvers = new Map<string, HandlerResolver>();
@@ -38,12 +50,22 @@ function listenForAborts(name: string): void {
   };
 }
 
+function openPortToMain(): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  const announcement: WorkerPortNote = { webBackgroundJobsPort: port2 };
+  parentPort?.postMessage(announcement, [port2]);
+  port1.on('message', (answer: ManagerAnswer) => calling.get(answer.run)?.answer(answer));
+  port1.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
+  return port1;
+}
+
 export default async function runThreadJob(request: ThreadJobRequest): Promise<ThreadJobResult> {
-  const { handlersPath, job: init, params, port } = request;
+  const { handlersPath, job: init, params, run } = request;
   listenForAborts(request.abortChannel);
   let notes = 0;
   const send = (note: WorkerNote): void => {
-    port.postMessage(note);
+    const envelope: RunNote = { run, note };
+    toMain.postMessage(envelope);
     notes += 1;
   };
   const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
@@ -57,7 +79,14 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   job.markStarted(init.begin);
   running.set(init.uuid, { job, handlersPath });
   let ended = false;
-  const jobs = new MainThreadJobs(port, send, handlersPath, init.uuid);
+  const jobs = new MainThreadJobs(
+    (note) => {
+      calling.set(run, jobs); // from its first call: most jobs never make one
+      send(note);
+    },
+    handlersPath,
+    init.uuid,
+  );
   const runningJob: RunningJob = {
     job,
     manager: undefined,
@@ -65,7 +94,7 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
     failFromOutside: (reason) => {
       const errorInfo = errorInfoFrom(reason, handlersPath);
       if (!ended) return send({ kind: 'rejection', errorInfo });
-      // The run's port is closed once the job has ended: only logged on the main thread, it goes on parentPort.
+      // The main thread has forgotten the run's secret once the job has ended: only logged there, it goes on parentPort.
       const late: WorkerEnvelope = {
         webBackgroundJobs: init.uuid,
         note: { kind: 'lateRejection', methodName: init.methodName, errorInfo },
@@ -94,6 +123,7 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   } finally {
     ended = true;
     running.delete(init.uuid);
+    calling.delete(run);
     jobs.close();
   }
 }
