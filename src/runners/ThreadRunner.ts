@@ -69,13 +69,21 @@ export class ThreadRunner implements JobRunner {
     let expected = Infinity;
     let allNotesIn: () => void = () => undefined;
     const notesIn = new Promise<void>((resolve) => (allNotesIn = resolve));
-    const terminate = new AbortController();
+    const terminate = new Termination();
     let graceTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (graceTimer !== undefined) return;
       this.#abortChannel!.postMessage(abortNote(job));
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
+    // Stopped when the job's signal aborts: cancelled, timed out, or lost by a Redis store, each of which ends the job
+    // and then aborts the signal in the same call; a job failed by a stray rejection ends without it, and runs on.
+    // Watching the job's end instead of its signal spares each run an AbortController, which cost more than the rest.
+    const unwatch = job.whenFinished(() =>
+      queueMicrotask(() => {
+        if (job.signal.aborted && this.#runs.has(secret)) stop();
+      }),
+    );
     let answers: ThreadCallAnswers | undefined;
     let refused = false;
     const note = (message: unknown, port: MessagePort): void => {
@@ -98,7 +106,6 @@ export class ThreadRunner implements JobRunner {
       }
       if ((received += 1) >= expected) allNotesIn();
     };
-    job.signal.addEventListener('abort', stop);
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
       abortChannel: this.#abortChannelName,
@@ -115,7 +122,7 @@ export class ThreadRunner implements JobRunner {
       run: secret,
     };
     const settled = pool
-      .run(request, { signal: terminate.signal })
+      .run(request, { signal: terminate })
       .then(
         async ({ notes, outcome }: ThreadJobResult): Promise<JobOutcome> => {
           expected = notes;
@@ -129,11 +136,11 @@ export class ThreadRunner implements JobRunner {
           return { ok: true, result: outcome.result };
         },
         (error: unknown) =>
-          terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
+          terminate.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
       )
       .finally(() => {
         clearTimeout(graceTimer);
-        job.signal.removeEventListener('abort', stop);
+        unwatch();
         this.#runs.delete(secret); // notes and answers still to come are dropped
       });
     this.#runs.set(secret, { note, stop, settled });
@@ -198,6 +205,28 @@ export class ThreadRunner implements JobRunner {
       `[web-background-jobs] Background job ${uuid} (${methodName}) left an unhandled rejection after it ended: ${errorInfo.description}`,
       errorOf(errorInfo),
     );
+  }
+}
+
+/**
+ * What tells Piscina to terminate a run's worker: the least Piscina takes as an abort signal, since a run is
+ * terminated only after its cancel's grace, and an AbortController for each run cost more than its message.
+ */
+class Termination {
+  aborted = false;
+  #listener: (() => void) | undefined;
+
+  addEventListener(_event: 'abort', listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.#listener = undefined;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.#listener?.();
   }
 }
 
