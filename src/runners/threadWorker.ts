@@ -6,7 +6,7 @@ import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { errorInfoFrom } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
-import { HandlerResolver } from '../loader/HandlerResolver';
+import { type HandlerFunction, HandlerResolver } from '../loader/HandlerResolver';
 import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
 import {
@@ -30,8 +30,12 @@ const calling = new Map<string, MainThreadJobs>();
  */
 const toMain = openPortToMain();
 
-/** One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused. */
-const resolvers = new Map<string, HandlerResolver>();
+/**
+ * One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused; and
+ * the handlers it resolved, by lower-cased method name (resolution is case-insensitive), so a job whose method ran
+ * here before does not check and parse its name again (the main thread checked it before the job was queued).
+ */
+const folders = new Map<string, { resolver: HandlerResolver; handlers: Map<string, HandlerFunction> }>();
 /** The copies of the jobs this worker runs, by uuid, for the abort notes. */
 const running = new Map<string, { job: BackgroundJob; handlersPath: string }>();
 let abortChannel: BroadcastChannel | undefined;
@@ -106,15 +110,13 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
       send(report);
     },
   };
-  let resolver = resolvers.get(handlersPath);
-  if (resolver === undefined) resolvers.set(handlersPath, (resolver = new HandlerResolver(handlersPath)));
   try {
-    const handler = await resolver.resolve(init.methodName);
+    const handler = resolved(handlersPath, init.methodName) ?? (await resolve(handlersPath, init.methodName));
     // Cancelled while the worker was starting or loading the module: the handler never runs, as inline.
     if (job.state !== BackgroundJobState.Active)
       return finish({ ok: true, result: undefined, serialized: false });
     if (request.timed) send({ kind: 'started' });
-    const outcome = await runHandler(runningJob, handler.run, params, handlersPath);
+    const outcome = await runHandler(runningJob, handler, params, handlersPath);
     if (!outcome.ok) return finish({ ok: false, errorInfo: outcome.errorInfo });
     return finish(portable(outcome.result, handlersPath));
   } catch (error) {
@@ -126,6 +128,27 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
     calling.delete(run);
     jobs.close();
   }
+}
+
+function folder(handlersPath: string): { resolver: HandlerResolver; handlers: Map<string, HandlerFunction> } {
+  let known = folders.get(handlersPath);
+  if (known === undefined) {
+    known = { resolver: new HandlerResolver(handlersPath), handlers: new Map() };
+    folders.set(handlersPath, known);
+  }
+  return known;
+}
+
+function resolved(handlersPath: string, methodName: string): HandlerFunction | undefined {
+  return folders.get(handlersPath)?.handlers.get(methodName.toLowerCase());
+}
+
+/** Resolves the handler in this worker and keeps it; a failure is not kept, so a fixed module is found next time. */
+async function resolve(handlersPath: string, methodName: string): Promise<HandlerFunction> {
+  const { resolver, handlers } = folder(handlersPath);
+  const { run } = await resolver.resolve(methodName);
+  handlers.set(methodName.toLowerCase(), run);
+  return run;
 }
 
 /**
