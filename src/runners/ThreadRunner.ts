@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { deserialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel } from 'node:worker_threads';
+import { BroadcastChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
@@ -11,7 +11,7 @@ import { frameLocation, handlerRelative } from '../jobs/redaction';
 import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { ThreadCallAnswers } from './threadCallAnswers';
-import { readLateRejection, readNote } from './threadNotes';
+import { readLateRejection, readNote, readRunNote, readWorkerPort } from './threadNotes';
 import {
   type AbortNote,
   resultNotCloneable,
@@ -23,6 +23,8 @@ type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGrac
 
 /** A job on its way through the pool. */
 interface ThreadRun {
+  /** Takes a note that came, marked with the run's secret, on the port of the worker running it. */
+  readonly note: (message: unknown, port: MessagePort) => void;
   /** Aborts the handler's signal, and terminates its worker if it has not returned after the grace. */
   readonly stop: () => void;
   readonly settled: Promise<JobOutcome>;
@@ -32,9 +34,9 @@ interface ThreadRun {
  * Runs each job in a pool of worker threads (Piscina): a CPU-bound handler cannot stall the application, and a
  * cancelled or timed-out handler that does not return within the grace has its worker terminated and replaced.
  * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A run's notes (start,
- * messages, progress, calls of its ФоновыеЗадания) come in order on a MessageChannel made for it here and handed to
- * its worker with the task, so a note can only be about the job that worker runs; the outcome comes as Piscina's
- * task result; cancels go out on a BroadcastChannel.
+ * messages, progress, calls of its ФоновыеЗадания) come in order on the port of the worker running it, each marked
+ * with a secret made for the run and handed to the worker's code with the task, so a note can only be about the job
+ * that worker runs; the outcome comes as Piscina's task result; cancels go out on a BroadcastChannel.
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
@@ -43,8 +45,10 @@ export class ThreadRunner implements JobRunner {
   readonly #abortChannelName = `web-background-jobs:${randomUUID()}`;
   #abortChannel: BroadcastChannel | undefined;
   #pool: Piscina | undefined;
-  /** The runs still going, by job uuid. */
+  /** The runs still going, by their secret. */
   readonly #runs = new Map<string, ThreadRun>();
+  /** The ports the workers sent, each listened to for their runs' notes. */
+  readonly #ports = new Set<MessagePort>();
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
   constructor(settings: ThreadSettings, logError: (line: string, error: unknown) => void) {
@@ -59,34 +63,41 @@ export class ThreadRunner implements JobRunner {
   run(task: JobTask): Promise<JobOutcome> {
     const { job, params, onHandlerStart, onStrayRejection } = task;
     const pool = this.#openPool();
+    const secret = randomUUID();
     // Every note the worker sent before its task returned must be in before the job ends.
     let received = 0;
     let expected = Infinity;
     let allNotesIn: () => void = () => undefined;
     const notesIn = new Promise<void>((resolve) => (allNotesIn = resolve));
-    const terminate = new AbortController();
+    const terminate = new Termination();
     let graceTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (graceTimer !== undefined) return;
       this.#abortChannel!.postMessage(abortNote(job));
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
-    // The run's own channel: only the worker's code holds the other end (the handler cannot reach it).
-    const { port1: port, port2: workerPort } = new MessageChannel();
+    // Stopped when the job's signal aborts: cancelled, timed out, or lost by a Redis store, each of which ends the job
+    // and then aborts the signal in the same call; a job failed by a stray rejection ends without it, and runs on.
+    // Watching the job's end instead of its signal spares each run an AbortController, which cost more than the rest.
+    const unwatch = job.whenFinished(() =>
+      queueMicrotask(() => {
+        if (job.signal.aborted && this.#runs.has(secret)) stop();
+      }),
+    );
     let answers: ThreadCallAnswers | undefined;
     let refused = false;
-    port.on('message', (message: unknown) => {
-      const note = readNote(message);
-      if (note?.kind === 'started') onHandlerStart?.();
-      else if (note?.kind === 'call') {
+    const note = (message: unknown, port: MessagePort): void => {
+      const read = readNote(message);
+      if (read?.kind === 'started') onHandlerStart?.();
+      else if (read?.kind === 'call') {
         // Answered on this thread, as the job, with its manager; a job that never calls costs nothing.
-        answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath), port);
-        answers.answer(note);
-      } else if (note?.kind === 'message' || note?.kind === 'progress') job.record(note);
-      else if (note?.kind === 'rejection')
-        onStrayRejection(reviveErrorInfo(note.errorInfo), errorOf(note.errorInfo));
+        answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath), port, secret);
+        answers.answer(read);
+      } else if (read?.kind === 'message' || read?.kind === 'progress') job.record(read);
+      else if (read?.kind === 'rejection')
+        onStrayRejection(reviveErrorInfo(read.errorInfo), errorOf(read.errorInfo));
       else if (!refused) {
-        // Only the worker's own code posts here, so this is a bug or memory corruption: said once, never thrown.
+        // Only the worker's own code knows the secret, so this is a bug or memory corruption: said once, never thrown.
         refused = true;
         this.#logError(
           `[web-background-jobs] Background job ${job.uuid} sent a malformed note; dropped:`,
@@ -94,8 +105,7 @@ export class ThreadRunner implements JobRunner {
         );
       }
       if ((received += 1) >= expected) allNotesIn();
-    });
-    job.signal.addEventListener('abort', stop);
+    };
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
       abortChannel: this.#abortChannelName,
@@ -109,10 +119,10 @@ export class ThreadRunner implements JobRunner {
       },
       params,
       timed: onHandlerStart !== undefined,
-      port: workerPort,
+      run: secret,
     };
     const settled = pool
-      .run(request, { signal: terminate.signal, transferList: [workerPort] })
+      .run(request, { signal: terminate })
       .then(
         async ({ notes, outcome }: ThreadJobResult): Promise<JobOutcome> => {
           expected = notes;
@@ -126,15 +136,14 @@ export class ThreadRunner implements JobRunner {
           return { ok: true, result: outcome.result };
         },
         (error: unknown) =>
-          terminate.signal.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
+          terminate.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings),
       )
       .finally(() => {
         clearTimeout(graceTimer);
-        job.signal.removeEventListener('abort', stop);
-        this.#runs.delete(job.uuid);
-        port.close(); // answers still to come are dropped with it
+        unwatch();
+        this.#runs.delete(secret); // notes and answers still to come are dropped
       });
-    this.#runs.set(job.uuid, { stop, settled });
+    this.#runs.set(secret, { note, stop, settled });
     return settled;
   }
 
@@ -144,6 +153,7 @@ export class ThreadRunner implements JobRunner {
     await Promise.allSettled(runs.map((run) => run.settled));
     await this.#pool?.destroy();
     this.#abortChannel?.close();
+    for (const port of this.#ports) port.close();
   }
 
   #openPool(): Piscina {
@@ -161,8 +171,10 @@ export class ThreadRunner implements JobRunner {
       atomics: 'disabled',
       ...(workerMaxMemoryMb > 0 && { resourceLimits: { maxOldGenerationSizeMb: workerMaxMemoryMb } }),
     });
-    // Only late rejections come here; anything else a handler posts on parentPort itself is ignored.
+    // Workers' ports and late rejections come here; anything else a handler posts on parentPort itself is ignored.
     this.#pool.on('message', (message: unknown) => {
+      const port = readWorkerPort(message);
+      if (port !== undefined) return this.#listen(port);
       const late = readLateRejection(message);
       if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
     });
@@ -173,11 +185,48 @@ export class ThreadRunner implements JobRunner {
     return this.#pool;
   }
 
+  /**
+   * Takes the notes that come on a worker's port to the runs whose secrets they carry. A note without the secret of
+   * a run still going is dropped: it was sent by a run that has ended (its worker crashed, or was terminated), or
+   * forged on a port a handler made.
+   */
+  #listen(port: MessagePort): void {
+    this.#ports.add(port);
+    port.on('message', (message: unknown) => {
+      const envelope = readRunNote(message);
+      if (envelope !== undefined) this.#runs.get(envelope.run)?.note(envelope.note, port);
+    });
+    port.once('close', () => this.#ports.delete(port));
+    port.unref(); // the pool decides how long the application waits for its workers
+  }
+
   #logLateRejection(uuid: string, methodName: string, errorInfo: ErrorInfo): void {
     this.#logError(
       `[web-background-jobs] Background job ${uuid} (${methodName}) left an unhandled rejection after it ended: ${errorInfo.description}`,
       errorOf(errorInfo),
     );
+  }
+}
+
+/**
+ * What tells Piscina to terminate a run's worker: the least Piscina takes as an abort signal, since a run is
+ * terminated only after its cancel's grace, and an AbortController for each run cost more than its message.
+ */
+class Termination {
+  aborted = false;
+  #listener: (() => void) | undefined;
+
+  addEventListener(_event: 'abort', listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.#listener = undefined;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.#listener?.();
   }
 }
 

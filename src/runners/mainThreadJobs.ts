@@ -1,5 +1,4 @@
 // In a worker thread: the manager a job's ФоновыеЗадания reach, on the main thread, by calls and answers.
-import type { MessagePort } from 'node:worker_threads';
 import { BackgroundJobsError, BackgroundJobsWaitError, describeValue } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
@@ -12,13 +11,13 @@ import {
   isJobViewData,
   type JobRef,
   type JobViewData,
-  type ManagerAnswer,
+  type CallAnswer,
   type ManagerCallMember,
   type ManagerCallNote,
 } from './threadProtocol';
 
 interface PendingCall {
-  readonly resolve: (answer: ManagerAnswer) => void;
+  readonly resolve: (answer: CallAnswer) => void;
   readonly what: string;
 }
 
@@ -28,24 +27,17 @@ interface PendingCall {
  * views runs here (the same waits as the manager's), each view's end answered by the main thread.
  */
 export class MainThreadJobs implements JobsManager {
-  readonly #port: MessagePort;
   readonly #send: (note: ManagerCallNote) => void;
   readonly #handlersPath: string;
   readonly #uuid: string;
-  /** Whether the run's port is listened to for answers: from the first call (most jobs never make one). */
-  #listening = false;
   readonly #pending = new Map<number, PendingCall>();
   /** One view a job, as the manager hands out one object a job: each answer brings it up to date. */
   readonly #views = new Map<string, BackgroundJob>();
   #lastId = 0;
   #closed = false;
 
-  /**
-   * @param port - the run's own port, on which the answers come.
-   * @param send - posts a note on that port, in order with the job's other notes.
-   */
-  constructor(port: MessagePort, send: (note: ManagerCallNote) => void, handlersPath: string, uuid: string) {
-    this.#port = port;
+  /** @param send - posts a note to the main thread, in order with the job's other notes. */
+  constructor(send: (note: ManagerCallNote) => void, handlersPath: string, uuid: string) {
     this.#send = send;
     this.#handlersPath = handlersPath;
     this.#uuid = uuid;
@@ -80,13 +72,16 @@ export class MainThreadJobs implements JobsManager {
     return this.#call('findByUUID', [uuid], what) as Promise<BackgroundJob | undefined>;
   }
 
-  /**
-   * The job has ended: a call still unanswered rejects instead of hanging. The main thread closes the port once it
-   * has every note (closing here could drop the last ones).
-   */
+  /** An answer of the main thread to one of this job's calls (the worker's port hands it over). */
+  answer(answer: CallAnswer): void {
+    const pending = this.#pending.get(answer.id);
+    this.#pending.delete(answer.id);
+    pending?.resolve(answer);
+  }
+
+  /** The job has ended: a call still unanswered rejects instead of hanging. */
   close(): void {
     this.#closed = true;
-    this.#port.removeAllListeners('message');
     for (const [id, { resolve, what }] of this.#pending) resolve(this.#ended(id, what));
     this.#pending.clear();
   }
@@ -94,10 +89,9 @@ export class MainThreadJobs implements JobsManager {
   /** Sends the call; resolves with its answer, jobs as their views. */
   async #call(member: ManagerCallMember, args: readonly unknown[], what: string): Promise<unknown> {
     const id = (this.#lastId += 1);
-    const answer = new Promise<ManagerAnswer>((resolve) => {
+    const answer = new Promise<CallAnswer>((resolve) => {
       if (this.#closed) return resolve(this.#ended(id, what));
       this.#pending.set(id, { resolve, what });
-      this.#listen();
       try {
         this.#send({ kind: 'call', id, member, args });
       } catch (error) {
@@ -117,18 +111,7 @@ export class MainThreadJobs implements JobsManager {
     throw new BackgroundJobsWaitError(code as 'WBJ_JOBS_FAILED' | 'WBJ_WAIT_TIMEOUT', message, failed);
   }
 
-  #listen(): void {
-    if (this.#listening) return;
-    this.#listening = true;
-    this.#port.on('message', (answer: ManagerAnswer) => {
-      const pending = this.#pending.get(answer.id);
-      this.#pending.delete(answer.id);
-      pending?.resolve(answer);
-    });
-    this.#port.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
-  }
-
-  #ended(id: number, what: string): ManagerAnswer {
+  #ended(id: number, what: string): CallAnswer {
     const message = `ФоновыеЗадания.${what} got no answer: background job ${this.#uuid} ended before the main thread answered`;
     return { id, ok: false, error: { code: 'WBJ_NO_CURRENT_JOB', message } };
   }

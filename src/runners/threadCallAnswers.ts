@@ -4,7 +4,13 @@ import { BackgroundJobsError, BackgroundJobsWaitError, messageOf } from '../erro
 import { BackgroundJob } from '../jobs/BackgroundJob';
 import { type RunningJob, runAsJob } from '../jobs/jobContext';
 import type { BackgroundJobFilter } from '../jobs/jobFilter';
-import { isJobRef, type JobViewData, type ManagerAnswer, type ManagerCallNote } from './threadProtocol';
+import {
+  type CallAnswer,
+  isJobRef,
+  type JobViewData,
+  type ManagerAnswer,
+  type ManagerCallNote,
+} from './threadProtocol';
 
 /** How far the worker's view of a job has its messages: `sent` in the view's count, `next` in the job's. */
 interface MessagesSent {
@@ -13,13 +19,14 @@ interface MessagesSent {
 }
 
 /**
- * The answers to one thread job's calls, on the run's own port. They run as the job (its own async context on this
+ * The answers to one thread job's calls, on its worker's port, marked with the run's secret. They run as the job (its own async context on this
  * thread), so the manager sees the job as the caller, exactly as inline: a job it starts is its child, a wait
  * skips it. Notes reach it already checked (threadNotes.ts): only the members of `ФоновыеЗадания` are served.
  */
 export class ThreadCallAnswers {
   readonly #running: RunningJob;
   readonly #port: MessagePort;
+  readonly #run: string;
   /**
    * The jobs this run's views were made from, by uuid: a job that has left the manager's history since (clear(),
    * historySize) is still answered, as this thread last held it (finished: only finished jobs leave it).
@@ -28,10 +35,14 @@ export class ThreadCallAnswers {
   /** Per job, the messages the worker's view already has: an answer carries only the newer ones. */
   readonly #messages = new Map<string, MessagesSent>();
 
-  /** @param running - the job on this thread, with its manager, as an inline job would run. */
-  constructor(running: RunningJob, port: MessagePort) {
+  /**
+   * @param running - the job on this thread, with its manager, as an inline job would run.
+   * @param port - the port of the worker running the job; `run` the run's secret, which the answers carry.
+   */
+  constructor(running: RunningJob, port: MessagePort, run: string) {
     this.#running = running;
     this.#port = port;
+    this.#run = run;
   }
 
   answer(note: ManagerCallNote): void {
@@ -41,17 +52,19 @@ export class ThreadCallAnswers {
     );
   }
 
-  #reply(answer: ManagerAnswer): void {
+  #reply(answer: CallAnswer): void {
+    const run = this.#run;
     try {
-      this.#port.postMessage(answer);
+      this.#port.postMessage({ run, ...answer } satisfies ManagerAnswer);
     } catch (error) {
       // A result that cannot cross (an inline job's found by the worker): the call fails instead of hanging.
       const text = `The answer cannot be copied to the worker thread: ${messageOf(error)}`;
       this.#port.postMessage({
+        run,
         id: answer.id,
         ok: false,
         error: { code: 'WBJ_RESULT_NOT_CLONEABLE', message: text },
-      });
+      } satisfies ManagerAnswer);
     }
   }
 
@@ -105,7 +118,7 @@ export class ThreadCallAnswers {
     return value instanceof BackgroundJob ? this.#viewData(value) : value;
   }
 
-  #failure(error: unknown): Extract<ManagerAnswer, { ok: false }>['error'] {
+  #failure(error: unknown): Extract<CallAnswer, { ok: false }>['error'] {
     if (!(error instanceof BackgroundJobsError)) return { code: undefined, message: messageOf(error) };
     const jobs =
       error instanceof BackgroundJobsWaitError ? error.jobs.map((job) => this.#viewData(job)) : undefined;

@@ -1,7 +1,14 @@
 // On the main thread: what a worker posts, checked before any of it is used (the worker runs user code).
 import { types } from 'node:util';
+import { MessagePort } from 'node:worker_threads';
 import type { ErrorInfo } from '../jobs/errorInfo';
-import type { ManagerCallMember, ManagerCallNote, WorkerNote } from './threadProtocol';
+import type {
+  ManagerCallMember,
+  ManagerCallNote,
+  RunNote,
+  WorkerNote,
+  WorkerPortNote,
+} from './threadProtocol';
 
 /** What a job's `ФоновыеЗадания` may ask the main thread: its own members, a view's cancel() and waits. */
 const CALL_MEMBERS: ReadonlySet<string> = new Set<ManagerCallMember>([
@@ -35,8 +42,21 @@ function isErrorInfo(value: unknown, depth = 0): value is ErrorInfo {
   );
 }
 
+/** The port a worker's code sends as it loads ({@link WorkerPortNote}), or `undefined` for anything else. */
+export function readWorkerPort(value: unknown): MessagePort | undefined {
+  const port = isObject(value) ? value.webBackgroundJobsPort : undefined;
+  return port instanceof MessagePort ? port : undefined;
+}
+
+/** A note on a worker's port with the run it names ({@link RunNote}), the note still to be read; or `undefined`. */
+export function readRunNote(value: unknown): { readonly run: string; readonly note: unknown } | undefined {
+  return isObject(value) && typeof value.run === 'string'
+    ? (value as { run: string; note: unknown })
+    : undefined;
+}
+
 /**
- * A note from a job's own channel, or `undefined` when it is not one the worker's code sends: anything else is
+ * A note from a job, or `undefined` when it is not one the worker's code sends: anything else is
  * dropped, so nothing a handler could put there reaches the manager unchecked (message() checks its fields in the
  * worker; here they are checked again, since the main thread trusts nothing that crossed).
  */

@@ -23,11 +23,27 @@ export interface ThreadJobRequest {
   /** Whether the job has a time limit: then the worker says when the handler starts, which starts the clock. */
   readonly timed: boolean;
   /**
-   * The run's own channel, made on the main thread and transferred with the task: the worker's notes and calls go
-   * there, and the answers come back on it. Only the worker's code holds it, so a handler cannot post as its job
-   * (nor as another job): what it posts on `parentPort` itself is ignored.
+   * The run's secret, random and made for it: the worker marks each of the run's notes with it, and the main thread
+   * takes a note for the run whose secret it carries, and for no other. Only the worker's code sees it (it crosses
+   * with the task, which the handler never reads), so a handler cannot post as its job, nor as another job.
    */
-  readonly port: MessagePort;
+  readonly run: string;
+}
+
+/**
+ * Worker → main, once, on `parentPort` as the worker's code loads (before any handler can run there): the port on
+ * which the worker sends the notes of every job it runs, and hears the answers to their calls. One port a worker,
+ * instead of one channel a run, whose transfer with each task cost as much as the task itself. A handler can post
+ * another such port, but nothing on it is believed without a run's secret ({@link RunNote}).
+ */
+export interface WorkerPortNote {
+  readonly webBackgroundJobsPort: MessagePort;
+}
+
+/** Worker → main, in order on the worker's port: a note about the run whose secret it carries. */
+export interface RunNote {
+  readonly run: string;
+  readonly note: WorkerNote;
 }
 
 /**
@@ -58,7 +74,7 @@ export interface AbortNote {
 export type ManagerCallMember = keyof JobsManager | 'cancel' | 'settle';
 
 /**
- * Worker → main: a call of the job's `ФоновыеЗадания`, answered on the run's port. Jobs in `args` cross as
+ * Worker → main: a call of the job's `ФоновыеЗадания`, answered on the worker's port. Jobs in `args` cross as
  * {@link JobRef}s.
  */
 export interface ManagerCallNote {
@@ -68,8 +84,8 @@ export interface ManagerCallNote {
   readonly args: readonly unknown[];
 }
 
-/** Main → worker, on the job's port: the answer to call `id`; jobs in it cross as {@link JobViewData}. */
-export type ManagerAnswer =
+/** The answer to a job's call `id`; jobs in it cross as {@link JobViewData}. */
+export type CallAnswer =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | {
       readonly id: number;
@@ -81,6 +97,9 @@ export type ManagerAnswer =
         readonly jobs?: readonly JobViewData[];
       };
     };
+
+/** Main → worker, on the worker's port: a {@link CallAnswer} for run `run` (dropped if that run has ended). */
+export type ManagerAnswer = CallAnswer & { readonly run: string };
 
 /** A job named in a call's arguments: the main thread answers with the job it holds under this UUID. */
 export interface JobRef {
@@ -106,7 +125,7 @@ export function isJobViewData(value: unknown): value is JobViewData {
   return typeof (value as JobViewData | null)?.webBackgroundJobView === 'object';
 }
 
-/** Worker → main, in order on the run's port: the handler's start, reports, stray rejections, calls of its manager. */
+/** Worker → main, in order on the worker's port: the handler's start, reports, stray rejections, calls of its manager. */
 export type WorkerNote =
   | { readonly kind: 'started' }
   | JobReport
@@ -116,8 +135,8 @@ export type WorkerNote =
   | { readonly kind: 'lateRejection'; readonly methodName: string; readonly errorInfo: ErrorInfo };
 
 /**
- * A late rejection as it travels on the worker's `parentPort` (the run's port is closed by then), marked with the
- * job's uuid. Anyone in the worker can post one: the main thread only logs it.
+ * A late rejection as it travels on the worker's `parentPort` (the main thread has forgotten the run's secret by
+ * then), marked with the job's uuid. Anyone in the worker can post one: the main thread only logs it.
  */
 export interface WorkerEnvelope {
   readonly webBackgroundJobs: string;

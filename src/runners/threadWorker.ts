@@ -1,25 +1,41 @@
-// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the run's own port.
+// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the worker's port.
 import { serialize } from 'node:v8';
-import { BroadcastChannel, parentPort } from 'node:worker_threads';
+import { BroadcastChannel, MessageChannel, type MessagePort, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { errorInfoFrom } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
-import { HandlerResolver } from '../loader/HandlerResolver';
+import { type HandlerFunction, HandlerResolver } from '../loader/HandlerResolver';
 import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
 import {
   type AbortNote,
+  type ManagerAnswer,
   resultNotCloneable,
+  type RunNote,
   type ThreadJobRequest,
   type ThreadJobResult,
   type WorkerEnvelope,
   type WorkerNote,
+  type WorkerPortNote,
 } from './threadProtocol';
 
-/** One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused. */
-const resolvers = new Map<string, HandlerResolver>();
+/** The jobs of this worker with a call of their ФоновыеЗадания, by run secret, for the answers. */
+const calling = new Map<string, MainThreadJobs>();
+/**
+ * The worker's port to the main thread, for the notes of every job it runs and the answers to their calls. Sent as
+ * this module loads, which Piscina does as the worker starts, before any handler can run in it; only this module
+ * holds its end.
+ */
+const toMain = openPortToMain();
+
+/**
+ * One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused; and
+ * the handlers it resolved, by lower-cased method name (resolution is case-insensitive), so a job whose method ran
+ * here before does not check and parse its name again (the main thread checked it before the job was queued).
+ */
+const folders = new Map<string, { resolver: HandlerResolver; handlers: Map<string, HandlerFunction> }>();
 /** The copies of the jobs this worker runs, by uuid, for the abort notes. */
 const running = new Map<string, { job: BackgroundJob; handlersPath: string }>();
 let abortChannel: BroadcastChannel | undefined;
@@ -38,12 +54,22 @@ function listenForAborts(name: string): void {
   };
 }
 
+function openPortToMain(): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  const announcement: WorkerPortNote = { webBackgroundJobsPort: port2 };
+  parentPort?.postMessage(announcement, [port2]);
+  port1.on('message', (answer: ManagerAnswer) => calling.get(answer.run)?.answer(answer));
+  port1.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
+  return port1;
+}
+
 export default async function runThreadJob(request: ThreadJobRequest): Promise<ThreadJobResult> {
-  const { handlersPath, job: init, params, port } = request;
+  const { handlersPath, job: init, params, run } = request;
   listenForAborts(request.abortChannel);
   let notes = 0;
   const send = (note: WorkerNote): void => {
-    port.postMessage(note);
+    const envelope: RunNote = { run, note };
+    toMain.postMessage(envelope);
     notes += 1;
   };
   const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
@@ -57,7 +83,14 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   job.markStarted(init.begin);
   running.set(init.uuid, { job, handlersPath });
   let ended = false;
-  const jobs = new MainThreadJobs(port, send, handlersPath, init.uuid);
+  const jobs = new MainThreadJobs(
+    (note) => {
+      calling.set(run, jobs); // from its first call: most jobs never make one
+      send(note);
+    },
+    handlersPath,
+    init.uuid,
+  );
   const runningJob: RunningJob = {
     job,
     manager: undefined,
@@ -65,7 +98,7 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
     failFromOutside: (reason) => {
       const errorInfo = errorInfoFrom(reason, handlersPath);
       if (!ended) return send({ kind: 'rejection', errorInfo });
-      // The run's port is closed once the job has ended: only logged on the main thread, it goes on parentPort.
+      // The main thread has forgotten the run's secret once the job has ended: only logged there, it goes on parentPort.
       const late: WorkerEnvelope = {
         webBackgroundJobs: init.uuid,
         note: { kind: 'lateRejection', methodName: init.methodName, errorInfo },
@@ -77,15 +110,13 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
       send(report);
     },
   };
-  let resolver = resolvers.get(handlersPath);
-  if (resolver === undefined) resolvers.set(handlersPath, (resolver = new HandlerResolver(handlersPath)));
   try {
-    const handler = await resolver.resolve(init.methodName);
+    const handler = resolved(handlersPath, init.methodName) ?? (await resolve(handlersPath, init.methodName));
     // Cancelled while the worker was starting or loading the module: the handler never runs, as inline.
     if (job.state !== BackgroundJobState.Active)
       return finish({ ok: true, result: undefined, serialized: false });
     if (request.timed) send({ kind: 'started' });
-    const outcome = await runHandler(runningJob, handler.run, params, handlersPath);
+    const outcome = await runHandler(runningJob, handler, params, handlersPath);
     if (!outcome.ok) return finish({ ok: false, errorInfo: outcome.errorInfo });
     return finish(portable(outcome.result, handlersPath));
   } catch (error) {
@@ -94,8 +125,30 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   } finally {
     ended = true;
     running.delete(init.uuid);
+    calling.delete(run);
     jobs.close();
   }
+}
+
+function folder(handlersPath: string): { resolver: HandlerResolver; handlers: Map<string, HandlerFunction> } {
+  let known = folders.get(handlersPath);
+  if (known === undefined) {
+    known = { resolver: new HandlerResolver(handlersPath), handlers: new Map() };
+    folders.set(handlersPath, known);
+  }
+  return known;
+}
+
+function resolved(handlersPath: string, methodName: string): HandlerFunction | undefined {
+  return folders.get(handlersPath)?.handlers.get(methodName.toLowerCase());
+}
+
+/** Resolves the handler in this worker and keeps it; a failure is not kept, so a fixed module is found next time. */
+async function resolve(handlersPath: string, methodName: string): Promise<HandlerFunction> {
+  const { resolver, handlers } = folder(handlersPath);
+  const { run } = await resolver.resolve(methodName);
+  handlers.set(methodName.toLowerCase(), run);
+  return run;
 }
 
 /**

@@ -1,9 +1,11 @@
 // The channel between a thread job's worker and the main thread: a handler posting on its worker's parentPort
 // (user code runs there) can neither crash the main thread, nor call what ФоновыеЗадания does not offer, nor act as
 // another job; views keep answering after their job left history, and a poll sends only the messages not yet sent.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { MessagePort } from 'node:worker_threads';
 import { BackgroundJobState } from 'web-background-jobs';
-import { createManager, eventually, recordingLogger } from '../helpers';
+import { createManager, eventually, recordingLogger, tempDir } from '../helpers';
 
 const threads = (logger = recordingLogger()) => createManager({ isolation: 'thread', maxThreads: 2, logger });
 
@@ -37,6 +39,19 @@ describe('what a handler posts on parentPort itself', () => {
       expect(next.result).toBe(1);
     },
   );
+
+  test("a port a handler sends as its worker's is heard, but its notes and calls under the job's UUID are not believed", async () => {
+    const manager = threads();
+    const file = path.join(tempDir(), 'touched');
+    const job = await manager.execute('Forger.ForgedPort', [file]);
+    await job.waitForExecutionCompletion(30);
+    expect(job.state).toBe(BackgroundJobState.Completed);
+    expect(job.result).toBe('done');
+    expect(job.getUserMessages().map((message) => message.text)).toEqual(['real']);
+    // The forged execute started no job.
+    expect((await manager.getBackgroundJobs()).map((each) => each.methodName)).toEqual(['Forger.ForgedPort']);
+    expect(existsSync(file)).toBe(false);
+  });
 
   test("a job posting a call under another job's UUID does not take that job's answers", async () => {
     const manager = threads();
