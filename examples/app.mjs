@@ -28,10 +28,14 @@ export function createDemoApp(options = {}) {
     res.json(МассивЗаданий);
   });
 
+  /** Starts a job: 202 at once, or with ?wait=seconds, 200 once it has ended (or the seconds have passed). */
   app.post('/jobs', async (req, res) => {
     const { method, params, key, description, timeoutSeconds } = req.body ?? {};
     const job = await req.backgroundJobs.execute(method, params, key, description, { timeoutSeconds });
-    res.status(202).location(`/jobs/${job.uuid}`).json(job);
+    res.location(`/jobs/${job.uuid}`);
+    if (req.query.wait === undefined) return void res.status(202).json(job);
+    await req.backgroundJobs.waitForExecutionCompletion([job], Number(req.query.wait));
+    res.json(job);
   });
 
   app.get('/jobs', async (req, res) => {

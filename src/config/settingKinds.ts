@@ -1,3 +1,4 @@
+import { choiceNamed } from '../compat/choiceNamed';
 import type { SettingKind, SettingSpec } from './settingsTable';
 
 /**
@@ -41,10 +42,6 @@ function nonEmptyPath(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-function choiceOf(value: string, spec: SettingSpec): string | undefined {
-  return spec.values?.find((choice) => choice.toLowerCase() === value.toLowerCase());
-}
-
 /** `memory` (any case), or a `redis:`/`rediss:` URL with a host, kept as given. */
 function redisStore(value: string): string | undefined {
   if (value.toLowerCase() === 'memory') return 'memory';
@@ -77,8 +74,9 @@ export const READERS: Record<SettingKind, SettingReader> = {
   // Any case, as 1C compares its enumerations (attachassembly works in web.config); the value kept is the canonical one.
   choice: {
     expected: (spec) => (spec.values ?? []).map((value) => JSON.stringify(value)).join(' or '),
-    fromOption: (value, spec) => (typeof value === 'string' ? choiceOf(value, spec) : undefined),
-    fromText: (text, spec) => choiceOf(text.trim(), spec),
+    fromOption: (value, spec) =>
+      typeof value === 'string' ? choiceNamed(value, spec.values ?? []) : undefined,
+    fromText: (text, spec) => choiceNamed(text.trim(), spec.values ?? []),
   },
   boolean: {
     expected: (_spec, from) => (from === 'option' ? 'true or false' : '"true" or "false"'),

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { BackgroundJobsError, type BackgroundJobsErrorCode, checkArgument, describeValue } from '../errors';
 import { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
 import type { MessagePage } from '../stores/JobStore';
@@ -260,24 +259,12 @@ function readListQuery(query: Request['query']) {
   for (const name of FILTER_PARAMETERS) {
     if (query[name] !== undefined) filter[name] = query[name] as string;
   }
-  if (filter.state !== undefined) filter.state = stateNamed(filter.state);
   return {
     filter,
     offset: count(query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
     limit: count(query.limit, 'limit', 1, MAX_LIMIT, 50),
     text: ((query.q as string | undefined) ?? '').trim().toLowerCase(),
   };
-}
-
-/**
- * The state a URL names in any case, by its value or its 1C name (`active`, `активно`): a typed URL is not code. An
- * unknown name is passed on for the filter to refuse naming it.
- */
-function stateNamed(name: string): string {
-  const match = Object.entries(BackgroundJobState).find(
-    ([member]) => member.toLowerCase() === name.toLowerCase(),
-  );
-  return match?.[1] ?? name;
 }
 
 function count(value: unknown, name: string, min: number, max: number, fallback: number): number {

@@ -23,8 +23,3 @@ export const BackgroundJobState: typeof states & AliasMembers<typeof states, typ
       ...Object.entries(ALIASES.state).flatMap(([value, names]) => names.map((name) => ({ [name]: value }))),
     ),
   );
-
-/** Whether `value` is one of the states, by English value. */
-export function isBackgroundJobState(value: unknown): value is BackgroundJobState {
-  return typeof value === 'string' && Object.values<string>(states).includes(value);
-}

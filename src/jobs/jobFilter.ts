@@ -1,9 +1,10 @@
 import { validate as isUuid } from 'uuid';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
+import { choiceNamed } from '../compat/choiceNamed';
 import { typoHint } from '../didYouMean';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { ScheduledJob } from '../schedules/ScheduledJob';
-import { type BackgroundJobState, isBackgroundJobState } from './BackgroundJobState';
+import type { BackgroundJobState } from './BackgroundJobState';
 
 /** The job fields a filter can match, each by equality. */
 interface FilterFields {
@@ -136,20 +137,34 @@ export function filterNames(
   return keys.flatMap((key) => [key, ...(aliases[key] ?? [])]);
 }
 
-/** A filter's state, or its array of states, as the list of states any of which matches. */
+const STATES = Object.keys(ALIASES.state) as BackgroundJobState[];
+
+/** Every name a state goes by: what a misspelt one may have meant. */
+const STATE_NAMES = filterNames(ALIASES.state, STATES);
+
+/**
+ * A filter's state, or its array of states, as the list of states any of which matches. A state is named in any
+ * case, by its value or its 1C name (`active`, `Активно`), as the dashboard's `?state=` and web.config's choices are.
+ */
 function checkStates(name: string, expected: unknown): readonly BackgroundJobState[] {
-  if (isBackgroundJobState(expected)) return [expected];
   const refuse = (what: string) =>
     new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `Filter key ${JSON.stringify(name)} must be a BackgroundJobState (Active, Completed, Failed, Canceled) or a non-empty array of them; ${what}`,
+      `Filter key ${JSON.stringify(name)} must be a BackgroundJobState (${STATES.join(', ')}) in any case or by its 1C name (${STATES.flatMap((state) => ALIASES.state[state]).join(', ')}), or a non-empty array of them; ${what}`,
     );
-  if (!Array.isArray(expected)) throw refuse(`got ${describeValue(expected)}`);
+  const stateOf = (given: unknown, what: string): BackgroundJobState => {
+    const state = typeof given === 'string' ? choiceNamed(given, STATES, ALIASES.state) : undefined;
+    if (state === undefined)
+      throw refuse(what + (typeof given === 'string' ? typoHint(given, STATE_NAMES) : ''));
+    return state;
+  };
+  if (!Array.isArray(expected)) return [stateOf(expected, `got ${describeValue(expected)}`)];
   // 1C would match no job: an empty list is a mistake in the caller's code, not a wish for an empty answer.
   if (expected.length === 0) throw refuse('got an empty array');
-  // for…of, not every(): a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.
+  // for…of, not map(): a hole is refused at once, instead of walking a sparse array of length 2^32 − 1.
+  const states: BackgroundJobState[] = [];
   for (const [index, state] of expected.entries()) {
-    if (!isBackgroundJobState(state)) throw refuse(`item [${index}] is ${describeValue(state)}`);
+    states.push(stateOf(state, `item [${index}] is ${describeValue(state)}`));
   }
-  return expected.slice() as BackgroundJobState[];
+  return states;
 }

@@ -132,6 +132,42 @@ describe('the jobs dashboard in Chromium', () => {
     }
   });
 
+  test('the Russian page writes durations, numbers, progress and error details in Russian, not English', async () => {
+    const built = await manager.execute('Reports.Build', [2], '', 'Два месяца');
+    await built.waitForCompletion();
+    const failed = await manager.execute('Reports.Fail', []);
+    await failed.waitForCompletion().catch(() => undefined);
+    const page = await openDashboard('?lang=ru');
+    const duration = (uuid: string) => row(page, uuid).locator('td').nth(6);
+    await row(page, failed.uuid).getByText('Завершено аварийно').waitFor();
+    // Two months take two seconds and more: seconds with a decimal comma and the Russian unit.
+    expect(await duration(built.uuid).textContent()).toMatch(/^\d+,\d с$/);
+    expect(await duration(failed.uuid).textContent()).toMatch(/^(\d+ мс|\d+,\d с)$/);
+    await row(page, built.uuid).click();
+    const details = page.locator('#details');
+    await details.getByText('Month 2 of 2 done').waitFor();
+    const fields = Object.fromEntries(
+      await details
+        .locator('dl')
+        .first()
+        .locator('dt')
+        .evaluateAll((terms) =>
+          terms.map((term) => [term.textContent, term.nextElementSibling?.textContent]),
+        ),
+    );
+    expect(fields).toMatchObject({
+      'Уникальный идентификатор': built.uuid,
+      Длительность: expect.stringMatching(/^\d+,\d с$/),
+      Прогресс: expect.stringMatching(/^100\s% Month 2 of 2$/),
+    });
+    expect(await page.locator('#messages-count').textContent()).toBe('показано 2 из 2');
+    await row(page, failed.uuid).click();
+    await details.getByText('Информация об ошибке').waitFor();
+    const terms = await details.locator('dl').nth(1).locator('dt').allTextContents();
+    expect(terms).toEqual(['Описание', 'Имя модуля', 'Номер строки', 'Исходная строка']);
+    await page.close();
+  });
+
   test('the page speaks Russian with ?lang=ru, and filters by state', async () => {
     const done = await manager.execute('Reports.Build', [0]);
     await done.waitForCompletion();

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { BackgroundJobsManager } from 'web-background-jobs';
 import { recordingLogger, tempDir } from '../helpers';
 import { ConfigLoader } from './configLoader';
-import { check, expectCoded, timeoutFor } from './fuzz';
+import { SETTING_NAMES, specOf } from '../../src/config/settingsTable';
+import { check, expectCoded, SEED, timeoutFor } from './fuzz';
 import {
   type ConfigFile,
   configFile,
@@ -75,6 +76,14 @@ describe('fuzzing web.config', () => {
   const file = path.join(folder, 'web.config');
   const loader = new ConfigLoader();
   afterAll(() => loader.close());
+
+  test('the texts it loads write every web.config key of the settings table, a new setting included', () => {
+    const texts = fc.sample(configFile, { numRuns: 300, seed: SEED }).map(({ xml }) => xml);
+    const unwritten = SETTING_NAMES.flatMap((name) => specOf(name).key ?? []).filter(
+      (key) => !texts.some((xml) => new RegExp(`key=["']${key}["']`, 'i').test(xml)),
+    );
+    expect(unwritten).toEqual([]);
+  });
 
   test(
     'any web.config text either starts a manager or stops with a WBJ_CONFIG error naming something in the file',

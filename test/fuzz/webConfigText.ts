@@ -1,25 +1,12 @@
 import fc from 'fast-check';
+import { SETTING_NAMES, specOf } from '../../src/config/settingsTable';
 
 // The web.config texts the fuzz suite loads: documents of <appSettings> and <scheduledJobs> items (keys, values
 // at and past their limits, ranges, cron, params, entities, comments, sizes), near misses made from them by edits,
 // and their bytes in several encodings, with invalid bytes.
 
-export const KEYS = [
-  'WebBackgroundJobs',
-  'jobsCheckInterval',
-  'jobsHandlersPath',
-  'jobsHistorySize',
-  'jobsIsolation',
-  'jobsMaxThreads',
-  'jobsMaxConcurrency',
-  'jobsCancelGraceMs',
-  'jobsTimeoutSeconds',
-  'jobsWorkerMaxMemoryMb',
-  'jobsStore',
-  'jobsQueueName',
-  'jobsWorker',
-  'jobsLostWorkerSeconds',
-];
+/** Every web.config key of the settings table: a setting declared there is fuzzed from then on, with no list to update. */
+export const KEYS = SETTING_NAMES.flatMap((name) => specOf(name).key ?? []);
 
 const SCHEDULE_ATTRIBUTES = [
   'name',

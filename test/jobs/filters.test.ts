@@ -89,6 +89,20 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
     ]);
   });
 
+  test('a state is named in any case or by its 1C name, alone or in an array: active, Active, Активно', async () => {
+    const { manager, report, echo, running } = await threeJobs(isolation);
+    // Widened to object: the type names the canonical states, JavaScript callers and query strings pass any case.
+    const list = (filter: object) => manager.getBackgroundJobs(filter);
+    for (const state of ['active', 'Active', 'ACTIVE', 'Активно', 'активно'])
+      expect(await list({ state })).toEqual([running]);
+    expect(await manager.ПолучитьФоновыеЗадания({ Состояние: 'завершено' } as object)).toEqual([
+      report,
+      echo,
+    ]);
+    await running.cancel();
+    expect(await list({ State: ['canceled', 'ОТМЕНЕНО', 'completed'] })).toEqual([report, echo, running]);
+  });
+
   test.each([
     ['an unknown key', { owner: 'me' }, /Unknown filter key "owner"; expected one of uuid, key, methodName/],
     [
@@ -97,11 +111,25 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
       /Unknown filter key "stat" \(did you mean state or State\?\); expected one of uuid/,
     ],
     ['a misspelt 1C key, with the 1C key it resembles', { Ключь: 'K1' }, /"Ключь" \(did you mean Ключ\?\)/],
-    ['a state that does not exist', { state: 'Done' }, /"state" must be a BackgroundJobState.*got "Done"/],
+    [
+      'a state that does not exist, with the accepted states',
+      { state: 'Done' },
+      /"state" must be a BackgroundJobState \(Active, Completed, Failed, Canceled\) in any case or by its 1C name \(Активно, Завершено, ЗавершеноАварийно, Отменено\), or a non-empty array of them; got "Done"$/,
+    ],
+    [
+      'a misspelt state, with the state it resembles',
+      { state: 'actve' },
+      /got "actve" \(did you mean Active\?\)$/,
+    ],
+    [
+      'a misspelt 1C state in an array, with the state it resembles',
+      { Состояние: ['Active', 'Завершенно'] },
+      /item \[1\] is "Завершенно" \(did you mean Завершено\?\)$/,
+    ],
     [
       'an empty array of states',
       { state: [] },
-      /"state" must be a BackgroundJobState \(Active, Completed, Failed, Canceled\) or a non-empty array of them; got an empty array/,
+      /"state" must be a BackgroundJobState \(Active, .*\), or a non-empty array of them; got an empty array/,
     ],
     [
       'an unknown state inside the array',

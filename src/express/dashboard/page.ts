@@ -131,18 +131,25 @@ function messageItem(message) {
   return item;
 }
 function when(iso) { return iso ? new Date(iso).toLocaleString(S.lang) : ''; }
+/** A duration in the page's language: 350 ms, 2.6 s, 1 min 5 s; 350 мс, 2,6 с, 1 мин 5 с. */
 function duration(ms) {
   if (ms === null) return L.queued;
-  if (ms < 1000) return ms + ' ms';
+  if (ms < 1000) return ms + ' ' + L.milliseconds;
   const s = ms / 1000;
-  return s < 60 ? s.toFixed(1) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+  if (s < 60) return s.toLocaleString(S.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' ' + L.seconds;
+  const whole = Math.round(s); // rounded once, so that 119.6 s is 2 min 0 s, not 1 min 60 s
+  return Math.floor(whole / 60) + ' ' + L.minutes + ' ' + (whole % 60) + ' ' + L.seconds;
+}
+/** A progress as the page's language writes it: 100% Month 2 of 2, 35 % Месяц 1 из 3. */
+function percent(progress) {
+  return new Intl.NumberFormat(S.lang, { style: 'percent', maximumFractionDigits: 1 }).format(progress.percent / 100) + ' ' + progress.text;
 }
 function bar(progress) {
   const outer = el('div', null, 'bar');
   if (progress) {
     const inner = el('div');
     inner.style.width = Math.max(0, Math.min(100, progress.percent)) + '%';
-    outer.title = progress.percent + '% ' + progress.text;
+    outer.title = percent(progress);
     outer.append(inner);
   }
   return outer;
@@ -218,7 +225,7 @@ async function refreshDetails() {
   let job;
   try { job = await loadJob(selected); } catch { selected = null; panel.hidden = true; return; }
   const list = el('dl');
-  field(list, 'UUID', job.uuid);
+  field(list, L.uuid, job.uuid);
   const state = el('span', L[job.state] || job.state, 'state ' + job.state);
   state.id = 'detail-state';
   field(list, L.state, state);
@@ -230,7 +237,7 @@ async function refreshDetails() {
   field(list, L.begin, when(job.begin));
   field(list, L.end, when(job.end));
   field(list, L.duration, duration(job.durationMs));
-  if (job.progress) field(list, L.progress, job.progress.percent + '% ' + job.progress.text);
+  if (job.progress) field(list, L.progress, percent(job.progress));
   const parts = [el('h2', job.description || job.methodName), list];
   if (job.progress) parts.push(bar(job.progress));
   if (log.total > 0) {
@@ -238,7 +245,7 @@ async function refreshDetails() {
     const shown = [];
     for (let number = from; number < log.total; number += 1) if (log.byNumber.has(number)) shown.push(log.byNumber.get(number));
     const heading = el('h3', L.messages + ' ');
-    const count = el('small', shown.length + ' ' + L.shown + ' ' + L.of + ' ' + log.total);
+    const count = el('small', L.shownOf.replace('{shown}', shown.length).replace('{total}', log.total));
     count.id = 'messages-count';
     heading.append(count);
     parts.push(heading);
@@ -256,7 +263,7 @@ async function refreshDetails() {
   if (job.state === 'Completed' && job.result !== null) { parts.push(el('h3', L.result), el('pre', JSON.stringify(job.result, null, 2))); }
   if (job.errorInfo) {
     const info = el('dl');
-    field(info, L.description, job.errorInfo.description);
+    field(info, L.errorDescription, job.errorInfo.description);
     field(info, L.module, job.errorInfo.moduleName);
     field(info, L.line, job.errorInfo.lineNumber || '');
     field(info, L.sourceLine, job.errorInfo.sourceLine);
