@@ -1,5 +1,6 @@
 // Run by `npm test` (and .ci/run) before anything else: the Redis tests spawn `redis-server` from PATH and the
-// browser tests drive Chromium at CHROMIUM_PATH or /usr/bin/chromium (test/redisServer.ts, test/browser/chromium.ts).
+// browser tests drive Chromium at CHROMIUM_PATH or /usr/bin/chromium (test/redisServer.ts, test/browser/chromium.ts),
+// and the README's "Try it" lines are run with curl (test/examples/tryIt.test.ts).
 // Without them, Jest would spend minutes timing out in a hundred tests; instead this installs them with apt-get when
 // it may (root, or passwordless sudo), or stops at once with one line saying what is missing and how to install it.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,13 @@ function missingPackages() {
   const missing = [];
   if (findOnPath('redis-server') === undefined) missing.push({ name: 'redis-server', where: 'on PATH' });
   if (!isExecutable(chromiumPath)) missing.push({ name: 'chromium', where: `at ${chromiumPath}` });
+  if (findOnPath('curl') === undefined) missing.push({ name: 'curl', where: 'on PATH' });
   return missing;
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(names) {
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names.join('');
 }
 
 function findOnPath(command) {
@@ -46,7 +53,7 @@ function stop(line) {
 const missing = missingPackages();
 if (missing.length > 0) {
   const names = missing.map(({ name }) => name).join(' ');
-  const what = missing.map(({ name, where }) => `${name} (${where})`).join(' and ');
+  const what = listed(missing.map(({ name, where }) => `${name} (${where})`));
   const needs = `the tests need ${what}, missing here`;
   if (findOnPath('apt-get') === undefined)
     stop(
@@ -70,6 +77,6 @@ if (missing.length > 0) {
   const still = missingPackages();
   if (still.length > 0)
     stop(
-      `npm test: after apt-get install, still missing: ${still.map(({ name, where }) => `${name} (${where})`).join(' and ')}.`,
+      `npm test: after apt-get install, still missing: ${listed(still.map(({ name, where }) => `${name} (${where})`))}.`,
     );
 }

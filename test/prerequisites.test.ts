@@ -15,9 +15,11 @@ interface Machine {
   apt?: 'works' | 'fails' | 'succeeds elsewhere';
   sudo?: 'passwordless' | 'asks a password';
   installed?: boolean;
+  /** Whether curl is on the PATH: it is on most machines, so it is unless a case says otherwise. */
+  curl?: boolean;
 }
 
-function machine({ apt, sudo, installed = false }: Machine) {
+function machine({ apt, sudo, installed = false, curl = true }: Machine) {
   const folder = tempDir();
   chmodSync(folder, 0o777); // the script may run as nobody, and its fakes write here
   const bin = path.join(folder, 'bin');
@@ -27,7 +29,9 @@ function machine({ apt, sudo, installed = false }: Machine) {
   const chromium = path.join(folder, 'chromium');
   const redis = path.join(bin, 'redis-server');
   const script = (file: string, body: string) => writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  const curlPath = path.join(bin, 'curl');
   if (installed) [chromium, redis].forEach((file) => script(file, 'exit 0'));
+  if (curl) script(curlPath, 'exit 0');
   if (apt !== undefined)
     script(
       path.join(bin, 'apt-get'),
@@ -36,7 +40,7 @@ function machine({ apt, sudo, installed = false }: Machine) {
           ? 'echo "E: Unable to locate package" >&2; exit 100'
           : apt === 'succeeds elsewhere'
             ? 'exit 0'
-            : `for p in "$@"; do case $p in redis-server) f=${redis};; chromium) f=${chromium};; *) continue;; esac; ` +
+            : `for p in "$@"; do case $p in redis-server) f=${redis};; chromium) f=${chromium};; curl) f=${curlPath};; *) continue;; esac; ` +
               `echo '#!/bin/sh' > $f; /bin/chmod 755 $f; done`),
     );
   if (sudo !== undefined)
@@ -65,8 +69,8 @@ function checkPrerequisites(on: ReturnType<typeof machine>, user: { uid?: number
   });
 }
 
-describe('npm test first checks for redis-server and Chromium (test/prerequisites.mjs)', () => {
-  test('with both installed it says nothing and runs no apt-get', async () => {
+describe('npm test first checks for redis-server, Chromium and curl (test/prerequisites.mjs)', () => {
+  test('with all installed it says nothing and runs no apt-get', async () => {
     const on = machine({ apt: 'works', sudo: 'passwordless', installed: true });
     expect(await checkPrerequisites(on, NOBODY)).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(on.calls()).toEqual([]);
@@ -120,6 +124,19 @@ describe('npm test first checks for redis-server and Chromium (test/prerequisite
       'sudo -n apt-get install -y -qq redis-server',
       'apt-get install -y -qq redis-server (DEBIAN_FRONTEND=noninteractive)',
     ]);
+  });
+
+  test('a machine without curl, which the Try it test runs, is told so and gets it installed with the rest', async () => {
+    const on = machine({ apt: 'works', sudo: 'passwordless', curl: false });
+    const run = await checkPrerequisites(on, NOBODY);
+    expect(run).toEqual({
+      code: 0,
+      stdout: `npm test: installing redis-server chromium curl with sudo -n apt-get (the tests need redis-server (on PATH), chromium (at ${on.chromium}) and curl (on PATH), missing here)…\n`,
+      stderr: '',
+    });
+    expect(on.calls()).toContain(
+      'apt-get install -y -qq redis-server chromium curl (DEBIAN_FRONTEND=noninteractive)',
+    );
   });
 
   (RUNNING_AS_ROOT ? test : test.skip)('as root it installs both with apt-get, without sudo', async () => {
