@@ -21,6 +21,7 @@ export type { JobSnapshot } from './jobData';
 export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job');
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
 
 /** The 1C names of the job's members (`job.Состояние`, `job.Отменить()`, `job.State`…). */
 export interface BackgroundJob extends AliasMembers<
@@ -40,22 +41,25 @@ export class BackgroundJob {
   readonly #scheduledJob: ScheduledJob | undefined;
   readonly #userName: string;
   #state: BackgroundJobState = BackgroundJobState.Active;
-  #begin: Date | undefined;
-  #end: Date | undefined;
+  // Times as numbers: the getters hand out a fresh Date anyway, and a job that is never read allocates none.
+  #begin: number | undefined;
+  #end: number | undefined;
   #errorInfo: ErrorInfo | undefined;
   /** {@link BackgroundJob.publicErrorInfo}, made on first use: the error of a finished job does not change. */
   #publicErrorInfo: ErrorInfo | undefined;
   readonly #handlersPath: string;
   #result: unknown;
-  readonly #reports = new JobReports();
-  // Created on first use: most jobs are never cancelled and many never awaited, and each costs allocations.
+  // Created on first use: most jobs report nothing, are never cancelled and many never awaited, and each costs
+  // allocations.
+  #reports: JobReports | undefined;
   #abort: AbortController | undefined;
   /**
-   * Called once when the job leaves `Active`, then dropped. A set a wait adds to and removes from, not a promise
-   * each wait chains onto: a wait that timed out leaves nothing behind, however long the job runs (БСП polls a
-   * job with a one-second ОжидатьЗавершенияВыполнения for as long as it runs).
+   * Called once when the job leaves `Active`, then dropped: the one callback of the usual single wait, or a set
+   * when there are more. A set a wait adds to and removes from, not a promise each wait chains onto: a wait that
+   * timed out leaves nothing behind, however long the job runs (БСП polls a job with a one-second
+   * ОжидатьЗавершенияВыполнения for as long as it runs).
    */
-  #whenFinished: Set<() => void> | undefined;
+  #whenFinished: (() => void) | Set<() => void> | undefined;
   readonly #onFinish: (job: BackgroundJob) => void;
   readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
   readonly #onReport: ((report: JobReport) => void) | undefined;
@@ -80,7 +84,7 @@ export class BackgroundJob {
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
     this.#onReport = init.onReport;
-    this.#ancestors = init.ancestors ?? [];
+    this.#ancestors = init.ancestors ?? NO_ANCESTORS;
     this.#settleElsewhere = init.settleElsewhere;
     // No own property may shadow a member the library reads (Object.defineProperty(job, 'state', …)).
     Object.preventExtensions(this);
@@ -134,12 +138,12 @@ export class BackgroundJob {
 
   /** When the handler started (1C: Начало). A copy: changing it changes nothing. */
   get begin(): Date | undefined {
-    return this.#begin && new Date(this.#begin);
+    return this.#begin === undefined ? undefined : new Date(this.#begin);
   }
 
   /** When the job left `Active`, `undefined` while active (1C: Конец). A copy. */
   get end(): Date | undefined {
-    return this.#end && new Date(this.#end);
+    return this.#end === undefined ? undefined : new Date(this.#end);
   }
 
   /** Why the job failed; `undefined` unless its state is `Failed` (1C: ИнформацияОбОшибке). */
@@ -154,7 +158,7 @@ export class BackgroundJob {
 
   /** The handler's last `progress(percent, text)`, `undefined` until it reports one; kept after the job ends. */
   get progress(): JobProgress | undefined {
-    return this.#reports.progress;
+    return this.#reports?.progress;
   }
 
   /** Aborted when the job is cancelled or times out; a handler reads it through `currentJob().signal`. */
@@ -193,7 +197,7 @@ export class BackgroundJob {
         `getUserMessages(deleteReceived) takes a boolean, got ${describeValue(deleteReceived)}`,
       );
     }
-    return this.#reports.take(deleteReceived);
+    return this.#reports?.take(deleteReceived) ?? Object.freeze([]);
   }
 
   /**
@@ -236,7 +240,7 @@ export class BackgroundJob {
 
   /** @internal How many messages the job has reported in all, those `getUserMessages(true)` took included. */
   get messagesReported(): number {
-    return this.#reports.reported;
+    return this.#reports?.reported ?? 0;
   }
 
   /**
@@ -244,7 +248,7 @@ export class BackgroundJob {
    * `offset` messages before the newest; `total` is how many it holds.
    */
   messagesPage(offset: number, limit: number): { total: number; messages: readonly UserMessage[] } {
-    return this.#reports.page(offset, limit);
+    return this.#reports?.page(offset, limit) ?? { total: 0, messages: [] };
   }
 
   /** @internal The UUIDs of the jobs that started this one, nearest first: a wait on all jobs skips them. */
@@ -271,24 +275,36 @@ export class BackgroundJob {
       callback();
       return () => {};
     }
-    const callbacks = (this.#whenFinished ??= new Set());
-    callbacks.add(callback);
-    return () => callbacks.delete(callback);
+    const held = this.#whenFinished;
+    if (held === undefined) this.#whenFinished = callback;
+    else if (typeof held === 'function') this.#whenFinished = new Set([held, callback]);
+    else held.add(callback);
+    return () => this.#forget(callback);
+  }
+
+  #forget(callback: () => void): void {
+    const held = this.#whenFinished;
+    if (held === callback) this.#whenFinished = undefined;
+    else if (typeof held === 'object') held.delete(callback);
   }
 
   /** @internal When the job leaves the queue (`at`: the same moment, for its copy in a worker thread). */
-  markStarted(at: Date = new Date()): void {
-    this.#begin = new Date(at);
+  markStarted(at?: Date): void {
+    this.#begin = at === undefined ? Date.now() : at.getTime();
   }
 
   /** @internal Returns false when the job had already finished (its outcome is then ignored). */
   complete(result: unknown): boolean {
-    return this.#finish(BackgroundJobState.Completed, () => (this.#result = result));
+    if (this.#state !== BackgroundJobState.Active) return false;
+    this.#result = result;
+    return this.#finish(BackgroundJobState.Completed);
   }
 
   /** @internal Returns false when the job had already finished. */
   fail(errorInfo: ErrorInfo): boolean {
-    return this.#finish(BackgroundJobState.Failed, () => (this.#errorInfo = errorInfo));
+    if (this.#state !== BackgroundJobState.Active) return false;
+    this.#errorInfo = errorInfo;
+    return this.#finish(BackgroundJobState.Failed);
   }
 
   /** @internal Fails the job for running past its time limit and aborts its signal with that reason. */
@@ -298,24 +314,19 @@ export class BackgroundJob {
 
   /** @internal Records a message or progress the handler reported. */
   record(report: JobReport): void {
-    this.#reports.record(report);
+    (this.#reports ??= new JobReports()).record(report);
     this.#onReport?.(report);
   }
 
   /** @internal Brings a copy of a job held in a shared store up to date; a finished job takes no later change. */
   sync(snapshot: Omit<JobSnapshot, 'messages'> & { messages?: JobSnapshot['messages'] }): void {
     if (this.#state !== BackgroundJobState.Active) return;
-    this.#begin = snapshot.begin;
-    this.#reports.sync(snapshot.progress, snapshot.messages, snapshot.messagesFrom);
+    this.#begin = snapshot.begin?.getTime();
+    (this.#reports ??= new JobReports()).sync(snapshot.progress, snapshot.messages, snapshot.messagesFrom);
     if (snapshot.state === BackgroundJobState.Active) return;
-    this.#finish(
-      snapshot.state,
-      () => {
-        this.#result = snapshot.result;
-        this.#errorInfo = snapshot.errorInfo;
-      },
-      snapshot.end,
-    );
+    this.#result = snapshot.result;
+    this.#errorInfo = snapshot.errorInfo;
+    this.#finish(snapshot.state, snapshot.end);
     const reason = abortReasonOf(this, snapshot);
     if (reason !== undefined) this.#abortSignal(reason);
   }
@@ -324,15 +335,16 @@ export class BackgroundJob {
     (this.#abort ??= new AbortController()).abort(reason);
   }
 
-  #finish(state: BackgroundJobState, record?: () => void, end: Date = new Date()): boolean {
+  /** Ends an active job as `state`, its outcome already recorded; false when it had already ended. */
+  #finish(state: BackgroundJobState, end?: Date): boolean {
     if (this.#state !== BackgroundJobState.Active) return false;
-    record?.();
     this.#state = state;
-    this.#end = new Date(end);
+    this.#end = end === undefined ? Date.now() : end.getTime();
     this.#onFinish(this);
     const callbacks = this.#whenFinished;
     this.#whenFinished = undefined;
-    callbacks?.forEach((callback) => callback());
+    if (typeof callbacks === 'function') callbacks();
+    else callbacks?.forEach((callback) => callback());
     return true;
   }
 }

@@ -46,6 +46,9 @@ export function currentRunningJob(): RunningJob | undefined {
  */
 export const MAX_JOB_NESTING = 100;
 
+/** The ancestors of a job started outside jobs: one array for all of them. */
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+
 /**
  * The ancestors of a job `manager` starts now: the calling job and its own ancestors when the caller is a job of
  * that manager (directly inline, or a worker thread's call answered on the main thread), else none.
@@ -53,7 +56,7 @@ export const MAX_JOB_NESTING = 100;
  */
 export function ancestryFor(manager: object, methodName: string): readonly string[] {
   const running = context.getStore();
-  if (running?.manager !== manager) return [];
+  if (running?.manager !== manager) return NO_ANCESTORS;
   const { job } = running;
   const level = job.ancestors.length + 1;
   if (level >= MAX_JOB_NESTING) {

@@ -1,4 +1,4 @@
-import { v4 as uuidV4 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 import { BackgroundJobsError, describeValue, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -37,6 +37,8 @@ export class MemoryJobStore implements JobStore {
   readonly #keys = new Map<string, BackgroundJob>();
   /** Active job → the key slot it holds. */
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
+  /** One set of hooks for every job: a job passes itself to them. */
+  readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
 
   constructor({ settings, logError, manager }: StoreContext) {
     this.#historySize = settings.historySize;
@@ -56,9 +58,8 @@ export class MemoryJobStore implements JobStore {
 
   async start(request: JobRequest): Promise<BackgroundJob> {
     const { handler, params, key, timeoutSeconds } = request;
-    const job = buildJob(uuidV4(), request, this.#handlersPath, {
-      onFinish: (finished) => this.#finished(finished),
-    });
+    // Node's own v4 UUIDs, without the uuid package's wrapper.
+    const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent
     // executes cannot both pass.
     if (key !== '') {
