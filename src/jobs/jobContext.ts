@@ -26,7 +26,10 @@ export interface RunningJob {
 const context = new AsyncLocalStorage<RunningJob>();
 
 /** The job a stray rejection belongs to: Node reports it in the async context of the rejected promise. */
-const claimRejection = (): ((reason: unknown) => void) | undefined => context.getStore()?.failFromOutside;
+const claimRejection = (): ((reason: unknown) => void) | undefined => {
+  const running = context.getStore();
+  return running && ((reason) => running.failFromOutside(reason));
+};
 
 /** Runs `work` so that everything it starts, however deeply async, sees `running` as its current job. */
 export function runAsJob<T>(running: RunningJob, work: () => T): T {

@@ -41,12 +41,21 @@ export class HandlerResolver {
     this.#folder = folder;
   }
 
+  /**
+   * The handler `methodName` was resolved to before, without waiting; `undefined` when it has not been yet.
+   * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, as {@link HandlerResolver.resolve} rejects.
+   */
+  known(methodName: unknown): ResolvedHandler | undefined {
+    const { module, method } = parseMethodName(methodName);
+    return this.#handlers.get(`${module.toLowerCase()}.${method.toLowerCase()}`);
+  }
+
   async resolve(methodName: unknown): Promise<ResolvedHandler> {
+    const known = this.known(methodName);
+    if (known !== undefined) return known;
     const { module, method } = parseMethodName(methodName);
     const moduleKey = module.toLowerCase();
     const handlerKey = `${moduleKey}.${method.toLowerCase()}`;
-    const known = this.#handlers.get(handlerKey);
-    if (known !== undefined) return known;
     let loading = this.#modules.get(moduleKey);
     if (loading === undefined) {
       loading = this.#load(module);

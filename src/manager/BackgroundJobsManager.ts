@@ -140,7 +140,8 @@ export class BackgroundJobsManager implements JobsManager {
     const timeoutSeconds = executeTimeoutSeconds(options) ?? this.settings.timeoutSeconds;
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
-    const handler = await this.#resolver.resolve(methodName);
+    // A handler resolved before is at hand: no promise to wait for.
+    const handler = this.#resolver.known(methodName) ?? (await this.#resolver.resolve(methodName));
     this.#refuseIfClosed(methodName);
     return this.#store.start({
       methodName,

@@ -14,7 +14,7 @@ export interface ScheduledJobsContext {
   /** Copies a run's parameters as `execute` does, in the form the job store holds. */
   readonly copyParams: (params: readonly unknown[]) => unknown[];
   /** Starts a run as `execute` would, through the job store. */
-  readonly start: (request: JobRequest) => Promise<BackgroundJob>;
+  readonly start: (request: JobRequest) => BackgroundJob | Promise<BackgroundJob>;
   readonly findJob: (uuid: string) => Promise<BackgroundJob | undefined>;
   readonly logError: LogError;
   readonly warn: (line: string) => void;

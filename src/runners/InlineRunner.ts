@@ -1,5 +1,8 @@
 import { errorInfoFrom } from '../jobs/errorInfo';
+import type { BackgroundJob, JobReport } from '../jobs/BackgroundJob';
 import type { RunningJob } from '../jobs/jobContext';
+import type { JobsManager } from '../jobs/ownManager';
+import type { WaitingJobs } from '../jobs/waitingJobs';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { runHandler } from './runHandler';
 
@@ -35,15 +38,52 @@ export class InlineRunner implements JobRunner {
  * answers to a worker's ФоновыеЗадания calls.
  */
 export function runningHere(
-  { job, manager, waits, onStrayRejection }: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
+  task: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
   handlersPath: string,
 ): RunningJob {
-  return {
-    job,
-    manager,
-    jobs: manager,
-    enterWait: (pending) => waits.enter(job, pending),
-    failFromOutside: (reason) => onStrayRejection(errorInfoFrom(reason, handlersPath), reason),
-    report: job.record.bind(job),
-  };
+  return new JobHere(task, handlersPath);
+}
+
+/**
+ * A {@link RunningJob} whose members are methods: one object a job, not one closure a member. It keeps only what
+ * they need (not the task's params): whatever the handler leaves running holds it as its async context.
+ */
+class JobHere implements RunningJob {
+  readonly job: BackgroundJob;
+  readonly manager: JobsManager;
+  readonly #waits: WaitingJobs;
+  readonly #onStrayRejection: JobTask['onStrayRejection'];
+  readonly #handlersPath: string;
+
+  constructor(
+    {
+      job,
+      manager,
+      waits,
+      onStrayRejection,
+    }: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
+    handlersPath: string,
+  ) {
+    this.job = job;
+    this.manager = manager;
+    this.#waits = waits;
+    this.#onStrayRejection = onStrayRejection;
+    this.#handlersPath = handlersPath;
+  }
+
+  get jobs(): JobsManager {
+    return this.manager;
+  }
+
+  enterWait(pending: readonly BackgroundJob[]): () => void {
+    return this.#waits.enter(this.job, pending);
+  }
+
+  failFromOutside(reason: unknown): void {
+    this.#onStrayRejection(errorInfoFrom(reason, this.#handlersPath), reason);
+  }
+
+  report(report: JobReport): void {
+    this.job.record(report);
+  }
 }

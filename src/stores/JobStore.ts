@@ -41,10 +41,11 @@ export interface JobStore {
    */
   copyParams(params: readonly unknown[]): unknown[];
   /**
-   * Registers the job and starts it or queues it; resolves with the job once registered.
+   * Registers the job and starts it or queues it; returns the job once registered (in memory at once, without a
+   * promise to wait for).
    * @throws BackgroundJobsError `WBJ_KEY_CONFLICT`, `WBJ_STORE_UNAVAILABLE`; nothing was registered then.
    */
-  start(request: JobRequest): Promise<BackgroundJob>;
+  start(request: JobRequest): BackgroundJob | Promise<BackgroundJob>;
   /** The active or remembered job with this (lower-case) UUID. */
   get(uuid: string): Promise<BackgroundJob | undefined>;
   /**

@@ -4,6 +4,7 @@ import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from './ConcurrencyGate';
 import { JobExecutor } from '../runners/JobExecutor';
+import { nextTurn } from '../jobs/turns';
 import { waitForExecutionCompletion } from '../jobs/waits';
 import type { JobTest } from '../jobs/jobFilter';
 import {
@@ -39,6 +40,12 @@ export class MemoryJobStore implements JobStore {
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
   /** One set of hooks for every job: a job passes itself to them. */
   readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
+  /** What frees a job's slot once its run has settled: made once, not a closure a job. */
+  readonly #release = (): void => this.#gate.release();
+  readonly #releaseAndRethrow = (error: unknown): never => {
+    this.#gate.release();
+    throw error;
+  };
 
   constructor({ settings, logError, manager }: StoreContext) {
     this.#historySize = settings.historySize;
@@ -56,7 +63,8 @@ export class MemoryJobStore implements JobStore {
     return cloneParams(params);
   }
 
-  async start(request: JobRequest): Promise<BackgroundJob> {
+  /** Synchronous: the job is registered, or refused, before the caller's next line. */
+  start(request: JobRequest): BackgroundJob {
     const { handler, params, key, timeoutSeconds } = request;
     // Node's own v4 UUIDs, without the uuid package's wrapper.
     const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
@@ -76,9 +84,11 @@ export class MemoryJobStore implements JobStore {
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
       const run = (): void =>
-        void this.#executor.run(job, handler, params, timeoutSeconds).finally(() => this.#gate.release());
+        void this.#executor
+          .run(job, handler, params, timeoutSeconds)
+          .then(this.#release, this.#releaseAndRethrow);
       if (fromQueue) run();
-      else setImmediate(run);
+      else nextTurn(run);
       return true;
     });
     return job;
