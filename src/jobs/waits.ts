@@ -3,6 +3,7 @@ import { BackgroundJobsError, BackgroundJobsWaitError, describeValue } from '../
 import type { BackgroundJob } from './BackgroundJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { currentJob, currentRunningJob } from './jobContext';
+import type { SettleElsewhere } from './jobInit';
 
 /**
  * Waits until every job has finished. Rejects with `WBJ_WAIT_TIMEOUT` naming the unfinished jobs when the timeout
@@ -70,12 +71,12 @@ async function settle(
   caller: string,
   until: 'all' | 'any',
   refuseSelf = false,
-): Promise<{ listed: readonly BackgroundJob[]; awaited: BackgroundJob[]; first?: BackgroundJob }> {
+): Promise<{ listed: readonly BackgroundJob[]; awaited: readonly BackgroundJob[]; first?: BackgroundJob }> {
   const timeoutMs = checkTimeout(timeoutSeconds, caller);
   // By UUID: inside a job on a Redis store or a worker thread, the running job and the copies a manager hands out
   // are different objects. OneScript: a wait called from a background job does not wait on that job.
   const self = currentJob()?.uuid;
-  const awaited = listed.filter((job) => job.uuid !== self);
+  const awaited = self === undefined ? listed : listed.filter((job) => job.uuid !== self);
   if (refuseSelf && awaited.length < listed.length) {
     // Resolving would say the caller has finished; 1C's wait on itself never returns.
     throw new BackgroundJobsError(
@@ -83,11 +84,15 @@ async function settle(
       `${caller} was given the job that calls it (${describeJob(currentJob()!)}): a job cannot wait for its own end`,
     );
   }
-  const pending = awaited.filter(isActive);
+  // Views of jobs in a worker thread: the main thread, which holds the jobs, waits and brings them up to date.
+  let elsewhere: SettleElsewhere | undefined;
+  const pending = awaited.filter((job) => {
+    if (!isActive(job)) return false;
+    elsewhere ??= job.settleElsewhere;
+    return true;
+  });
   const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
   if (done || pending.length === 0) return { listed, awaited };
-  // Views of jobs in a worker thread: the main thread, which holds the jobs, waits and brings them up to date.
-  const elsewhere = pending.find((job) => job.settleElsewhere !== undefined)?.settleElsewhere;
   if (elsewhere !== undefined) {
     await elsewhere(pending, timeoutMs);
     return { listed, awaited };

@@ -26,6 +26,9 @@ interface LoadedModule {
 
 const SCRIPT_EXTENSIONS = ['.js', '.cjs', '.mjs'];
 
+/** How many names {@link HandlerResolver} remembers exactly as given. */
+const MAX_NAMES = 1024;
+
 /**
  * Resolves `Module.Method` like 1C, case-insensitively, to an own exported function of a module file directly
  * inside the handlers folder. Loaded modules are cached; a failed lookup or load is retried next time, so a
@@ -36,6 +39,11 @@ export class HandlerResolver {
   readonly #modules = new Map<string, Promise<LoadedModule>>();
   /** Resolved handlers by lower-cased `module.method`: bounded by the functions the folder exports. */
   readonly #handlers = new Map<string, ResolvedHandler>();
+  /**
+   * The same handlers by the name exactly as given, so that a name used again is not parsed again. Cleared when
+   * full: the case of a name can vary without end.
+   */
+  readonly #byName = new Map<string, ResolvedHandler>();
 
   constructor(folder: string) {
     this.#folder = folder;
@@ -46,8 +54,17 @@ export class HandlerResolver {
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, as {@link HandlerResolver.resolve} rejects.
    */
   known(methodName: unknown): ResolvedHandler | undefined {
+    if (typeof methodName === 'string') {
+      const named = this.#byName.get(methodName);
+      if (named !== undefined) return named;
+    }
     const { module, method } = parseMethodName(methodName);
-    return this.#handlers.get(`${module.toLowerCase()}.${method.toLowerCase()}`);
+    const handler = this.#handlers.get(`${module.toLowerCase()}.${method.toLowerCase()}`);
+    if (handler !== undefined) {
+      if (this.#byName.size >= MAX_NAMES) this.#byName.clear();
+      this.#byName.set(methodName as string, handler);
+    }
+    return handler;
   }
 
   async resolve(methodName: unknown): Promise<ResolvedHandler> {

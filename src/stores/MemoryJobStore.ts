@@ -128,7 +128,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Frees the job's key and moves it into history, evicting the oldest finished jobs beyond the size. */
   #finished(job: BackgroundJob): void {
-    const slot = this.#releaseKey.get(job);
+    const slot = job.key === '' ? undefined : this.#releaseKey.get(job);
     if (slot !== undefined) {
       this.#keys.delete(slot);
       this.#releaseKey.delete(job);
@@ -144,6 +144,7 @@ function summary(job: BackgroundJob): JobSummaryData {
 
 /** 1C passes copies of parameters; so do we, and name the first one that cannot be copied. */
 function cloneParams(params: readonly unknown[]): unknown[] {
+  if (params.length === 0) return []; // most jobs take none: nothing to clone nor check
   // By index, each read inside the try: a getter on the array itself may throw too.
   return Array.from({ length: params.length }, (_, index) => {
     let param: unknown;
