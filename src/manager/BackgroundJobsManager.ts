@@ -21,6 +21,9 @@ import {
   executeTimeoutSeconds,
 } from './managerArguments';
 
+/** execute's default params: one empty array for every call without them (the store copies params anyway). */
+const NO_PARAMS: readonly unknown[] = Object.freeze([]);
+
 /** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
 export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
 
@@ -129,15 +132,16 @@ export class BackgroundJobsManager implements JobsManager {
    */
   async execute(
     methodName: string,
-    params: readonly unknown[] = [],
+    params: readonly unknown[] = NO_PARAMS,
     key = '',
     description = '',
-    options: ExecuteOptions = {},
+    options?: ExecuteOptions,
   ): Promise<BackgroundJob> {
     this.#refuseIfClosed(methodName);
     checkExecuteArguments(params, key, description);
     const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
-    const timeoutSeconds = executeTimeoutSeconds(options) ?? this.settings.timeoutSeconds;
+    const timeoutSeconds =
+      (options === undefined ? undefined : executeTimeoutSeconds(options)) ?? this.settings.timeoutSeconds;
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
     // A handler resolved before is at hand: no promise to wait for.
