@@ -99,7 +99,9 @@ async function settle(
   }
   // Inside a job, a wait without a timeout holds the job's running slot: refused where it could never end.
   const leave = timeoutMs === undefined ? currentRunningJob()?.enterWait?.(pending) : undefined;
-  const first = await ended(pending, until, timeoutMs).finally(leave);
+  const ending = ended(pending, until, timeoutMs);
+  // Without a slot to give back, no finally: its extra promises would delay every waiter by a microtask turn.
+  const first = await (leave === undefined ? ending : ending.finally(leave));
   return { listed, awaited, first };
 }
 

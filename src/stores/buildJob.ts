@@ -27,6 +27,8 @@ export function buildJob(
     scheduledJob,
     ancestors,
     handlersPath,
-    ...hooks,
+    onFinish: hooks.onFinish,
+    onCancel: hooks.onCancel,
+    onReport: hooks.onReport,
   });
 }
