@@ -119,3 +119,14 @@ describeEachIsolation('execute', (isolation) => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+describe('execute, inline in memory', () => {
+  test('a handler that returns at once ends its job within the pass of the event loop that ran it', async () => {
+    const manager = createManager({ isolation: 'inline' });
+    const job = await manager.execute('Jobs.ReturnDate');
+    // The job runs on the next immediate; one queued after it runs in the same pass, once the job has ended.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(job.state).toBe(BackgroundJobState.Completed);
+    expect(job.result).toEqual({ at: new Date(0) });
+  });
+});
