@@ -32,8 +32,12 @@ export class MemoryJobStore implements JobStore {
   readonly #gate: ConcurrencyGate;
   /** Every job still findable, in the order executed. */
   readonly #jobs = new Map<string, BackgroundJob>();
-  /** Finished jobs, oldest first: the eviction order. */
+  /**
+   * Finished jobs in the order they finished, the eviction order: it grows to the history size, then is a ring
+   * whose oldest job, at `#oldest`, gives its slot to the newest (shifting an array of a thousand jobs moves them all).
+   */
   readonly #history: BackgroundJob[] = [];
+  #oldest = 0;
   /** `handler identity + key` → the active job holding it. */
   readonly #keys = new Map<string, BackgroundJob>();
   /** Active job → the key slot it holds. */
@@ -116,6 +120,7 @@ export class MemoryJobStore implements JobStore {
   async clear(): Promise<void> {
     for (const job of this.#history) this.#jobs.delete(job.uuid);
     this.#history.length = 0;
+    this.#oldest = 0;
   }
 
   async close(graceSeconds: number): Promise<void> {
@@ -133,8 +138,15 @@ export class MemoryJobStore implements JobStore {
       this.#keys.delete(slot);
       this.#releaseKey.delete(job);
     }
-    this.#history.push(job);
-    while (this.#history.length > this.#historySize) this.#jobs.delete(this.#history.shift()!.uuid);
+    const history = this.#history;
+    if (history.length < this.#historySize) history.push(job);
+    else if (history.length === 0)
+      this.#jobs.delete(job.uuid); // a history size of 0 keeps none
+    else {
+      this.#jobs.delete(history[this.#oldest]!.uuid);
+      history[this.#oldest] = job;
+      this.#oldest = (this.#oldest + 1) % history.length;
+    }
   }
 }
 
