@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { backgroundJobsDashboard, BackgroundJobsManager } from 'web-background-jobs';
+import { atMost, config, handlers, redisServer, row, silent, summary } from './measure.mjs';
 
 const JOBS = 1000;
 const PARAM_BYTES = 1024 * 1024;
@@ -15,45 +16,45 @@ const POLLS = Number(process.env.BENCH_READ_POLLS ?? 200);
 const SEED_BATCH = 20;
 
 /**
- * Results for bench/run.mjs, measured once per store (percentiles of `POLLS` samples each): `{ anchor, ours }`
- * pairs keyed as `rows` name them; the anchor is the trivial route, or for RSS the 50 MB target.
+ * Rows of the dashboard-reads section, measured once per store (percentiles of `POLLS` samples each) beside the
+ * trivial route, or for RSS the 50 MB target, on a redis-server of its own.
  */
-export async function readFigures({ handlers, config, redisUrl }) {
-  const results = {};
+export async function readFigures() {
+  const server = await redisServer();
+  const rows = [];
   for (const store of ['memory', 'redis']) {
-    const figures = await measuredApart(store, { handlers, config, redisUrl });
-    results[`${store}ReadFirstList`] = { ours: figures.firstList, anchor: figures.firstTrivial };
-    results[`${store}ReadList`] = { ours: figures.list, anchor: figures.trivial };
-    results[`${store}ReadDetails`] = { ours: figures.details, anchor: figures.trivial };
-    results[`${store}ReadRss`] = { ours: figures.rssGrowthMb, anchor: 50 };
+    const figures = await measuredApart(store, { redisUrl: server.url });
+    const trivial = 'trivial Express route';
+    rows.push(
+      row(
+        `${store}: dashboard list, the first poll of a new process (ms)`,
+        figures.firstList,
+        `${trivial}, first request`,
+        figures.firstTrivial,
+      ),
+      row(
+        `${store}: dashboard list, ${JOBS.toLocaleString('en')} jobs of 1 MB params, p99 (ms)`,
+        figures.list.p99,
+        trivial,
+        figures.trivial.p99,
+      ),
+      row(
+        `${store}: job details, a job of 1,000,000 messages, p99 (ms)`,
+        figures.details.p99,
+        trivial,
+        figures.trivial.p99,
+      ),
+      row(
+        `${store}: RSS peak over ${POLLS} list + details polls, growth (MB)`,
+        figures.rssGrowthMb,
+        'target',
+        50,
+        atMost(50, '< 50 MB'),
+      ),
+    );
   }
-  const rows = ['memory', 'redis'].flatMap((store) => [
-    [
-      `${store}: dashboard list, the first poll of a new process (ms)`,
-      'trivial Express route, first request',
-      `${store}ReadFirstList`,
-      (x) => x,
-    ],
-    [
-      `${store}: dashboard list, ${JOBS.toLocaleString('en')} jobs of 1 MB params, p99 (ms)`,
-      'trivial Express route',
-      `${store}ReadList`,
-      (x) => x.p99,
-    ],
-    [
-      `${store}: job details, a job of 1,000,000 messages, p99 (ms)`,
-      'trivial Express route',
-      `${store}ReadDetails`,
-      (x) => x.p99,
-    ],
-    [
-      `${store}: RSS peak over ${POLLS} list + details polls, growth (MB)`,
-      'target',
-      `${store}ReadRss`,
-      (x) => x,
-    ],
-  ]);
-  return { results, rows };
+  await server.stop();
+  return rows;
 }
 
 /** Runs this file as a process of its own for `store`, and reads the figures it prints. */
@@ -74,11 +75,11 @@ function measuredApart(store, settings) {
 }
 
 /** A manager with `JOBS` finished jobs of 1 MB params and one with `MESSAGES` messages; resolves with the latter. */
-async function seed(store, { handlers, config, redisUrl }) {
+async function seed(store, { redisUrl }) {
   const manager = new BackgroundJobsManager({
     handlers,
     config,
-    logger: { warn() {}, error() {} },
+    logger: silent,
     isolation: 'inline',
     historySize: 2 * JOBS,
     ...(store === 'redis' && { store: redisUrl, queueName: 'reads' }),
@@ -118,11 +119,6 @@ async function timed(url) {
   return performance.now() - started;
 }
 
-function percentiles(samples) {
-  samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)], p99: samples[Math.floor(samples.length * 0.99)] };
-}
-
 async function measure(store) {
   const { manager, talkative } = await seed(store, JSON.parse(process.env.WBJ_BENCH_READS));
   const app = express();
@@ -154,9 +150,9 @@ async function measure(store) {
   return {
     firstTrivial,
     firstList,
-    trivial: percentiles(samples.trivial),
-    list: percentiles(samples.list),
-    details: percentiles(samples.details),
+    trivial: summary(samples.trivial),
+    list: summary(samples.list),
+    details: summary(samples.details),
     rssGrowthMb,
   };
 }

@@ -1,68 +1,34 @@
-// The Redis store's figures: our API on Redis against BullMQ's own Queue + Worker + QueueEvents used directly,
-// on the same redis-server (started here, on a free loopback port) in the same run.
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// The Redis store: our API on Redis (inline handlers, 100 at once) against BullMQ used the way a user writes it —
+// Queue.add, a Worker of the same concurrency, Job.waitUntilFinished through QueueEvents, the same history
+// options — on a redis-server of its own, started here. 100 jobs at once, then one job at a time.
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { BackgroundJobsManager } from 'web-background-jobs';
+import {
+  best,
+  config,
+  handlers,
+  higher,
+  jobBatch,
+  lower,
+  now,
+  ratioAtLeast,
+  ratioAtMost,
+  redisServer,
+  row,
+  silent,
+  summary,
+  throughput,
+  percentileRows,
+  µs,
+} from './measure.mjs';
 
 const CONCURRENCY = 100;
 const HISTORY = 1000;
+const JOBS = Number(process.env.BENCH_REDIS_JOBS ?? 5000);
+const WAITS = Number(process.env.BENCH_REDIS_WAITS ?? 1000);
 
-async function freePort() {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  return port;
-}
-
-/** A throwaway redis-server; resolves once it answers. */
-async function redisServer() {
-  if (spawnSync('redis-server', ['--version']).error) {
-    throw new Error('The Redis figures need redis-server on the PATH: apt-get install redis-server');
-  }
-  const port = await freePort();
-  const folder = mkdtempSync(path.join(tmpdir(), 'wbj-bench-'));
-  const server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', folder],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis(port, '127.0.0.1', { retryStrategy: () => 20 });
-  probe.on('error', () => {}); // refused until the server listens: retried
-  await probe.ping();
-  probe.disconnect();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      server.kill('SIGTERM');
-      await once(server, 'exit');
-      rmSync(folder, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * Figures for bench/run.mjs, named as there: `{ anchor, ours }` pairs of `throughput(jobs, startBatch)` and
- * `percentiles(sample)` measurements, with the rows that print them.
- */
-export async function redisFigures({
-  handlers,
-  config,
-  logger,
-  throughput,
-  percentiles,
-  now,
-  jobs,
-  batchOf,
-}) {
+/** Rows of the Redis section, on a redis-server of its own. */
+export async function redisFigures() {
   const redis = await redisServer();
   const connection = { url: redis.url };
   const options = { removeOnComplete: { count: HISTORY }, removeOnFail: { count: HISTORY } };
@@ -77,7 +43,7 @@ export async function redisFigures({
   const manager = new BackgroundJobsManager({
     handlers,
     config,
-    logger,
+    logger: silent,
     isolation: 'inline',
     store: redis.url,
     queueName: 'ours',
@@ -91,69 +57,55 @@ export async function redisFigures({
         (await queue.add(name, {}, options)).waitUntilFinished(events),
       ),
     );
-
-  const figures = {
-    redisThroughput: {
-      anchor: () => throughput(jobs, (count) => rawBatch(count)),
-      ours: () => throughput(jobs, (count) => batchOf(manager, 'Bench.Noop', count)),
-    },
-    redisWait: {
-      anchor: () =>
-        percentiles(async () => {
-          const [end] = await rawBatch(1, 'stamp');
-          return now() - end;
-        }),
-      ours: () =>
-        percentiles(async () => {
-          const [job] = await batchOf(manager, 'Bench.Stamp', 1);
-          return now() - job.result;
-        }),
-    },
-    redisRoundTrip: {
-      anchor: () =>
-        percentiles(async () => {
-          const started = performance.now();
-          await rawBatch(1);
-          return performance.now() - started;
-        }),
-      ours: () =>
-        percentiles(async () => {
-          const started = performance.now();
-          await batchOf(manager, 'Bench.Noop', 1);
-          return performance.now() - started;
-        }),
-    },
+  const rates = {
+    bullmq: () => throughput(JOBS, (count) => rawBatch(count)),
+    ours: () => throughput(JOBS, (count) => jobBatch(manager, 'Bench.Noop', count)),
   };
-  const rows = [
-    [
+  /**
+   * One job at a time, `WAITS` times: from `execute` to the wait resolved, and from the handler's end (the time it
+   * returned) to the waiter resuming, both from the same jobs.
+   */
+  const oneByOne = (run) => async () => {
+    const [totals, waits] = [[], []];
+    for (let index = 0; index < WAITS; index += 1) {
+      const started = performance.now();
+      const end = await run();
+      waits.push(now() - end);
+      totals.push(performance.now() - started);
+    }
+    return { ...summary(totals), wait: summary(waits) };
+  };
+  const single = {
+    bullmq: oneByOne(async () => (await rawBatch(1, 'stamp'))[0]),
+    ours: oneByOne(async () => (await jobBatch(manager, 'Bench.Stamp', 1))[0].result),
+  };
+  for (const measure of Object.values(rates)) await measure(); // warm-up: connections, scripts, JIT
+  const rate = await best(rates, higher);
+  const oneAtATime = await best(single, lower);
+  await manager.close();
+  await Promise.all([worker.close(), events.close(), queue.close()]);
+  await redis.stop();
+  const raw = 'BullMQ Queue.add + Worker + `waitUntilFinished`';
+  return [
+    row(
       `redis (${CONCURRENCY} at once): execute → completion, empty handler (jobs/s)`,
-      'BullMQ add + waitUntilFinished',
-      'redisThroughput',
-      (x) => x,
-    ],
-    [
-      'redis: median wait latency after the job ends (µs)',
-      'BullMQ waitUntilFinished',
-      'redisWait',
-      (x) => x.median * 1000,
-    ],
-    [
-      'redis: one job at a time, execute → wait resolved, median (µs)',
-      'BullMQ add + waitUntilFinished',
-      'redisRoundTrip',
-      (x) => x.median * 1000,
-    ],
-    [
-      'redis: one job at a time, execute → wait resolved, p99 (µs)',
-      'BullMQ add + waitUntilFinished',
-      'redisRoundTrip',
-      (x) => x.p99 * 1000,
-    ],
+      rate.ours,
+      raw,
+      rate.bullmq,
+      ratioAtLeast(1),
+    ),
+    ...percentileRows(
+      'redis: one job at a time, execute → wait resolved',
+      oneAtATime.ours,
+      raw,
+      oneAtATime.bullmq,
+      ratioAtMost(1.3),
+    ),
+    row(
+      'redis: wait latency, handler end → waiter resumes, median (µs)',
+      µs(oneAtATime.ours.wait.median),
+      raw,
+      µs(oneAtATime.bullmq.wait.median),
+    ),
   ];
-  const close = async () => {
-    await manager.close();
-    await Promise.all([worker.close(), events.close(), queue.close()]);
-    await redis.stop();
-  };
-  return { figures, rows, close, url: redis.url, manager };
 }

@@ -1,9 +1,21 @@
-// Scheduled jobs: how late an every-second schedule starts its runs, past the whole second each was due. In memory
-// against croner's own timer, on Redis against a raw BullMQ job scheduler and Worker, in the same run.
+// Scheduled jobs: how late an every-second schedule starts its runs, past the whole second each was due — alone,
+// against croner's own timer (memory) and a raw BullMQ job scheduler and Worker (Redis), and among 10,000 other
+// schedules declared in web.config, against itself alone (the target: no later). With those 10,000: the start-up
+// until every schedule is armed, against xml2js and croner parsing the same file and crons, and the memory they
+// take, against as many armed croner `Cron`s. Start-up and memory are measured once (a 10,000-schedule start is
+// long); lateness is the best of 3 rounds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Cron } from 'croner';
+import { Redis } from 'ioredis';
+import { BackgroundJobsManager } from 'web-background-jobs';
+import { crons, parseAndSchedule, scheduledConfig } from './configFigures.mjs';
+import { best, config, handlers, heapUsed, lower, now, redisServer, row, silent } from './measure.mjs';
 
-const TICKS = Number(process.env.BENCH_TICKS ?? 6);
+const TICKS = Number(process.env.BENCH_TICKS ?? 5);
+const SCHEDULES = Number(process.env.BENCH_SCHEDULES ?? 10_000);
 const EVERY_SECOND = '* * * * * *';
 
 /** Median and worst lateness, in milliseconds, of runs that started at `stamps` (each due on a whole second). */
@@ -13,8 +25,8 @@ function lateness(stamps) {
 }
 
 let schedules = 0;
-/** The handler start times of the first `TICKS` runs of an every-second scheduled job of `manager`. */
-async function ourStamps(manager) {
+/** The lateness of the first `TICKS` runs of an every-second scheduled job created on `manager`. */
+async function ours(manager) {
   schedules += 1;
   const scheduled = manager.scheduledJobs.create({
     name: `bench-${schedules}`,
@@ -31,64 +43,135 @@ async function ourStamps(manager) {
   }
   await scheduled.delete();
   await manager.waitForCompletion([...runs.values()]);
-  return [...runs.values()].slice(0, TICKS).map((run) => run.result);
+  return lateness([...runs.values()].slice(0, TICKS).map((run) => run.result));
 }
 
-/** Figures for bench/run.mjs, as redisFigures gives them. */
-export function scheduleFigures({ inline, redisManager, redisUrl, now }) {
-  const connection = { url: redisUrl };
-  const figures = {
-    memorySchedule: {
-      anchor: () =>
-        new Promise((resolve) => {
-          const stamps = [];
-          const cron = new Cron(EVERY_SECOND, () => {
-            stamps.push(now());
-            if (stamps.length < TICKS) return;
-            cron.stop();
-            resolve(lateness(stamps));
-          });
-        }),
-      ours: async () => lateness(await ourStamps(inline)),
+/** The lateness of croner's own every-second callback. */
+const croner = () =>
+  new Promise((resolve) => {
+    const stamps = [];
+    const cron = new Cron(EVERY_SECOND, () => {
+      stamps.push(now());
+      if (stamps.length < TICKS) return;
+      cron.stop();
+      resolve(lateness(stamps));
+    });
+  });
+
+/** The lateness of a raw BullMQ every-second job scheduler with a Worker, on `connection`. */
+async function bullmq(connection) {
+  schedules += 1;
+  const name = `raw-scheduled-${schedules}`;
+  const queue = new Queue(name, { connection });
+  const stamps = [];
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const worker = new Worker(
+    name,
+    async () => {
+      stamps.push(now());
+      if (stamps.length === TICKS) done();
     },
-    redisSchedule: {
-      anchor: async () => {
-        schedules += 1;
-        const name = `raw-scheduled-${schedules}`;
-        const queue = new Queue(name, { connection });
-        const stamps = [];
-        let done;
-        const finished = new Promise((resolve) => (done = resolve));
-        const worker = new Worker(
-          name,
-          async () => {
-            stamps.push(now());
-            if (stamps.length === TICKS) done();
-          },
-          { connection },
-        );
-        await queue.upsertJobScheduler('every-second', { pattern: EVERY_SECOND }, { name: 'stamp' });
-        await finished;
-        await queue.removeJobScheduler('every-second');
-        await Promise.all([worker.close(), queue.close()]);
-        return lateness(stamps.slice(0, TICKS));
-      },
-      ours: async () => lateness(await ourStamps(redisManager)),
-    },
-  };
-  const rows = [
-    [
-      `memory: an every-second schedule, run start past its due second, median (ms; ${TICKS} runs)`,
-      'croner Cron',
-      'memorySchedule',
-      (x) => x.median,
-    ],
-    [
-      'redis: an every-second schedule, run start past its due second, median (ms)',
-      'BullMQ job scheduler + Worker',
-      'redisSchedule',
-      (x) => x.median,
-    ],
+    { connection },
+  );
+  await queue.upsertJobScheduler('every-second', { pattern: EVERY_SECOND }, { name: 'stamp' });
+  await finished;
+  await queue.removeJobScheduler('every-second');
+  await Promise.all([worker.close(), queue.close()]);
+  return lateness(stamps.slice(0, TICKS));
+}
+
+/** Bytes of heap each of `SCHEDULES` armed croner `Cron`s of the same expressions takes. */
+function cronerBytes() {
+  const before = heapUsed();
+  const armed = crons(SCHEDULES).map((cron) => new Cron(cron, () => undefined));
+  const bytes = (heapUsed() - before) / SCHEDULES;
+  for (const cron of armed) cron.stop();
+  return bytes;
+}
+
+const usedMemory = async (redis) => Number((await redis.info('memory')).match(/^used_memory:(\d+)/m)[1]);
+
+/**
+ * Rows of one store: `alone` and `many` are the options that put each manager on it, `anchor` measures the
+ * lateness of the raw library's schedule, `redis` (on Redis) reads the server's memory.
+ */
+async function storeRows({ store, file, alone: aloneOptions, many: manyOptions, anchor, redis }) {
+  const alone = new BackgroundJobsManager({
+    handlers,
+    config,
+    logger: silent,
+    isolation: 'inline',
+    ...aloneOptions,
+  });
+  const redisBefore = redis && (await usedMemory(redis));
+  const heapBefore = heapUsed();
+  const started = performance.now();
+  const many = new BackgroundJobsManager({
+    handlers,
+    config: file,
+    logger: silent,
+    isolation: 'inline',
+    ...manyOptions,
+  });
+  await many.scheduledJobs.ready;
+  const startUp = performance.now() - started;
+  const bytes = (heapUsed() - heapBefore) / SCHEDULES;
+  const redisBytes = redis && ((await usedMemory(redis)) - redisBefore) / SCHEDULES;
+  const late = await best({ anchor, alone: () => ours(alone), among: () => ours(many) }, lower);
+  await Promise.all([alone.close(), many.close()]);
+  const count = SCHEDULES.toLocaleString('en');
+  const raw = store === 'memory' ? 'croner `Cron`' : 'BullMQ job scheduler + `Worker`';
+  return [
+    row(
+      `${store}: an every-second schedule alone, run start past its due second, median (ms; ${TICKS} runs)`,
+      late.alone.median,
+      raw,
+      late.anchor.median,
+    ),
+    row(
+      `${store}: the same among ${count} schedules, median (ms)`,
+      late.among.median,
+      'the same schedule alone',
+      late.alone.median,
+      (among, alone) => ({ text: 'no later: ≤ 1.1 × alone + 2 ms', met: among <= 1.1 * alone + 2 }),
+    ),
+    row(
+      `${store}: start-up on ${count} scheduled jobs until \`scheduledJobs.ready\` (ms)`,
+      startUp,
+      'xml2js parse + croner',
+      await parseAndSchedule(file, SCHEDULES),
+    ),
+    row(
+      `${store}: heap per scheduled job, ${count} armed (bytes)`,
+      bytes,
+      'croner `Cron`, armed',
+      cronerBytes(),
+    ),
+    ...(redis ? [row(`${store}: Redis memory per scheduled job (bytes)`, redisBytes, '—')] : []),
   ];
-  return { figures, rows };
+}
+
+/** Rows of the scheduled-jobs section, in memory then on a redis-server of its own. */
+export async function scheduleFigures() {
+  const folder = mkdtempSync(path.join(tmpdir(), 'wbj-bench-schedules-'));
+  const server = await redisServer();
+  const redis = new Redis(server.url);
+  const onRedis = (queueName) => ({ store: server.url, queueName });
+  const file = scheduledConfig(path.join(folder, 'scheduled.config'), SCHEDULES);
+  const rows = [
+    ...(await storeRows({ store: 'memory', file, anchor: croner })),
+    ...(await storeRows({
+      store: 'redis',
+      file,
+      alone: onRedis('alone'),
+      many: onRedis('many'),
+      anchor: () => bullmq({ url: server.url }),
+      redis,
+    })),
+  ];
+  redis.disconnect();
+  await server.stop();
+  rmSync(folder, { recursive: true, force: true });
+  return rows;
 }

@@ -10,3 +10,22 @@ exports.Messages = (count) => {
 
 /** The moment the handler ends, on a clock shared by all threads, so a waiter can time how soon it noticed. */
 exports.Stamp = () => performance.timeOrigin + performance.now();
+
+/** A CPU-bound loop of `iterations` additions; returns the sum, so that the loop cannot be optimised away. */
+exports.Loop = (iterations) => {
+  let sum = 0;
+  for (let n = 0; n < iterations; n += 1) sum += n;
+  return sum;
+};
+
+/** Keeps its thread busy for `ms` milliseconds, as a CPU-heavy job would. */
+exports.Cpu = (ms) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+/**
+ * Waits until the bench opens its gate: `globalThis.benchGate`, set by the bench on the same thread (inline
+ * isolation only; see gate() in bench/measure.mjs).
+ */
+exports.Block = () => globalThis.benchGate.start();
