@@ -1,6 +1,6 @@
 import { ALIASES } from '../src/compat/aliases';
 
-/** How the README names each group of the alias table (its rows follow the table's order). */
+/** How docs/1c-names.md names each group of the alias table (its rows follow the table's order). */
 const GROUPS: Partial<Record<keyof typeof ALIASES, string>> = {
   exports: 'export',
   manager: 'manager',
@@ -13,7 +13,7 @@ const GROUPS: Partial<Record<keyof typeof ALIASES, string>> = {
   userMessage: 'user message',
 };
 
-/** The README's table of 1C names, made from the alias table. */
+/** The table of 1C names of docs/1c-names.md, made from the alias table. */
 export function nameTable(): string {
   const groups = Object.keys(ALIASES) as (keyof typeof ALIASES)[];
   const rows = groups.flatMap((group) =>
@@ -28,7 +28,7 @@ export function nameTable(): string {
 
 /**
  * A Markdown table laid out as Prettier lays one out (every cell padded to its column's width), so
- * `prettier --check` passes on the README sections the tests write.
+ * `prettier --check` passes on the sections of docs/ the tests write.
  */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>

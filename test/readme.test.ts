@@ -8,24 +8,25 @@ import { ROOT } from './helpers';
 import { nameTable } from './nameTable';
 import { settingDocs, settingsTable } from './settingsTable';
 
-// The README is the reference users read: it must name every fact the code defines.
-const readmePath = path.join(ROOT, 'README.md');
-const readme = readFileSync(readmePath, 'utf8');
+// The docs are the reference users read: they must name every fact the code defines. Each table lives on its page.
+const NAMES_PAGE = path.join(ROOT, 'docs', '1c-names.md');
+const SETTINGS_PAGE = path.join(ROOT, 'docs', 'configuration.md');
+const API_PAGE = path.join(ROOT, 'docs', 'api.md');
 const example = readFileSync(path.join(ROOT, 'web.config.example'), 'utf8');
 
 /**
- * Checks that the README holds `generated` between the two markers; with UPDATE_README=1 it writes it there instead
+ * Checks that the page holds `generated` between the two markers; with UPDATE_README=1 it writes it there instead
  * (`UPDATE_README=1 npx jest test/readme.test.ts`).
  */
-function expectGenerated(startMarker: string, endMarker: string, generated: string): void {
-  const current = readFileSync(readmePath, 'utf8');
+function expectGenerated(page: string, startMarker: string, endMarker: string, generated: string): void {
+  const current = readFileSync(page, 'utf8');
   const start = current.indexOf(startMarker);
   const end = current.indexOf(endMarker);
   expect([start, end].every((at) => at >= 0)).toBe(true);
   const written = current.slice(start + startMarker.length, end).trim();
   if (process.env.UPDATE_README === '1' && written !== generated) {
     writeFileSync(
-      readmePath,
+      page,
       `${current.slice(0, start + startMarker.length)}\n\n${generated}\n\n${current.slice(end)}`,
     );
     return;
@@ -40,17 +41,19 @@ const exampleKeys = [...example.matchAll(/^\s*(?:<!-- )?<add key="(\w+)" value="
   }),
 );
 
-describe('the README and web.config.example keep up with the code', () => {
-  test('the 1C name table is the alias table (UPDATE_README=1 npx jest test/readme.test.ts rewrites it)', () => {
+describe('the docs and web.config.example keep up with the code', () => {
+  test('the 1C name table of docs/1c-names.md is the alias table (UPDATE_README=1 npx jest test/readme.test.ts rewrites it)', () => {
     expectGenerated(
+      NAMES_PAGE,
       '<!-- The 1C names: generated from src/compat/aliases.ts, see test/readme.test.ts -->',
       '<!-- end of the 1C names -->',
       nameTable(),
     );
   });
 
-  test('the configuration table is the settings table: names, defaults, accepted values and meanings (UPDATE_README=1 rewrites it)', () => {
+  test('the configuration table of docs/configuration.md is the settings table: names, defaults, accepted values and meanings (UPDATE_README=1 rewrites it)', () => {
     expectGenerated(
+      SETTINGS_PAGE,
       '<!-- The settings: generated from src/config/settingsTable.ts, see test/readme.test.ts -->',
       '<!-- end of the settings -->',
       settingsTable(),
@@ -90,7 +93,7 @@ describe('the README and web.config.example keep up with the code', () => {
     for (const { key } of exampleKeys) expect([key, keys.includes(key)]).toEqual([key, true]);
   });
 
-  test.each(ERROR_CODES.map((code) => [code]))('the error table explains %s', (code) => {
-    expect(readme).toMatch(new RegExp(`\\| \`${code}\` +\\|`));
+  test.each(ERROR_CODES.map((code) => [code]))('the error table of docs/api.md explains %s', (code) => {
+    expect(readFileSync(API_PAGE, 'utf8')).toMatch(new RegExp(`\\| \`${code}\` +\\|`));
   });
 });

@@ -3,10 +3,11 @@ import path from 'node:path';
 import ts from 'typescript';
 import { READERS } from '../src/config/settingKinds';
 import { SETTING_NAMES, type SettingName, specOf } from '../src/config/settingsTable';
+import { anchorsOf, markdownPages } from './docs/markdownLinks';
 import { ROOT } from './helpers';
 import { markdownTable } from './nameTable';
 
-/** A setting's TSDoc: its description on one line, and its `@default` as the README's default column says it. */
+/** A setting's TSDoc: its description on one line, and its `@default` as the default column of docs/configuration.md says it. */
 export interface SettingDoc {
   readonly description: string;
   readonly default: string;
@@ -49,7 +50,7 @@ function oneLine(text: string | undefined): string {
   return (text ?? '').replace(/\s+/g, ' ').trim();
 }
 
-/** The README's configuration table, made from the settings table: names, defaults, accepted values, meaning. */
+/** The configuration table of docs/configuration.md, made from the settings table: names, defaults, accepted values, meaning. */
 export function settingsTable(): string {
   const docs = settingDocs();
   const rows = SETTING_NAMES.map((name) => {
@@ -60,8 +61,23 @@ export function settingsTable(): string {
       spec.option === false ? '' : `\`${name}\``,
       docs[name].default,
       accepts,
-      docs[name].description,
+      toPageOfHeading(docs[name].description),
     ];
   });
   return markdownTable(['key', 'option', 'default', 'accepts', 'meaning'], rows);
+}
+
+/**
+ * A description links a heading by its anchor alone (`[Where handlers run](#where-handlers-run-jobsisolation)`), as
+ * the TSDoc knows no page; in the table, the link goes to the page of docs/ that has that heading. An anchor no page
+ * has is left as it is, for the link test to report.
+ */
+function toPageOfHeading(description: string): string {
+  const pages = markdownPages(ROOT).filter((page) => page.startsWith('docs/'));
+  return description.replace(/\]\(#([^)]+)\)/g, (link, anchor: string) => {
+    const page = pages.find((candidate) =>
+      anchorsOf(readFileSync(path.join(ROOT, candidate), 'utf8')).has(anchor),
+    );
+    return page === undefined ? link : `](${path.posix.relative('docs', page)}#${anchor})`;
+  });
 }
