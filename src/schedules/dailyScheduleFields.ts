@@ -63,7 +63,7 @@ export type DailyWindowInput = {
   readonly [K in keyof DailyWindow]?: K extends `${string}Time` ? TimeInput : DailyWindow[K];
 };
 
-/** A 1C-style schedule as given, fields by their English names (1C names: {@link ALIASES}.schedule). */
+/** A 1C-style schedule as given, fields by their English names (1C names: `ALIASES.schedule` in src/compat/aliases.ts). */
 export type DailyScheduleInput = Omit<
   DailySchedule,
   keyof DailyWindow | 'beginDate' | 'endDate' | 'daysOfMonth' | 'detailedDailySchedules'

@@ -50,9 +50,9 @@ export interface ScheduledJobInit {
   readonly use?: boolean;
   /** The user its runs are started for, read by a run as `currentJob().userName`. Default `''`. */
   readonly userName?: string;
-  /** How many times a failed run is started again, 0 to {@link MAX_RESTART_COUNT}. Default 0. */
+  /** How many times a failed run is started again, 0 to 1000 (`MAX_RESTART_COUNT`). Default 0. */
   readonly restartCountOnFailure?: number;
-  /** Seconds from a failure to its retry, 0 to {@link MAX_RESTART_INTERVAL_SECONDS}. Default 0. */
+  /** Seconds from a failure to its retry, 0 to 2147483 (`MAX_RESTART_INTERVAL_SECONDS`). Default 0. */
   readonly restartIntervalOnFailure?: number;
 }
 

@@ -43,7 +43,7 @@ describe('the links of the Markdown pages resolve', () => {
     expect(brokenLinks(ROOT, pages, repository)).toEqual([]);
   });
 
-  test('package.json names one repository: its bugs and homepage, and the README install line, use it', () => {
+  test('package.json names one repository: its bugs and homepage, the README install line and the reference source links use it', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       bugs: { url: string };
       homepage: string;
@@ -53,6 +53,10 @@ describe('the links of the Markdown pages resolve', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain(`npm install github:${repository}`);
     expect(readme).not.toContain('<owner>');
+    const typedoc = JSON.parse(readFileSync(path.join(ROOT, 'config', 'typedoc.json'), 'utf8')) as {
+      sourceLinkTemplate: string;
+    };
+    expect(typedoc.sourceLinkTemplate).toMatch(new RegExp(`^https://github\\.com/${repository}/blob/`));
   });
 
   test('a planted broken link, same-page anchor, cross-page anchor and repository URL are each reported', () => {
