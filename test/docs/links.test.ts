@@ -59,6 +59,14 @@ describe('the links of the Markdown pages resolve', () => {
     expect(typedoc.sourceLinkTemplate).toMatch(new RegExp(`^https://github\\.com/${repository}/blob/`));
   });
 
+  test('the README shows its images by absolute URL into the repository, so that the npm page shows them too', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map(([, target]) => target);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images)
+      expect(image).toMatch(new RegExp(`^https://raw\\.githubusercontent\\.com/${repository}/main/`));
+  });
+
   test('a planted broken link, same-page anchor, cross-page anchor and repository URL are each reported', () => {
     const copy = mkdtempSync(path.join(os.tmpdir(), 'wbj-links-'));
     try {

@@ -111,6 +111,7 @@ function ignoredByGit(root: string, paths: readonly string[]): Set<string> {
       cwd: root,
       input: paths.join('\n'),
       encoding: 'utf8',
+      stdio: 'pipe',
     });
     return new Set(out.split('\n').filter(Boolean));
   } catch (error) {
