@@ -61,6 +61,8 @@ describe('forced cancel in thread isolation (1C: Отменить stops even an 
 
   test('a job cancelled right after execute is Canceled and the pool stays whole', async () => {
     const manager = onePool();
+    // A worker already up, so that the time measured is the cancel's, not a worker thread's start on a busy machine.
+    await (await manager.execute('Hazards.Square', [2])).waitForCompletion();
     const job = await manager.execute('Hazards.SpinForever');
     // The cancel comes before the job reaches a worker, so nothing needs terminating.
     await cancelAndExpectPoolBack(manager, job, false);
@@ -69,6 +71,7 @@ describe('forced cancel in thread isolation (1C: Отменить stops even an 
   test('a queued job cancelled before its turn never runs', async () => {
     const manager = onePool();
     const running = await manager.execute('Jobs.ProgressThenWait', [0, 'sleeping']);
+    await eventually(() => expect(running.progress?.text).toBe('sleeping')); // its worker is up and holding it
     const file = path.join(tempDir(), 'ran');
     const queued = await manager.execute('Jobs.Touch', [file]);
     expect(queued.begin).toBeUndefined();
