@@ -7,7 +7,7 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  *
  * | code | when |
  * |---|---|
- * | `WBJ_CONFIG` | the application is set up wrong: web.config or an option is malformed or out of range, web.config does not attach the library, or a Redis store's clients (bullmq, ioredis) are not installed (start-up); or a dashboard has no manager to reach |
+ * | `WBJ_CONFIG` | the application is set up wrong: web.config or an option is malformed or out of range, web.config does not attach the library, or a Redis store's clients (bullmq, ioredis) are not installed (start-up); or a dashboard has no manager to reach, or no express (`npm install express`) |
  * | `WBJ_BAD_ARGUMENT` | a use the typings forbid: an argument of the wrong type or form, `new` on a class the manager makes, an assignment to a read-only or unknown member |
  * | `WBJ_BAD_METHOD_NAME` | a method name is not `Module.Method`, or tries to leave the handlers folder |
  * | `WBJ_HANDLER_NOT_FOUND` | no module or no exported function answers to the name |
@@ -40,7 +40,10 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
-/** Every {@link BackgroundJobsErrorCode}, for code that checks a value (and for the README check). */
+/**
+ * Every {@link BackgroundJobsErrorCode}, for code that checks a value (and for test/readme.test.ts, which finds each
+ * in the error table of docs/api.md).
+ */
 export const ERROR_CODES = [
   'WBJ_CONFIG',
   'WBJ_BAD_ARGUMENT',

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as library from 'web-background-jobs';
 import { ALIASES } from '../src/compat/aliases';
 import { SETTING_NAMES, specOf } from '../src/config/settingsTable';
 import { ERROR_CODES } from '../src/errors';
+import { expectGenerated } from './docs/generated';
 import { ROOT } from './helpers';
 import { nameTable } from './nameTable';
 import { settingDocs, settingsTable } from './settingsTable';
@@ -13,26 +14,6 @@ const NAMES_PAGE = path.join(ROOT, 'docs', '1c-names.md');
 const SETTINGS_PAGE = path.join(ROOT, 'docs', 'configuration.md');
 const API_PAGE = path.join(ROOT, 'docs', 'api.md');
 const example = readFileSync(path.join(ROOT, 'web.config.example'), 'utf8');
-
-/**
- * Checks that the page holds `generated` between the two markers; with UPDATE_README=1 it writes it there instead
- * (`UPDATE_README=1 npx jest test/readme.test.ts`).
- */
-function expectGenerated(page: string, startMarker: string, endMarker: string, generated: string): void {
-  const current = readFileSync(page, 'utf8');
-  const start = current.indexOf(startMarker);
-  const end = current.indexOf(endMarker);
-  expect([start, end].every((at) => at >= 0)).toBe(true);
-  const written = current.slice(start + startMarker.length, end).trim();
-  if (process.env.UPDATE_README === '1' && written !== generated) {
-    writeFileSync(
-      page,
-      `${current.slice(0, start + startMarker.length)}\n\n${generated}\n\n${current.slice(end)}`,
-    );
-    return;
-  }
-  expect(written).toBe(generated);
-}
 
 /** The keys of web.config.example's appSettings, commented out or not. */
 const exampleKeys = [...example.matchAll(/^\s*(?:<!-- )?<add key="(\w+)" value="[^"]*" \/>/gm)].map(

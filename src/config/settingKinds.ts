@@ -3,7 +3,7 @@ import type { SettingKind, SettingSpec } from './settingsTable';
 
 /**
  * How each kind of setting is read: once from an option (a JavaScript value, taken as given) and once from web.config
- * (text, where case and surrounding blanks do not matter), and the accepted form as the errors and the README say it.
+ * (text, where case and surrounding blanks do not matter), and the accepted form as the errors and docs/configuration.md say it.
  * One reader a kind, so every setting of a kind is checked alike wherever it comes from.
  */
 export interface SettingReader {

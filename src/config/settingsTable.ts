@@ -3,9 +3,10 @@ import { MAX_TIMEOUT_SECONDS, MAX_TIMER_MS } from '../timerLimit';
 
 /**
  * The one place each setting is declared: the option type, the web.config keys, the defaults, the validation and
- * the README's configuration table (test/settingsTable.ts) all come from {@link SETTINGS}. Each entry's TSDoc is the
- * setting's documentation: editors show it on the option (options.ts maps the table to the option type, which keeps
- * it), the README copies it, and its `@default` is what the README's default column says.
+ * the configuration table of docs/configuration.md (test/settingsTable.ts) all come from {@link SETTINGS}. Each
+ * entry's TSDoc is the setting's documentation: editors show it on the option (options.ts maps the table to the
+ * option type, which keeps it), docs/configuration.md copies it, and its `@default` is what that table's default
+ * column says.
  */
 
 /** How a setting's option and web.config value are read and checked (settingKinds.ts has one reader a kind). */
@@ -26,7 +27,7 @@ export interface SettingSpec {
   readonly default?: string | number | boolean | ((earlier: Readonly<Record<string, unknown>>) => number);
   /** A `choice`'s values, compared case-insensitively (option and web.config text alike). */
   readonly values?: readonly string[];
-  /** A `number`'s range, whether it must be whole, and its unit as messages and the README say it. */
+  /** A `number`'s range, whether it must be whole, and its unit as messages and the docs say it. */
   readonly min?: number;
   readonly max?: number;
   readonly integer?: boolean;
@@ -34,7 +35,7 @@ export interface SettingSpec {
 }
 
 /**
- * Every setting, in the order the README lists them and an unknown option's error names them. A time setting's
+ * Every setting, in the order docs/configuration.md lists them and an unknown option's error names them. A time setting's
  * maximum, in its unit, never exceeds {@link MAX_TIMER_MS}: each becomes a timer's delay or period.
  */
 export const SETTINGS = {

@@ -23,7 +23,7 @@ export interface BackgroundJobData {
   readonly messages: readonly UserMessage[];
   /**
    * As JSON.stringify takes it without throwing: BigInts as strings, Maps and Sets as arrays, cycles, nesting past
-   * 1,000 levels and what comes past about 64 Mi characters replaced by markers (README: what toJSON() sends).
+   * 1,000 levels and what comes past about 64 Mi characters replaced by markers (docs/security.md: what toJSON() sends).
    */
   readonly result: unknown;
   /** As the dashboard shows it: handler files relative to the handlers folder, every other path hidden. */

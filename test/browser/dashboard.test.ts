@@ -6,7 +6,7 @@ import { appWithJobs, listen, ROOT } from '../helpers';
 import { launchChromium } from './chromium';
 
 // The dashboard in a real browser.
-/** `WBJ_SCREENSHOTS=1 npm test` refreshes the README's pictures under docs/. */
+/** `WBJ_SCREENSHOTS=1 npm test` refreshes the pictures under docs/ (README.md and docs/dashboard.md show them). */
 const SCREENSHOTS = process.env.WBJ_SCREENSHOTS === '1';
 
 jest.setTimeout(60_000);

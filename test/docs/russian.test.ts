@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { ALIASES } from '../../src/compat/aliases';
 import { ROOT, tempDir } from '../helpers';
+import { expectGenerated } from './generated';
 import { markdownTable } from '../nameTable';
 
 const README_RU = path.join(ROOT, 'README.ru.md');
@@ -52,24 +53,6 @@ function codes(names: string | readonly string[]): string {
     .flat()
     .map((name) => `\`${name}\``)
     .join(', ');
-}
-
-/**
- * Checks that `page` holds `generated` between the two markers; with UPDATE_README=1 it writes it there instead
- * (`UPDATE_README=1 npx jest test/docs/russian.test.ts`).
- */
-function expectGenerated(page: string, startMarker: string, endMarker: string, generated: string): void {
-  const current = read(page);
-  const start = current.indexOf(startMarker);
-  const end = current.indexOf(endMarker);
-  expect([start, end].every((at) => at >= 0)).toBe(true);
-  const written = current.slice(start + startMarker.length, end).trim();
-  if (process.env.UPDATE_README === '1' && written !== generated) {
-    const updated = `${current.slice(0, start + startMarker.length)}\n\n${generated}\n\n${current.slice(end)}`;
-    writeFileSync(page, updated);
-    return;
-  }
-  expect(written).toBe(generated);
 }
 
 /** The files of a page's example, from its ```js and ```xml blocks; a block that names no file is an error. */

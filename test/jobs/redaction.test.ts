@@ -57,7 +57,7 @@ function expectNoMachinePath(text: string): void {
   expect(text).not.toContain('node_modules');
 }
 
-/** The app of the README: `res.json(job)`, with the dashboard beside it. */
+/** The app docs/api.md describes: `res.json(job)`, with the dashboard beside it. */
 function jsonApp(isolation: Isolation) {
   const { app, manager } = appWithJobs({ handlers, isolation });
   app.get('/jobs/:uuid', async (req, res) => {

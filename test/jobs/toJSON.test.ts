@@ -7,10 +7,10 @@ import { appWithJobs, ISOLATIONS } from '../helpers';
 /** Handlers returning and throwing values JSON.stringify cannot take as they are. */
 const HOSTILE = path.join(__dirname, '..', 'fixtures', 'hostile', 'handlers');
 
-/** How deep toJSON() follows nested values before it writes the marker (README: toJSON). */
+/** How deep toJSON() follows nested values before it writes the marker (docs/security.md: what toJSON() sends). */
 const MAX_DEPTH = 1000;
 
-/** An app answering `res.json(job)`, as the README and the demo do, with the dashboard beside it. */
+/** An app answering `res.json(job)`, as docs/api.md and the demo do, with the dashboard beside it. */
 function jsonApp(isolation: Isolation) {
   const { app, manager } = appWithJobs({ handlers: HOSTILE, isolation });
   app.get('/jobs/:uuid', async (req, res) => {
