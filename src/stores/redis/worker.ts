@@ -163,11 +163,12 @@ export class RedisWorker {
     this.#running.set(uuid, running);
     this.#tokens.set(uuid, token);
     if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
+    // A local job in this process needs no read to learn it; said before the read below, as its record says it already.
+    this.#began(uuid, running.begin!);
     try {
       // A job cancelled while queued never runs: on Redis a cancel is an end claim, read here before the handler.
       const claim = await (await this.#workerClient()).get(claimKey);
       if (canceledAt(claim) !== undefined) return await this.#yieldToCancel(claimKey);
-      this.#began(uuid, running.begin!); // a local job in this process needs no read to learn it
       try {
         const handler = await this.#resolve(methodName);
         await this.#executor.run(running, handler, params, timeoutSeconds);
