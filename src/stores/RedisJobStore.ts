@@ -56,7 +56,7 @@ export class RedisJobStore implements JobStore {
     this.#settings = settings;
     this.#connection = new RedisConnection(settings, logError, warn, {
       listening: (events) => this.#follow(events),
-      back: () => void this.#recheck.run(),
+      back: () => void this.#recheck.run(true),
     });
     const connection = this.#connection;
     this.#localJobs = new LocalJobs(settings, connection, context.scheduledJobFrom, (job) =>

@@ -5,13 +5,11 @@ import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import { ended } from '../../jobs/waits';
 import type { LogError } from '../../runners/JobExecutor';
+import { CANCEL_EVENT, claimCancel } from './changeLog';
 import type { RedisConnection } from './connection';
 import { cancelClaim, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
 import { snapshotOf } from './record';
-
-/** The custom QueueEvents event that asks the instance running a job to stop it. */
-const CANCEL_EVENT = 'wbj:cancel';
 
 /** QueueEvents' listeners, with our cancel request. */
 interface CancelListener extends QueueEventsListener {
@@ -33,25 +31,24 @@ export interface CancelContext {
 
 /**
  * Cancels the job of a local job, from any instance: the cancel and the job's worker race to claim the job's end
- * (see endClaim.ts). A cancel that claims it frees the key rule at once and tells the instance running the job to
- * stop it. Settles once the local job says how the job ended; a failure is logged, and the job stays Active.
+ * (see endClaim.ts). A cancel that claims it tells the instance running the job to stop it, in the same step (see
+ * changeLog.ts), and frees the key rule at once. Settles once the local job says how the job ended; a failure is logged, and the job stays Active.
  */
 export async function cancelThroughRedis(
   job: BackgroundJob,
   { settings, logError, connection, localJobs }: CancelContext,
 ): Promise<void> {
-  const { redis, queue, producer, keyPrefix } = connection;
+  const { redis, queue, keyPrefix } = connection;
   const claimKey = endClaimKey(keyPrefix, job.uuid);
   try {
     await connection.connected('cancel');
-    if ((await redis.set(claimKey, cancelClaim(Date.now()), 'NX')) === 'OK') {
+    if (await claimCancel(redis, queue.keys, claimKey, cancelClaim(Date.now()), job.uuid)) {
       const [stored] = await localJobs.read([job.uuid]);
       if (stored === undefined || stored.fields.finishedOn) {
         // It had finished (or was removed) before: the cancel came too late, and its claim goes.
         await redis.del(claimKey);
       } else {
         await (await queue.getJob(job.uuid))?.removeDeduplicationKey();
-        await producer.publishEvent({ eventName: CANCEL_EVENT, jobId: job.uuid });
       }
       // Read after the claim, so it says Canceled, or how the job had ended before.
       if (stored !== undefined) job.sync(snapshotOf(stored, settings));

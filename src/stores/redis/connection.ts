@@ -1,8 +1,9 @@
-import type { Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import type { Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
 import type { LogError } from '../../runners/JobExecutor';
 import { firstConnection, redactedUrl, storeUnavailable } from './unavailable';
+import { type ChangeLogClient, withChangeLog } from './changeLog';
 import { type ReadJobsClient, withReadJobs } from './reads';
 import { redisModules } from './redisModules';
 
@@ -30,9 +31,8 @@ export interface ConnectionEvents {
  */
 export class RedisConnection {
   readonly queue: Queue;
-  readonly producer: QueueEventsProducer;
   /** Our own connection, for the end claims and batched reads BullMQ has no call for. */
-  readonly redis: ReadJobsClient;
+  readonly redis: ReadJobsClient & ChangeLogClient;
   /** `bull:<queue>:`, which every key of a job starts with. */
   readonly keyPrefix: string;
   readonly #settings: Settings;
@@ -57,25 +57,23 @@ export class RedisConnection {
     const { bullmq, ioredis } = redisModules(url);
     // enableOfflineQueue false: while Redis is unreachable, commands fail at once instead of piling up, so
     // execute can say so. BullMQ's worker and events connections retry on their own.
-    this.redis = withReadJobs(
-      new ioredis.Redis(url, {
-        retryStrategy: reconnectDelay,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        enableAutoPipelining: true,
-      }),
+    this.redis = withChangeLog(
+      withReadJobs(
+        new ioredis.Redis(url, {
+          retryStrategy: reconnectDelay,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          enableAutoPipelining: true,
+        }),
+      ),
     );
     this.queue = new bullmq.Queue(settings.queueName, {
       connection: { url, retryStrategy: reconnectDelay, enableOfflineQueue: false },
-    });
-    this.producer = new bullmq.QueueEventsProducer(settings.queueName, {
-      connection: { url, retryStrategy: reconnectDelay },
     });
     this.keyPrefix = this.queue.toKey('');
     const outage = (error: unknown): void => this.outage(error);
     this.redis.on('error', outage);
     this.queue.on('error', outage);
-    this.producer.on('error', outage);
     this.redis.on('ready', () => this.#recovered(on.back));
     this.redis.on('close', () => this.failed());
     this.#firstConnection = new Promise((resolve) => this.redis.once('ready', resolve)).then(() =>
@@ -179,7 +177,7 @@ export class RedisConnection {
 
   /** Closes every connection; the store is closing. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.#events?.close(), this.producer.close(), this.queue.close()]);
+    await Promise.allSettled([this.#events?.close(), this.queue.close()]);
     this.redis.disconnect();
   }
 }

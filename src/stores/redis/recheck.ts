@@ -2,10 +2,11 @@ import type { Settings } from '../../config/options';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import type { LogError } from '../../runners/JobExecutor';
 import { redactedUrl } from './unavailable';
+import { changesSince, type LogPage, queueChangeLog } from './changeLog';
 import type { RedisConnection } from './connection';
 import { canceledAt, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
-import { pipelinePerJob } from './reads';
+import type { PipelineReply } from './reads';
 import { jobLost, storedProgress, vanishedEnding } from './record';
 import type { RedisWorker } from './worker';
 
@@ -30,14 +31,31 @@ interface Findings {
   readonly vanished: Map<string, string | null>;
 }
 
+/** Held jobs looked at in full each second besides those the change log names, whatever their number. */
+const SWEPT_PER_SECOND = 20;
+
 /**
  * The safety net under QueueEvents, every `checkInterval` and when Redis is back: every active local job whose record
  * moved past it is re-read, every job running here looks for a cancel, a job whose record vanished from Redis ends,
  * here and in its handler, and jobs handed to this worker that never started go back to the queue.
+ *
+ * Its cost follows what changed, not what is held: each look reads the change log (changeLog.ts) from where the last
+ * one stopped, in one round trip with a few held jobs taken in turn (the **sweep**, for a record evicted alone, which
+ * writes no event), and looks at the jobs the log names and those held since the last look. The log cannot say what
+ * changed when it lost its place (trimmed past it, or gone: FLUSHDB, a restart without persistence), and Redis back
+ * from an outage may have dropped what it said meanwhile: the look is then a full one, at every job held, once.
  */
 export class Recheck {
   readonly #parts: RecheckParts;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** The change log's last event seen; `undefined`: the next look is a full one. */
+  #seen: string | undefined;
+  /** The jobs held at the last look: one held since is looked at once, as its events may have come before. */
+  #held = new Set<string>();
+  /** Where the sweep goes on among the jobs held. */
+  #sweepAt = 0;
+  /** The look under way: the next waits for it rather than overlapping it. */
+  #looking: Promise<void> | undefined;
 
   constructor(parts: RecheckParts) {
     this.#parts = parts;
@@ -48,16 +66,25 @@ export class Recheck {
     }
   }
 
-  async run(): Promise<void> {
+  /** Looks again; `full`: at every job held, whatever the change log says (Redis is back from an outage). */
+  async run(full = false): Promise<void> {
+    if (full) this.#seen = undefined;
+    while (this.#looking) await this.#looking;
+    this.#looking = this.#run().finally(() => (this.#looking = undefined));
+    return this.#looking;
+  }
+
+  async #run(): Promise<void> {
     const { localJobs, worker, beingAdded } = this.#parts;
     const running = worker?.runningIds() ?? [];
     const held = [...new Set([...localJobs.activeIds(), ...running])].filter((id) => !beingAdded.has(id));
     let found: Findings;
     try {
-      found = await this.#look(held);
+      found = await this.#lookAtChanges(held);
     } catch {
       return; // Redis is away: the outage is logged once, and the next re-check tries again
     }
+    this.#held = new Set(held);
     await localJobs.refresh(found.changed);
     for (const id of found.canceled) void worker?.running(id)?.cancel();
     this.#endVanished(found.vanished);
@@ -68,24 +95,71 @@ export class Recheck {
     clearInterval(this.#timer);
   }
 
+  /** What changed among the jobs held: from the change log since the last look, or by a full look. */
+  async #lookAtChanges(held: string[]): Promise<Findings> {
+    const { redis, queue } = this.#parts.connection;
+    const since = this.#seen;
+    if (held.length === 0) {
+      this.#seen = undefined; // nothing to follow: the log is not read, and the next job held gets a full look
+      return { changed: [], canceled: [], vanished: new Map() };
+    }
+    if (since !== undefined) {
+      const first = [...new Set([...held.filter((id) => !this.#held.has(id)), ...this.#sweep(held)])];
+      const { head, found } = await this.#look(first, since);
+      const changes = await changesSince(redis, queue.keys, since, head as LogPage);
+      if (changes !== undefined) {
+        this.#seen = changes.last;
+        const named = held.filter((id) => changes.ids.has(id) && !first.includes(id));
+        if (named.length === 0) return found;
+        const more = (await this.#look(named, null)).found;
+        return {
+          changed: [...found.changed, ...more.changed],
+          canceled: [...found.canceled, ...more.canceled],
+          vanished: new Map([...found.vanished, ...more.vanished]),
+        };
+      }
+    }
+    const { head, found } = await this.#look(held, undefined);
+    this.#seen = head as string;
+    return found;
+  }
+
+  /** The next few held jobs in turn, so that each is looked at every `held / SWEPT_PER_SECOND` seconds. */
+  #sweep(held: readonly string[]): readonly string[] {
+    const count = Math.max(1, Math.round((SWEPT_PER_SECOND * this.#parts.settings.checkInterval) / 1000));
+    if (held.length <= count) return held;
+    const from = this.#sweepAt % held.length;
+    this.#sweepAt = from + count;
+    return [...held.slice(from, from + count), ...held.slice(0, Math.max(0, from + count - held.length))];
+  }
+
   /**
    * What a look at a few small fields of each job finds: the local jobs whose record in Redis has moved past them
    * (begun, ended, cancelled, a new message or progress), so that only those are read in full; the jobs whose end a
-   * cancel claimed; and the jobs whose record is gone, with their end claim.
+   * cancel claimed; and the jobs whose record is gone, with their end claim. The change log's `head` comes in the same
+   * round trip: its first page from `since`, where it is now (`undefined`), or none (`null`).
    */
-  async #look(ids: readonly string[]): Promise<Findings> {
+  async #look(
+    ids: readonly string[],
+    since: string | undefined | null,
+  ): Promise<{ head: unknown; found: Findings }> {
     const { connection, localJobs } = this.#parts;
     const { redis, queue, keyPrefix } = connection;
     const found: Findings = { changed: [], canceled: [], vanished: new Map() };
-    const replies = await pipelinePerJob(redis, ids, (pipeline, id) => {
+    const pipeline = redis.pipeline();
+    if (since !== null) queueChangeLog(pipeline, queue.keys, since);
+    for (const id of ids) {
       const key = queue.toKey(id);
       pipeline
         .hmget(key, 'timestamp', 'processedOn', 'finishedOn', 'progress')
         .llen(`${key}:logs`)
         .get(endClaimKey(keyPrefix, id));
-    });
+    }
+    const replies = ((await pipeline.exec()) ?? []) as PipelineReply[];
+    const [headError, head] = since === null ? [null, undefined] : replies.shift()!;
+    if (headError) throw headError;
     ids.forEach((id, index) => {
-      const [[fieldsError, fields], [, messageCount], [claimError, claim]] = replies[index]!;
+      const [[fieldsError, fields], [, messageCount], [claimError, claim]] = replies.slice(3 * index);
       if (fieldsError ?? claimError) return;
       const [timestamp, processedOn, finishedOn, progress] = fields as (string | null)[];
       const canceled = canceledAt(claim as string | null) !== undefined;
@@ -102,7 +176,7 @@ export class Recheck {
           storedProgress(progress ?? undefined)?.date.getTime() !== local.progress?.date.getTime());
       if (changed) found.changed.push(id);
     });
-    return found;
+    return { head, found };
   }
 
   /**

@@ -9,6 +9,7 @@ import { waitForExecutionCompletion } from '../../jobs/waits';
 import { JobExecutor, type LogError } from '../../runners/JobExecutor';
 import type { StoreContext } from '../JobStore';
 import { buildJob } from '../buildJob';
+import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob, withHoldJob } from './jobLock';
@@ -147,7 +148,7 @@ export class RedisWorker {
       onReport: (report) => {
         if (report.kind === 'message') messages += 1;
         reports = reports
-          .then(() => storeReport(job, report))
+          .then(() => this.#storeReport(job, report))
           .catch((error: unknown) => {
             if (!reportFailed)
               this.#logError(
@@ -162,11 +163,12 @@ export class RedisWorker {
     this.#running.set(uuid, running);
     this.#tokens.set(uuid, token);
     if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
+    // A local job in this process needs no read to learn it; said before the read below, as its record says it already.
+    this.#began(uuid, running.begin!);
     try {
       // A job cancelled while queued never runs: on Redis a cancel is an end claim, read here before the handler.
       const claim = await (await this.#workerClient()).get(claimKey);
       if (canceledAt(claim) !== undefined) return await this.#yieldToCancel(claimKey);
-      this.#began(uuid, running.begin!); // a local job in this process needs no read to learn it
       try {
         const handler = await this.#resolve(methodName);
         await this.#executor.run(running, handler, params, timeoutSeconds);
@@ -239,10 +241,32 @@ export class RedisWorker {
     return held;
   }
 
+  /**
+   * Stores a handler's report: a message in the job's BullMQ log with its event in the change log, on the worker's
+   * connection, so before the job's end; progress as its BullMQ progress.
+   */
+  async #storeReport(job: Job<JobData>, report: JobReport): Promise<void> {
+    if (report.kind !== 'message') {
+      return void (await job.updateProgress({
+        percent: report.percent,
+        text: report.text,
+        date: report.date,
+      }));
+    }
+    const { queue } = this.#connection;
+    await storeMessage(
+      await this.#workerClient(),
+      queue.keys,
+      queue.toKey(job.id!),
+      messageLine(report),
+      job.id!,
+    );
+  }
+
   #workerClient(): Promise<RedisClient> {
     return (this.#workerConnection ??= this.#worker.getBackend().client.then((client) => {
       client.on('close', () => this.#connection.failed());
-      return withHoldJob(client);
+      return withStoreMessage(withHoldJob(client));
     }));
   }
 
@@ -312,10 +336,4 @@ export class RedisWorker {
         .catch(() => {}); // taken or ended meanwhile: nothing to put back
     });
   }
-}
-
-/** Stores a handler's report: a message in the job's BullMQ log, progress as its BullMQ progress. */
-async function storeReport(job: Job<JobData>, report: JobReport): Promise<void> {
-  if (report.kind === 'message') await job.log(messageLine(report));
-  else await job.updateProgress({ percent: report.percent, text: report.text, date: report.date });
 }
