@@ -1,4 +1,3 @@
-import { Cron } from 'croner';
 import { ALIASES, type AliasMembers, englishName } from '../compat/aliases';
 import { typoHint } from '../didYouMean';
 import { describeValue } from '../errors';
@@ -11,6 +10,7 @@ import {
   WINDOW_FIELDS,
 } from './dailyScheduleFields';
 import { fieldError } from './fieldError';
+import { parsedCron } from './parsedCron';
 import {
   type CronSchedule,
   cronRule,
@@ -130,16 +130,15 @@ export function storedRule(schedule: ScheduledJobSchedule): ScheduleRule {
 /** A cron expression parsed by croner, which also decides what cron does at DST changes. */
 function checkCron(cron: unknown, timezone: string | undefined, zone: string): ScheduleRule {
   if (typeof cron !== 'string') throw fieldError(`cron must be a string, got ${describeValue(cron)}`);
-  let parsed: Cron;
   try {
-    parsed = new Cron(cron, { timezone: zone, paused: true, mode: '5-or-6-parts' });
+    parsedCron(cron, zone);
   } catch (error) {
     throw fieldError(
       `cron ${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}); expected five fields, or six with seconds first, e.g. "*/5 * * * *"`,
     );
   }
   const schedule: CronSchedule = timezone === undefined ? { cron } : { cron, timezone };
-  return neverRunsCheck(cronRule(schedule, parsed), `cron ${JSON.stringify(cron)}`);
+  return neverRunsCheck(cronRule(schedule, zone), `cron ${JSON.stringify(cron)}`);
 }
 
 /** What 1C-style fields say together: one set of times of the day, and dates in order. */
@@ -158,11 +157,33 @@ function checkDailyFieldsTogether(schedule: DailySchedule): void {
 }
 
 /** A schedule that matches no day at all (31 February, an end date past) is a mistake worth stopping for. */
-function neverRunsCheck(checked: ScheduleRule, what: string): ScheduleRule {
+function neverRunsCheck(rule: ScheduleRule, what: string): ScheduleRule {
+  const checked = rememberingNextRun(rule);
   if (checked.nextRunAfter(new Date()) === undefined) {
     throw fieldError(`${what} never runs: no day from now on matches it; check its days, months and dates`);
   }
   return checked;
+}
+
+/**
+ * `rule`, remembering the next run it found last: there is no run between that `after` and that run, so asked for a
+ * later `after` still before it, the answer is the same. A job declared in web.config is so armed with the run found
+ * when it was checked, and a schedule is searched once per run, not once more per instance or store.
+ */
+function rememberingNextRun(rule: ScheduleRule): ScheduleRule {
+  let after = NaN;
+  let next: Date | undefined;
+  const nextRunAfter = (from: Date, lastEnded?: Date): Date | undefined => {
+    // A pause after the previous run (lastEnded) moves the next one: searched, not remembered.
+    if (lastEnded !== undefined) return rule.nextRunAfter(from, lastEnded);
+    const at = from.getTime();
+    if (!(at >= after && (next === undefined || at < next.getTime()))) {
+      after = at;
+      next = rule.nextRunAfter(from);
+    }
+    return next && new Date(next); // a copy: the caller may change it
+  };
+  return { ...rule, nextRunAfter };
 }
 
 function checkTimeZone(value: unknown): string {

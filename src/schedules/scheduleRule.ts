@@ -1,5 +1,5 @@
-import type { Cron } from 'croner';
 import { type DailySchedule, type DailyWindow, SECONDS_PER_DAY, secondOfDay } from './dailyScheduleFields';
+import { parsedCron } from './parsedCron';
 import { instantAt, nextDay, type ZonedDay, zonedDay } from './zonedTime';
 
 /**
@@ -47,11 +47,14 @@ const DAY_MS = 86_400_000;
 const DAYS_BEFORE_1970 = 719_162;
 const NO_LIMITS: RunLimits = { pauseSeconds: 0, cancelAt: undefined, runSeconds: undefined };
 
-/** The rule of a cron expression `parsed` by croner: a run limited by nothing. */
-export function cronRule(schedule: CronSchedule, parsed: Cron): ScheduleRule {
+/**
+ * The rule of a cron expression read in `zone`, checked already: a run limited by nothing. It keeps no parsed
+ * expression of its own (see parsedCron.ts).
+ */
+export function cronRule(schedule: CronSchedule, zone: string): ScheduleRule {
   return {
     schedule,
-    nextRunAfter: (after) => parsed.nextRun(after) ?? undefined,
+    nextRunAfter: (after) => parsedCron(schedule.cron, zone).nextRun(after) ?? undefined,
     limitsAt: () => NO_LIMITS,
   };
 }
