@@ -23,6 +23,8 @@ interface Entry {
  */
 export class MemoryScheduleStore implements ScheduleStore {
   readonly #entries = new Map<string, Entry>();
+  /** The UUID of each name, lower-cased: a write finds the holder of its name without reading every job. */
+  readonly #names = new Map<string, string>();
   readonly #onTick: OnTick;
   /** The timers of retries to come, each for a different failed run. */
   readonly #retries = new Map<string, NodeJS.Timeout>();
@@ -34,19 +36,21 @@ export class MemoryScheduleStore implements ScheduleStore {
 
   async write(data: ScheduledJobData, schedule: ScheduleRule): Promise<void> {
     const name = data.name.toLowerCase();
-    const holder = [...this.#entries.values()].find(
-      (entry) => entry.data.name.toLowerCase() === name && entry.data.uuid !== data.uuid,
-    );
-    if (holder !== undefined) throw nameTaken(data.name, holder.data.uuid);
+    const holder = this.#names.get(name);
+    if (holder !== undefined && holder !== data.uuid) throw nameTaken(data.name, holder);
     const previous = this.#entries.get(data.uuid);
     clearTimeout(previous?.timer);
+    this.#names.set(name, data.uuid);
     const entry: Entry = { data, schedule, lastJobUuid: previous?.lastJobUuid, timer: undefined };
     this.#entries.set(data.uuid, entry);
     if (data.use) this.#arm(entry, schedule.nextRunAfter(new Date()));
   }
 
   async delete(uuid: string): Promise<boolean> {
-    clearTimeout(this.#entries.get(uuid)?.timer);
+    const entry = this.#entries.get(uuid);
+    if (entry === undefined) return false;
+    clearTimeout(entry.timer);
+    this.#names.delete(entry.data.name.toLowerCase());
     return this.#entries.delete(uuid);
   }
 

@@ -242,6 +242,24 @@ describeEachIsolation('scheduled jobs', (isolation) => {
     ]);
   });
 
+  test('the name of a deleted scheduled job, whatever its case, is free for another', async () => {
+    const manager = createManager({ isolation });
+    const first = await written(manager, {
+      name: 'Nightly',
+      methodName: 'Reports.Build',
+      schedule: NEW_YEAR,
+    });
+    await first.delete();
+    const second = await written(manager, {
+      name: 'NIGHTLY',
+      methodName: 'Reports.Echo',
+      schedule: NEW_YEAR,
+    });
+    expect((await manager.scheduledJobs.get()).map(({ uuid, name }) => [uuid, name])).toEqual([
+      [second.uuid, 'NIGHTLY'],
+    ]);
+  });
+
   test('use false stops the schedule once written, use true starts it again; nextRun follows what was written', async () => {
     const manager = createManager({ isolation });
     const { scheduled, runs } = await appendingEverySecond(manager, 'Switch');
