@@ -37,6 +37,11 @@ export class RedisScheduleStore implements ScheduleStore {
   readonly #ticks: Queue;
   readonly #worker: Worker | undefined;
   readonly #keys: { readonly data: string; readonly names: string; readonly lastRuns: string };
+  /**
+   * The rule of each schedule text, for BullMQ asking the next run of each tick: the one written here (which knows
+   * its next run already), or parsed once from a scheduler another instance wrote.
+   */
+  readonly #rules = new Map<string, ScheduleRule>();
   /** Settles once Redis first answers. */
   readonly #connected: Promise<void>;
   #everConnected = false;
@@ -45,13 +50,11 @@ export class RedisScheduleStore implements ScheduleStore {
     const { bullmq, ioredis } = redisModules(settings.store);
     this.#url = settings.store;
     const queueName = `${settings.queueName}-scheduled`;
-    // Parsed once per schedule text: BullMQ asks for the next run of each tick.
-    const schedules = new Map<string, ScheduleRule>();
     const repeatStrategy: RepeatStrategy = (millis, { pattern }) => {
-      let checked = schedules.get(pattern!);
+      let checked = this.#rules.get(pattern!);
       if (checked === undefined) {
         checked = checkSchedule(JSON.parse(pattern!));
-        schedules.set(pattern!, checked);
+        this.#rules.set(pattern!, checked);
       }
       return checked.nextRunAfter(new Date(millis))?.getTime();
     };
@@ -111,6 +114,7 @@ export class RedisScheduleStore implements ScheduleStore {
       }
       // Without a timezone of its own, a schedule reads in this instance's zone on every instance.
       const pattern = JSON.stringify({ timezone: localTimeZone(), ...schedule.schedule });
+      if (!this.#rules.has(pattern)) this.#rules.set(pattern, schedule); // read in the same zone
       // The same declaration on ten instances is one schedule: an identical scheduler is left as it is.
       const current = await this.#ticks.getJobScheduler(data.uuid);
       if (current?.pattern === pattern && current.next) return;
