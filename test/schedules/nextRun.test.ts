@@ -85,6 +85,33 @@ describe('cron schedules', () => {
   });
 });
 
+describe('asking one schedule again', () => {
+  const at = (iso: string): Date => new Date(iso);
+  const next = (job: ScheduledJob, after: string): string | undefined =>
+    job.nextRunAfter(at(after))?.toISOString();
+
+  test.each([
+    ['a cron expression', { cron: '* * * * *', timezone: 'UTC' }],
+    ['a 1C-style schedule', { repeatPeriodSeconds: 60, timezone: 'UTC' }],
+  ])(
+    '%s answers each time for the time asked: later within the same minute, past its run, then earlier',
+    (_, schedule) => {
+      const job = scheduled(schedule);
+      expect(next(job, '2026-05-04T12:00:10Z')).toBe('2026-05-04T12:01:00.000Z');
+      expect(next(job, '2026-05-04T12:00:50Z')).toBe('2026-05-04T12:01:00.000Z');
+      expect(next(job, '2026-05-04T12:01:00Z')).toBe('2026-05-04T12:02:00.000Z');
+      expect(next(job, '2026-05-04T12:03:30Z')).toBe('2026-05-04T12:04:00.000Z');
+      expect(next(job, '2026-05-04T11:58:59Z')).toBe('2026-05-04T11:59:00.000Z');
+    },
+  );
+
+  test('the Date nextRunAfter returns is the caller’s own: changing it changes no later answer', () => {
+    const job = scheduled({ cron: '0 3 * * *', timezone: 'UTC' });
+    job.nextRunAfter(at('2026-05-04T00:00:00Z'))!.setUTCFullYear(2099);
+    expect(next(job, '2026-05-04T01:00:00Z')).toBe('2026-05-04T03:00:00.000Z');
+  });
+});
+
 describe('1C-style schedules', () => {
   test('without a repeat period it runs once a day at beginTime', () => {
     expect(runs({ beginTime: '03:15', timezone: 'UTC' }, '2026-01-05T03:15:00Z', 2)).toEqual([
