@@ -168,7 +168,8 @@ export const SETTINGS = {
   /**
    * `memory`: jobs live in this process. A Redis URL (`redis://host:port/db`, `rediss://` for TLS; user and password
    * in the URL): jobs live in Redis through BullMQ, shared by every instance on the same Redis and queue (see
-   * [Beyond one process](#beyond-one-process-redis-through-bullmq)).
+   * [Beyond one process](#beyond-one-process-redis-through-bullmq)). A Redis store needs the optional peer
+   * dependencies bullmq and ioredis (`npm install bullmq ioredis`).
    * @default `memory`
    */
   store: { kind: 'redisStore', key: 'jobsStore', default: 'memory' },
