@@ -16,6 +16,7 @@ import {
   type MessagePage,
   type StoreContext,
 } from './JobStore';
+import { AddBatch } from './redis/addBatch';
 import { cancelThroughRedis, onCancelRequest } from './redis/cancel';
 import { RedisConnection } from './redis/connection';
 import { LocalJobs } from './redis/localJobs';
@@ -47,6 +48,7 @@ export class RedisJobStore implements JobStore {
   readonly #worker: RedisWorker | undefined;
   readonly #summaries: JobSummaries;
   readonly #recheck: Recheck;
+  readonly #adds: AddBatch;
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly #beingAdded = new Set<string>();
   #closing: Promise<void> | undefined;
@@ -59,6 +61,7 @@ export class RedisJobStore implements JobStore {
       back: () => void this.#recheck.run(true),
     });
     const connection = this.#connection;
+    this.#adds = new AddBatch(connection.queue, settings.store);
     this.#localJobs = new LocalJobs(settings, connection, context.scheduledJobFrom, (job) =>
       cancelThroughRedis(job, { settings, logError, connection, localJobs: this.#localJobs }),
     );
@@ -130,11 +133,12 @@ export class RedisJobStore implements JobStore {
     try {
       await this.#connection.connected('execute');
       // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
-      const added = await this.#connection.queue.add(JSON.stringify(header), data, {
-        jobId: uuid,
+      // Sent with the other executes of this tick, in one round trip.
+      const id = await this.#adds.add(JSON.stringify(header), data, {
         ...this.#jobOptions(request.handler, key),
+        jobId: uuid,
       });
-      if (added.id !== uuid) throw keyConflict(added.id ?? '(unknown)', methodName, key);
+      if (id !== uuid) throw keyConflict(id, methodName, key);
     } catch (error) {
       this.#localJobs.forget(uuid);
       throw this.#connection.unavailable(error, `execute(${JSON.stringify(methodName)})`);
