@@ -83,13 +83,19 @@ export function currentJob(): BackgroundJob | undefined {
  * Inside a handler: reports how far the job has got, read back as `job.progress` (`{ percent, text, date }`)
  * while it runs. 1C's БСП: ДлительныеОперации.СообщитьПрогресс.
  * @param percent - a number, clamped to 0..100, or a string holding one (`'50'`, as 1C's Строка would pass it): a
- *   progress report is no reason to fail a job, so an over-eager 150 reads as 100.
+ *   progress report is no reason to fail a job, so an over-eager 150 reads as 100. `undefined` or `null` reports the
+ *   text alone and keeps the last percent (0 before any), as БСП's СообщитьПрогресс(Неопределено, Текст) does.
  * @throws BackgroundJobsError `WBJ_NO_CURRENT_JOB` outside a job; `WBJ_BAD_ARGUMENT` for a percent that is no
  *   number at all (NaN, `'half'`, an object) or a text that is not a string.
  */
-export function progress(percent: number | string, text = ''): void {
+export function progress(percent?: number | string | null, text = ''): void {
   const running = runningJobOf(`progress(${describeValue(percent)})`);
-  const value = typeof percent === 'string' && percent.trim() !== '' ? Number(percent) : percent;
+  const value =
+    percent === undefined || percent === null
+      ? (lastPercent.get(running) ?? 0)
+      : typeof percent === 'string' && percent.trim() !== ''
+        ? Number(percent)
+        : percent;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
@@ -102,8 +108,13 @@ export function progress(percent: number | string, text = ''): void {
       `progress(percent, text) takes text as a string, got ${describeValue(text)}`,
     );
   }
-  running.report({ kind: 'progress', percent: Math.min(100, Math.max(0, value)), text, date: new Date() });
+  const clamped = Math.min(100, Math.max(0, value));
+  lastPercent.set(running, clamped);
+  running.report({ kind: 'progress', percent: clamped, text, date: new Date() });
 }
+
+/** The percent each running job last reported, for a report of text alone; kept where the handler runs. */
+const lastPercent = new WeakMap<RunningJob, number>();
 
 /** The running job whose code is calling; outside jobs, `WBJ_NO_CURRENT_JOB` naming the call. */
 export function runningJobOf(call: string): RunningJob {

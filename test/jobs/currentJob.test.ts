@@ -106,7 +106,23 @@ describeEachIsolation('progress (beyond 1C: БСП ДлительныеОпер�
     ]);
   });
 
-  test.each([['NaN'], ['half'], [''], [null], [{ percent: 5 }]])(
+  test('progress(null or undefined, text) reports the text alone and keeps the last percent (1C: СообщитьПрогресс(Неопределено, Текст))', async () => {
+    const job = await createManager({ isolation }).execute('Jobs.ProgressSteps', [
+      [null, 'Начало'],
+      [40, 'Загрузка'],
+      [null, 'Загрузка справочника'],
+    ]);
+    await job.waitForCompletion();
+    expect([job.state, job.progress]).toEqual([
+      BackgroundJobState.Completed,
+      expect.objectContaining({ percent: 40, text: 'Загрузка справочника' }),
+    ]);
+    const first = await createManager({ isolation }).execute('Jobs.ProgressSteps', [[null, 'Начало']]);
+    await first.waitForCompletion();
+    expect(first.progress).toMatchObject({ percent: 0, text: 'Начало' });
+  });
+
+  test.each([['NaN'], ['half'], [''], [{ percent: 5 }]])(
     'progress(%p), no number at all, fails the job with a description naming the value',
     async (percent) => {
       const job = await createManager({ isolation }).execute('Jobs.BadProgress', [percent]);
