@@ -189,7 +189,8 @@ function findExport(loaded: LoadedModule, method: string, methodName: string): s
     const count = functions.length === 1 ? '1 function' : `${functions.length || 'no'} functions`;
     throw new BackgroundJobsError(
       'WBJ_HANDLER_NOT_FOUND',
-      `${moduleFile} exports no function "${method}"; ${hint ? `${hint} It` : 'it'} exports ${count}`,
+      `${moduleFile} exports no function "${method}"; ${hint ? `${hint} It` : 'it'} exports ${count}` +
+        unreadExportHint(loaded.exports, method),
     );
   }
   const value = loaded.exports[matches[0]];
@@ -200,6 +201,18 @@ function findExport(loaded: LoadedModule, method: string, methodName: string): s
     );
   }
   return matches[0];
+}
+
+/**
+ * Why a module whose method is not found may still hold it: in a default export (`export default { Run }`), or as
+ * `module.exports = function Run…`, neither of which is read. Job methods are the module's named exports.
+ */
+function unreadExportHint(exports: ModuleExports, method: string): string {
+  const fix = `: export each job method by name (export function ${method}, or exports.${method} = … in CommonJS)`;
+  if (typeof exports === 'function') return `. module.exports is itself a function, which is not read${fix}`;
+  if (exports.default !== undefined && exports.default !== null)
+    return `. Its default export is not read${fix}`;
+  return '';
 }
 
 /** `.mjs` and ES-module `.js` files load with import(); everything else with require(), as Node itself would. */

@@ -69,6 +69,33 @@ describe('method names resolve like 1C, and only to handlers inside the folder',
     });
   });
 
+  const byName = ': export each job method by name (export function Run, or exports.Run = … in CommonJS)';
+  test.each([
+    [
+      // As TypeScript compiles `export default { Run }` to CommonJS; an ES module's namespace has the same `default`.
+      'a default export',
+      'Default.js',
+      'Object.defineProperty(exports, "__esModule", { value: true }); exports.default = { Run: async () => 1 };',
+      'Its default export is not read',
+    ],
+    [
+      'a module.exports function',
+      'Whole.js',
+      'module.exports = async function Run() {};',
+      'module.exports is itself a function, which is not read',
+    ],
+  ])('%s is named as not read, with how to export the method by name', async (_case, file, source, what) => {
+    const folder = tempDir();
+    writeFileSync(path.join(folder, file), `${source}\n`);
+    const module = path.basename(file, path.extname(file));
+    await expect(createManager({ handlers: folder }).execute(`${module}.Run`)).rejects.toMatchObject({
+      code: 'WBJ_HANDLER_NOT_FOUND',
+      message: expect.stringContaining(
+        `exports no function "Run"; it exports no functions. ${what}${byName}`,
+      ),
+    });
+  });
+
   test('a module that throws while loading fails execute with its error, and the next execute still works', async () => {
     const manager = createManager();
     const error = await manager.execute('Broken.Anything').catch((caught: unknown) => caught);
