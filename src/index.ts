@@ -15,7 +15,7 @@ export {
   BackgroundJobsManager as МенеджерФоновыхЗаданий,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,
 } from './manager/BackgroundJobsManager';
-export type { ExecuteOptions } from './jobs/ownManager';
+export type { Backoff, ExecuteOptions } from './jobs/ownManager';
 export {
   BackgroundJob,
   BackgroundJob as ФоновоеЗадание,

@@ -22,6 +22,7 @@ export const BUILT_BY_MANAGER: unique symbol = Symbol('web-background-jobs job')
 
 const NO_DATA_SEPARATION: Readonly<Record<string, never>> = Object.freeze({});
 const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+const NO_ERRORS: readonly ErrorInfo[] = Object.freeze([]);
 
 /** The 1C names of the job's members (`job.Состояние`, `job.Отменить()`, `job.State`…). */
 export interface BackgroundJob extends AliasMembers<
@@ -65,6 +66,10 @@ export class BackgroundJob {
   readonly #onReport: ((report: JobReport) => void) | undefined;
   readonly #ancestors: readonly string[];
   readonly #settleElsewhere: SettleElsewhere | undefined;
+  /** The errors of the failed attempts before this one (`undefined` for none: most jobs have one attempt). */
+  #attemptErrors: readonly ErrorInfo[] | undefined;
+  /** What watches the running attempt (a thread run): told when the attempt stops for a retry, too. */
+  #attemptWatch: (() => void) | undefined;
 
   /** @internal Jobs are created by `BackgroundJobsManager.execute`. */
   constructor(init: JobInit) {
@@ -86,6 +91,7 @@ export class BackgroundJob {
     this.#onReport = init.onReport;
     this.#ancestors = init.ancestors ?? NO_ANCESTORS;
     this.#settleElsewhere = init.settleElsewhere;
+    if (init.attemptErrors?.length) this.#attemptErrors = Object.freeze([...init.attemptErrors]);
     // No own property may shadow a member the library reads (Object.defineProperty(job, 'state', …)).
     Object.preventExtensions(this);
   }
@@ -149,6 +155,22 @@ export class BackgroundJob {
   /** Why the job failed; `undefined` unless its state is `Failed` (1C: ИнформацияОбОшибке). */
   get errorInfo(): ErrorInfo | undefined {
     return this.#errorInfo;
+  }
+
+  /**
+   * Which attempt of its handler the job is at, from 1: the one running, the next one while the job waits for it
+   * after a failed attempt, or the last one once the job has ended. Over 1 only with execute's `attempts` option.
+   */
+  get attempt(): number {
+    return (this.#attemptErrors?.length ?? 0) + 1;
+  }
+
+  /**
+   * The `errorInfo` of each failed attempt before {@link BackgroundJob.attempt}, oldest first (the last attempt's
+   * is `errorInfo` once the job has failed); empty when there was no retry. A frozen array.
+   */
+  get attemptErrors(): readonly ErrorInfo[] {
+    return this.#attemptErrors ?? NO_ERRORS;
   }
 
   /** The handler's return value (awaited) once `Completed`; beyond 1C, as in OneScript. */
@@ -233,6 +255,11 @@ export class BackgroundJob {
     return (this.#publicErrorInfo ??= redactErrorInfo(this.#errorInfo, this.#handlersPath));
   }
 
+  /** @internal {@link BackgroundJob.attemptErrors} as a client may see them. */
+  get publicAttemptErrors(): readonly ErrorInfo[] {
+    return this.#attemptErrors?.map((info) => redactErrorInfo(info, this.#handlersPath)) ?? NO_ERRORS;
+  }
+
   /** @internal What a handler of this job threw, as its errorInfo would describe it (for detailErrorDescription). */
   errorInfoOf(thrown: unknown): ErrorInfo {
     return errorInfoFrom(thrown, this.#handlersPath);
@@ -282,6 +309,16 @@ export class BackgroundJob {
     return () => this.#forget(callback);
   }
 
+  /** @internal As {@link BackgroundJob.whenFinished}, and called too when the running attempt stops for a retry. */
+  whenAttemptEnds(callback: () => void): () => void {
+    const unwatch = this.whenFinished(callback);
+    this.#attemptWatch = callback;
+    return () => {
+      unwatch();
+      if (this.#attemptWatch === callback) this.#attemptWatch = undefined;
+    };
+  }
+
   #forget(callback: () => void): void {
     const held = this.#whenFinished;
     if (held === callback) this.#whenFinished = undefined;
@@ -291,6 +328,21 @@ export class BackgroundJob {
   /** @internal When the job leaves the queue (`at`: the same moment, for its copy in a worker thread). */
   markStarted(at?: Date): void {
     this.#begin = at === undefined ? Date.now() : at.getTime();
+    if (this.#abort?.signal.aborted) this.#abort = undefined; // the attempt before timed out: this one runs afresh
+  }
+
+  /**
+   * @internal Ends a failed attempt that runs again: its errorInfo joins attemptErrors, its signal aborts with
+   * `reason` (a time limit), and the job waits for its next attempt, `Active` with no `begin`.
+   */
+  retry(errorInfo: ErrorInfo, reason?: BackgroundJobsError): void {
+    if (this.#state !== BackgroundJobState.Active) return;
+    this.#attemptErrors = Object.freeze([...this.attemptErrors, errorInfo]);
+    this.#begin = undefined;
+    if (reason !== undefined) this.#abortSignal(reason);
+    const watch = this.#attemptWatch;
+    this.#attemptWatch = undefined;
+    watch?.();
   }
 
   /** @internal Returns false when the job had already finished (its outcome is then ignored). */
@@ -322,6 +374,9 @@ export class BackgroundJob {
   sync(snapshot: Omit<JobSnapshot, 'messages'> & { messages?: JobSnapshot['messages'] }): void {
     if (this.#state !== BackgroundJobState.Active) return;
     this.#begin = snapshot.begin?.getTime();
+    if (snapshot.attemptErrors !== undefined)
+      this.#attemptErrors =
+        snapshot.attemptErrors.length > 0 ? Object.freeze([...snapshot.attemptErrors]) : undefined;
     (this.#reports ??= new JobReports()).sync(snapshot.progress, snapshot.messages, snapshot.messagesFrom);
     if (snapshot.state === BackgroundJobState.Active) return;
     this.#result = snapshot.result;

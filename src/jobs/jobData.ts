@@ -32,6 +32,10 @@ export interface BackgroundJobData {
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
   /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
   readonly userName: string | undefined;
+  /** Which attempt the job is at, from 1 (see `job.attempt`). */
+  readonly attempt: number;
+  /** The errors of the failed attempts before it, as `errorInfo` is sent. */
+  readonly attemptErrors: readonly ErrorInfo[];
 }
 
 /**
@@ -40,8 +44,8 @@ export interface BackgroundJobData {
  */
 export type JobSnapshot = Omit<
   BackgroundJobData,
-  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName'
-> & { readonly messagesFrom?: number };
+  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName' | 'attempt' | 'attemptErrors'
+> & { readonly messagesFrom?: number; readonly attemptErrors?: readonly ErrorInfo[] };
 
 /**
  * @internal What {@link publicFields} reads: a `BackgroundJob`'s members, or those a store read of one (the
@@ -49,9 +53,10 @@ export type JobSnapshot = Omit<
  */
 export type PublicJobFields = Omit<
   BackgroundJobData,
-  'messages' | 'result' | 'errorInfo' | 'scheduledJob'
+  'messages' | 'result' | 'errorInfo' | 'scheduledJob' | 'attemptErrors'
 > & {
   readonly publicErrorInfo: ErrorInfo | undefined;
+  readonly publicAttemptErrors: readonly ErrorInfo[];
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
 };
 
@@ -76,5 +81,7 @@ export function publicFields<More extends object>(
     errorInfo: job.publicErrorInfo,
     scheduledJob: job.scheduledJob && { uuid: job.scheduledJob.uuid, name: job.scheduledJob.name },
     userName: job.userName || undefined,
+    attempt: job.attempt,
+    attemptErrors: job.publicAttemptErrors,
   };
 }

@@ -1,6 +1,7 @@
 // How a job is built: what the manager's store or runner knows of it when it registers it, and the hooks through
 // which the job reports back to them. Only code holding BUILT_BY_MANAGER builds one: users get jobs from execute().
 import type { BackgroundJob, BUILT_BY_MANAGER } from './BackgroundJob';
+import type { ErrorInfo } from './errorInfo';
 import type { JobReport } from './jobReports';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 
@@ -15,6 +16,8 @@ export interface JobInit {
   readonly scheduledJob?: ScheduledJob;
   /** The user it runs for, where no `scheduledJob` tells it (a worker thread's copy of a run). */
   readonly userName?: string;
+  /** The errors of the job's failed attempts before the one this object runs (a Redis worker's or a thread's copy). */
+  readonly attemptErrors?: readonly ErrorInfo[];
   /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
   readonly handlersPath: string;
   /** Called once, when the job leaves `Active`. */

@@ -9,6 +9,27 @@ import { runningJobOf } from './jobContext';
 export interface ExecuteOptions {
   /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
   timeoutSeconds?: number;
+  /**
+   * How many times the job's handler may run: a failed attempt (a throw, a rejection or the time limit) runs again
+   * while attempts are left; a cancel never does. 1C keeps a failed job failed: an integer from 1 to 1000.
+   * @default 1
+   */
+  attempts?: number;
+  /** How long the job waits before each attempt after a failed one; without it, the next attempt starts at once. */
+  backoff?: Backoff;
+  /** Seconds the job waits, `Active` with no `begin`, before its first attempt. Not with `startAt`. @default 0 */
+  delaySeconds?: number;
+  /** When the job's first attempt may start (a time past starts it at once). Not with `delaySeconds`. */
+  startAt?: Date;
+}
+
+/**
+ * The wait before a retry: `fixed` waits `delaySeconds` before every retry, `exponential` doubles it at each one
+ * (`delaySeconds`, then twice, four times… as BullMQ's exponential backoff does).
+ */
+export interface Backoff {
+  type: 'fixed' | 'exponential';
+  delaySeconds: number;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   checkedUuid,
   checkExecuteArguments,
   closeGraceSeconds,
+  executeRetries,
   executeTimeoutSeconds,
 } from './managerArguments';
 
@@ -142,6 +143,7 @@ export class BackgroundJobsManager implements JobsManager {
     const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
     const timeoutSeconds =
       (options === undefined ? undefined : executeTimeoutSeconds(options)) ?? this.settings.timeoutSeconds;
+    const retries = options === undefined ? undefined : executeRetries(options);
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
     // A handler resolved before is at hand: no promise to wait for.
@@ -155,6 +157,7 @@ export class BackgroundJobsManager implements JobsManager {
       description,
       timeoutSeconds,
       ancestors,
+      ...retries,
     });
   }
 

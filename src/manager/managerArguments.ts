@@ -5,6 +5,8 @@ import { validate as isUuid } from 'uuid';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import type { ExecuteOptions } from '../jobs/ownManager';
 import { checkTimeout } from '../jobs/waits';
+import type { JobRequest } from '../stores/JobStore';
+import { RETRY_OPTIONS, retryRequest } from './retryArguments';
 
 /**
  * The most parameters a job takes: they are spread into the handler's call, and V8 refuses a call of much more
@@ -60,10 +62,10 @@ function checkExecuteOptions(options: unknown): number | undefined {
     );
   }
   for (const name of Object.keys(options)) {
-    if (name !== 'timeoutSeconds') {
+    if (name !== 'timeoutSeconds' && !(RETRY_OPTIONS as readonly string[]).includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds`,
+        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds, ${RETRY_OPTIONS.join(', ')}`,
       );
     }
   }
@@ -76,6 +78,11 @@ function checkExecuteOptions(options: unknown): number | undefined {
 /** The time limit an execute call's `options` set, in seconds; `undefined` when they set none. */
 export function executeTimeoutSeconds(options: unknown): number | undefined {
   return checkArgument('execute(…, options)', options, () => checkExecuteOptions(options));
+}
+
+/** The attempts and start an execute call's `options` set (read once they have passed executeTimeoutSeconds). */
+export function executeRetries(options: ExecuteOptions): Pick<JobRequest, 'retry' | 'startAt'> {
+  return checkArgument('execute(…, options)', options, () => retryRequest(options));
 }
 
 /** The job UUID `caller` was given, lower-case; `WBJ_BAD_ARGUMENT` for anything else. */

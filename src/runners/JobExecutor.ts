@@ -38,14 +38,20 @@ export class JobExecutor {
     return this.#runner.threadCount;
   }
 
-  /** Runs the handler as `job`; settles once the job has ended and whatever ran it is free for the next job. */
+  /**
+   * Runs the handler as `job`; settles once the job has ended, or its attempt has failed and waits for the next one
+   * of its `attempts` (then `job.begin` is undefined), and whatever ran it is free for the next job.
+   */
   async run(
     job: BackgroundJob,
     handler: ResolvedHandler,
     params: unknown[],
     timeoutSeconds: number,
+    attempts = 1,
   ): Promise<void> {
     if (job.state !== BackgroundJobState.Active) return; // cancelled before its turn came
+    const attempt = job.attempt;
+    const retried = attempt < attempts;
     let timer: NodeJS.Timeout | undefined;
     try {
       const outcome = await this.#runner.run({
@@ -57,22 +63,40 @@ export class JobExecutor {
         // The limit covers the handler, not the queue nor a worker's start-up.
         onHandlerStart:
           timeoutSeconds > 0
-            ? () => (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds), timeoutSeconds * 1000))
+            ? () =>
+                (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds, retried), timeoutSeconds * 1000))
             : undefined,
-        onStrayRejection: (errorInfo, error) => this.fail(job, errorInfo, error, true),
+        onStrayRejection: (errorInfo, error) =>
+          this.fail(job, errorInfo, error, true, retried && job.attempt === attempt),
       });
+      if (job.attempt !== attempt) return; // it timed out, and waits for its next attempt: this outcome is ignored
       if (outcome.ok) job.complete(outcome.result);
-      else this.fail(job, outcome.errorInfo, outcome.error, false);
+      else this.fail(job, outcome.errorInfo, outcome.error, false, retried);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Fails the job and logs it; a rejection left behind by a job that already ended is logged, never lost. */
-  fail(job: BackgroundJob, info: ErrorInfo, error: unknown, unhandledRejection: boolean): void {
+  /**
+   * Fails the job, or with `retried` its attempt, and logs it; a rejection left behind by a job that already ended is
+   * logged, never lost.
+   */
+  fail(
+    job: BackgroundJob,
+    info: ErrorInfo,
+    error: unknown,
+    unhandledRejection: boolean,
+    retried = false,
+  ): void {
     const what = `[web-background-jobs] Background job ${job.uuid} (${job.methodName})`;
     const how = unhandledRejection ? ' with an unhandled rejection' : '';
-    if (job.fail(info)) {
+    if (retried && job.state === BackgroundJobState.Active) {
+      this.#logError(
+        `${what} failed attempt ${job.attempt}${how}, and runs again: ${info.description}`,
+        error,
+      );
+      job.retry(info);
+    } else if (job.fail(info)) {
       this.#logError(`${what} failed${how}: ${info.description}`, error);
     } else if (unhandledRejection) {
       this.#logError(
@@ -88,13 +112,17 @@ export class JobExecutor {
     return this.#runner.close();
   }
 
-  #timeOut(job: BackgroundJob, timeoutSeconds: number): void {
+  #timeOut(job: BackgroundJob, timeoutSeconds: number, retried: boolean): void {
     const reason = new BackgroundJobsError(
       'WBJ_JOB_TIMEOUT',
       `Background job ${job.uuid} (${job.methodName}) ran past its time limit of ${timeoutSeconds} s and was stopped`,
     );
     reason.stack = `${reason.name}: ${reason.message}`; // where the timer fired says nothing about the job
     const info = errorInfoFrom(reason, this.#settings.handlersPath);
+    if (retried && job.state === BackgroundJobState.Active) {
+      this.#logError(`[web-background-jobs] ${reason.message}, and runs again`, reason);
+      return job.retry(info, reason);
+    }
     job.expire(info, reason);
     if (job.errorInfo === info) this.#logError(`[web-background-jobs] ${reason.message}`, reason);
   }

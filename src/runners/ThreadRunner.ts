@@ -78,9 +78,10 @@ export class ThreadRunner implements JobRunner {
       graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
     };
     // Stopped when the job's signal aborts: cancelled, timed out, or lost by a Redis store, each of which ends the job
-    // and then aborts the signal in the same call; a job failed by a stray rejection ends without it, and runs on.
+    // (or the attempt, retried after a time limit) and then aborts the signal in the same call; a job failed by a
+    // stray rejection ends without it, and runs on.
     // Watching the job's end instead of its signal spares each run an AbortController, which cost more than the rest.
-    const unwatch = job.whenFinished(() =>
+    const unwatch = job.whenAttemptEnds(() =>
       queueMicrotask(() => {
         if (job.signal.aborted && this.#runs.has(secret)) stop();
       }),
@@ -117,6 +118,7 @@ export class ThreadRunner implements JobRunner {
         description: job.description,
         userName: job.userName,
         begin: job.begin ?? new Date(),
+        attemptErrors: job.attemptErrors,
       },
       params,
       timed: onHandlerStart !== undefined,

@@ -2,7 +2,7 @@ import { BackgroundJobsError, type BackgroundJobsErrorCode, describeValue } from
 import type { MessagePort } from 'node:worker_threads';
 import type { JobReport, JobSnapshot } from '../jobs/BackgroundJob';
 import type { JobsManager } from '../jobs/ownManager';
-import type { ErrorInfo } from '../jobs/errorInfo';
+import type { ErrorInfo, ErrorInfoFields } from '../jobs/errorInfo';
 import { cloneFailure } from '../jobs/storable';
 
 /** What the main thread sends a worker for one job (Piscina carries it, and the {@link ThreadJobResult} back). */
@@ -18,6 +18,8 @@ export interface ThreadJobRequest {
     /** The scheduled job's userName, for `currentJob().userName` in the worker. */
     readonly userName: string;
     readonly begin: Date;
+    /** The errors of its failed attempts before this one, for `currentJob().attempt` (structured clones). */
+    readonly attemptErrors: readonly ErrorInfoFields[];
   };
   readonly params: readonly unknown[];
   /** Whether the job has a time limit: then the worker says when the handler starts, which starts the clock. */

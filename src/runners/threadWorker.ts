@@ -4,7 +4,7 @@ import { BroadcastChannel, MessageChannel, type MessagePort, parentPort } from '
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
-import { errorInfoFrom } from '../jobs/errorInfo';
+import { errorInfoFrom, reviveErrorInfo } from '../jobs/errorInfo';
 import type { RunningJob } from '../jobs/jobContext';
 import { type HandlerFunction, HandlerResolver } from '../loader/HandlerResolver';
 import { MainThreadJobs } from './mainThreadJobs';
@@ -77,6 +77,7 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   const job = new BackgroundJob({
     builtBy: BUILT_BY_MANAGER,
     ...init,
+    attemptErrors: init.attemptErrors.map(reviveErrorInfo),
     handlersPath,
     onFinish: () => undefined,
   });

@@ -4,7 +4,7 @@ import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
 import { publicFields, type PublicJobFields } from '../jobs/jobData';
 import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
-import type { JobsManager } from '../jobs/ownManager';
+import type { Backoff, JobsManager } from '../jobs/ownManager';
 import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
@@ -24,6 +24,16 @@ export interface JobRequest {
   readonly scheduledJob?: ScheduledJob;
   /** When a job's handler calls execute: that job's UUID, then its ancestors' (nearest first). */
   readonly ancestors?: readonly string[];
+  /** How many attempts the job has and the wait between them; absent: one attempt, as in 1C. */
+  readonly retry?: JobRetry;
+  /** When the first attempt may start (ms since the epoch); absent: at once. */
+  readonly startAt?: number;
+}
+
+/** An `execute` call's `attempts` (over 1) and `backoff`, checked. */
+export interface JobRetry {
+  readonly attempts: number;
+  readonly backoff: Backoff | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { JobTest } from '../jobs/jobFilter';
 import {
   type JobDetailsData,
   type JobRequest,
+  type JobRetry,
   type JobStore,
   type JobSummaryData,
   keyConflict,
@@ -19,6 +20,7 @@ import {
 } from './JobStore';
 import { cloneFailure, MAX_NESTING, nestsTooDeep } from '../jobs/storable';
 import { buildJob } from './buildJob';
+import { retryDelayMs } from './retryDelay';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
@@ -42,10 +44,12 @@ export class MemoryJobStore implements JobStore {
   readonly #keys = new Map<string, BackgroundJob>();
   /** Active job → the key slot it holds. */
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
-  /** One set of hooks for every job: a job passes itself to them. */
-  readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
+  /** Jobs waiting for their start or their next attempt → the timer that admits them; their end clears it. */
+  readonly #waiting = new Map<BackgroundJob, NodeJS.Timeout>();
   /** What frees a job's slot once its run has settled: made once, not a closure a job. */
   readonly #release = (): void => this.#gate.release();
+  /** One set of hooks for every job: a job passes itself to them. */
+  readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
   readonly #releaseAndRethrow = (error: unknown): never => {
     this.#gate.release();
     throw error;
@@ -69,7 +73,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Synchronous: the job is registered, or refused, before the caller's next line. */
   start(request: JobRequest): BackgroundJob {
-    const { handler, params, key, timeoutSeconds } = request;
+    const { handler, key } = request;
     // Node's own v4 UUIDs, without the uuid package's wrapper.
     const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent
@@ -82,6 +86,15 @@ export class MemoryJobStore implements JobStore {
       this.#releaseKey.set(job, slot);
     }
     this.#jobs.set(job.uuid, job);
+    const delayMs = request.startAt === undefined ? 0 : request.startAt - Date.now();
+    if (delayMs > 0) this.#wait(job, request, delayMs);
+    else this.#admit(job, request);
+    return job;
+  }
+
+  /** Queues an attempt of the job for a concurrency slot. */
+  #admit(job: BackgroundJob, request: JobRequest): void {
+    const { handler, params, timeoutSeconds, retry } = request;
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();
@@ -89,13 +102,34 @@ export class MemoryJobStore implements JobStore {
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
       const run = (): void =>
         void this.#executor
-          .run(job, handler, params, timeoutSeconds)
-          .then(this.#release, this.#releaseAndRethrow);
+          .run(job, handler, params, timeoutSeconds, retry?.attempts)
+          .then(
+            retry === undefined ? this.#release : () => this.#retry(job, request, retry),
+            this.#releaseAndRethrow,
+          );
       if (fromQueue) run();
       else nextTurn(run);
       return true;
     });
-    return job;
+  }
+
+  /** An attempt of a job with more has run: its slot is free, and if it failed the job waits for the next one. */
+  #retry(job: BackgroundJob, request: JobRequest, retry: JobRetry): void {
+    this.#gate.release();
+    if (job.state === BackgroundJobState.Active) this.#wait(job, request, retryDelayMs(retry, job.attempt));
+  }
+
+  /**
+   * The job waits `delayMs` for its start or next attempt, `Active` with no `begin`, holding its key but no slot;
+   * a cancel meanwhile ends it at once, and its end clears the timer.
+   */
+  #wait(job: BackgroundJob, request: JobRequest, delayMs: number): void {
+    if (delayMs <= 0) return this.#admit(job, request);
+    const timer = setTimeout(() => {
+      this.#waiting.delete(job);
+      this.#admit(job, request);
+    }, delayMs);
+    this.#waiting.set(job, timer);
   }
 
   async get(uuid: string): Promise<BackgroundJob | undefined> {
@@ -133,6 +167,11 @@ export class MemoryJobStore implements JobStore {
 
   /** Frees the job's key and moves it into history, evicting the oldest finished jobs beyond the size. */
   #finished(job: BackgroundJob): void {
+    const timer = this.#waiting.get(job);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#waiting.delete(job);
+    }
     const slot = job.key === '' ? undefined : this.#releaseKey.get(job);
     if (slot !== undefined) {
       this.#keys.delete(slot);

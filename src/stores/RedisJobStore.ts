@@ -6,7 +6,6 @@ import { BackgroundJobsError, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { JobTest } from '../jobs/jobFilter';
 import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
-import type { ResolvedHandler } from '../loader/HandlerResolver';
 import {
   type JobDetailsData,
   type JobRequest,
@@ -135,7 +134,7 @@ export class RedisJobStore implements JobStore {
       // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
       // Sent with the other executes of this tick, in one round trip.
       const id = await this.#adds.add(JSON.stringify(header), data, {
-        ...this.#jobOptions(request.handler, key),
+        ...this.#jobOptions(request),
         jobId: uuid,
       });
       if (id !== uuid) throw keyConflict(id, methodName, key);
@@ -216,14 +215,20 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  /** BullMQ options of a new job: key rule, no retries, history kept as `jobsHistorySize`. */
-  #jobOptions(handler: ResolvedHandler, key: string): JobsOptions {
+  /**
+   * BullMQ options of a new job: key rule, history kept as `jobsHistorySize`, and its attempts, backoff and start
+   * as BullMQ's own (one attempt unless asked: 1C keeps a failed job failed).
+   */
+  #jobOptions({ handler, key, retry, startAt }: JobRequest): JobsOptions {
     // BullMQ's "keep 0" means "keep all": a history of 0 removes finished jobs at once.
     const keep = this.#settings.historySize === 0 ? true : { count: this.#settings.historySize };
     // The handler's path inside the handlers folder, not its absolute path: instances on other hosts agree.
     const identity = path.relative(this.#settings.handlersPath, handler.identity).split(path.sep).join('/');
+    const backoff = retry?.backoff;
     return {
-      attempts: 1,
+      attempts: retry?.attempts ?? 1,
+      ...(backoff && { backoff: { type: backoff.type, delay: backoff.delaySeconds * 1000 } }),
+      ...(startAt !== undefined && { delay: Math.max(0, startAt - Date.now()) }),
       removeOnComplete: keep,
       removeOnFail: keep,
       ...(key !== '' && { deduplication: { id: JSON.stringify([identity, key]) } }),

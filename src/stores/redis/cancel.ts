@@ -7,9 +7,9 @@ import { ended } from '../../jobs/waits';
 import type { LogError } from '../../runners/JobExecutor';
 import { CANCEL_EVENT, claimCancel } from './changeLog';
 import type { RedisConnection } from './connection';
-import { cancelClaim, endClaimKey } from './endClaim';
+import { cancelClaim, END_CLAIM_TTL_MS, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
-import { snapshotOf } from './record';
+import { encodeFailure, snapshotOf } from './record';
 
 /** QueueEvents' listeners, with our cancel request. */
 interface CancelListener extends QueueEventsListener {
@@ -42,9 +42,18 @@ export async function cancelThroughRedis(
   const claimKey = endClaimKey(keyPrefix, job.uuid);
   try {
     await connection.connected('cancel');
-    if (await claimCancel(redis, queue.keys, claimKey, cancelClaim(Date.now()), job.uuid)) {
+    const at = Date.now();
+    const target = { claimKey, jobKey: queue.toKey(job.uuid), jobId: job.uuid };
+    const mark = encodeFailure('canceled');
+    const claimed = await claimCancel(redis, queue.keys, target, {
+      value: cancelClaim(at),
+      at,
+      mark,
+      ttlMs: END_CLAIM_TTL_MS,
+    });
+    if (claimed !== 'claimed already') {
       const [stored] = await localJobs.read([job.uuid]);
-      if (stored === undefined || stored.fields.finishedOn) {
+      if (claimed === 'claimed' && (stored === undefined || stored.fields.finishedOn)) {
         // It had finished (or was removed) before: the cancel came too late, and its claim goes.
         await redis.del(claimKey);
       } else {

@@ -19,12 +19,26 @@ const PAGE = 1000;
 /** The stream's length as BullMQ trims it (its queue's `streams.events.maxLen`, stored in the queue's meta hash). */
 const MAX_EVENTS = `local maxEvents = tonumber(redis.call('HGET', KEYS[#KEYS], 'opts.maxLenEvents')) or 10000`;
 
-/** KEYS: the job's end claim, the events stream, the queue's meta. ARGV: the claim, the job id. 1 if claimed. */
+/**
+ * A job waiting in BullMQ's delayed set (for its start, or its next attempt) is ended at once, in the same step: it
+ * leaves the set for the failed one with the cancel mark, as BullMQ fails a job (the attempt it waited for counts as
+ * ended, BullMQ's atm), its end event is written, and its claim expires with it as a worker's would.
+ * KEYS: the job's end claim, the delayed set, the failed set, the job's hash, the events stream, the queue's meta.
+ * ARGV: the claim, the job id, now (ms), the cancel mark, the claim's TTL (ms). 0: claimed already; 1 if claimed;
+ * 2 if claimed and ended here.
+ */
 const CLAIM_CANCEL = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 ${MAX_EVENTS}
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxEvents, '*', 'event', '${CANCEL_EVENT}', 'jobId', ARGV[2])
-return 1`;
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxEvents, '*', 'event', '${CANCEL_EVENT}', 'jobId', ARGV[2])
+if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 1 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[4], 'finishedOn', ARGV[3], 'failedReason', ARGV[4])
+redis.call('HINCRBY', KEYS[4], 'atm', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxEvents, '*', 'event', 'failed', 'jobId', ARGV[2],
+  'failedReason', ARGV[4], 'prev', 'delayed')
+return 2`;
 
 /** KEYS: the job's hash, its logs, the events stream, the queue's meta. ARGV: the line, the job id. -1: no job. */
 const STORE_MESSAGE = `
@@ -46,13 +60,7 @@ return redis.call('XADD', KEYS[1], '*', 'event', 'wbj:mark')`;
 
 /** A connection taught the change log's scripts by {@link withChangeLog}. */
 export interface ChangeLogClient extends Redis {
-  wbjClaimCancel(
-    claimKey: string,
-    events: string,
-    meta: string,
-    claim: string,
-    jobId: string,
-  ): Promise<number>;
+  wbjClaimCancel(...keysAndArgs: (string | number)[]): Promise<number>;
 }
 
 /** A pipeline on a {@link ChangeLogClient}. */
@@ -60,7 +68,7 @@ type ChangeLogPipeline = ChainableCommander & { wbjChangeLogNow(events: string):
 
 /** Teaches `redis` the change log's scripts once, so that each call sends its SHA, not the script. */
 export function withChangeLog<R extends Redis>(redis: R): R & ChangeLogClient {
-  redis.defineCommand('wbjClaimCancel', { numberOfKeys: 3, lua: CLAIM_CANCEL });
+  redis.defineCommand('wbjClaimCancel', { numberOfKeys: 6, lua: CLAIM_CANCEL });
   redis.defineCommand('wbjChangeLogNow', { numberOfKeys: 1, lua: CHANGE_LOG_NOW });
   return redis as R & ChangeLogClient;
 }
@@ -68,15 +76,23 @@ export function withChangeLog<R extends Redis>(redis: R): R & ChangeLogClient {
 /** A queue's keys, as BullMQ names them (`queue.keys`): the change log is its `events`, its length in `meta`. */
 type QueueKeys = Queue['keys'];
 
-/** Claims a job's end for a cancel (`SET NX`) and writes its event with it; whether the cancel claimed it. */
+/** What a cancel's claim did: nothing (claimed already), claimed the job's end, or also ended the waiting job. */
+export type CancelClaim = 'claimed already' | 'claimed' | 'ended';
+
+/**
+ * Claims a job's end for a cancel (`SET NX`) and writes its event with it; a job in BullMQ's delayed set is ended
+ * in the same step (`mark`: its cancel mark, `ttlMs`: how long the claim outlives it).
+ */
 export async function claimCancel(
   redis: ChangeLogClient,
   keys: QueueKeys,
-  claimKey: string,
-  claim: string,
-  jobId: string,
-): Promise<boolean> {
-  return (await redis.wbjClaimCancel(claimKey, keys.events!, keys.meta!, claim, jobId)) === 1;
+  job: { claimKey: string; jobKey: string; jobId: string },
+  claim: { value: string; at: number; mark: string; ttlMs: number },
+): Promise<CancelClaim> {
+  const keysAndArgs = [job.claimKey, keys.delayed!, keys.failed!, job.jobKey, keys.events!, keys.meta!];
+  const args = [claim.value, job.jobId, claim.at, claim.mark, claim.ttlMs];
+  const outcome = await redis.wbjClaimCancel(...keysAndArgs, ...args);
+  return outcome === 2 ? 'ended' : outcome === 1 ? 'claimed' : 'claimed already';
 }
 
 const STORE_MESSAGE_COMMAND = 'wbjStoreMessage';

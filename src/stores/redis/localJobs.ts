@@ -134,6 +134,12 @@ export class LocalJobs {
       if (this.#active.get(jobId)?.begin === undefined) void this.#beginSoon(jobId); // not run here
     });
     events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
+    // A failed attempt that runs again goes back to wait, or waits its backoff: begun here, it has no begin now.
+    const retried = ({ jobId }: { jobId: string }): void => {
+      if (this.#active.get(jobId)?.begin !== undefined) void this.#refreshSoon(jobId);
+    };
+    events.on('delayed', retried);
+    events.on('waiting', retried);
   }
 
   /** Refreshes a local job, in one round trip with every other refresh asked for in the same turn. */

@@ -10,7 +10,8 @@ import type { JobHeader, StoredJob } from './record';
  *
  * KEYS[1]: the queue's key prefix (`bull:<queue>:`). ARGV[1]: `full` or `summary`; then, for each job, its id
  * and the first and last log entry to read (LRANGE indexes). Returns, for each job, `false` when it is gone, or
- * `{ name, processedOn, finishedOn, failedReason, progress, returnvalue, logCount, logs, endClaim, data }`.
+ * `{ name, processedOn, finishedOn, failedReason, progress, returnvalue, logCount, logs, endClaim, data,
+ * attemptsStarted, attemptsMade, stacktrace }` (the stacktrace only when an attempt failed before the last one).
  */
 const READ_JOBS = `
 local prefix = KEYS[1]
@@ -18,7 +19,8 @@ local full = ARGV[1] == 'full'
 local jobs = {}
 for at = 2, #ARGV, 3 do
   local key = prefix .. ARGV[at]
-  local f = redis.call('HMGET', key, 'name', 'processedOn', 'finishedOn', 'failedReason', 'progress', 'returnvalue')
+  local f = redis.call('HMGET', key, 'name', 'processedOn', 'finishedOn', 'failedReason', 'progress', 'returnvalue',
+    'ats', 'atm')
   if f[1] then
     local returned = f[6]
     if returned and not full then
@@ -30,8 +32,11 @@ for at = 2, #ARGV, 3 do
     if full then entries = redis.call('LRANGE', logs, ARGV[at + 1], ARGV[at + 2]) end
     local data = false
     if string.sub(f[1], 1, 1) ~= '{' then data = redis.call('HGET', key, 'data') end
+    -- BullMQ keeps each failure's stack, ours an attempt's errorInfo: read for a job retried after one only.
+    local stacks = false
+    if (tonumber(f[8]) or 0) > (f[3] and 1 or 0) then stacks = redis.call('HGET', key, 'stacktrace') end
     jobs[#jobs + 1] = { f[1], f[2], f[3], f[4], f[5], returned, redis.call('LLEN', logs), entries,
-      redis.call('GET', prefix .. 'wbj-decision:' .. ARGV[at]), data }
+      redis.call('GET', prefix .. 'wbj-decision:' .. ARGV[at]), data, f[7], f[8], stacks }
   else
     jobs[#jobs + 1] = false
   end
@@ -76,6 +81,9 @@ type Reply = [
   logs: string[],
   endClaim: string | null,
   data: string | null,
+  attemptsStarted: string | null,
+  attemptsMade: string | null,
+  stacktrace: string | null,
 ];
 
 /**
@@ -110,6 +118,9 @@ export async function readJobs(
       logs,
       endClaim,
       data,
+      attemptsStarted,
+      attemptsMade,
+      stacktrace,
     ] = reply;
     const { id, firstLog } = reads[index]!;
     stored.push({
@@ -121,6 +132,9 @@ export async function readJobs(
         failedReason: failedReason ?? undefined,
         progress: progress ?? undefined,
         returnvalue: returnvalue ?? undefined,
+        attemptsStarted: attemptsStarted ?? undefined,
+        attemptsMade: attemptsMade ?? undefined,
+        stacktrace: stacktrace ?? undefined,
       },
       logCount,
       logs,

@@ -44,6 +44,8 @@ export interface EndFacts {
   /** How many messages the job reported. */
   readonly messages: number;
   readonly progress?: unknown;
+  /** The attempt that ended it, when over 1: its earlier attempts' errors are read from the record then. */
+  readonly attempt?: number;
 }
 
 /** What our worker returns to BullMQ for a completed job. */
@@ -59,6 +61,11 @@ export interface JobFields {
   readonly progress?: string;
   /** In a summary read, a completed job's return value without its result: our worker's end facts alone. */
   readonly returnvalue?: string;
+  /** BullMQ's count of the attempts started (`ats`) and ended (`atm`): an attempt runs while more started. */
+  readonly attemptsStarted?: string;
+  readonly attemptsMade?: string;
+  /** BullMQ's stack of each failure, JSON: our worker's failure marks, one per failed attempt. */
+  readonly stacktrace?: string;
 }
 
 /** A BullMQ job of this library as read from Redis (see reads.ts), with part of its log and its end claim. */
@@ -82,6 +89,19 @@ const STALLED_REASON = 'job stalled more than allowable limit';
 interface FailureMark extends Partial<EndFacts> {
   readonly webBackgroundJobs: 'canceled' | 'failed';
   readonly errorInfo?: ErrorInfo;
+}
+
+/**
+ * What our worker throws to BullMQ for a job's failure or cancel: the mark as its message (BullMQ's `failedReason`)
+ * and as its stack, which BullMQ keeps for each failed attempt (`stacktrace`). A cancel is unrecoverable: BullMQ
+ * never retries it.
+ */
+export function failureError(ending: ErrorInfo | 'canceled', facts?: EndFacts): Error {
+  const mark = encodeFailure(ending, facts);
+  const error = new Error(mark);
+  error.stack = mark;
+  if (ending === 'canceled') error.name = 'UnrecoverableError'; // BullMQ's test of its UnrecoverableError
+  return error;
 }
 
 /** The `failedReason` of a job that failed with `errorInfo`, or of a cancelled job. */
@@ -166,13 +186,40 @@ export function remoteErrorInfo(error: Error, handlersPath: string): ErrorInfo {
   return errorInfoFrom(error, handlersPath);
 }
 
+/**
+ * The errors of a job's failed attempts before its current or last one: as many of BullMQ's stacks as attempts
+ * ended (`atm`) before that one (a cancel of a job waiting for a retry counts as its attempt too, see changeLog.ts).
+ */
+function storedAttemptErrors(id: string, fields: JobFields, handlersPath: string): ErrorInfo[] {
+  const failed = Number(fields.attemptsMade ?? 0) - (fields.finishedOn ? 1 : 0);
+  return failed > 0 ? attemptErrorsOf(id, parsed(fields.stacktrace), failed, handlersPath) : [];
+}
+
+/** The errors of a job's `failed` first attempts, from BullMQ's `stacktrace` (our worker's failure marks). */
+export function attemptErrorsOf(
+  id: string,
+  stacks: unknown,
+  failed: number,
+  handlersPath: string,
+): ErrorInfo[] {
+  if (!Array.isArray(stacks)) return [];
+  return stacks.slice(0, failed).flatMap((stack) => {
+    const { errorInfo } = decodeFailure(String(stack), id, handlersPath);
+    return errorInfo === undefined ? [] : [errorInfo];
+  });
+}
+
 /** The job's changing part as Redis holds it, with the messages read. */
 export function snapshotOf(
   { id, fields, logs, logsFrom, endClaim }: StoredJob,
   settings: Pick<Settings, 'handlersPath'>,
 ): JobSnapshot {
+  // Between attempts BullMQ keeps the last one's processedOn: the job waits then, with no begin.
+  const running = Number(fields.attemptsStarted ?? 0) > Number(fields.attemptsMade ?? 0);
   const common = {
-    begin: fields.processedOn ? new Date(Number(fields.processedOn)) : undefined,
+    begin:
+      fields.processedOn && (running || fields.finishedOn) ? new Date(Number(fields.processedOn)) : undefined,
+    attemptErrors: storedAttemptErrors(id, fields, settings.handlersPath),
     progress: storedProgress(fields.progress),
     messages: logs.map(messageOf),
     messagesFrom: logsFrom,
@@ -181,7 +228,8 @@ export function snapshotOf(
   };
   if (fields.finishedOn) {
     const end = new Date(Number(fields.finishedOn));
-    if (fields.failedReason) {
+    // A job completed after a failed attempt keeps that attempt's failedReason: its return value tells it apart.
+    if (fields.failedReason && fields.returnvalue === undefined) {
       const { state, errorInfo, facts } = decodeFailure(fields.failedReason, id, settings.handlersPath);
       return { ...common, state, errorInfo, end: typeof facts?.end === 'number' ? new Date(facts.end) : end };
     }
@@ -213,7 +261,7 @@ export function snapshotFromEvent(
   const failure =
     ending.failedReason === undefined ? undefined : decodeFailure(ending.failedReason, jobId, handlersPath);
   const facts = failure === undefined ? returned : failure.facts;
-  if (facts?.messages !== 0 || typeof facts.end !== 'number') return undefined;
+  if (facts?.messages !== 0 || typeof facts.end !== 'number' || facts.attempt !== undefined) return undefined;
   return {
     state: failure?.state ?? BackgroundJobState.Completed,
     begin,
@@ -242,6 +290,7 @@ function summaryFrom(
   { handlersPath }: Pick<Settings, 'handlersPath'>,
 ): JobSummaryData {
   const publicErrorInfo = snapshot.errorInfo && redactErrorInfo(snapshot.errorInfo, handlersPath);
+  const attemptErrors = snapshot.attemptErrors ?? [];
   return summaryOf(
     {
       ...header,
@@ -250,6 +299,8 @@ function summaryFrom(
       scheduledJob: header.scheduledJob,
       userName: header.scheduledJob?.userName,
       publicErrorInfo,
+      attempt: attemptErrors.length + 1,
+      publicAttemptErrors: attemptErrors.map((info) => redactErrorInfo(info, handlersPath)),
     },
     logCount,
   );

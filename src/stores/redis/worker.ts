@@ -16,7 +16,9 @@ import { holdJob, withHoldJob } from './jobLock';
 import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
 import {
+  attemptErrorsOf,
   encodeFailure,
+  failureError,
   type JobData,
   jobLost,
   messageLine,
@@ -143,7 +145,9 @@ export class RedisWorker {
     let reportFailed = false;
     let messages = 0;
     const scheduledJob = job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob);
-    const running = buildJob(uuid, { ...job.data, scheduledJob }, this.#settings.handlersPath, {
+    const { handlersPath } = this.#settings;
+    const attemptErrors = attemptErrorsOf(uuid, job.stacktrace, job.attemptsMade, handlersPath);
+    const running = buildJob(uuid, { ...job.data, scheduledJob, attemptErrors }, handlersPath, {
       onFinish: () => {},
       onReport: (report) => {
         if (report.kind === 'message') messages += 1;
@@ -178,15 +182,25 @@ export class RedisWorker {
       }
       await reports; // every message is in Redis before the job's end is
       const { state, errorInfo } = this.#storableEnd(running);
-      const claimed = await this.#hold(uuid, true, END_CLAIM_TTL_MS);
+      // A failed attempt with attempts left claims no end: BullMQ runs it again, and a cancel meanwhile ends it.
+      const retried = state === BackgroundJobState.Failed && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      const claimed = retried
+        ? await this.#holdForRetry(uuid, claimKey)
+        : await this.#hold(uuid, true, END_CLAIM_TTL_MS);
       // No record left to store the end in: every local job fails as lost on its re-check.
       if (claimed === 'vanished') throw jobLost(uuid);
       if (claimed === 'given up') throw this.#givenUp(uuid, true).error;
+      if (claimed === 'retried') throw failureError(errorInfo!);
       if (claimed !== FINISHED_CLAIM || state === BackgroundJobState.Canceled)
         return this.#yieldToCancel(claimKey);
       const end = running.end!.getTime();
-      const facts = { end, messages, ...(running.progress && { progress: running.progress }) };
-      if (state === BackgroundJobState.Failed) throw new Error(encodeFailure(errorInfo!, facts));
+      const facts = {
+        end,
+        messages,
+        ...(running.progress && { progress: running.progress }),
+        ...(running.attempt > 1 && { attempt: running.attempt }),
+      };
+      if (state === BackgroundJobState.Failed) throw failureError(errorInfo!, facts);
       return running.result === undefined ? facts : { ...facts, result: running.result };
     } finally {
       this.#running.delete(uuid);
@@ -214,7 +228,15 @@ export class RedisWorker {
   /** Ends a job whose end a cancel claimed: BullMQ records it failed with our cancel mark, which reads `Canceled`. */
   async #yieldToCancel(claimKey: string): Promise<never> {
     await this.#connection.redis.pexpire(claimKey, END_CLAIM_TTL_MS).catch(() => {}); // the job's record now says it
-    throw new Error(encodeFailure('canceled'));
+    throw failureError('canceled');
+  }
+
+  /** Holds the lock of a job whose failed attempt runs again: `retried`, or the claim of a cancel made meanwhile. */
+  async #holdForRetry(uuid: string, claimKey: string): Promise<string> {
+    const held = await this.#hold(uuid, true);
+    if (held !== 'held') return held;
+    const claim = await (await this.#workerClient()).get(claimKey);
+    return canceledAt(claim) === undefined ? 'retried' : claim!;
   }
 
   /**
