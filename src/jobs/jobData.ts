@@ -32,10 +32,13 @@ export interface BackgroundJobData {
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
   /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
   readonly userName: string | undefined;
-  /** Which attempt the job is at, from 1 (see `job.attempt`). */
-  readonly attempt: number;
-  /** The errors of the failed attempts before it, as `errorInfo` is sent. */
-  readonly attemptErrors: readonly ErrorInfo[];
+  /**
+   * Which attempt the job is at (see `job.attempt`), once it is past its first: absent for a job on its first
+   * attempt, as every 1C job is, so the JSON of a job without retries is as it always was.
+   */
+  readonly attempt: number | undefined;
+  /** The errors of the failed attempts before it, as `errorInfo` is sent; absent with `attempt`. */
+  readonly attemptErrors: readonly ErrorInfo[] | undefined;
 }
 
 /**
@@ -53,8 +56,9 @@ export type JobSnapshot = Omit<
  */
 export type PublicJobFields = Omit<
   BackgroundJobData,
-  'messages' | 'result' | 'errorInfo' | 'scheduledJob' | 'attemptErrors'
+  'messages' | 'result' | 'errorInfo' | 'scheduledJob' | 'attempt' | 'attemptErrors'
 > & {
+  readonly attempt: number;
   readonly publicErrorInfo: ErrorInfo | undefined;
   readonly publicAttemptErrors: readonly ErrorInfo[];
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
@@ -81,7 +85,7 @@ export function publicFields<More extends object>(
     errorInfo: job.publicErrorInfo,
     scheduledJob: job.scheduledJob && { uuid: job.scheduledJob.uuid, name: job.scheduledJob.name },
     userName: job.userName || undefined,
-    attempt: job.attempt,
-    attemptErrors: job.publicAttemptErrors,
+    attempt: job.attempt > 1 ? job.attempt : undefined,
+    attemptErrors: job.attempt > 1 ? job.publicAttemptErrors : undefined,
   };
 }

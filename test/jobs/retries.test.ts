@@ -72,7 +72,9 @@ describeEachIsolation('retries and delays', (isolation) => {
     const job = await manager.execute('Retries.FailTimes', [file, 1]);
     await job.waitForExecutionCompletion();
     expect([job.state, job.attempt, job.attemptErrors]).toEqual([BackgroundJobState.Failed, 1, []]);
-    expect(JSON.parse(JSON.stringify(job))).toMatchObject({ attempt: 1, attemptErrors: [] });
+    // Sent once a job is past its first attempt: the JSON of a job without retries is as it always was.
+    const sent = JSON.parse(JSON.stringify(job)) as object;
+    expect(['attempt' in sent, 'attemptErrors' in sent]).toEqual([false, false]);
     await pastDelay(manager, 0.3);
     expect(attemptsLogged(file)).toHaveLength(1);
   });
