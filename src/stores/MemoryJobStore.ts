@@ -46,10 +46,10 @@ export class MemoryJobStore implements JobStore {
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
   /** Jobs waiting for their start or their next attempt → the timer that admits them; their end clears it. */
   readonly #waiting = new Map<BackgroundJob, NodeJS.Timeout>();
-  /** What frees a job's slot once its run has settled: made once, not a closure a job. */
-  readonly #release = (): void => this.#gate.release();
   /** One set of hooks for every job: a job passes itself to them. */
   readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
+  /** What frees a job's slot once its run has settled: made once, not a closure a job. */
+  readonly #release = (): void => this.#gate.release();
   readonly #releaseAndRethrow = (error: unknown): never => {
     this.#gate.release();
     throw error;
@@ -167,7 +167,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Frees the job's key and moves it into history, evicting the oldest finished jobs beyond the size. */
   #finished(job: BackgroundJob): void {
-    const timer = this.#waiting.get(job);
+    const timer = this.#waiting.size === 0 ? undefined : this.#waiting.get(job);
     if (timer !== undefined) {
       clearTimeout(timer);
       this.#waiting.delete(job);
