@@ -50,7 +50,8 @@ export class JobExecutor {
     attempts = 1,
   ): Promise<void> {
     if (job.state !== BackgroundJobState.Active) return; // cancelled before its turn came
-    const attempt = job.attempt;
+    // Read only for a job with attempts to spare: most jobs have one, and pay nothing for retries.
+    const attempt = attempts > 1 ? job.attempt : attempts;
     const retried = attempt < attempts;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -69,7 +70,7 @@ export class JobExecutor {
         onStrayRejection: (errorInfo, error) =>
           this.fail(job, errorInfo, error, true, retried && job.attempt === attempt),
       });
-      if (job.attempt !== attempt) return; // it timed out, and waits for its next attempt: this outcome is ignored
+      if (retried && job.attempt !== attempt) return; // it timed out and waits for its next attempt: ignored
       if (outcome.ok) job.complete(outcome.result);
       else this.fail(job, outcome.errorInfo, outcome.error, false, retried);
     } finally {
