@@ -8,6 +8,9 @@ import {
 } from 'web-background-jobs';
 import { createManager, describeEachIsolation, eventually, tempDir } from '../helpers';
 
+/** A file for Jobs.TouchWhenCancelled to write once cancelled, in a folder removed after the tests. */
+const scratch = (): string => path.join(tempDir(), 'cancelled');
+
 /** The active jobs holding `key` (of any method). */
 async function holders(manager: BackgroundJobsManager, key: string): Promise<string[]> {
   return (await manager.getBackgroundJobs({ key, state: BackgroundJobState.Active })).map((job) => job.uuid);
@@ -15,7 +18,7 @@ async function holders(manager: BackgroundJobsManager, key: string): Promise<str
 
 /** A job that runs until cancelled, then writes a file: its existence proves its handler was told to stop. */
 async function holder(manager: BackgroundJobsManager, owner?: string): Promise<[BackgroundJob, string]> {
-  const file = path.join(tempDir(), 'cancelled');
+  const file = scratch();
   const job = await manager.execute(
     'Jobs.TouchWhenCancelled',
     [file],
@@ -32,7 +35,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
     const [first] = await holder(manager);
     for (const options of [undefined, { onKeyConflict: 'reject' as const }]) {
       const error = await manager
-        .execute('Jobs.TouchWhenCancelled', ['x'], 'K', '', options)
+        .execute('Jobs.TouchWhenCancelled', [scratch()], 'K', '', options)
         .catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(BackgroundJobsKeyConflictError);
       expect(error).toMatchObject({
@@ -47,7 +50,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
   test("'join' resolves with the active job holding the key, the same object, and starts nothing", async () => {
     const manager = createManager({ isolation });
     const [first] = await holder(manager, 'user-1');
-    const joined = await manager.execute('Jobs.TouchWhenCancelled', ['x'], 'K', 'second', {
+    const joined = await manager.execute('Jobs.TouchWhenCancelled', [scratch()], 'K', 'second', {
       owner: 'user-1',
       onKeyConflict: 'join',
     });
@@ -73,7 +76,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
       () => expect(first.getUserMessages().map(({ text }) => text)).toEqual(['running']),
       20_000,
     );
-    const second = await manager.execute('Jobs.TouchWhenCancelled', ['y'], 'K', 'second', {
+    const second = await manager.execute('Jobs.TouchWhenCancelled', [scratch()], 'K', 'second', {
       owner: 'user-1',
       onKeyConflict: 'replace',
     });
@@ -91,7 +94,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
     const [first] = await holder(manager);
     const outcomes = await Promise.allSettled(
       ['a', 'b'].map((name) =>
-        manager.execute('Jobs.TouchWhenCancelled', [name], 'K', name, { onKeyConflict: 'replace' }),
+        manager.execute('Jobs.TouchWhenCancelled', [scratch()], 'K', name, { onKeyConflict: 'replace' }),
       ),
     );
     const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
@@ -115,7 +118,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
       const [first] = await holder(manager, 'alice');
       for (const owner of ['bob', undefined]) {
         const error = await manager
-          .execute('Jobs.TouchWhenCancelled', ['x'], 'K', '', { owner, onKeyConflict })
+          .execute('Jobs.TouchWhenCancelled', [scratch()], 'K', '', { owner, onKeyConflict })
           .catch((failure: unknown) => failure);
         expect(error).toMatchObject({ code: 'WBJ_KEY_CONFLICT', holderUuid: first.uuid });
       }
@@ -127,11 +130,14 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
   test('a job without an owner joins only a holder without one', async () => {
     const manager = createManager({ isolation });
     const [first] = await holder(manager);
-    expect(await manager.execute('Jobs.TouchWhenCancelled', ['x'], 'K', '', { onKeyConflict: 'join' })).toBe(
-      first,
-    );
+    expect(
+      await manager.execute('Jobs.TouchWhenCancelled', [scratch()], 'K', '', { onKeyConflict: 'join' }),
+    ).toBe(first);
     await expect(
-      manager.execute('Jobs.TouchWhenCancelled', ['x'], 'K', '', { owner: 'bob', onKeyConflict: 'join' }),
+      manager.execute('Jobs.TouchWhenCancelled', [scratch()], 'K', '', {
+        owner: 'bob',
+        onKeyConflict: 'join',
+      }),
     ).rejects.toMatchObject({ code: 'WBJ_KEY_CONFLICT', holderUuid: first.uuid });
   });
 
@@ -163,7 +169,7 @@ describeEachIsolation("execute's onKeyConflict", (isolation) => {
     const [first] = await holder(manager, 'user-1');
     const start = (owner: string, options: object) =>
       manager
-        .execute('Keys.Start', ['Jobs.TouchWhenCancelled', ['x'], 'K', options], '', '', { owner })
+        .execute('Keys.Start', ['Jobs.TouchWhenCancelled', [scratch()], 'K', options], '', '', { owner })
         .then((job) => job.waitForExecutionCompletion());
     const joined = await start('user-1', { onKeyConflict: 'join' });
     expect(joined.result).toMatchObject({ uuid: first.uuid, owner: 'user-1' });

@@ -48,7 +48,9 @@ describe('two instances in one process on one Redis queue', () => {
     const file = path.join(tempDir(), 'cancelled');
     const first = await a.execute('Jobs.TouchWhenCancelled', [file], 'K');
     await eventually(() => expect(first.getUserMessages()).toHaveLength(1), 20_000);
-    const second = await b.execute('Jobs.TouchWhenCancelled', ['y'], 'K', '', { onKeyConflict: 'replace' });
+    const second = await b.execute('Jobs.TouchWhenCancelled', [path.join(tempDir(), 'second')], 'K', '', {
+      onKeyConflict: 'replace',
+    });
     expect((await b.findByUUID(first.uuid))?.state).toBe(BackgroundJobState.Canceled);
     expect(await holders(b, 'K')).toEqual([second.uuid]);
     await eventually(() => expect(existsSync(file)).toBe(true), 20_000);
@@ -134,6 +136,7 @@ describe('two app processes on one Redis', () => {
     expect(joined.body).toMatchObject({ uuid: first.body.uuid, owner: 'u' });
     const second = await execute(web, {
       method: 'Jobs.TouchWhenCancelled',
+      params: [path.join(tempDir(), 'second')],
       key: 'K',
       options: { owner: 'u', onKeyConflict: 'replace' },
     });
