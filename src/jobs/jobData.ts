@@ -32,6 +32,8 @@ export interface BackgroundJobData {
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
   /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
   readonly userName: string | undefined;
+  /** Who the job belongs to (execute's `owner`); `undefined` when none. */
+  readonly owner: string | undefined;
   /**
    * Which attempt the job is at (see `job.attempt`), once it is past its first: absent for a job on its first
    * attempt, as every 1C job is, so the JSON of a job without retries is as it always was.
@@ -47,7 +49,15 @@ export interface BackgroundJobData {
  */
 export type JobSnapshot = Omit<
   BackgroundJobData,
-  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName' | 'attempt' | 'attemptErrors'
+  | 'uuid'
+  | 'methodName'
+  | 'key'
+  | 'description'
+  | 'scheduledJob'
+  | 'userName'
+  | 'owner'
+  | 'attempt'
+  | 'attemptErrors'
 > & { readonly messagesFrom?: number; readonly attemptErrors?: readonly ErrorInfo[] };
 
 /**
@@ -85,6 +95,7 @@ export function publicFields<More extends object>(
     errorInfo: job.publicErrorInfo,
     scheduledJob: job.scheduledJob && { uuid: job.scheduledJob.uuid, name: job.scheduledJob.name },
     userName: job.userName || undefined,
+    owner: job.owner,
     attempt: job.attempt > 1 ? job.attempt : undefined,
     attemptErrors: job.attempt > 1 ? job.publicAttemptErrors : undefined,
   };

@@ -18,6 +18,8 @@ export interface JobInit {
   readonly userName?: string;
   /** The errors of the job's failed attempts before the one this object runs (a Redis worker's or a thread's copy). */
   readonly attemptErrors?: readonly ErrorInfo[];
+  /** Who the job belongs to (execute's `owner`); `undefined` when none. */
+  readonly owner?: string;
   /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
   readonly handlersPath: string;
   /** Called once, when the job leaves `Active`. */

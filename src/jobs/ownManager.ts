@@ -5,10 +5,24 @@ import type { BackgroundJob } from './BackgroundJob';
 import type { BackgroundJobFilter } from './jobFilter';
 import { runningJobOf } from './jobContext';
 
+/**
+ * What `execute` does when an active job of the same method holds the key: `'reject'` (1C: `WBJ_KEY_CONFLICT`),
+ * `'join'` (resolve with that job) or `'replace'` (cancel it, then start the new job). Join and replace act only on
+ * a job of the same owner; another owner's job is a conflict.
+ */
+export type KeyConflictAction = 'reject' | 'join' | 'replace';
+
 /** What `execute` takes beyond the method, the parameters, the key and the description. */
 export interface ExecuteOptions {
   /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
   timeoutSeconds?: number;
+  /**
+   * Who the job belongs to (a user's id): `job.owner`, a filter key, shown in the dashboard; 1 to 256 characters.
+   * Default: the owner of the job calling execute from its handler (a child job belongs to its parent's user), else none.
+   */
+  owner?: string;
+  /** When an active job of the same method and owner holds the key. @default 'reject' */
+  onKeyConflict?: KeyConflictAction;
   /**
    * How many times the job's handler may run: a failed attempt (a throw, a rejection or the time limit) runs again
    * while attempts are left; a cancel never does. 1C keeps a failed job failed: an integer from 1 to 1000.

@@ -18,8 +18,8 @@ import {
   checkedUuid,
   checkExecuteArguments,
   closeGraceSeconds,
+  executeOptions,
   executeRetries,
-  executeTimeoutSeconds,
 } from './managerArguments';
 
 /** execute's default params: one empty array for every call without them (the store copies params anyway). */
@@ -125,8 +125,12 @@ export class BackgroundJobsManager implements JobsManager {
    * as soon as the job is registered, without waiting for it; over `maxConcurrency` it waits its turn, `Active`.
    * @param params - passed positionally; copied at the call, before the promise is returned, as 1C copies them:
    *   with structured clone (JSON data only on a Redis store).
-   * @param key - while an active job of the same method holds this key, another execute with it rejects.
-   * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit).
+   * @param key - while an active job of the same method holds this key, another execute with it rejects (unless
+   *   `onKeyConflict` says otherwise).
+   * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit); `owner` names
+   *   who the job belongs to (`job.owner`), by default the owner of the job whose handler calls execute;
+   *   `onKeyConflict` says what happens when the key is held: `'reject'` (default), `'join'` (resolve with the job
+   *   holding it) or `'replace'` (cancel that job, then start this one), the last two for a job of the same owner only.
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
    *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT`, `WBJ_BAD_ARGUMENT` or
    *   `WBJ_CLOSED`; on a Redis store also `WBJ_PARAM_NOT_STORABLE` and `WBJ_STORE_UNAVAILABLE`. Nothing has run then.
@@ -141,9 +145,11 @@ export class BackgroundJobsManager implements JobsManager {
     this.#refuseIfClosed(methodName);
     checkExecuteArguments(params, key, description);
     const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
-    const timeoutSeconds =
-      (options === undefined ? undefined : executeTimeoutSeconds(options)) ?? this.settings.timeoutSeconds;
-    const retries = options === undefined ? undefined : executeRetries(options);
+    const checked = executeOptions(options);
+    const timeoutSeconds = checked.timeoutSeconds ?? this.settings.timeoutSeconds;
+    // A child job belongs to its parent's user, as a 1C job started from a user's job runs as that user.
+    const owner = checked.owner ?? this.getCurrent()?.owner;
+    const retries = options === undefined ? undefined : executeRetries(checked);
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
     // A handler resolved before is at hand: no promise to wait for.
@@ -157,6 +163,8 @@ export class BackgroundJobsManager implements JobsManager {
       description,
       timeoutSeconds,
       ancestors,
+      owner,
+      onKeyConflict: checked.onKeyConflict,
       // Named, not spread: an object literal of a fixed shape is what a store's start reads fastest.
       retry: retries?.retry,
       startAt: retries?.startAt,

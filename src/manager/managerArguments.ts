@@ -3,7 +3,7 @@
 import { types } from 'node:util';
 import { validate as isUuid } from 'uuid';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import type { ExecuteOptions } from '../jobs/ownManager';
+import type { ExecuteOptions, KeyConflictAction } from '../jobs/ownManager';
 import { checkTimeout } from '../jobs/waits';
 import type { JobRequest } from '../stores/JobStore';
 import { RETRY_OPTIONS, retryRequest } from './retryArguments';
@@ -54,33 +54,55 @@ function optionsHint(value: unknown): string {
     : '';
 }
 
-function checkExecuteOptions(options: unknown): number | undefined {
+/** The options execute takes, in the order its errors list them. */
+const EXECUTE_OPTIONS = ['timeoutSeconds', 'owner', 'onKeyConflict', ...RETRY_OPTIONS] as const;
+
+/** What onKeyConflict takes, the default first. */
+const KEY_CONFLICT_ACTIONS: readonly KeyConflictAction[] = ['reject', 'join', 'replace'];
+
+/** The longest owner: a user's id, not a document (it is stored with every job and sent with every summary). */
+const MAX_OWNER_LENGTH = 256;
+
+function checkExecuteOptions(options: unknown): ExecuteOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `execute's fifth argument takes options ({ timeoutSeconds }), got ${describeValue(options)}`,
+      `execute's fifth argument takes options ({ ${EXECUTE_OPTIONS.join(', ')} }), got ${describeValue(options)}`,
     );
   }
   for (const name of Object.keys(options)) {
-    if (name !== 'timeoutSeconds' && !(RETRY_OPTIONS as readonly string[]).includes(name)) {
+    if (!(EXECUTE_OPTIONS as readonly string[]).includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds, ${RETRY_OPTIONS.join(', ')}`,
+        `Unknown execute option ${JSON.stringify(name)}; expected one of ${EXECUTE_OPTIONS.join(', ')}`,
       );
     }
   }
-  const { timeoutSeconds } = options as ExecuteOptions;
-  if (timeoutSeconds === undefined) return undefined;
-  checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
-  return timeoutSeconds;
+  const { timeoutSeconds, owner, onKeyConflict, attempts, backoff, delaySeconds, startAt } =
+    options as ExecuteOptions;
+  if (timeoutSeconds !== undefined) checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
+  if (owner !== undefined && (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute({ owner }) takes a non-empty string of at most ${MAX_OWNER_LENGTH} characters (a user's id), got ${describeValue(owner)}`,
+    );
+  }
+  if (onKeyConflict !== undefined && !KEY_CONFLICT_ACTIONS.includes(onKeyConflict)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute({ onKeyConflict }) takes one of ${KEY_CONFLICT_ACTIONS.map((action) => `'${action}'`).join(', ')}, got ${describeValue(onKeyConflict)}`,
+    );
+  }
+  return { timeoutSeconds, owner, onKeyConflict, attempts, backoff, delaySeconds, startAt };
 }
 
-/** The time limit an execute call's `options` set, in seconds; `undefined` when they set none. */
-export function executeTimeoutSeconds(options: unknown): number | undefined {
+/** The options of an execute call, checked and read once (a getter runs once); `{}` when none were given. */
+export function executeOptions(options: unknown): ExecuteOptions {
+  if (options === undefined) return {};
   return checkArgument('execute(…, options)', options, () => checkExecuteOptions(options));
 }
 
-/** The attempts and start an execute call's `options` set (read once they have passed executeTimeoutSeconds). */
+/** The attempts and start an execute call's checked `options` set (as {@link executeOptions} read them). */
 export function executeRetries(options: ExecuteOptions): Pick<JobRequest, 'retry' | 'startAt'> {
   return checkArgument('execute(…, options)', options, () => retryRequest(options));
 }

@@ -17,6 +17,8 @@ export interface ThreadJobRequest {
     readonly description: string;
     /** The scheduled job's userName, for `currentJob().userName` in the worker. */
     readonly userName: string;
+    /** For `currentJob().owner` in the worker. */
+    readonly owner: string | undefined;
     readonly begin: Date;
     /** The errors of its failed attempts before this one, for `currentJob().attempt` (structured clones). */
     readonly attemptErrors: readonly ErrorInfoFields[];
@@ -97,6 +99,8 @@ export type CallAnswer =
         readonly code: BackgroundJobsErrorCode | undefined;
         readonly message: string;
         readonly jobs?: readonly JobViewData[];
+        /** A key conflict's holder. */
+        readonly holderUuid?: string;
       };
     };
 
@@ -115,6 +119,7 @@ export interface JobViewData {
     readonly methodName: string;
     readonly key: string;
     readonly description: string;
+    readonly owner: string | undefined;
     readonly snapshot: JobSnapshot;
   };
 }

@@ -4,7 +4,7 @@ import type { JobInit } from '../jobs/jobInit';
 /** What a store knows of a job when it builds its object: from an `execute` call, or from the job's record. */
 export type JobFields = Pick<
   JobInit,
-  'methodName' | 'key' | 'description' | 'scheduledJob' | 'ancestors' | 'attemptErrors'
+  'methodName' | 'key' | 'description' | 'scheduledJob' | 'ancestors' | 'attemptErrors' | 'owner'
 >;
 
 /** The hooks through which a job's object tells its store what happens to it. */
@@ -20,7 +20,7 @@ export function buildJob(
   handlersPath: string,
   hooks: JobHooks,
 ): BackgroundJob {
-  const { methodName, key, description, scheduledJob, ancestors, attemptErrors } = fields;
+  const { methodName, key, description, scheduledJob, ancestors, attemptErrors, owner } = fields;
   return new BackgroundJob({
     builtBy: BUILT_BY_MANAGER,
     uuid,
@@ -30,6 +30,7 @@ export function buildJob(
     scheduledJob,
     ancestors,
     attemptErrors,
+    owner,
     handlersPath,
     onFinish: hooks.onFinish,
     onCancel: hooks.onCancel,
