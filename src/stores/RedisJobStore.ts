@@ -4,6 +4,7 @@ import { v4 as uuidV4 } from 'uuid';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { JobTest } from '../jobs/jobFilter';
 import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -12,6 +13,7 @@ import {
   type JobRequest,
   type JobStore,
   type JobSummaryData,
+  jobStillActive,
   keyConflict,
   type MessagePage,
   type StoreContext,
@@ -22,7 +24,7 @@ import { RedisConnection } from './redis/connection';
 import { LocalJobs } from './redis/localJobs';
 import { readJobs } from './redis/reads';
 import { Recheck } from './redis/recheck';
-import { type JobData, type JobHeader, storedDetails } from './redis/record';
+import { type JobData, type JobHeader, snapshotOf, storedDetails } from './redis/record';
 import { JobSummaries } from './redis/summaries';
 import { RedisWorker } from './redis/worker';
 
@@ -190,6 +192,28 @@ export class RedisJobStore implements JobStore {
     );
     this.#localJobs.clearFinished();
     this.#summaries.clearFinished();
+  }
+
+  remove(uuid: string): Promise<boolean> {
+    return this.#whenConnected('The jobs dashboard', async () => {
+      const [stored] = await this.#localJobs.read([uuid]);
+      if (stored === undefined) return false;
+      const { state } = snapshotOf(stored, this.#settings);
+      // BullMQ removes a job in one script, with its log, unless a worker holds it (1 removed, 0 locked): a job
+      // cancelled while running stays until its handler has stopped.
+      if (state === BackgroundJobState.Active || (await this.#connection.queue.remove(uuid)) === 0)
+        throw jobStillActive(uuid, stored.header.methodName);
+      this.#localJobs.forget(uuid);
+      return true;
+    });
+  }
+
+  paramsOf(uuid: string): Promise<unknown[] | undefined> {
+    return this.#whenConnected('The jobs dashboard', async () => {
+      const { redis, keyPrefix } = this.#connection;
+      const data = await redis.hget(`${keyPrefix}${uuid}`, 'data');
+      return data === null ? undefined : (JSON.parse(data) as JobData).params;
+    });
   }
 
   close(graceSeconds: number): Promise<void> {

@@ -35,7 +35,7 @@ export interface JobDetails extends JobSummary {
   errorInfo: ErrorInfo | null;
 }
 
-export function jobSummary(job: JobSummaryData): JobSummary {
+export function jobSummary(job: Omit<JobSummaryData, 'messagesTotal'>): JobSummary {
   const { uuid, methodName, key, description, state, begin, end, progress, errorInfo } = job;
   return {
     uuid,
