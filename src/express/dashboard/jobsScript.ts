@@ -1,4 +1,7 @@
-/** The page's behaviour. Plain DOM, `textContent` only: job data never becomes markup. */
+/**
+ * The page's jobs list and details. Plain DOM, `textContent` only: job data never becomes markup. The Scheduled jobs
+ * tab and the refresh loop follow it in the same script (scheduledScript.ts).
+ */
 export const JOBS_SCRIPT = `
 'use strict';
 const S = JSON.parse(document.getElementById('settings').textContent);
@@ -7,6 +10,8 @@ const PAGE = 50;
 /** Messages of the selected job asked for at once (the API's default page), and added by "Older messages". */
 const MESSAGE_PAGE = 100;
 let offset = 0;
+/** The scheduled job whose runs the list shows ({ uuid, name }), set by its Runs button; null for every job. */
+let runsOf = null;
 let selected = location.hash.slice(1) || null;
 /** The selected job's messages loaded so far, by their number (they only ever grow), and how many to show. */
 let log = { uuid: null, total: 0, byNumber: new Map(), wanted: MESSAGE_PAGE };
@@ -50,9 +55,13 @@ function bar(progress) {
 }
 async function api(path, init) {
   const response = await fetch(S.base + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
-  const body = await response.json();
+  const body = response.status === 204 ? null : await response.json();
   if (!response.ok) throw new Error(body.error || response.statusText);
   return body;
+}
+/** A POST or DELETE with the CSRF token. */
+function change(path, method) {
+  return api(path, { method: method || 'POST', headers: { 'X-CSRF-Token': S.csrfToken } });
 }
 for (const value of ['', 'Active', 'Completed', 'Failed', 'Canceled']) {
   const option = el('option', value ? L[value] : L.allStates);
@@ -63,7 +72,15 @@ async function refreshList() {
   const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
   if ($('state').value) params.set('state', $('state').value);
   if ($('q').value.trim()) params.set('q', $('q').value.trim());
+  if ($('owner').value.trim()) params.set('owner', $('owner').value.trim());
+  if (runsOf) params.set('scheduledJob', runsOf.uuid);
   const page = await api('/api/jobs?' + params);
+  showCounts(page.counts);
+  $('runs-of').hidden = !runsOf;
+  if (runsOf) $('runs-of-name').textContent = L.runsOf.replace('{name}', runsOf.name);
+  // The owner column only when a job shown has one: most applications start no job for a user.
+  const owners = page.jobs.some((job) => job.owner);
+  $('owner-head').hidden = !owners;
   const rows = page.jobs.map((job) => {
     const row = el('tr');
     row.dataset.uuid = job.uuid;
@@ -74,14 +91,25 @@ async function refreshList() {
     progress.append(bar(job.progress));
     row.append(state, el('td', job.methodName), el('td', job.key), el('td', job.description),
       el('td', when(job.begin)), el('td', when(job.end)), el('td', duration(job.durationMs)), progress);
+    if (owners) row.append(el('td', job.owner));
     row.addEventListener('click', () => { selected = job.uuid; location.hash = job.uuid; refresh(); });
     return row;
   });
-  if (rows.length === 0) { const row = el('tr'); const cell = el('td', L.none); cell.colSpan = 8; row.append(cell); rows.push(row); }
+  if (rows.length === 0) { const row = el('tr'); const cell = el('td', L.none); cell.colSpan = owners ? 9 : 8; row.append(cell); rows.push(row); }
   $('jobs').replaceChildren(...rows);
   $('count').textContent = page.total === 0 ? '' : (page.offset + 1) + '–' + (page.offset + page.jobs.length) + ' ' + L.of + ' ' + page.total;
   $('newer').disabled = offset === 0;
   $('older').disabled = offset + PAGE >= page.total;
+}
+/** The header's count of jobs in each state; a click shows the jobs in that state. */
+function showCounts(counts) {
+  const chips = ['Active', 'Completed', 'Failed', 'Canceled'].map((state) => {
+    const chip = el('button', L[state] + ' ' + counts[state], 'state ' + state);
+    chip.dataset.state = state;
+    chip.addEventListener('click', () => { $('state').value = state; offset = 0; refresh(); });
+    return chip;
+  });
+  $('counts').replaceChildren(...chips);
 }
 function field(list, label, value) {
   if (value === null || value === undefined || value === '') return;
@@ -116,8 +144,10 @@ async function loadJob(uuid) {
 async function refreshDetails() {
   const panel = $('details');
   if (!selected) { panel.hidden = true; return; }
+  const uuid = selected;
   let job;
-  try { job = await loadJob(selected); } catch { selected = null; panel.hidden = true; return; }
+  try { job = await loadJob(uuid); } catch { if (selected === uuid) { selected = null; panel.hidden = true; } return; }
+  if (selected !== uuid) return; // closed, or another job chosen, while it loaded: that refresh draws the panel
   const list = el('dl');
   field(list, L.uuid, job.uuid);
   const state = el('span', L[job.state] || job.state, 'state ' + job.state);
@@ -128,6 +158,7 @@ async function refreshDetails() {
   field(list, L.description, job.description);
   field(list, L.scheduledJob, job.scheduledJob);
   field(list, L.userName, job.userName);
+  field(list, L.owner, job.owner);
   field(list, L.begin, when(job.begin));
   field(list, L.end, when(job.end));
   field(list, L.duration, duration(job.durationMs));
@@ -163,38 +194,45 @@ async function refreshDetails() {
     field(info, L.sourceLine, job.errorInfo.sourceLine);
     parts.push(el('h3', L.error), info, el('pre', job.errorInfo.detailedDescription), el('h3', L.stack), el('pre', job.errorInfo.stack));
   }
-  const buttons = el('div');
-  if (job.state === 'Active' && !S.readOnly) {
-    const cancel = el('button', L.cancel);
-    cancel.id = 'cancel';
-    cancel.addEventListener('click', async () => {
-      await api('/api/jobs/' + encodeURIComponent(job.uuid) + '/cancel', { method: 'POST', headers: { 'X-CSRF-Token': S.csrfToken } });
-      refresh();
-    });
-    buttons.append(cancel, ' ');
+  const buttons = el('div', null, 'actions');
+  const path = '/api/jobs/' + encodeURIComponent(job.uuid);
+  if (!S.readOnly) {
+    if (job.state === 'Active') buttons.append(action('cancel', L.cancel, () => change(path + '/cancel')));
+    buttons.append(action('run-again', L.runAgain, async () => {
+      const again = await change(path + '/run-again');
+      selected = again.uuid;
+      location.hash = again.uuid;
+    }));
+    if (job.state !== 'Active') buttons.append(action('delete', L.delete, async () => {
+      await change(path, 'DELETE');
+      selected = null;
+      history.replaceState(null, '', location.pathname + location.search);
+    }));
   }
   const close = el('button', L.close);
   close.addEventListener('click', () => { selected = null; history.replaceState(null, '', location.pathname + location.search); refresh(); });
   buttons.append(close);
-  parts.push(buttons);
+  parts.push(buttons, actionError);
   panel.replaceChildren(...parts);
   panel.hidden = false;
 }
-let timer;
-async function refresh() {
-  clearTimeout(timer);
-  try {
-    await Promise.all([refreshList(), refreshDetails()]);
-    $('updated').textContent = L.updated + ' ' + new Date().toLocaleTimeString(S.lang);
-  } catch (error) {
-    $('updated').textContent = String(error.message || error);
-  } finally {
-    timer = setTimeout(refresh, S.pollMs);
-  }
+/** Why the last action failed (a key conflict, a job still active…), until the next one; kept across refreshes. */
+const actionError = el('p', null, 'error');
+actionError.id = 'action-error';
+/** A button that acts, then refreshes the page; what it failed with is shown, not thrown. */
+function action(id, label, act) {
+  const button = el('button', label);
+  button.id = id;
+  button.addEventListener('click', async () => {
+    actionError.textContent = '';
+    try { await act(); } catch (error) { actionError.textContent = String(error.message || error); }
+    refresh();
+  });
+  return button;
 }
+for (const input of ['q', 'owner']) $(input).addEventListener('input', () => { offset = 0; refresh(); });
 $('state').addEventListener('change', () => { offset = 0; refresh(); });
-$('q').addEventListener('input', () => { offset = 0; refresh(); });
+$('all-jobs').addEventListener('click', () => { runsOf = null; offset = 0; refresh(); });
 $('newer').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); refresh(); });
 $('older').addEventListener('click', () => { offset += PAGE; refresh(); });
-refresh();
 `;

@@ -1,4 +1,5 @@
 import { JOBS_SCRIPT } from './jobsScript';
+import { SCHEDULED_SCRIPT } from './scheduledScript';
 import type { Labels, Language } from './labels';
 
 /** What the page needs from the server; everything else it fetches from the JSON API. */
@@ -63,33 +64,60 @@ export function dashboardPage(settings: PageSettings): string {
   pre { background: #f3f4f6; padding: 8px; overflow: auto; max-height: 240px; white-space: pre-wrap; }
   .pager { display: flex; gap: 8px; align-items: center; margin-top: 8px; color: #5b6474; }
   button { padding: 5px 12px; cursor: pointer; }
-  #cancel { background: #b91c1c; color: #fff; border: 0; border-radius: 4px; }
+  #cancel, #delete { background: #b91c1c; color: #fff; border: 0; border-radius: 4px; }
+  #counts { display: flex; gap: 6px; } #counts button { border: 0; cursor: pointer; }
+  nav { display: flex; gap: 4px; padding: 12px 20px 0; }
+  nav button { border: 1px solid #d6dae2; background: #eef1f6; border-radius: 6px 6px 0 0; }
+  nav button.current { background: #fff; border-bottom-color: #fff; font-weight: 600; }
+  #scheduled { flex: 1; min-width: 0; overflow-x: auto; }
+  #scheduled tbody tr { cursor: default; }
+  [hidden] { display: none !important; }
+  .actions { white-space: nowrap; } div.actions { display: flex; gap: 8px; margin-top: 12px; }
+  #owner { flex: 0 1 200px; }
+  .error { color: #991b1b; }
 </style>
 </head>
 <body>
 <header>
   <h1>${escapeHtml(labels.title)}</h1>
+  <span id="counts"></span>
   ${settings.readOnly ? `<span>${escapeHtml(labels.readOnly)}</span>` : ''}
   <span id="updated"></span>
   <a href="?lang=${other}">${other.toUpperCase()}</a>
 </header>
+<nav>
+  <button id="tab-jobs">${escapeHtml(labels.jobsTab)}</button><button id="tab-scheduled">${escapeHtml(labels.scheduledTab)}</button>
+</nav>
 <main>
   <section id="list">
     <div class="filters">
       <select id="state" aria-label="${escapeHtml(labels.state)}"></select>
       <input id="q" type="search" placeholder="${escapeHtml(labels.search)}" aria-label="${escapeHtml(labels.search)}">
+      <input id="owner" type="search" placeholder="${escapeHtml(labels.ownerFilter)}" aria-label="${escapeHtml(labels.ownerFilter)}">
     </div>
+    <div class="filters" id="runs-of" hidden><span id="runs-of-name"></span><button id="all-jobs">${escapeHtml(labels.allJobs)}</button></div>
     <table>
       <thead><tr>
         <th>${escapeHtml(labels.state)}</th><th>${escapeHtml(labels.method)}</th><th>${escapeHtml(labels.key)}</th>
         <th>${escapeHtml(labels.description)}</th><th>${escapeHtml(labels.begin)}</th><th>${escapeHtml(labels.end)}</th>
         <th>${escapeHtml(labels.duration)}</th><th>${escapeHtml(labels.progress)}</th>
+        <th id="owner-head" hidden>${escapeHtml(labels.owner)}</th>
       </tr></thead>
       <tbody id="jobs"></tbody>
     </table>
     <div class="pager"><button id="newer">${escapeHtml(labels.newer)}</button><span id="count"></span><button id="older">${escapeHtml(labels.older)}</button></div>
   </section>
   <section id="details" hidden></section>
+  <section id="scheduled" hidden>
+    <table>
+      <thead><tr>
+        <th>${escapeHtml(labels.name)}</th><th>${escapeHtml(labels.method)}</th><th>${escapeHtml(labels.schedule)}</th>
+        <th>${escapeHtml(labels.use)}</th><th>${escapeHtml(labels.nextRun)}</th><th>${escapeHtml(labels.lastRun)}</th><th></th>
+      </tr></thead>
+      <tbody id="scheduled-jobs"></tbody>
+    </table>
+    <p id="scheduled-error" class="error"></p>
+  </section>
 </main>
 <script type="application/json" id="settings">${scriptJson({
     labels,
@@ -99,7 +127,7 @@ export function dashboardPage(settings: PageSettings): string {
     readOnly: settings.readOnly,
     pollMs: settings.pollMs,
   })}</script>
-<script nonce="${nonce}">${JOBS_SCRIPT}</script>
+<script nonce="${nonce}">${JOBS_SCRIPT}${SCHEDULED_SCRIPT}</script>
 </body>
 </html>
 `;
