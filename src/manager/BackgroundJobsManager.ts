@@ -243,14 +243,14 @@ export class BackgroundJobsManager implements JobsManager {
   }
 
   /**
-   * @internal The dashboard's run again: a new job of the same method, params, key and description (the key rule
-   * applies); `undefined` when no such job is known.
+   * @internal The dashboard's run again: a new job of the same method, params, key, description and owner (the key
+   * rule applies); `undefined` when no such job is known.
    */
   async runAgain(uuid: string): Promise<BackgroundJob | undefined> {
     const job = await this.findByUUID(uuid);
     const params = job && (await this.#store.paramsOf(job.uuid));
     if (job === undefined || params === undefined) return undefined; // gone from history meanwhile
-    return this.execute(job.methodName, params, job.key, job.description);
+    return this.execute(job.methodName, params, job.key, job.description, { owner: job.owner });
   }
 
   /** Inside an inline job of this manager: that job; elsewhere `undefined` (1C: ПолучитьТекущее). */

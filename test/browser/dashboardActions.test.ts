@@ -129,6 +129,23 @@ test('the header counts jobs by state, live; a count shows the jobs in its state
   await page.close();
 });
 
+test('the owner column shows when a job has an owner, and the owner filter keeps the jobs of that owner', async () => {
+  const { manager, page, open } = await openDashboard();
+  const plain = await manager.execute('Reports.Build', [1, 'p']);
+  await open();
+  await row(page, plain.uuid).waitFor();
+  expect(await page.locator('#owner-head').isHidden()).toBe(true);
+  const alice = await manager.execute('Reports.Build', [2, 'a'], '', '', { owner: 'alice' });
+  await row(page, alice.uuid).locator('td').nth(8).getByText('alice').waitFor();
+  await page.locator('#owner-head').waitFor();
+  await page.locator('#owner').fill('alice');
+  await row(page, plain.uuid).waitFor({ state: 'detached' });
+  expect(await page.locator('#jobs tr').count()).toBe(1);
+  await row(page, alice.uuid).click();
+  await page.locator('#details dd').getByText('alice', { exact: true }).waitFor();
+  await page.close();
+});
+
 test('the Scheduled jobs tab lists a job with its schedule in words, next and last run; Run now starts a run; Runs shows them', async () => {
   const { manager, page, open } = await openDashboard();
   const scheduled = await nightly(manager);

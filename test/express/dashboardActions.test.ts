@@ -154,6 +154,35 @@ describeEachIsolation('the dashboard runs a job again', (isolation) => {
   });
 });
 
+describeEachIsolation('the dashboard shows and filters jobs by owner', (isolation) => {
+  test('GET /api/jobs lists each job with its owner (null when none); ?owner= keeps the jobs of that owner, matched exactly', async () => {
+    const { app, manager, listed } = await dashboard(isolation);
+    const alice = await manager.execute('Reports.Build', [1], '', '', { owner: 'alice' });
+    const bob = await manager.execute('Reports.Build', [2], '', '', { owner: 'bob' });
+    const nobody = await manager.execute('Reports.Build', [3]);
+    await manager.waitForCompletion([alice, bob, nobody]);
+    const { body } = await request(app).get('/jobs/api/jobs').expect(200);
+    expect(body.jobs.map((job: { owner: string | null }) => job.owner)).toEqual([null, 'bob', 'alice']);
+    expect(await listed('?owner=alice')).toEqual([alice.uuid]);
+    expect(await listed('?owner=Alice')).toEqual([]);
+    expect(await listed('?owner=ali')).toEqual([]);
+    const details = await request(app).get(`/jobs/api/jobs/${bob.uuid}`).expect(200);
+    expect(details.body.owner).toBe('bob');
+  });
+
+  test('run again keeps the owner of the job', async () => {
+    const { app, manager, token } = await dashboard(isolation);
+    const first = await manager.execute('Reports.Build', [5], 'mine', '', { owner: 'alice' });
+    await first.waitForCompletion();
+    const { body } = await request(app)
+      .post(`/jobs/api/jobs/${first.uuid}/run-again`)
+      .set('X-CSRF-Token', token)
+      .expect(201);
+    expect(body.owner).toBe('alice');
+    expect((await manager.findByUUID(body.uuid))!.owner).toBe('alice');
+  });
+});
+
 describeEachIsolation('the dashboard counts jobs by state', (isolation) => {
   test('GET /api/jobs answers the counts of every state, whatever the filters', async () => {
     const { app, manager } = await dashboard(isolation);

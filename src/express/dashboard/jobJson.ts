@@ -21,6 +21,8 @@ export interface JobSummary {
   scheduledJob: string | null;
   /** The user a run of a scheduled job is started for. */
   userName: string | null;
+  /** Who the job belongs to (execute's `owner`). */
+  owner: string | null;
 }
 
 /** A job with everything the details view shows, and one page of its messages. */
@@ -50,6 +52,7 @@ export function jobSummary(job: Omit<JobSummaryData, 'messagesTotal'>): JobSumma
     error: errorInfo?.description ?? null,
     scheduledJob: job.scheduledJob?.name ?? null,
     userName: job.userName ?? null,
+    owner: job.owner ?? null,
   };
 }
 

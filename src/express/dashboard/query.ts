@@ -3,7 +3,15 @@ import { BackgroundJobsError, describeValue } from '../../errors';
 import type { MessagePage } from '../../stores/JobStore';
 
 /** Query parameters of `GET /api/jobs` that become `getBackgroundJobs` filters (`scheduledJob` by its UUID). */
-const FILTER_PARAMETERS = ['uuid', 'key', 'methodName', 'description', 'state', 'scheduledJob'] as const;
+const FILTER_PARAMETERS = [
+  'uuid',
+  'key',
+  'methodName',
+  'description',
+  'state',
+  'scheduledJob',
+  'owner',
+] as const;
 const PAGE_PARAMETERS = ['offset', 'limit', 'q'];
 const MAX_LIMIT = 500;
 /** Query parameters of `GET /api/jobs/:uuid`: which of the job's messages it answers, counted from the newest. */
