@@ -37,6 +37,7 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  * | `WBJ_PREDEFINED` | a scheduled job's `delete()` of a job declared in this instance's web.config (predefined): remove it there, or set `use` to false |
  * | `WBJ_PREVIOUS_RUN_ACTIVE` | a scheduled job's `runNow()` while its previous run is active (a run due on its schedule then is skipped, and the skip logged) |
  * | `WBJ_NOT_ATTACHED` | `req.backgroundJobs` read where the middleware gave no manager: the route was registered before `app.use(backgroundJobs())`, or web.config does not attach the library |
+ * | `WBJ_JOB_ACTIVE` | the dashboard was asked to delete a job from history while it is still active: cancel it and let it end first (409) |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
 
@@ -75,6 +76,7 @@ export const ERROR_CODES = [
   'WBJ_PREVIOUS_RUN_ACTIVE',
   'WBJ_PREDEFINED',
   'WBJ_NOT_ATTACHED',
+  'WBJ_JOB_ACTIVE',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { BackgroundJobsError, type BackgroundJobsErrorCode, checkArgument, describeValue } from '../errors';
+import type { Request, Router } from 'express';
+import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { compileFilter } from '../jobs/jobFilter';
 import { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
-import type { MessagePage } from '../stores/JobStore';
-import { forgeryReason, notLocalReason } from './dashboard/access';
-import { type JobDetails, jobDetails, jobSummary } from './dashboard/jobJson';
+import { notLocalReason } from './dashboard/access';
+import { detailsOf, jobActions } from './dashboard/jobActions';
+import { jobSummary } from './dashboard/jobJson';
 import { chooseLanguage, LABELS } from './dashboard/labels';
 import { dashboardPage } from './dashboard/page';
+import { readListQuery, readMessagePage } from './dashboard/query';
+import { answerError, forbidden, handle, sameSiteOnly } from './dashboard/respond';
+import type { DashboardRoutes } from './dashboard/routes';
+import { scheduledRoutes } from './dashboard/scheduledRoutes';
 import { attachedManager } from './notAttached';
 import { requiredExpress } from './expressModule';
 
@@ -20,30 +26,21 @@ export interface BackgroundJobsDashboardOptions {
    * `127.0.0.1` or `[::1]` (against DNS rebinding).
    */
   authorize?: (req: Request) => boolean | Promise<boolean>;
-  /** Removes the routes that change state (cancel) and the buttons that call them. Default `false`. */
+  /**
+   * Removes the routes that change something (cancel, delete, run again; a scheduled job's use switch and run now)
+   * and the buttons that call them. Default `false`.
+   */
   readOnly?: boolean;
 }
 
 const OPTION_NAMES = ['manager', 'authorize', 'readOnly'];
-/** Query parameters of `GET /api/jobs` that become `getBackgroundJobs` filters. */
-const FILTER_PARAMETERS = ['uuid', 'key', 'methodName', 'description', 'state'] as const;
-const PAGE_PARAMETERS = ['offset', 'limit', 'q'];
-const MAX_LIMIT = 500;
-/** Query parameters of `GET /api/jobs/:uuid`: which of the job's messages it answers, counted from the newest. */
-const MESSAGE_PARAMETERS = ['messagesOffset', 'messagesLimit'];
-const MAX_MESSAGES_LIMIT = 1000;
-const DEFAULT_MESSAGE_PAGE: MessagePage = { offset: 0, limit: 100 };
-const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
-  WBJ_BAD_ARGUMENT: 400,
-  WBJ_FORBIDDEN: 403,
-  WBJ_NOT_FOUND: 404,
-  WBJ_STORE_UNAVAILABLE: 503,
-};
 
 /**
  * A jobs dashboard and its JSON API, as an Express router: `app.use('/jobs', backgroundJobsDashboard())`.
- * Serves `GET /` (the page), `GET /api/jobs`, `GET /api/jobs/:uuid`, `GET /api/csrf-token` and, unless
- * `readOnly`, `POST /api/jobs/:uuid/cancel` (with the `X-CSRF-Token` header).
+ * Serves `GET /` (the page), `GET /api/jobs`, `GET /api/jobs/:uuid`, `GET /api/scheduled-jobs`,
+ * `GET /api/csrf-token` and, unless `readOnly`, the routes that change something, each with the `X-CSRF-Token`
+ * header: `POST /api/jobs/:uuid/cancel`, `DELETE /api/jobs/:uuid`, `POST /api/jobs/:uuid/run-again`,
+ * `POST /api/scheduled-jobs/:uuid/use` and `POST /api/scheduled-jobs/:uuid/run`.
  * @throws BackgroundJobsError `WBJ_CONFIG` for a bad option.
  */
 export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions = {}): Router {
@@ -61,7 +58,7 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     },
     'WBJ_CONFIG',
   );
-  const { Router: createRouter } = requiredExpress('backgroundJobsDashboard()');
+  const { Router: createRouter, json } = requiredExpress('backgroundJobsDashboard()');
   const router = createRouter();
   const csrfToken = randomBytes(32).toString('hex');
   const managerOf = (req: Request): BackgroundJobsManager => {
@@ -127,20 +124,28 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
     handle(async (req, res) => {
       const manager = managerOf(req);
       const { filter, offset, limit, text } = readListQuery(req.query);
-      // Summaries only: a list row shows no params, result or messages, so none of them is read.
-      const matching = await manager.getJobSummaries(
-        filter,
-        (job) =>
-          text === '' ||
-          [job.methodName, job.key, job.description, job.uuid].some((field) =>
-            field.toLowerCase().includes(text),
-          ),
+      const matches = compileFilter(filter);
+      // The header's counts are of every job; the list's of those that pass. Summaries only: a row shows no
+      // params, result or messages, so none of them is read.
+      const counts: Record<string, number> = Object.fromEntries(
+        Object.values(BackgroundJobState).map((state) => [state, 0]),
       );
+      const matching = await manager.getJobSummaries({}, (job) => {
+        counts[job.state] = (counts[job.state] ?? 0) + 1;
+        return (
+          matches(job) &&
+          (text === '' ||
+            [job.methodName, job.key, job.description, job.uuid].some((field) =>
+              field.toLowerCase().includes(text),
+            ))
+        );
+      });
       const newestFirst = matching.reverse();
       res.json({
         total: newestFirst.length,
         offset,
         limit,
+        counts,
         jobs: newestFirst.slice(offset, offset + limit).map(jobSummary),
       });
     }),
@@ -156,126 +161,16 @@ export function backgroundJobsDashboard(options: BackgroundJobsDashboardOptions 
 
   router.get('/api/csrf-token', (_req, res) => void res.json({ token: csrfToken }));
 
-  if (!readOnly) {
-    router.post(
-      '/api/jobs/:uuid/cancel',
-      handle(async (req, res) => {
-        const reason = forgeryReason(req, csrfToken);
-        if (reason !== undefined) {
-          return forbidden(
-            res,
-            `Refused as a possible cross-site request: ${reason}. Send the token of GET api/csrf-token in X-CSRF-Token`,
-          );
-        }
-        const manager = managerOf(req);
-        const uuid = req.params.uuid as string;
-        const job = await manager.findByUUID(uuid);
-        if (job === undefined) throw notFound(uuid);
-        await job.cancel(); // 1C: Отменить; a finished job is left as it is; on Redis, settles once decided
-        res.json(await detailsOf(manager, uuid, DEFAULT_MESSAGE_PAGE));
-      }),
-    );
-  }
-
-  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (error instanceof BackgroundJobsError) {
-      return void res.status(STATUS[error.code] ?? 500).json({ code: error.code, error: error.message });
-    }
-    // Express refuses some requests itself (a path that is not valid percent-encoding): a client's error like
-    // ours, so answered like ours, not with the application's HTML error page and its stack.
-    if ((error as { status?: unknown } | null)?.status === 400) {
-      const reason = String((error as { message?: unknown }).message);
-      return void res
-        .status(400)
-        .json({ code: 'WBJ_BAD_ARGUMENT', error: `The request is malformed: ${reason}` });
-    }
-    next(error);
-  });
+  const routes: DashboardRoutes = {
+    managerOf,
+    sameSite: sameSiteOnly(csrfToken),
+    json: json({ limit: '1kb' }),
+    readOnly,
+  };
+  if (!readOnly) jobActions(router, routes);
+  scheduledRoutes(router, routes);
+  router.use(answerError);
   return router;
-}
-
-function forbidden(res: Response, message: string): void {
-  res.status(403).json({ code: 'WBJ_FORBIDDEN', error: message });
-}
-
-/** Express 4 does not catch a rejected handler: pass the error on as Express 5 would. */
-function handle(fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler {
-  return (req, res, next) => void fn(req, res, next).catch(next);
-}
-
-/** The job's details with one page of its messages, read without the rest of them. */
-async function detailsOf(
-  manager: BackgroundJobsManager,
-  uuid: string,
-  page: MessagePage,
-): Promise<JobDetails> {
-  const job = await manager.getJobDetails(uuid, page);
-  if (job === undefined) throw notFound(uuid);
-  return jobDetails(job, page);
-}
-
-function notFound(uuid: string): BackgroundJobsError {
-  return new BackgroundJobsError(
-    'WBJ_NOT_FOUND',
-    `No background job ${uuid}: it never existed here, or it has left the history`,
-  );
-}
-
-/** Refuses a query parameter that is not one of `names` (or `lang`), or that is given more than once. */
-function checkQuery(query: Request['query'], names: readonly string[]): void {
-  for (const [name, value] of Object.entries(query)) {
-    if (!names.includes(name) && name !== 'lang') {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `Unknown query parameter ${JSON.stringify(name)}; expected ${names.join(', ')}`,
-      );
-    }
-    if (typeof value !== 'string') {
-      throw new BackgroundJobsError(
-        'WBJ_BAD_ARGUMENT',
-        `The query parameter ${JSON.stringify(name)} must be given once, as text; got ${describeValue(value)}`,
-      );
-    }
-  }
-}
-
-function readMessagePage(query: Request['query']): MessagePage {
-  checkQuery(query, MESSAGE_PARAMETERS);
-  return {
-    offset: count(
-      query.messagesOffset,
-      'messagesOffset',
-      0,
-      Number.MAX_SAFE_INTEGER,
-      DEFAULT_MESSAGE_PAGE.offset,
-    ),
-    limit: count(query.messagesLimit, 'messagesLimit', 1, MAX_MESSAGES_LIMIT, DEFAULT_MESSAGE_PAGE.limit),
-  };
-}
-
-function readListQuery(query: Request['query']) {
-  checkQuery(query, [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
-  const filter: Record<string, string> = {};
-  for (const name of FILTER_PARAMETERS) {
-    if (query[name] !== undefined) filter[name] = query[name] as string;
-  }
-  return {
-    filter,
-    offset: count(query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
-    limit: count(query.limit, 'limit', 1, MAX_LIMIT, 50),
-    text: ((query.q as string | undefined) ?? '').trim().toLowerCase(),
-  };
-}
-
-function count(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max) {
-    return Number(value);
-  }
-  throw new BackgroundJobsError(
-    'WBJ_BAD_ARGUMENT',
-    `The query parameter ${name} must be an integer from ${min} to ${max}, got ${describeValue(value)}`,
-  );
 }
 
 function checkOptions(options: BackgroundJobsDashboardOptions): void {

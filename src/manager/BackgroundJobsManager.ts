@@ -248,6 +248,25 @@ export class BackgroundJobsManager implements JobsManager {
     return this.#store.details(checkedUuid(uuid, 'The jobs dashboard'), page);
   }
 
+  /**
+   * @internal The dashboard's delete: removes one finished job from history; `false` when no such job is known.
+   * @throws BackgroundJobsError `WBJ_JOB_ACTIVE` when the job has not ended.
+   */
+  async deleteFromHistory(uuid: string): Promise<boolean> {
+    return this.#store.remove(checkedUuid(uuid, 'The jobs dashboard'));
+  }
+
+  /**
+   * @internal The dashboard's run again: a new job of the same method, params, key, description and owner (the key
+   * rule applies); `undefined` when no such job is known.
+   */
+  async runAgain(uuid: string): Promise<BackgroundJob | undefined> {
+    const job = await this.findByUUID(uuid);
+    const params = job && (await this.#store.paramsOf(job.uuid));
+    if (job === undefined || params === undefined) return undefined; // gone from history meanwhile
+    return this.execute(job.methodName, params, job.key, job.description, { owner: job.owner });
+  }
+
   /** Inside an inline job of this manager: that job; elsewhere `undefined` (1C: ПолучитьТекущее). */
   getCurrent(): BackgroundJob | undefined {
     const running = currentRunningJob();

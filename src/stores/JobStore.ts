@@ -1,5 +1,5 @@
 import type { Settings } from '../config/options';
-import { BackgroundJobsKeyConflictError } from '../errors';
+import { BackgroundJobsError, BackgroundJobsKeyConflictError } from '../errors';
 import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
 import { publicFields, type PublicJobFields } from '../jobs/jobData';
 import type { UserMessage } from '../jobs/UserMessage';
@@ -76,6 +76,17 @@ export interface JobStore {
    * every instance shares.
    */
   clear(): Promise<void>;
+  /**
+   * Removes one finished job from history (the dashboard's delete): it is no longer listed nor found, on Redis by
+   * any instance. Resolves `false` when no such job is known.
+   * @throws BackgroundJobsError `WBJ_JOB_ACTIVE` while the job is active, or its cancelled handler still stops.
+   */
+  remove(uuid: string): Promise<boolean>;
+  /**
+   * The params job `uuid` was started with, as this store holds them (the dashboard's run again), or `undefined`
+   * when the job is not known.
+   */
+  paramsOf(uuid: string): Promise<unknown[] | undefined>;
   /** Live worker threads of this process. */
   readonly threadCount: number;
   /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */
@@ -138,6 +149,14 @@ export function keyConflict(
  */
 export function keyConflictAction(request: JobRequest, holderOwner: string | undefined): KeyConflictAction {
   return holderOwner === request.owner ? (request.onKeyConflict ?? 'reject') : 'reject';
+}
+
+/** A delete from history of a job that has not ended: history holds finished jobs only. */
+export function jobStillActive(uuid: string, methodName: string): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_JOB_ACTIVE',
+    `Background job ${uuid} of method "${methodName}" is still active and cannot be deleted from history; expected a finished job: cancel it, and delete it once it has ended`,
+  );
 }
 
 /** What a store is built with. */

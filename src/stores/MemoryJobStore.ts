@@ -13,6 +13,7 @@ import {
   type JobRetry,
   type JobStore,
   type JobSummaryData,
+  jobStillActive,
   keyConflict,
   keyConflictAction,
   type MessagePage,
@@ -47,6 +48,11 @@ export class MemoryJobStore implements JobStore {
   readonly #releaseKey = new WeakMap<BackgroundJob, string>();
   /** Jobs waiting for their start or their next attempt → the timer that admits them; their end clears it. */
   readonly #waiting = new Map<BackgroundJob, NodeJS.Timeout>();
+  /**
+   * Job → the params it was started with, for the dashboard's run again: kept while the job is findable (a Redis
+   * store keeps them in its record), and let go with the job.
+   */
+  readonly #params = new WeakMap<BackgroundJob, unknown[]>();
   /** One set of hooks for every job: a job passes itself to them. */
   readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
   /** What frees a job's slot once its run has settled: made once, not a closure a job. */
@@ -95,6 +101,7 @@ export class MemoryJobStore implements JobStore {
       this.#releaseKey.set(job, slot);
     }
     this.#jobs.set(job.uuid, job);
+    this.#params.set(job, request.params);
     const delayMs = request.startAt === undefined ? 0 : request.startAt - Date.now();
     if (delayMs > 0) this.#wait(job, request, delayMs);
     else this.#admit(job, request);
@@ -164,6 +171,27 @@ export class MemoryJobStore implements JobStore {
     for (const job of this.#history) this.#jobs.delete(job.uuid);
     this.#history.length = 0;
     this.#oldest = 0;
+  }
+
+  async remove(uuid: string): Promise<boolean> {
+    const job = this.#jobs.get(uuid);
+    if (job === undefined) return false;
+    if (job.state === BackgroundJobState.Active) throw jobStillActive(uuid, job.methodName);
+    this.#jobs.delete(uuid);
+    // The ring laid out again in eviction order, oldest first, without the job: a delete is rare, a ring small.
+    const history = this.#history;
+    const kept = [...history.slice(this.#oldest), ...history.slice(0, this.#oldest)].filter(
+      (finished) => finished !== job,
+    );
+    kept.forEach((finished, index) => (history[index] = finished)); // no spread: a history may be long
+    history.length = kept.length;
+    this.#oldest = 0;
+    return true;
+  }
+
+  async paramsOf(uuid: string): Promise<unknown[] | undefined> {
+    const job = this.#jobs.get(uuid);
+    return job && this.#params.get(job);
   }
 
   async close(graceSeconds: number): Promise<void> {

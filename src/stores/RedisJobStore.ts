@@ -12,6 +12,7 @@ import {
   type JobRequest,
   type JobStore,
   type JobSummaryData,
+  jobStillActive,
   keyConflict,
   keyConflictAction,
   type MessagePage,
@@ -24,7 +25,7 @@ import { KeyReplacer, type Replacement } from './redis/replaceHolder';
 import { LocalJobs } from './redis/localJobs';
 import { readJobs } from './redis/reads';
 import { Recheck } from './redis/recheck';
-import { type JobData, type JobHeader, storedDetails } from './redis/record';
+import { type JobData, type JobHeader, snapshotOf, storedDetails } from './redis/record';
 import { JobSummaries } from './redis/summaries';
 import { redisModules } from './redis/redisModules';
 import { RedisWorker } from './redis/worker';
@@ -241,6 +242,28 @@ export class RedisJobStore implements JobStore {
     );
     this.#localJobs.clearFinished();
     this.#summaries.clearFinished();
+  }
+
+  remove(uuid: string): Promise<boolean> {
+    return this.#whenConnected('The jobs dashboard', async () => {
+      const [stored] = await this.#localJobs.read([uuid]);
+      if (stored === undefined) return false;
+      const { state } = snapshotOf(stored, this.#settings);
+      // BullMQ removes a job in one script, with its log, unless a worker holds it (1 removed, 0 locked): a job
+      // cancelled while running stays until its handler has stopped.
+      if (state === BackgroundJobState.Active || (await this.#connection.queue.remove(uuid)) === 0)
+        throw jobStillActive(uuid, stored.header.methodName);
+      this.#localJobs.forget(uuid);
+      return true;
+    });
+  }
+
+  paramsOf(uuid: string): Promise<unknown[] | undefined> {
+    return this.#whenConnected('The jobs dashboard', async () => {
+      const { redis, keyPrefix } = this.#connection;
+      const data = await redis.hget(`${keyPrefix}${uuid}`, 'data');
+      return data === null ? undefined : (JSON.parse(data) as JobData).params;
+    });
   }
 
   close(graceSeconds: number): Promise<void> {

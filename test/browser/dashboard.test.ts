@@ -67,7 +67,7 @@ describe('the jobs dashboard in Chromium', () => {
     await details.getByText('"total": 200').waitFor();
     if (SCREENSHOTS) {
       const failed = await manager.execute('Reports.Fail', [], '', 'Report source check');
-      await manager.execute('Reports.Build', [60], 'R-2', 'Annual report');
+      await manager.execute('Reports.Build', [60], 'R-2', 'Annual report', { owner: 'alice' });
       await failed.waitForCompletion().catch(() => undefined);
       await details.getByRole('button', { name: 'Close' }).click();
       await row(page, failed.uuid).getByText('Failed').waitFor();

@@ -72,6 +72,7 @@ describeEachIsolation('the job details page their messages', (isolation) => {
         'error',
         'key',
         'methodName',
+        'owner',
         'progress',
         'scheduledJob',
         'state',

@@ -21,6 +21,8 @@ export interface JobSummary {
   scheduledJob: string | null;
   /** The user a run of a scheduled job is started for. */
   userName: string | null;
+  /** Who the job belongs to (execute's `owner`). */
+  owner: string | null;
 }
 
 /** A job with everything the details view shows, and one page of its messages. */
@@ -35,7 +37,7 @@ export interface JobDetails extends JobSummary {
   errorInfo: ErrorInfo | null;
 }
 
-export function jobSummary(job: JobSummaryData): JobSummary {
+export function jobSummary(job: Omit<JobSummaryData, 'messagesTotal'>): JobSummary {
   const { uuid, methodName, key, description, state, begin, end, progress, errorInfo } = job;
   return {
     uuid,
@@ -50,6 +52,7 @@ export function jobSummary(job: JobSummaryData): JobSummary {
     error: errorInfo?.description ?? null,
     scheduledJob: job.scheduledJob?.name ?? null,
     userName: job.userName ?? null,
+    owner: job.owner ?? null,
   };
 }
 

@@ -1,3 +1,5 @@
+import { JOBS_SCRIPT } from './jobsScript';
+import { SCHEDULED_SCRIPT } from './scheduledScript';
 import type { Labels, Language } from './labels';
 
 /** What the page needs from the server; everything else it fetches from the JSON API. */
@@ -62,33 +64,60 @@ export function dashboardPage(settings: PageSettings): string {
   pre { background: #f3f4f6; padding: 8px; overflow: auto; max-height: 240px; white-space: pre-wrap; }
   .pager { display: flex; gap: 8px; align-items: center; margin-top: 8px; color: #5b6474; }
   button { padding: 5px 12px; cursor: pointer; }
-  #cancel { background: #b91c1c; color: #fff; border: 0; border-radius: 4px; }
+  #cancel, #delete { background: #b91c1c; color: #fff; border: 0; border-radius: 4px; }
+  #counts { display: flex; gap: 6px; } #counts button { border: 0; cursor: pointer; }
+  nav { display: flex; gap: 4px; padding: 12px 20px 0; }
+  nav button { border: 1px solid #d6dae2; background: #eef1f6; border-radius: 6px 6px 0 0; }
+  nav button.current { background: #fff; border-bottom-color: #fff; font-weight: 600; }
+  #scheduled { flex: 1; min-width: 0; overflow-x: auto; }
+  #scheduled tbody tr { cursor: default; }
+  [hidden] { display: none !important; }
+  .actions { white-space: nowrap; } div.actions { display: flex; gap: 8px; margin-top: 12px; }
+  #owner { flex: 0 1 200px; }
+  .error { color: #991b1b; }
 </style>
 </head>
 <body>
 <header>
   <h1>${escapeHtml(labels.title)}</h1>
+  <span id="counts"></span>
   ${settings.readOnly ? `<span>${escapeHtml(labels.readOnly)}</span>` : ''}
   <span id="updated"></span>
   <a href="?lang=${other}">${other.toUpperCase()}</a>
 </header>
+<nav>
+  <button id="tab-jobs">${escapeHtml(labels.jobsTab)}</button><button id="tab-scheduled">${escapeHtml(labels.scheduledTab)}</button>
+</nav>
 <main>
   <section id="list">
     <div class="filters">
       <select id="state" aria-label="${escapeHtml(labels.state)}"></select>
       <input id="q" type="search" placeholder="${escapeHtml(labels.search)}" aria-label="${escapeHtml(labels.search)}">
+      <input id="owner" type="search" placeholder="${escapeHtml(labels.ownerFilter)}" aria-label="${escapeHtml(labels.ownerFilter)}">
     </div>
+    <div class="filters" id="runs-of" hidden><span id="runs-of-name"></span><button id="all-jobs">${escapeHtml(labels.allJobs)}</button></div>
     <table>
       <thead><tr>
         <th>${escapeHtml(labels.state)}</th><th>${escapeHtml(labels.method)}</th><th>${escapeHtml(labels.key)}</th>
         <th>${escapeHtml(labels.description)}</th><th>${escapeHtml(labels.begin)}</th><th>${escapeHtml(labels.end)}</th>
         <th>${escapeHtml(labels.duration)}</th><th>${escapeHtml(labels.progress)}</th>
+        <th id="owner-head" hidden>${escapeHtml(labels.owner)}</th>
       </tr></thead>
       <tbody id="jobs"></tbody>
     </table>
     <div class="pager"><button id="newer">${escapeHtml(labels.newer)}</button><span id="count"></span><button id="older">${escapeHtml(labels.older)}</button></div>
   </section>
   <section id="details" hidden></section>
+  <section id="scheduled" hidden>
+    <table>
+      <thead><tr>
+        <th>${escapeHtml(labels.name)}</th><th>${escapeHtml(labels.method)}</th><th>${escapeHtml(labels.schedule)}</th>
+        <th>${escapeHtml(labels.use)}</th><th>${escapeHtml(labels.nextRun)}</th><th>${escapeHtml(labels.lastRun)}</th><th></th>
+      </tr></thead>
+      <tbody id="scheduled-jobs"></tbody>
+    </table>
+    <p id="scheduled-error" class="error"></p>
+  </section>
 </main>
 <script type="application/json" id="settings">${scriptJson({
     labels,
@@ -98,209 +127,8 @@ export function dashboardPage(settings: PageSettings): string {
     readOnly: settings.readOnly,
     pollMs: settings.pollMs,
   })}</script>
-<script nonce="${nonce}">${CLIENT_SCRIPT}</script>
+<script nonce="${nonce}">${JOBS_SCRIPT}${SCHEDULED_SCRIPT}</script>
 </body>
 </html>
 `;
 }
-
-/** The page's behaviour. Plain DOM, `textContent` only: job data never becomes markup. */
-const CLIENT_SCRIPT = `
-'use strict';
-const S = JSON.parse(document.getElementById('settings').textContent);
-const L = S.labels;
-const PAGE = 50;
-/** Messages of the selected job asked for at once (the API's default page), and added by "Older messages". */
-const MESSAGE_PAGE = 100;
-let offset = 0;
-let selected = location.hash.slice(1) || null;
-/** The selected job's messages loaded so far, by their number (they only ever grow), and how many to show. */
-let log = { uuid: null, total: 0, byNumber: new Map(), wanted: MESSAGE_PAGE };
-const $ = (id) => document.getElementById(id);
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-/** A user message with the fields 1C's СообщениеПользователю may carry, those it has, as text (escaped). */
-function messageItem(message) {
-  const item = el('li', when(message.date) + ' — ' + message.text);
-  const fields = [['field', L.messageField], ['dataPath', L.messageDataPath], ['dataKey', L.messageDataKey], ['targetId', L.messageTargetId]];
-  for (const [name, label] of fields) if (message[name] !== undefined) item.append(' ', el('small', label + ': ' + message[name], 'message-field'));
-  return item;
-}
-function when(iso) { return iso ? new Date(iso).toLocaleString(S.lang) : ''; }
-/** A duration in the page's language: 350 ms, 2.6 s, 1 min 5 s; 350 мс, 2,6 с, 1 мин 5 с. */
-function duration(ms) {
-  if (ms === null) return L.queued;
-  if (ms < 1000) return ms + ' ' + L.milliseconds;
-  const s = ms / 1000;
-  if (s < 60) return s.toLocaleString(S.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' ' + L.seconds;
-  const whole = Math.round(s); // rounded once, so that 119.6 s is 2 min 0 s, not 1 min 60 s
-  return Math.floor(whole / 60) + ' ' + L.minutes + ' ' + (whole % 60) + ' ' + L.seconds;
-}
-/** A progress as the page's language writes it: 100% Month 2 of 2, 35 % Месяц 1 из 3. */
-function percent(progress) {
-  return new Intl.NumberFormat(S.lang, { style: 'percent', maximumFractionDigits: 1 }).format(progress.percent / 100) + ' ' + progress.text;
-}
-function bar(progress) {
-  const outer = el('div', null, 'bar');
-  if (progress) {
-    const inner = el('div');
-    inner.style.width = Math.max(0, Math.min(100, progress.percent)) + '%';
-    outer.title = percent(progress);
-    outer.append(inner);
-  }
-  return outer;
-}
-async function api(path, init) {
-  const response = await fetch(S.base + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
-  return body;
-}
-for (const value of ['', 'Active', 'Completed', 'Failed', 'Canceled']) {
-  const option = el('option', value ? L[value] : L.allStates);
-  option.value = value;
-  $('state').append(option);
-}
-async function refreshList() {
-  const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
-  if ($('state').value) params.set('state', $('state').value);
-  if ($('q').value.trim()) params.set('q', $('q').value.trim());
-  const page = await api('/api/jobs?' + params);
-  const rows = page.jobs.map((job) => {
-    const row = el('tr');
-    row.dataset.uuid = job.uuid;
-    if (job.uuid === selected) row.className = 'selected';
-    const state = el('td');
-    state.append(el('span', L[job.state] || job.state, 'state ' + job.state));
-    const progress = el('td');
-    progress.append(bar(job.progress));
-    row.append(state, el('td', job.methodName), el('td', job.key), el('td', job.description),
-      el('td', when(job.begin)), el('td', when(job.end)), el('td', duration(job.durationMs)), progress);
-    row.addEventListener('click', () => { selected = job.uuid; location.hash = job.uuid; refresh(); });
-    return row;
-  });
-  if (rows.length === 0) { const row = el('tr'); const cell = el('td', L.none); cell.colSpan = 8; row.append(cell); rows.push(row); }
-  $('jobs').replaceChildren(...rows);
-  $('count').textContent = page.total === 0 ? '' : (page.offset + 1) + '–' + (page.offset + page.jobs.length) + ' ' + L.of + ' ' + page.total;
-  $('newer').disabled = offset === 0;
-  $('older').disabled = offset + PAGE >= page.total;
-}
-function field(list, label, value) {
-  if (value === null || value === undefined || value === '') return;
-  list.append(el('dt', label));
-  const dd = el('dd');
-  if (value instanceof Node) dd.append(value); else dd.textContent = String(value);
-  list.append(dd);
-}
-/** Keeps a page of messages; the first one's number follows from the total and the offset. */
-function remember(job) {
-  if (log.uuid !== job.uuid || job.messagesTotal < log.total) log = { uuid: job.uuid, total: 0, byNumber: new Map(), wanted: MESSAGE_PAGE };
-  const first = job.messagesTotal - job.messagesOffset - job.messages.length;
-  job.messages.forEach((message, index) => log.byNumber.set(first + index, message));
-  log.total = Math.max(log.total, job.messagesTotal);
-}
-/** Loads the newest page of the job, then whatever of the newest log.wanted messages is still missing. */
-async function loadJob(uuid) {
-  const path = '/api/jobs/' + encodeURIComponent(uuid);
-  const job = await api(path);
-  remember(job);
-  const from = Math.max(0, log.total - log.wanted);
-  for (const number of log.byNumber.keys()) if (number < from) log.byNumber.delete(number);
-  for (let tries = 0; tries < 10; tries += 1) {
-    let last = log.total - 1;
-    while (last >= from && log.byNumber.has(last)) last -= 1;
-    if (last < from) break;
-    const limit = Math.min(1000, last - from + 1);
-    remember(await api(path + '?messagesOffset=' + (log.total - 1 - last) + '&messagesLimit=' + limit));
-  }
-  return job;
-}
-async function refreshDetails() {
-  const panel = $('details');
-  if (!selected) { panel.hidden = true; return; }
-  let job;
-  try { job = await loadJob(selected); } catch { selected = null; panel.hidden = true; return; }
-  const list = el('dl');
-  field(list, L.uuid, job.uuid);
-  const state = el('span', L[job.state] || job.state, 'state ' + job.state);
-  state.id = 'detail-state';
-  field(list, L.state, state);
-  field(list, L.method, job.methodName);
-  field(list, L.key, job.key);
-  field(list, L.description, job.description);
-  field(list, L.scheduledJob, job.scheduledJob);
-  field(list, L.userName, job.userName);
-  field(list, L.begin, when(job.begin));
-  field(list, L.end, when(job.end));
-  field(list, L.duration, duration(job.durationMs));
-  if (job.progress) field(list, L.progress, percent(job.progress));
-  const parts = [el('h2', job.description || job.methodName), list];
-  if (job.progress) parts.push(bar(job.progress));
-  if (log.total > 0) {
-    const from = Math.max(0, log.total - log.wanted);
-    const shown = [];
-    for (let number = from; number < log.total; number += 1) if (log.byNumber.has(number)) shown.push(log.byNumber.get(number));
-    const heading = el('h3', L.messages + ' ');
-    const count = el('small', L.shownOf.replace('{shown}', shown.length).replace('{total}', log.total));
-    count.id = 'messages-count';
-    heading.append(count);
-    parts.push(heading);
-    if (from > 0) {
-      const older = el('button', L.olderMessages);
-      older.id = 'older-messages';
-      older.addEventListener('click', () => { log.wanted += MESSAGE_PAGE; refresh(); });
-      parts.push(older);
-    }
-    const messages = el('ul');
-    messages.id = 'messages';
-    for (const message of shown) messages.append(messageItem(message));
-    parts.push(messages);
-  }
-  if (job.state === 'Completed' && job.result !== null) { parts.push(el('h3', L.result), el('pre', JSON.stringify(job.result, null, 2))); }
-  if (job.errorInfo) {
-    const info = el('dl');
-    field(info, L.errorDescription, job.errorInfo.description);
-    field(info, L.module, job.errorInfo.moduleName);
-    field(info, L.line, job.errorInfo.lineNumber || '');
-    field(info, L.sourceLine, job.errorInfo.sourceLine);
-    parts.push(el('h3', L.error), info, el('pre', job.errorInfo.detailedDescription), el('h3', L.stack), el('pre', job.errorInfo.stack));
-  }
-  const buttons = el('div');
-  if (job.state === 'Active' && !S.readOnly) {
-    const cancel = el('button', L.cancel);
-    cancel.id = 'cancel';
-    cancel.addEventListener('click', async () => {
-      await api('/api/jobs/' + encodeURIComponent(job.uuid) + '/cancel', { method: 'POST', headers: { 'X-CSRF-Token': S.csrfToken } });
-      refresh();
-    });
-    buttons.append(cancel, ' ');
-  }
-  const close = el('button', L.close);
-  close.addEventListener('click', () => { selected = null; history.replaceState(null, '', location.pathname + location.search); refresh(); });
-  buttons.append(close);
-  parts.push(buttons);
-  panel.replaceChildren(...parts);
-  panel.hidden = false;
-}
-let timer;
-async function refresh() {
-  clearTimeout(timer);
-  try {
-    await Promise.all([refreshList(), refreshDetails()]);
-    $('updated').textContent = L.updated + ' ' + new Date().toLocaleTimeString(S.lang);
-  } catch (error) {
-    $('updated').textContent = String(error.message || error);
-  } finally {
-    timer = setTimeout(refresh, S.pollMs);
-  }
-}
-$('state').addEventListener('change', () => { offset = 0; refresh(); });
-$('q').addEventListener('input', () => { offset = 0; refresh(); });
-$('newer').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); refresh(); });
-$('older').addEventListener('click', () => { offset += PAGE; refresh(); });
-refresh();
-`;

@@ -83,9 +83,10 @@ export class LocalJobs {
     return local;
   }
 
-  /** Drops the local job of a job that never made it into Redis. */
+  /** Drops the local job of a job that never made it into Redis, or that was deleted from history. */
   forget(uuid: string): void {
     this.#active.delete(uuid);
+    this.#finished.delete(uuid);
   }
 
   /** Forgets the finished jobs: history was cleared. */
