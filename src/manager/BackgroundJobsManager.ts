@@ -4,6 +4,7 @@ import { loadSettings } from '../config/loadSettings';
 import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
+import { traceOfExecute } from '../runners/tracingContext';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
 import { createStore } from '../stores/createStore';
 import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../stores/JobStore';
@@ -168,6 +169,7 @@ export class BackgroundJobsManager implements JobsManager {
       // Named, not spread: an object literal of a fixed shape is what a store's start reads fastest.
       retry: retries?.retry,
       startAt: retries?.startAt,
+      trace: traceOfExecute(), // after the awaits: the context is the caller's all the same
     });
   }
 

@@ -2,6 +2,8 @@ import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
+import type { TraceCarrier } from '../runners/traceCarrier';
+import { traceOfExecute } from '../runners/tracingContext';
 import { storedRule } from '../schedules/checkSchedule';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
@@ -74,7 +76,8 @@ export class ScheduledRuns {
   /** Starts a run of what is saved now, outside the schedule: only the interval of its completion limits it. */
   async runNow(stored: StoredScheduledJob): Promise<BackgroundJob> {
     const { handler } = await this.#prepare(stored);
-    return this.#start(stored.data, handler, storedRule(stored.data.schedule).limitsAt(new Date()));
+    const limits = storedRule(stored.data.schedule).limitsAt(new Date());
+    return this.#start(stored.data, handler, limits, traceOfExecute()); // as execute: a child of the caller's span
   }
 
   /** Clears the completion timers of this process; the runs go on. */
@@ -107,8 +110,17 @@ export class ScheduledRuns {
     return { handler, previous };
   }
 
-  /** Starts the run as `execute` would (1C: nor while its key is held), and notes it as the job's last. */
-  async #start(data: ScheduledJobData, handler: ResolvedHandler, limits: RunLimits): Promise<BackgroundJob> {
+  /**
+   * Starts the run as `execute` would (1C: nor while its key is held), and notes it as the job's last.
+   * @param trace - the context of a runNow() call; a run the schedule fired has none, whatever was active where the
+   *   schedule's timer was armed, and starts a trace of its own.
+   */
+  async #start(
+    data: ScheduledJobData,
+    handler: ResolvedHandler,
+    limits: RunLimits,
+    trace?: TraceCarrier,
+  ): Promise<BackgroundJob> {
     const scheduledJob = this.#scheduledJobFrom(data);
     const run = await this.#context.start({
       methodName: data.methodName,
@@ -119,6 +131,7 @@ export class ScheduledRuns {
       description: data.description,
       timeoutSeconds: this.#context.settings.timeoutSeconds,
       scheduledJob,
+      trace,
     });
     scheduledJob.recordRun(run);
     this.#completeBy(run, data, limits);

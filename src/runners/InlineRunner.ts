@@ -37,12 +37,12 @@ export class InlineRunner implements JobRunner {
  * The job as code on this thread runs as it, with its manager: the inline handler, and on the main thread the
  * answers to a worker's ФоновыеЗадания calls.
  */
-export function runningHere(
-  task: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
-  handlersPath: string,
-): RunningJob {
+export function runningHere(task: RunningTask, handlersPath: string): RunningJob {
   return new JobHere(task, handlersPath);
 }
+
+/** What of its task a job running here keeps. */
+type RunningTask = Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection' | 'span'>;
 
 /**
  * A {@link RunningJob} whose members are methods: one object a job, not one closure a member. It keeps only what
@@ -54,16 +54,10 @@ class JobHere implements RunningJob {
   readonly #waits: WaitingJobs;
   readonly #onStrayRejection: JobTask['onStrayRejection'];
   readonly #handlersPath: string;
+  readonly #span: JobTask['span'];
 
-  constructor(
-    {
-      job,
-      manager,
-      waits,
-      onStrayRejection,
-    }: Pick<JobTask, 'job' | 'manager' | 'waits' | 'onStrayRejection'>,
-    handlersPath: string,
-  ) {
+  constructor({ job, manager, waits, onStrayRejection, span }: RunningTask, handlersPath: string) {
+    this.#span = span;
     this.job = job;
     this.manager = manager;
     this.#waits = waits;
@@ -85,5 +79,6 @@ class JobHere implements RunningJob {
 
   report(report: JobReport): void {
     this.job.record(report);
+    this.#span?.report(report);
   }
 }

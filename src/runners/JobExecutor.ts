@@ -2,12 +2,14 @@ import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import { createRunner } from './createRunner';
-import type { JobRunner } from './JobRunner';
+import type { JobRunner, JobTask } from './JobRunner';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
 import type { JobsManager } from '../jobs/ownManager';
 import { WaitingJobs } from '../jobs/waitingJobs';
+import { JobTracer } from './tracing';
+import type { JobTrace } from './traceCarrier';
 
 /** Writes a line and the error behind it to the application's logger. */
 export type LogError = (line: string, error: unknown) => void;
@@ -23,6 +25,8 @@ export class JobExecutor {
   /** The manager the jobs run for, handed to each run: see `JobTask.manager`. */
   readonly #manager: JobsManager;
   readonly #waits: WaitingJobs;
+  /** Absent when the application has not installed `@opentelemetry/api`. */
+  readonly #tracer: JobTracer | undefined;
 
   constructor(settings: Settings, logError: LogError, manager: JobsManager) {
     this.#settings = settings;
@@ -31,6 +35,12 @@ export class JobExecutor {
     // On a Redis store this instance's slots: another instance may have free ones, but a wait cannot know.
     this.#waits = new WaitingJobs(settings.maxConcurrency);
     this.#runner = createRunner(settings, logError);
+    this.#tracer = JobTracer.create();
+  }
+
+  /** Whether the jobs it runs may be traced: the application has `@opentelemetry/api`. */
+  get traced(): boolean {
+    return this.#tracer !== undefined;
   }
 
   /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
@@ -41,6 +51,7 @@ export class JobExecutor {
   /**
    * Runs the handler as `job`; settles once the job has ended, or its attempt has failed and waits for the next one
    * of its `attempts` (then `job.begin` is undefined), and whatever ran it is free for the next job.
+   * @param trace - from the job's `execute`: the attempt's span is the child of the span active there.
    */
   async run(
     job: BackgroundJob,
@@ -48,14 +59,16 @@ export class JobExecutor {
     params: unknown[],
     timeoutSeconds: number,
     attempts = 1,
+    trace?: JobTrace,
   ): Promise<void> {
     if (job.state !== BackgroundJobState.Active) return; // cancelled before its turn came
     // Read only for a job with attempts to spare: most jobs have one, and pay nothing for retries.
     const attempt = attempts > 1 ? job.attempt : attempts;
     const retried = attempt < attempts;
+    const span = this.#tracer?.start(job, trace);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await this.#runner.run({
+      const task: JobTask = {
         job,
         handler,
         params,
@@ -69,12 +82,19 @@ export class JobExecutor {
             : undefined,
         onStrayRejection: (errorInfo, error) =>
           this.fail(job, errorInfo, error, true, retried && job.attempt === attempt),
-      });
+        span,
+      };
+      // Traced: an inline handler runs with the job's span active, so its own spans are the job span's children.
+      const outcome = await (span === undefined
+        ? this.#runner.run(task) // no closure for a job nobody traces
+        : span.around(() => this.#runner.run(task)));
       if (retried && job.attempt !== attempt) return; // it timed out and waits for its next attempt: ignored
       if (outcome.ok) job.complete(outcome.result);
       else this.fail(job, outcome.errorInfo, outcome.error, false, retried);
     } finally {
       clearTimeout(timer);
+      // The attempt failed and the job runs again: its span ends here, the next attempt has one of its own.
+      if (retried && job.attempt !== attempt) span?.endAttempt(job.attemptErrors[attempt - 1]);
     }
   }
 

@@ -3,6 +3,7 @@ import type { ErrorInfo } from '../jobs/errorInfo';
 import type { JobsManager } from '../jobs/ownManager';
 import type { WaitingJobs } from '../jobs/waitingJobs';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
+import type { JobSpan } from './tracing';
 
 /** How a handler ended: its result, or why it failed (`error` is what was thrown, for the log). */
 export type JobOutcome =
@@ -28,6 +29,11 @@ export interface JobTask {
   readonly waits: WaitingJobs;
   /** Fails the job with a rejection its handler left unhandled, possibly after the job ended. */
   readonly onStrayRejection: (errorInfo: ErrorInfo, error: unknown) => void;
+  /**
+   * The job's span, when the application traces: the runner tells it each report the handler makes (after the job
+   * recorded it) and, in a worker thread, passes its context on to the handler.
+   */
+  readonly span?: JobSpan;
 }
 
 /**

@@ -11,6 +11,7 @@ import { frameLocation, handlerRelative } from '../jobs/redaction';
 import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { ThreadCallAnswers } from './threadCallAnswers';
+import { inSpan } from './tracing';
 import { readLateRejection, readNote, readRunNote, readWorkerPort } from './threadNotes';
 import {
   type AbortNote,
@@ -94,9 +95,13 @@ export class ThreadRunner implements JobRunner {
       else if (read?.kind === 'call') {
         // Answered on this thread, as the job, with its manager; a job that never calls costs nothing.
         answers ??= new ThreadCallAnswers(runningHere(task, this.#settings.handlersPath), port, secret);
-        answers.answer(read);
-      } else if (read?.kind === 'message' || read?.kind === 'progress') job.record(read);
-      else if (read?.kind === 'rejection')
+        const calls = answers;
+        // In the job's span, as an inline handler's calls are: a job it starts is that span's child.
+        inSpan(task.span, () => calls.answer(read));
+      } else if (read?.kind === 'message' || read?.kind === 'progress') {
+        job.record(read);
+        task.span?.report(read);
+      } else if (read?.kind === 'rejection')
         onStrayRejection(reviveErrorInfo(read.errorInfo), errorOf(read.errorInfo));
       else if (!refused) {
         // Only the worker's own code knows the secret, so this is a bug or memory corruption: said once, never thrown.
@@ -124,6 +129,7 @@ export class ThreadRunner implements JobRunner {
       params,
       timed: onHandlerStart !== undefined,
       run: secret,
+      ...(task.span !== undefined && { trace: task.span.carrier }),
     };
     const ended = (): void => {
       clearTimeout(graceTimer);

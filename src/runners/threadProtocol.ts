@@ -4,6 +4,7 @@ import type { JobReport, JobSnapshot } from '../jobs/BackgroundJob';
 import type { JobsManager } from '../jobs/ownManager';
 import type { ErrorInfo, ErrorInfoFields } from '../jobs/errorInfo';
 import { cloneFailure } from '../jobs/storable';
+import type { TraceCarrier } from './traceCarrier';
 
 /** What the main thread sends a worker for one job (Piscina carries it, and the {@link ThreadJobResult} back). */
 export interface ThreadJobRequest {
@@ -32,6 +33,8 @@ export interface ThreadJobRequest {
    * with the task, which the handler never reads), so a handler cannot post as its job, nor as another job.
    */
   readonly run: string;
+  /** The job's span as its trace context, when the application traces: the handler's own spans continue it. */
+  readonly trace?: TraceCarrier;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RunningJob } from '../jobs/jobContext';
 import { type HandlerFunction, HandlerResolver } from '../loader/HandlerResolver';
 import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
+import { inTraceContext } from './tracingContext';
 import {
   type AbortNote,
   type ManagerAnswer,
@@ -117,7 +118,9 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
     if (job.state !== BackgroundJobState.Active)
       return finish({ ok: true, result: undefined, serialized: false });
     if (request.timed) send({ kind: 'started' });
-    const outcome = await runHandler(runningJob, handler, params, handlersPath);
+    const outcome = await inTraceContext(request.trace, () =>
+      runHandler(runningJob, handler, params, handlersPath),
+    );
     if (!outcome.ok) return finish({ ok: false, errorInfo: outcome.errorInfo });
     return finish(portable(outcome.result, handlersPath));
   } catch (error) {

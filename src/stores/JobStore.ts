@@ -6,6 +6,7 @@ import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
 import type { Backoff, JobsManager, KeyConflictAction } from '../jobs/ownManager';
 import type { LogError } from '../runners/JobExecutor';
+import type { TraceCarrier } from '../runners/traceCarrier';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
@@ -32,6 +33,8 @@ export interface JobRequest {
   readonly retry?: JobRetry;
   /** When the first attempt may start (ms since the epoch); absent: at once. */
   readonly startAt?: number;
+  /** The trace context active at the call, when the application has `@opentelemetry/api`: the job span's parent. */
+  readonly trace?: TraceCarrier;
 }
 
 /** An `execute` call's `attempts` (over 1) and `backoff`, checked. */

@@ -110,15 +110,22 @@ export class MemoryJobStore implements JobStore {
 
   /** Queues an attempt of the job for a concurrency slot. */
   #admit(job: BackgroundJob, request: JobRequest): void {
-    const { handler, params, timeoutSeconds, retry } = request;
+    const { handler, params, timeoutSeconds, retry, trace } = request;
+    // An attempt's span counts its wait for a slot: the clock is read only for one that waits, when it may be traced.
+    let queuedAt: number | undefined;
+    let startedAtOnce = false;
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();
+      startedAtOnce = !fromQueue;
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
       const run = (): void =>
         void this.#executor
-          .run(job, handler, params, timeoutSeconds, retry?.attempts)
+          .run(job, handler, params, timeoutSeconds, retry?.attempts, {
+            carrier: trace,
+            executedAt: queuedAt,
+          })
           .then(
             retry === undefined ? this.#release : () => this.#retry(job, request, retry),
             this.#releaseAndRethrow,
@@ -127,6 +134,7 @@ export class MemoryJobStore implements JobStore {
       else nextTurn(run);
       return true;
     });
+    if (!startedAtOnce && this.#executor.traced) queuedAt = Date.now();
   }
 
   /** An attempt of a job with more has run: its slot is free, and if it failed the job waits for the next one. */

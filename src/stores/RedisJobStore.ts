@@ -124,7 +124,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async start(request: JobRequest): Promise<BackgroundJob> {
-    const { methodName, key, description, scheduledJob, ancestors, owner } = request;
+    const { methodName, key, description, scheduledJob, ancestors, owner, trace } = request;
     const uuid = uuidV4();
     const header: JobHeader = {
       methodName,
@@ -139,6 +139,7 @@ export class RedisJobStore implements JobStore {
       params: request.params,
       timeoutSeconds: request.timeoutSeconds,
       ...(ancestors !== undefined && ancestors.length > 0 && { ancestors }),
+      ...(trace !== undefined && { trace }),
     };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const local = this.#localJobs.of(uuid, header);

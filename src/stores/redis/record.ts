@@ -8,6 +8,7 @@ import { redactErrorInfo } from '../../jobs/errorInfo';
 import { receivedMessage, type UserMessage } from '../../jobs/UserMessage';
 import { type JobDetailsData, type JobSummaryData, summaryOf } from '../JobStore';
 import { canceledAt, FINISHED_CLAIM } from './endClaim';
+import type { TraceCarrier } from '../../runners/traceCarrier';
 
 /**
  * A job's fields that never change, as JSON in its BullMQ `name`: a local job is made from them, and lists
@@ -34,6 +35,8 @@ export interface JobData extends JobHeader {
   readonly timeoutSeconds: number;
   /** The jobs that started it from their handlers, nearest first (absent when none). */
   readonly ancestors?: readonly string[];
+  /** The trace context active at execute (W3C traceparent…), the parent of the job's span where it runs (absent when none). */
+  readonly trace?: TraceCarrier;
 }
 
 /**

@@ -139,7 +139,7 @@ export class RedisWorker {
   /** Runs one job: the same executor as in memory, on a running job of its own. */
   async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
     const uuid = job.id!;
-    const { methodName, params, timeoutSeconds } = job.data;
+    const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
     const claimKey = endClaimKey(this.#connection.keyPrefix, uuid);
     let reports = Promise.resolve();
     let reportFailed = false;
@@ -175,7 +175,8 @@ export class RedisWorker {
       if (canceledAt(claim) !== undefined) return await this.#yieldToCancel(claimKey);
       try {
         const handler = await this.#resolve(methodName);
-        await this.#executor.run(running, handler, params, timeoutSeconds);
+        // One attempt a run: BullMQ runs a failed attempt with attempts left again, on a running job of its own.
+        await this.#executor.run(running, handler, params, timeoutSeconds, 1, { carrier: trace, executedAt });
       } catch (error) {
         // The handler cannot be loaded on this host: the job fails, as it would have on execute.
         this.#executor.fail(running, errorInfoFrom(error, this.#settings.handlersPath), error, false);
