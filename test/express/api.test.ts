@@ -167,6 +167,13 @@ describe('the jobs API refuses', () => {
     expect(await manager.getBackgroundJobs()).toEqual([]);
   });
 
+  test('a method added to the methods array after the router was made', async () => {
+    const methods = ['Reports.Build'];
+    const { app } = apiApp(isolation, { methods });
+    methods.push('Reports.Echo');
+    await start(app, { method: 'Reports.Echo' }).expect(403);
+  });
+
   test('a method the methods function refuses for this request with 403, and starts one it allows', async () => {
     const { app } = apiApp(isolation, {
       methods: (name: string, req: Request) => name === 'Reports.Build' && req.get('X-Role') === 'reporter',

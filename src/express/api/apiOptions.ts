@@ -89,5 +89,7 @@ export function checkApiOptions(options: BackgroundJobsApiOptions): ApiSettings 
       `backgroundJobsApi's heartbeatSeconds must be a number of seconds above 0, at most ${MAX_HEARTBEAT_SECONDS}, got ${describeValue(heartbeatSeconds)}`,
     );
   }
-  return { methods, owner, manager, bodyLimit, heartbeatSeconds };
+  // A copy of the list: what the application changes in its array later does not open the router.
+  const allowed = typeof methods === 'function' ? methods : Object.freeze([...methods]);
+  return { methods: allowed, owner, manager, bodyLimit, heartbeatSeconds };
 }
