@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import request from 'supertest';
 import { backgroundJobsApi, BackgroundJobState, type Isolation } from 'web-background-jobs';
-import { appWithJobs, describeEachIsolation, eventually, listen } from '../helpers';
+import { appWithJobs, describeEachIsolation, eventually, listen, tempDir } from '../helpers';
 import { named, openStream, type StreamEvent } from './eventStream';
 
 const CSRF = { 'X-Requested-With': 'web-background-jobs' };
@@ -126,6 +127,30 @@ describeEachIsolation('GET /:uuid/events', (isolation) => {
     expect(named(events, 'message')[0]).toMatchObject({ id: '1', data: { text: 'begun' } });
     expect(ended(events)).toBe(false);
     stream.close();
+  });
+
+  test('a failed attempt that will run again is streamed as a state without begin, with its attempt and error', async () => {
+    const { manager, base } = await servedApi(isolation);
+    const file = path.join(tempDir(), 'attempts');
+    // The first attempt waits 3 s, long enough for the stream to be open before anything happens.
+    const job = await manager.execute('Retries.FailTimes', [file, 1], '', '', {
+      owner: 'alice',
+      attempts: 2,
+      delaySeconds: 3,
+      backoff: { type: 'fixed', delaySeconds: 0.5 },
+    });
+    const stream = await openStream(`${base}/${job.uuid}/events`, ALICE);
+    const events = await stream.until(ended);
+    const states = named(events, 'state').map((each) => each.data as Record<string, unknown>);
+    expect(states[0]).not.toHaveProperty('begin');
+    expect(states).toContainEqual(
+      expect.objectContaining({
+        attempt: 2,
+        attemptErrors: [expect.objectContaining({ description: 'attempt 1 fails' })],
+      }),
+    );
+    expect(states.find((state) => state.attempt === 2)).not.toHaveProperty('begin');
+    expect(named(events, 'end')[0]!.data).toMatchObject({ state: 'Completed', attempt: 2 });
   });
 
   test('a finished job streams its state, its messages and end at once, and the server ends the response', async () => {
