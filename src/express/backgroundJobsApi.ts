@@ -3,11 +3,12 @@ import type { Request, Router } from 'express';
 import { BackgroundJobsError, BackgroundJobsKeyConflictError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
-import { answerError, ApiRefusal, handle, notFound } from './api/apiAnswers';
+import { answerError, ApiRefusal, notFound } from './api/apiAnswers';
 import { type ApiSettings, type BackgroundJobsApiOptions, checkApiOptions } from './api/apiOptions';
 import { Heartbeat, streamJob } from './api/jobStream';
 import { readStartBody, type StartBody } from './api/startBody';
 import { crossOriginReason } from './dashboard/access';
+import { handle } from './dashboard/respond';
 import { requiredExpress } from './expressModule';
 import { attachedManager } from './notAttached';
 

@@ -1,6 +1,6 @@
 // How the jobs API answers a refusal: JSON { error: { code, message } } with the HTTP status of its code, the same
 // for every route, so a browser client reads one shape.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { BackgroundJobsError, type BackgroundJobsErrorCode } from '../../errors';
 
 const STATUS: Partial<Record<BackgroundJobsErrorCode, number>> = {
@@ -25,11 +25,6 @@ export class ApiRefusal extends BackgroundJobsError {
     super(code, message);
     this.holderUuid = holderUuid;
   }
-}
-
-/** Express 4 does not catch a rejected handler: pass the error on as Express 5 would. */
-export function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return (req, res, next) => void fn(req, res).catch(next);
 }
 
 /**
