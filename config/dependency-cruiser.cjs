@@ -50,10 +50,18 @@ module.exports = {
     {
       name: 'no-import-in-the-browser-client',
       comment:
-        'The browser client is one plain ES module a page loads as is (<mount>/client.js): it imports no other file',
+        'The browser client is one plain ES module a page loads as is (<mount>/client.js): it may import types ' +
+        'only, which vanish when compiled, and only its own (its .d.ts files ship beside it)',
       severity: 'error',
       from: { path: '^src/client/' },
-      to: {},
+      to: { dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-import-from-the-browser-client-out',
+      comment: 'The browser client has no Node and none of the package: its types are its own',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { pathNot: '^src/client/' },
     },
     {
       name: 'no-import-of-the-browser-client',

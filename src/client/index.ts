@@ -3,104 +3,17 @@
 // Server-Sent Events, or long polling where EventSource is missing or keeps failing. A plain ES module with no imports:
 // the router serves it as `<mount>/client.js`, bundlers take it as `web-background-jobs/client`.
 
-/** A job's state (1C: СостояниеФоновогоЗадания): Активно, Завершено, ЗавершеноАварийно, Отменено. */
-export type JobState = 'Active' | 'Completed' | 'Failed' | 'Canceled';
+import type { JobJson, JobMessage, JobProgress, RunJobErrorDetails, RunJobOptions } from './types.js';
 
-/** How far a running job has got, as its handler last reported with `progress()`. */
-export interface JobProgress {
-  /** 0 to 100. */
-  readonly percent: number;
-  /** What the handler said with it, `''` when nothing. */
-  readonly text: string;
-}
-
-/** A message the job's handler sent (1C: СообщениеПользователю), as its JSON. */
-export interface JobMessage {
-  readonly text: string;
-  readonly field?: string;
-  readonly dataPath?: string;
-  readonly dataKey?: string | number;
-  readonly targetId?: string;
-  /** When it was sent, an ISO date. */
-  readonly date: string;
-}
-
-/** Why a job failed (1C: ИнформацияОбОшибке), as the router sends it: no path outside the handlers folder. */
-export interface JobErrorInfo {
-  readonly description: string;
-  readonly moduleName: string;
-  readonly lineNumber: number;
-  readonly sourceLine: string;
-  readonly detailedDescription: string;
-  readonly cause?: JobErrorInfo;
-  readonly stack: string;
-  readonly code?: string;
-}
-
-/** A job as the router sends it (the job's `toJSON()`); dates are ISO strings. */
-export interface JobJson {
-  readonly uuid: string;
-  readonly methodName: string;
-  readonly key: string;
-  readonly description: string;
-  readonly state: JobState;
-  readonly begin?: string;
-  readonly end?: string;
-  readonly progress?: JobProgress;
-  /** Sent by `GET <mount>/<uuid>`; the state events of the stream leave them out. */
-  readonly messages?: readonly JobMessage[];
-  /** What the handler returned, once Completed. */
-  readonly result?: unknown;
-  readonly errorInfo?: JobErrorInfo;
-  /** The user the job was started for (the router's `owner(req)`). */
-  readonly owner?: string;
-}
-
-/** What {@link runJob} does besides starting the job. */
-export interface RunJobOptions {
-  /** The job's key: one active job per method and key (1C: Ключ). */
-  readonly key?: string;
-  /** The job's description (1C: Наименование). */
-  readonly description?: string;
-  /**
-   * When a job of the same method holding the key is still active: `'reject'` (the default, 1C), `'join'` (follow
-   * that job instead — a double click shows the running job) or `'replace'` (cancel it and start this one). Only the
-   * user's own job is joined or replaced.
-   */
-  readonly onKeyConflict?: 'reject' | 'join' | 'replace';
-  /** Called with each new progress (1C: ПараметрыОжидания.ВыводитьПрогрессВыполнения). */
-  readonly onProgress?: (progress: JobProgress) => void;
-  /** Called once with each message, oldest first, never twice (1C: ПараметрыОжидания.ВыводитьСообщения). */
-  readonly onMessage?: (message: JobMessage) => void;
-  /** Called with the job (without its messages) when it is started, begins, and ends. */
-  readonly onState?: (job: JobJson) => void;
-  /** Aborting it cancels the job (1C: ОтменитьВыполнениеЗадания); runJob then rejects with an `AbortError`. */
-  readonly signal?: AbortSignal;
-}
-
-/** The fields a {@link RunJobError} may carry besides its code. */
-export interface RunJobErrorDetails {
-  /** The HTTP status of the router's refusal. */
-  readonly status?: number;
-  /** On `WBJ_KEY_CONFLICT`: the active job holding the key, when it is the user's own. */
-  readonly holderUuid?: string;
-  /** On `WBJ_JOB_FAILED`: why the job failed. */
-  readonly errorInfo?: JobErrorInfo;
-  /** The job as it ended (`WBJ_JOB_FAILED`, `WBJ_JOB_CANCELED`). */
-  readonly job?: JobJson;
-}
+export type * from './types.js';
 
 /**
  * Why {@link runJob} rejected: the job ended Failed (`WBJ_JOB_FAILED`) or Canceled (`WBJ_JOB_CANCELED`, named
  * `AbortError` when the signal cancelled it), or the router refused (its code: `WBJ_KEY_CONFLICT`, `WBJ_FORBIDDEN`…;
  * `WBJ_REQUEST_FAILED` for an answer that is not the router's).
  */
-export class RunJobError extends Error implements RunJobErrorDetails {
+export class RunJobError extends Error {
   readonly code: string;
-  readonly status?: number;
-  readonly holderUuid?: string;
-  readonly errorInfo?: JobErrorInfo;
-  readonly job?: JobJson;
 
   constructor(code: string, message: string, details: RunJobErrorDetails = {}, name = 'RunJobError') {
     super(message);
@@ -109,6 +22,8 @@ export class RunJobError extends Error implements RunJobErrorDetails {
     Object.assign(this, details);
   }
 }
+// Its details are its own fields, set by the constructor: declared here, they are not reset after it as class fields are.
+export interface RunJobError extends RunJobErrorDetails {}
 
 /** What a POST of the router requires: a custom header forces a CORS preflight, so another site cannot send it. */
 const HEADERS = { Accept: 'application/json', 'X-Requested-With': 'web-background-jobs' };
@@ -142,12 +57,11 @@ function follow(url: string, started: JobJson, options: RunJobOptions): Promise<
   return new Promise((resolve, reject) => {
     const { signal } = options;
     let delivered = 0; // messages given to onMessage: the stream's event ids count them too
-    let shownState = '';
-    let shownProgress = '';
     let aborted = false;
     let done = false;
     let source: EventSource | undefined;
     let failures = 0; // stream errors since the last event
+    const seen = { state: '', progress: '' };
 
     const stop = (): void => {
       done = true;
@@ -155,21 +69,32 @@ function follow(url: string, started: JobJson, options: RunJobOptions): Promise<
       signal?.removeEventListener('abort', cancel);
     };
     const fail = (error: unknown): void => {
-      if (!done) (stop(), reject(error));
+      if (!done) stop();
+      reject(error); // a promise settles once: after the end, this does nothing
     };
-    const showState = (job: JobJson): void => {
-      const { messages: _messages, ...rest } = job;
-      if (`${job.state} ${job.begin}` !== shownState)
-        ((shownState = `${job.state} ${job.begin}`), call(options.onState, rest));
+    /** Calls `callback` with `value` unless `what` is what it was last called with: a reconnect repeats the state. */
+    const onChange = <T>(
+      slot: keyof typeof seen,
+      what: string,
+      callback: ((value: T) => void) | undefined,
+      value: T,
+    ) => {
+      if (seen[slot] !== what) {
+        seen[slot] = what;
+        call(callback, value);
+      }
+    };
+    const showProgress = ({ percent, text }: JobProgress): void =>
+      onChange('progress', `${percent} ${text}`, options.onProgress, { percent, text });
+    const showState = ({ messages: _messages, ...job }: JobJson): void => {
+      onChange('state', `${job.state} ${job.begin}`, options.onState, job);
       if (job.progress) showProgress(job.progress);
-    };
-    const showProgress = ({ percent, text }: JobProgress): void => {
-      if (`${percent} ${text}` !== shownProgress)
-        ((shownProgress = `${percent} ${text}`), call(options.onProgress, { percent, text }));
     };
     /** Gives onMessage the message numbered `number` (from 1), unless it was given already. */
     const showMessage = (message: JobMessage, number: number): void => {
-      if (number > delivered) ((delivered = number), call(options.onMessage, message));
+      if (number <= delivered) return;
+      delivered = number;
+      call(options.onMessage, message);
     };
     const finish = (job: JobJson): void => {
       if (done) return;
