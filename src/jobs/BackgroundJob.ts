@@ -41,6 +41,7 @@ export class BackgroundJob {
   readonly #description: string;
   readonly #scheduledJob: ScheduledJob | undefined;
   readonly #userName: string;
+  readonly #owner: string | undefined;
   #state: BackgroundJobState = BackgroundJobState.Active;
   // Times as numbers: the getters hand out a fresh Date anyway, and a job that is never read allocates none.
   #begin: number | undefined;
@@ -81,6 +82,7 @@ export class BackgroundJob {
     this.#description = init.description;
     this.#scheduledJob = init.scheduledJob;
     this.#userName = init.userName ?? init.scheduledJob?.userName ?? '';
+    this.#owner = init.owner;
     this.#handlersPath = init.handlersPath;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
@@ -130,6 +132,11 @@ export class BackgroundJob {
    */
   get userName(): string {
     return this.#userName;
+  }
+
+  /** Who the job belongs to: execute's `owner`, else its starting job's (beyond 1C); `undefined` when none. */
+  get owner(): string | undefined {
+    return this.#owner;
   }
 
   /** 1C: Состояние. */
