@@ -12,6 +12,7 @@ import { readFigures } from './readFigures.mjs';
 import { recheckFigures } from './recheckFigures.mjs';
 import { redisFigures } from './redisFigures.mjs';
 import { scheduleFigures } from './scheduleFigures.mjs';
+import { sseFigures } from './sseFigures.mjs';
 import { threadFigures } from './threadFigures.mjs';
 import { ROUNDS } from './measure.mjs';
 
@@ -26,6 +27,7 @@ const SECTIONS = {
   schedules: scheduleFigures,
   config: configFigures,
   reads: readFigures,
+  sse: sseFigures,
 };
 
 const only = process.env.BENCH_ONLY?.split(',')

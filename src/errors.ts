@@ -29,13 +29,16 @@ import type { BackgroundJob } from './jobs/BackgroundJob';
  * | `WBJ_JOB_LOST` | a job's record disappeared from Redis (restart without persistence, FLUSHDB, eviction) |
  * | `WBJ_STORE_UNAVAILABLE` | the Redis store could not be reached; nothing was started or changed |
  * | `WBJ_CLOSED` | `execute` after `close()`; on a Redis store, any read after it too |
- * | `WBJ_NOT_FOUND` | the dashboard API was asked for a job it does not know (404) |
- * | `WBJ_FORBIDDEN` | the dashboard refused a request: not local or not authorized, or a possible forgery (403) |
+ * | `WBJ_NOT_FOUND` | the dashboard API or the jobs API was asked for a job it does not know, or another owner's (404) |
+ * | `WBJ_FORBIDDEN` | the dashboard refused a request (not local or not authorized), the jobs API a method off its list, or either a possible forgery (403) |
  * | `WBJ_NESTING_TOO_DEEP` | `execute` from a job already 100 levels deep in jobs started from jobs; the arguments were fine |
  * | `WBJ_NAME_TAKEN` | a scheduled job's `write()`: another scheduled job has the name, whatever its case |
  * | `WBJ_NOT_SAVED` | a scheduled job's `runNow()`: it was never written, or was deleted |
  * | `WBJ_PREDEFINED` | a scheduled job's `delete()` of a job declared in this instance's web.config (predefined): remove it there, or set `use` to false |
  * | `WBJ_PREVIOUS_RUN_ACTIVE` | a scheduled job's `runNow()` while its previous run is active (a run due on its schedule then is skipped, and the skip logged) |
+ * | `WBJ_UNAUTHENTICATED` | the jobs API (`backgroundJobsApi`) was asked by a request its `owner(req)` names no user for (401) |
+ * | `WBJ_BODY_TOO_LARGE` | the jobs API was sent a body over its `bodyLimit` (413) |
+ * | `WBJ_UNSUPPORTED_MEDIA_TYPE` | the jobs API was sent a body that is not `application/json` (415) |
  * | `WBJ_NOT_ATTACHED` | `req.backgroundJobs` read where the middleware gave no manager: the route was registered before `app.use(backgroundJobs())`, or web.config does not attach the library |
  */
 export type BackgroundJobsErrorCode = (typeof ERROR_CODES)[number];
@@ -75,6 +78,9 @@ export const ERROR_CODES = [
   'WBJ_PREVIOUS_RUN_ACTIVE',
   'WBJ_PREDEFINED',
   'WBJ_NOT_ATTACHED',
+  'WBJ_UNAUTHENTICATED',
+  'WBJ_BODY_TOO_LARGE',
+  'WBJ_UNSUPPORTED_MEDIA_TYPE',
 ] as const;
 
 /** Every error this library raises: a sentence naming the bad value, plus a stable {@link BackgroundJobsErrorCode}. */

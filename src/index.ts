@@ -10,6 +10,7 @@ export {
   backgroundJobsDashboard,
   type BackgroundJobsDashboardOptions,
 } from './express/backgroundJobsDashboard';
+export { backgroundJobsApi, type BackgroundJobsApiOptions } from './express/backgroundJobsApi';
 export {
   BackgroundJobsManager,
   BackgroundJobsManager as МенеджерФоновыхЗаданий,

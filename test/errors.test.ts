@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   backgroundJobs,
+  backgroundJobsApi,
   backgroundJobsDashboard,
   BackgroundJobsManager,
   type ScheduledJob,
@@ -247,10 +248,11 @@ describe('hostile options', () => {
     ['new BackgroundJobsManager', (options) => new BackgroundJobsManager(options as never)],
     ['backgroundJobs', (options) => backgroundJobs(options as never)],
     ['backgroundJobsDashboard', (options) => backgroundJobsDashboard(options as never)],
+    ['backgroundJobsApi', (options) => backgroundJobsApi(options as never)],
   ];
 
   test.each(Object.keys(OPTIONS))(
-    '%s, given to new BackgroundJobsManager, backgroundJobs or backgroundJobsDashboard, is refused with WBJ_CONFIG',
+    '%s, given to new BackgroundJobsManager, backgroundJobs, backgroundJobsDashboard or backgroundJobsApi, is refused with WBJ_CONFIG',
     async (name) => {
       for (const [label, start] of STARTS) {
         const error = await failureOf(() => start(OPTIONS[name]()));

@@ -1,5 +1,5 @@
 // Handlers of the benchmark: as light as a job can be, so the figures show the library's own cost.
-const { message } = require('web-background-jobs');
+const { currentJob, message, progress } = require('web-background-jobs');
 
 exports.Noop = () => undefined;
 
@@ -29,3 +29,13 @@ exports.Cpu = (ms) => {
  * isolation only; see gate() in bench/measure.mjs).
  */
 exports.Block = () => globalThis.benchGate.start();
+
+/** Reports a progress and a message every `ms` milliseconds until cancelled: a long job a browser watches. */
+exports.Tick = async (ms) => {
+  const { signal } = currentJob();
+  for (let step = 0; !signal.aborted; step += 1) {
+    progress(step % 100, `step ${step}`);
+    message(`step ${step}`);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+};

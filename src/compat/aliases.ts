@@ -101,6 +101,8 @@ export const ALIASES = {
     waitForExecutionCompletion: ['ОжидатьЗавершенияВыполнения', 'WaitForExecutionCompletion'],
     // Beyond 1C's ФоновоеЗадание: the scheduled job's ИмяПользователя, which a 1C run gets as its session's user.
     userName: ['ИмяПользователя', 'UserName'],
+    // Beyond 1C: who the job belongs to (execute's owner); a 1C job runs in its user's session instead.
+    owner: ['Владелец', 'Owner'],
   },
   /** ИнформацияОбОшибке: the fields of a job's errorInfo (1C has these five; the rest are beyond 1C). */
   errorInfo: {

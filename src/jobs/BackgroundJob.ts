@@ -4,6 +4,7 @@ import { BackgroundJobsError, describeValue } from '../errors';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import { BackgroundJobState } from './BackgroundJobState';
 import { abortReasonOf, cancelReason } from './abortReasons';
+import { type Callbacks, callEach, withCallback, withoutCallback } from './callbacks';
 import { type ErrorInfo, errorInfoFrom, redactErrorInfo } from './errorInfo';
 import { type BackgroundJobData, publicFields, type JobSnapshot } from './jobData';
 import type { JobInit, SettleElsewhere } from './jobInit';
@@ -40,6 +41,7 @@ export class BackgroundJob {
   readonly #description: string;
   readonly #scheduledJob: ScheduledJob | undefined;
   readonly #userName: string;
+  readonly #owner: string | undefined;
   #state: BackgroundJobState = BackgroundJobState.Active;
   // Times as numbers: the getters hand out a fresh Date anyway, and a job that is never read allocates none.
   #begin: number | undefined;
@@ -54,12 +56,12 @@ export class BackgroundJob {
   #reports: JobReports | undefined;
   #abort: AbortController | undefined;
   /**
-   * Called once when the job leaves `Active`, then dropped: the one callback of the usual single wait, or a set
-   * when there are more. A set a wait adds to and removes from, not a promise each wait chains onto: a wait that
-   * timed out leaves nothing behind, however long the job runs (БСП polls a job with a one-second
-   * ОжидатьЗавершенияВыполнения for as long as it runs).
+   * Called once when the job leaves `Active`, then dropped. Callbacks, not a promise each wait chains onto: a wait that
+   * timed out leaves nothing behind (БСП polls a job with a one-second ОжидатьЗавершенияВыполнения while it runs).
    */
-  #whenFinished: (() => void) | Set<() => void> | undefined;
+  #whenFinished: Callbacks;
+  /** Told of each change a client may watch, until the job ends: see {@link BackgroundJob.watch}. */
+  #watchers: Callbacks;
   readonly #onFinish: (job: BackgroundJob) => void;
   readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
   readonly #onReport: ((report: JobReport) => void) | undefined;
@@ -80,6 +82,7 @@ export class BackgroundJob {
     this.#description = init.description;
     this.#scheduledJob = init.scheduledJob;
     this.#userName = init.userName ?? init.scheduledJob?.userName ?? '';
+    this.#owner = init.owner;
     this.#handlersPath = init.handlersPath;
     this.#onFinish = init.onFinish;
     this.#onCancel = init.onCancel;
@@ -129,6 +132,11 @@ export class BackgroundJob {
    */
   get userName(): string {
     return this.#userName;
+  }
+
+  /** Who the job belongs to: execute's `owner`, else its starting job's (beyond 1C); `undefined` when none. */
+  get owner(): string | undefined {
+    return this.#owner;
   }
 
   /** 1C: Состояние. */
@@ -275,22 +283,25 @@ export class BackgroundJob {
       callback();
       return () => {};
     }
-    const held = this.#whenFinished;
-    if (held === undefined) this.#whenFinished = callback;
-    else if (typeof held === 'function') this.#whenFinished = new Set([held, callback]);
-    else held.add(callback);
-    return () => this.#forget(callback);
+    this.#whenFinished = withCallback(this.#whenFinished, callback);
+    return () => void (this.#whenFinished = withoutCallback(this.#whenFinished, callback));
   }
 
-  #forget(callback: () => void): void {
-    const held = this.#whenFinished;
-    if (held === callback) this.#whenFinished = undefined;
-    else if (typeof held === 'object') held.delete(callback);
+  /**
+   * @internal Calls `listener` after each change of the job's begin, state, progress or messages, until it ends
+   * (a copy of a shared store's job: as it is brought up to date); returns what stops that. A change calls it, so
+   * a watcher (the API's event stream) never polls the job.
+   */
+  watch(listener: () => void): () => void {
+    if (this.#state !== BackgroundJobState.Active) return () => {};
+    this.#watchers = withCallback(this.#watchers, listener);
+    return () => void (this.#watchers = withoutCallback(this.#watchers, listener));
   }
 
   /** @internal When the job leaves the queue (`at`: the same moment, for its copy in a worker thread). */
   markStarted(at?: Date): void {
     this.#begin = at === undefined ? Date.now() : at.getTime();
+    callEach(this.#watchers);
   }
 
   /** @internal Returns false when the job had already finished (its outcome is then ignored). */
@@ -316,6 +327,7 @@ export class BackgroundJob {
   record(report: JobReport): void {
     (this.#reports ??= new JobReports()).record(report);
     this.#onReport?.(report);
+    callEach(this.#watchers);
   }
 
   /** @internal Brings a copy of a job held in a shared store up to date; a finished job takes no later change. */
@@ -323,7 +335,7 @@ export class BackgroundJob {
     if (this.#state !== BackgroundJobState.Active) return;
     this.#begin = snapshot.begin?.getTime();
     (this.#reports ??= new JobReports()).sync(snapshot.progress, snapshot.messages, snapshot.messagesFrom);
-    if (snapshot.state === BackgroundJobState.Active) return;
+    if (snapshot.state === BackgroundJobState.Active) return callEach(this.#watchers);
     this.#result = snapshot.result;
     this.#errorInfo = snapshot.errorInfo;
     this.#finish(snapshot.state, snapshot.end);
@@ -341,10 +353,9 @@ export class BackgroundJob {
     this.#state = state;
     this.#end = end === undefined ? Date.now() : end.getTime();
     this.#onFinish(this);
-    const callbacks = this.#whenFinished;
-    this.#whenFinished = undefined;
-    if (typeof callbacks === 'function') callbacks();
-    else callbacks?.forEach((callback) => callback());
+    const callbacks = [this.#whenFinished, this.#watchers];
+    this.#whenFinished = this.#watchers = undefined;
+    callbacks.forEach(callEach);
     return true;
   }
 }

@@ -32,6 +32,8 @@ export interface BackgroundJobData {
   readonly scheduledJob: { readonly uuid: string; readonly name: string } | undefined;
   /** The user a run of a scheduled job is started for (its `userName`); `undefined` when none. */
   readonly userName: string | undefined;
+  /** Who the job belongs to (execute's `owner`); `undefined` when none. */
+  readonly owner: string | undefined;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface BackgroundJobData {
  */
 export type JobSnapshot = Omit<
   BackgroundJobData,
-  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName'
+  'uuid' | 'methodName' | 'key' | 'description' | 'scheduledJob' | 'userName' | 'owner'
 > & { readonly messagesFrom?: number };
 
 /**
@@ -76,5 +78,6 @@ export function publicFields<More extends object>(
     errorInfo: job.publicErrorInfo,
     scheduledJob: job.scheduledJob && { uuid: job.scheduledJob.uuid, name: job.scheduledJob.name },
     userName: job.userName || undefined,
+    owner: job.owner,
   };
 }

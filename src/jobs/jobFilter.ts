@@ -19,6 +19,8 @@ interface FilterFields {
   end: Date;
   /** A scheduled job or its UUID: matches its runs. */
   scheduledJob: ScheduledJob | string;
+  /** execute's `owner`, matched exactly. */
+  owner: string;
 }
 
 const FILTER_KEYS = [
@@ -30,6 +32,7 @@ const FILTER_KEYS = [
   'begin',
   'end',
   'scheduledJob',
+  'owner',
 ] as const;
 
 /**
@@ -53,6 +56,7 @@ export interface FilterableJob {
   readonly begin: Date | undefined;
   readonly end: Date | undefined;
   readonly scheduledJob: { readonly uuid: string } | undefined;
+  readonly owner: string | undefined;
 }
 
 /** The test a compiled filter is. */
@@ -125,7 +129,7 @@ function testFor(name: string, expected: unknown): JobTest {
     }
     default:
       if (typeof expected !== 'string') throw bad('a string');
-      return (job) => job[field as 'uuid' | 'key' | 'description'] === expected;
+      return (job) => job[field as 'uuid' | 'key' | 'description' | 'owner'] === expected;
   }
 }
 

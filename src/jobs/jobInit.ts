@@ -15,6 +15,8 @@ export interface JobInit {
   readonly scheduledJob?: ScheduledJob;
   /** The user it runs for, where no `scheduledJob` tells it (a worker thread's copy of a run). */
   readonly userName?: string;
+  /** Who the job belongs to (execute's `owner`); `undefined` when none. */
+  readonly owner?: string;
   /** The handlers folder, which {@link BackgroundJob.toJSON} shows paths relative to. */
   readonly handlersPath: string;
   /** Called once, when the job leaves `Active`. */

@@ -9,6 +9,11 @@ import { runningJobOf } from './jobContext';
 export interface ExecuteOptions {
   /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
   timeoutSeconds?: number;
+  /**
+   * Who the job belongs to (a user's id): `job.owner`, a filter key, shown in the dashboard; 1 to 256 characters.
+   * Default: the owner of the job calling execute from its handler (a child job belongs to its parent's user), else none.
+   */
+  owner?: string;
 }
 
 /**

@@ -14,12 +14,7 @@ import { ancestryFor, currentRunningJob } from '../jobs/jobContext';
 import { checkJobList } from '../jobs/jobList';
 import { awaitable, waitForAny, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
 import type { ExecuteOptions, JobsManager } from '../jobs/ownManager';
-import {
-  checkedUuid,
-  checkExecuteArguments,
-  closeGraceSeconds,
-  executeTimeoutSeconds,
-} from './managerArguments';
+import { checkedUuid, checkExecuteArguments, closeGraceSeconds, executeOptions } from './managerArguments';
 
 /** execute's default params: one empty array for every call without them (the store copies params anyway). */
 const NO_PARAMS: readonly unknown[] = Object.freeze([]);
@@ -125,7 +120,8 @@ export class BackgroundJobsManager implements JobsManager {
    * @param params - passed positionally; copied at the call, before the promise is returned, as 1C copies them:
    *   with structured clone (JSON data only on a Redis store).
    * @param key - while an active job of the same method holds this key, another execute with it rejects.
-   * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit).
+   * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit); `owner` names
+   *   who the job belongs to (`job.owner`), by default the owner of the job whose handler calls execute.
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
    *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT`, `WBJ_BAD_ARGUMENT` or
    *   `WBJ_CLOSED`; on a Redis store also `WBJ_PARAM_NOT_STORABLE` and `WBJ_STORE_UNAVAILABLE`. Nothing has run then.
@@ -140,8 +136,10 @@ export class BackgroundJobsManager implements JobsManager {
     this.#refuseIfClosed(methodName);
     checkExecuteArguments(params, key, description);
     const ancestors = ancestryFor(this, methodName); // called from a job's handler: the job started is its child
-    const timeoutSeconds =
-      (options === undefined ? undefined : executeTimeoutSeconds(options)) ?? this.settings.timeoutSeconds;
+    const checked = executeOptions(options);
+    const timeoutSeconds = checked.timeoutSeconds ?? this.settings.timeoutSeconds;
+    // A child job belongs to its parent's user, as a 1C job started from a user's job runs as that user.
+    const owner = checked.owner ?? this.getCurrent()?.owner;
     // 1C copies the parameters at the call: before the first await, so a later change to them changes nothing.
     const copies = this.#store.copyParams(params);
     // A handler resolved before is at hand: no promise to wait for.
@@ -155,6 +153,7 @@ export class BackgroundJobsManager implements JobsManager {
       description,
       timeoutSeconds,
       ancestors,
+      owner,
     });
   }
 

@@ -52,29 +52,41 @@ function optionsHint(value: unknown): string {
     : '';
 }
 
-function checkExecuteOptions(options: unknown): number | undefined {
+/** The options execute takes, in the order its errors list them. */
+const EXECUTE_OPTIONS = ['timeoutSeconds', 'owner'] as const;
+
+/** The longest owner: a user's id, not a document (it is stored with every job and sent with every summary). */
+const MAX_OWNER_LENGTH = 256;
+
+function checkExecuteOptions(options: unknown): ExecuteOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BackgroundJobsError(
       'WBJ_BAD_ARGUMENT',
-      `execute's fifth argument takes options ({ timeoutSeconds }), got ${describeValue(options)}`,
+      `execute's fifth argument takes options ({ ${EXECUTE_OPTIONS.join(', ')} }), got ${describeValue(options)}`,
     );
   }
   for (const name of Object.keys(options)) {
-    if (name !== 'timeoutSeconds') {
+    if (!(EXECUTE_OPTIONS as readonly string[]).includes(name)) {
       throw new BackgroundJobsError(
         'WBJ_BAD_ARGUMENT',
-        `Unknown execute option ${JSON.stringify(name)}; expected timeoutSeconds`,
+        `Unknown execute option ${JSON.stringify(name)}; expected one of ${EXECUTE_OPTIONS.join(', ')}`,
       );
     }
   }
-  const { timeoutSeconds } = options as ExecuteOptions;
-  if (timeoutSeconds === undefined) return undefined;
-  checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
-  return timeoutSeconds;
+  const { timeoutSeconds, owner } = options as ExecuteOptions;
+  if (timeoutSeconds !== undefined) checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
+  if (owner !== undefined && (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute({ owner }) takes a non-empty string of at most ${MAX_OWNER_LENGTH} characters (a user's id), got ${describeValue(owner)}`,
+    );
+  }
+  return { timeoutSeconds, owner };
 }
 
-/** The time limit an execute call's `options` set, in seconds; `undefined` when they set none. */
-export function executeTimeoutSeconds(options: unknown): number | undefined {
+/** The options of an execute call, checked and read once (a getter runs once); `{}` when none were given. */
+export function executeOptions(options: unknown): ExecuteOptions {
+  if (options === undefined) return {};
   return checkArgument('execute(…, options)', options, () => checkExecuteOptions(options));
 }
 

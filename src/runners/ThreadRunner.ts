@@ -116,6 +116,7 @@ export class ThreadRunner implements JobRunner {
         key: job.key,
         description: job.description,
         userName: job.userName,
+        owner: job.owner,
         begin: job.begin ?? new Date(),
       },
       params,

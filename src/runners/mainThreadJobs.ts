@@ -141,6 +141,7 @@ export class MainThreadJobs implements JobsManager {
       methodName: data.methodName,
       key: data.key,
       description: data.description,
+      owner: data.owner,
       handlersPath: this.#handlersPath,
       onFinish: () => undefined,
       onCancel: async (job) => {

@@ -143,6 +143,7 @@ export class ThreadCallAnswers {
         methodName: job.methodName,
         key: job.key,
         description: job.description,
+        owner: job.owner,
         snapshot: {
           state: job.state,
           begin: job.begin,

@@ -17,6 +17,8 @@ export interface ThreadJobRequest {
     readonly description: string;
     /** The scheduled job's userName, for `currentJob().userName` in the worker. */
     readonly userName: string;
+    /** For `currentJob().owner` in the worker. */
+    readonly owner: string | undefined;
     readonly begin: Date;
   };
   readonly params: readonly unknown[];
@@ -113,6 +115,7 @@ export interface JobViewData {
     readonly methodName: string;
     readonly key: string;
     readonly description: string;
+    readonly owner: string | undefined;
     readonly snapshot: JobSnapshot;
   };
 }

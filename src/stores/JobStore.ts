@@ -24,6 +24,8 @@ export interface JobRequest {
   readonly scheduledJob?: ScheduledJob;
   /** When a job's handler calls execute: that job's UUID, then its ancestors' (nearest first). */
   readonly ancestors?: readonly string[];
+  /** Who the job belongs to (execute's `owner`, or the calling job's); `undefined` when none. */
+  readonly owner?: string;
 }
 
 /**

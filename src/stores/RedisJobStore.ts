@@ -112,7 +112,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async start(request: JobRequest): Promise<BackgroundJob> {
-    const { methodName, key, description, scheduledJob, ancestors } = request;
+    const { methodName, key, description, scheduledJob, ancestors, owner } = request;
     const uuid = uuidV4();
     const header: JobHeader = {
       methodName,
@@ -120,6 +120,7 @@ export class RedisJobStore implements JobStore {
       description,
       executedAt: performance.timeOrigin + performance.now(),
       ...(scheduledJob && { scheduledJob: scheduledJob.toJSON() }),
+      ...(owner !== undefined && { owner }),
     };
     const data: JobData = {
       ...header,

@@ -2,7 +2,10 @@ import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import type { JobInit } from '../jobs/jobInit';
 
 /** What a store knows of a job when it builds its object: from an `execute` call, or from the job's record. */
-export type JobFields = Pick<JobInit, 'methodName' | 'key' | 'description' | 'scheduledJob' | 'ancestors'>;
+export type JobFields = Pick<
+  JobInit,
+  'methodName' | 'key' | 'description' | 'scheduledJob' | 'ancestors' | 'owner'
+>;
 
 /** The hooks through which a job's object tells its store what happens to it. */
 export type JobHooks = Pick<JobInit, 'onFinish' | 'onCancel' | 'onReport'>;
@@ -17,7 +20,7 @@ export function buildJob(
   handlersPath: string,
   hooks: JobHooks,
 ): BackgroundJob {
-  const { methodName, key, description, scheduledJob, ancestors } = fields;
+  const { methodName, key, description, scheduledJob, ancestors, owner } = fields;
   return new BackgroundJob({
     builtBy: BUILT_BY_MANAGER,
     uuid,
@@ -26,6 +29,7 @@ export function buildJob(
     description,
     scheduledJob,
     ancestors,
+    owner,
     handlersPath,
     onFinish: hooks.onFinish,
     onCancel: hooks.onCancel,

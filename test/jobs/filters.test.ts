@@ -104,7 +104,11 @@ describeEachIsolation('getBackgroundJobs filters', (isolation) => {
   });
 
   test.each([
-    ['an unknown key', { owner: 'me' }, /Unknown filter key "owner"; expected one of uuid, key, methodName/],
+    [
+      'an unknown key',
+      { colour: 'red' },
+      /Unknown filter key "colour"; expected one of uuid, key, methodName/,
+    ],
     [
       'a misspelt key, with the key it resembles',
       { stat: 'Active' },

@@ -37,8 +37,8 @@ describeEachIsolation('time limits (jobsTimeoutSeconds and execute options)', (i
   test.each([
     [{ timeoutSeconds: -1 }, /timeout must be a number of seconds.*got -1/],
     [{ timeoutSeconds: '5' }, /got "5"/],
-    [{ timeout: 5 }, /Unknown execute option "timeout"; expected timeoutSeconds/],
-    ['soon', /takes options \(\{ timeoutSeconds \}\), got "soon"/],
+    [{ timeout: 5 }, /Unknown execute option "timeout"; expected one of timeoutSeconds, owner/],
+    ['soon', /takes options \(\{ timeoutSeconds, owner.* \}\), got "soon"/],
   ])('execute options %p are refused with WBJ_BAD_ARGUMENT and nothing runs', async (options, message) => {
     const manager = createManager({ isolation });
     await expect(manager.execute('Reports.Echo', [], '', '', options as never)).rejects.toMatchObject({

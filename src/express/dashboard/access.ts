@@ -55,17 +55,28 @@ export function notLocalReason(req: Request): string | undefined {
  * header, which {@link notLocalReason} has checked is a loopback name, so a page of a rebound name never passes.
  */
 export function forgeryReason(req: Request, token: string): string | undefined {
+  const crossOrigin = crossOriginReason(req);
+  if (crossOrigin !== undefined) return crossOrigin;
+  const given = req.headers['x-csrf-token'];
+  if (typeof given !== 'string' || given.length !== token.length)
+    return 'the X-CSRF-Token header is missing or wrong';
+  if (!timingSafeEqual(Buffer.from(given), Buffer.from(token)))
+    return 'the X-CSRF-Token header is missing or wrong';
+  return undefined;
+}
+
+/**
+ * Why a request is refused as sent from a page of another site, or `undefined`: an `Origin`, when sent, must be the
+ * host the browser addressed (an opaque `null` Origin never is). The dashboard and the jobs API check it on every
+ * request that changes state, beside a header other sites cannot send without CORS.
+ */
+export function crossOriginReason(req: Request): string | undefined {
   const origin = req.headers.origin;
   if (origin === 'null') return 'the request comes from an opaque origin';
   const host = addressedHost(req)?.toLowerCase();
   if (origin !== undefined && (host === undefined || originHost(origin) !== host)) {
     return `the request comes from another origin (${origin}) than the host it was sent to (${host ?? 'none'}); behind a proxy, set Express's trust proxy so that X-Forwarded-Host is read, or have the proxy pass the browser's Host`;
   }
-  const given = req.headers['x-csrf-token'];
-  if (typeof given !== 'string' || given.length !== token.length)
-    return 'the X-CSRF-Token header is missing or wrong';
-  if (!timingSafeEqual(Buffer.from(given), Buffer.from(token)))
-    return 'the X-CSRF-Token header is missing or wrong';
   return undefined;
 }
 

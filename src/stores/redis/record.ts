@@ -21,6 +21,8 @@ export interface JobHeader {
   readonly executedAt: number;
   /** The scheduled job whose run this is, as it was when the run started. */
   readonly scheduledJob?: ScheduledJobData;
+  /** Who the job belongs to (execute's `owner`); absent when none. */
+  readonly owner?: string;
 }
 
 /**
@@ -249,6 +251,7 @@ function summaryFrom(
       uuid: id,
       scheduledJob: header.scheduledJob,
       userName: header.scheduledJob?.userName,
+      owner: header.owner,
       publicErrorInfo,
     },
     logCount,
