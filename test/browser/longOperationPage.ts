@@ -79,6 +79,47 @@ export function jobSeenByPage(
   }, uuid);
 }
 
+/**
+ * What the page does on either store, each on a page of a new user at `url`: a report shown live to its result, a
+ * report cancelled (on the server too), a failure shown.
+ */
+export const scenarios = {
+  async liveReport(browser: Browser, url: string): Promise<void> {
+    const page = await openLongOperation(browser, url);
+    await buildReport(page, 4);
+    await liveProgressShown(page);
+    await stateShown(page, 'Completed');
+    expect(await shown(page)).toMatchObject({
+      messages: monthMessages(4),
+      percent: 100,
+      progress: '100% Month 4 of 4',
+      outcome: 'The report is ready: {"months":4,"total":400}',
+    });
+    await page.context().close();
+  },
+
+  async cancel(browser: Browser, url: string): Promise<void> {
+    const page = await openLongOperation(browser, url);
+    await buildReport(page, 60);
+    await liveProgressShown(page);
+    await page.click('#cancel');
+    await stateShown(page, 'Canceled');
+    const { uuid, outcome, messages } = await shown(page);
+    expect(outcome).toBe('You cancelled the report.');
+    expect(messages.length).toBeLessThan(60);
+    expect(await jobSeenByPage(page, uuid)).toMatchObject({ status: 200, body: { state: 'Canceled' } });
+    await page.context().close();
+  },
+
+  async failure(browser: Browser, url: string): Promise<void> {
+    const page = await openLongOperation(browser, url);
+    await page.click('#fail');
+    await stateShown(page, 'Failed');
+    expect((await shown(page)).outcome).toBe('The report failed: The report source is unavailable');
+    await page.context().close();
+  },
+};
+
 /** The demo app in a Node process of its own (test/fixtures/process/demo-instance.mjs). */
 export interface DemoInstance {
   readonly url: string;

@@ -5,10 +5,10 @@ import { launchChromium } from './chromium';
 import {
   buildReport,
   jobSeenByPage,
-  liveProgressShown,
   monthMessages,
   openLongOperation,
   pageErrors,
+  scenarios,
   shown,
   stateShown,
 } from './longOperationPage';
@@ -35,40 +35,14 @@ afterEach(() => {
 });
 
 describe('a long operation from the browser (the demo page, memory store)', () => {
-  test('the page starts a report and shows its progress bar and messages live, then its result', async () => {
-    const page = await openLongOperation(browser, demo.url);
-    await buildReport(page, 4);
-    await liveProgressShown(page);
-    await stateShown(page, 'Completed');
-    expect(await shown(page)).toMatchObject({
-      messages: monthMessages(4),
-      percent: 100,
-      progress: '100% Month 4 of 4',
-      outcome: 'The report is ready: {"months":4,"total":400}',
-    });
-    await page.context().close();
-  });
+  test('the page starts a report and shows its progress bar and messages live, then its result', () =>
+    scenarios.liveReport(browser, demo.url));
 
-  test('Cancel cancels the running job on the server: the page shows Canceled, and so does the job', async () => {
-    const page = await openLongOperation(browser, demo.url);
-    await buildReport(page, 60);
-    await liveProgressShown(page);
-    await page.click('#cancel');
-    await stateShown(page, 'Canceled');
-    const { uuid, outcome, messages } = await shown(page);
-    expect(outcome).toBe('You cancelled the report.');
-    expect(messages.length).toBeLessThan(60);
-    expect(await jobSeenByPage(page, uuid)).toMatchObject({ status: 200, body: { state: 'Canceled' } });
-    await page.context().close();
-  });
+  test('Cancel cancels the running job on the server: the page shows Canceled, and so does the job', () =>
+    scenarios.cancel(browser, demo.url));
 
-  test('a failing job shows Failed with the description of its error', async () => {
-    const page = await openLongOperation(browser, demo.url);
-    await page.click('#fail');
-    await stateShown(page, 'Failed');
-    expect((await shown(page)).outcome).toBe('The report failed: The report source is unavailable');
-    await page.context().close();
-  });
+  test('a failing job shows Failed with the description of its error', () =>
+    scenarios.failure(browser, demo.url));
 
   test('another user gets 404 for the job, as if it did not exist', async () => {
     const page = await openLongOperation(browser, demo.url);

@@ -4,11 +4,10 @@ import { launchChromium } from './chromium';
 import {
   buildReport,
   type DemoInstance,
-  jobSeenByPage,
-  liveProgressShown,
   monthMessages,
   openLongOperation,
   pageErrors,
+  scenarios,
   shown,
   startDemoInstance,
   stateShown,
@@ -49,39 +48,14 @@ afterEach(() => {
 });
 
 describe('a long operation from the browser, the job on another instance (Redis store)', () => {
-  test('the page served by a web-only instance shows the progress and messages of the job running on the worker, then its result', async () => {
-    const page = await openLongOperation(browser, proxy.url);
-    await buildReport(page, 4);
-    await liveProgressShown(page);
-    await stateShown(page, 'Completed');
-    expect(await shown(page)).toMatchObject({
-      messages: monthMessages(4),
-      percent: 100,
-      progress: '100% Month 4 of 4',
-      outcome: 'The report is ready: {"months":4,"total":400}',
-    });
-    await page.context().close();
-  });
+  test('the page served by a web-only instance shows the progress and messages of the job running on the worker, then its result', () =>
+    scenarios.liveReport(browser, proxy.url));
 
-  test('Cancel on the page cancels the job running on the worker', async () => {
-    const page = await openLongOperation(browser, proxy.url);
-    await buildReport(page, 60);
-    await liveProgressShown(page);
-    await page.click('#cancel');
-    await stateShown(page, 'Canceled');
-    const { uuid, outcome } = await shown(page);
-    expect(outcome).toBe('You cancelled the report.');
-    expect(await jobSeenByPage(page, uuid)).toMatchObject({ status: 200, body: { state: 'Canceled' } });
-    await page.context().close();
-  });
+  test('Cancel on the page cancels the job running on the worker', () =>
+    scenarios.cancel(browser, proxy.url));
 
-  test('a job failing on the worker shows Failed with the description of its error', async () => {
-    const page = await openLongOperation(browser, proxy.url);
-    await page.click('#fail');
-    await stateShown(page, 'Failed');
-    expect((await shown(page)).outcome).toBe('The report failed: The report source is unavailable');
-    await page.context().close();
-  });
+  test('a job failing on the worker shows Failed with the description of its error', () =>
+    scenarios.failure(browser, proxy.url));
 
   test('when a proxy refuses the event stream, runJob tries it twice, then long-polls: every message once, then the result', async () => {
     proxy.refuseStreams = true;
