@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import request from 'supertest';
 import { tempDir } from '../helpers';
 import { type DemoProcess, startDemo } from '../examples/demoProcess';
 import { launchChromium } from './chromium';
@@ -43,6 +44,17 @@ describe('a long operation from the browser (the demo page, memory store)', () =
 
   test('a failing job shows Failed with the description of its error', () =>
     scenarios.failure(browser, demo.url));
+
+  test("a double click runs one job (onKeyConflict 'join'): the page follows it and shows each message once", async () => {
+    const page = await openLongOperation(browser, demo.url);
+    await buildReport(page, 3, 2);
+    await stateShown(page, 'Completed');
+    expect((await shown(page)).messages).toEqual(monthMessages(3));
+    const user = await page.locator('#user').textContent();
+    const jobs = (await request(demo.url).get(`/jobs?key=report-${user}`).expect(200)).body;
+    expect(jobs).toHaveLength(1);
+    await page.context().close();
+  });
 
   test('another user gets 404 for the job, as if it did not exist', async () => {
     const page = await openLongOperation(browser, demo.url);

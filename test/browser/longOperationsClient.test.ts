@@ -168,7 +168,7 @@ describe('runJob in Chromium', () => {
     expect(await manager.getBackgroundJobs()).toEqual([]);
   });
 
-  test("the router's refusals reject with their code and status: a method off the list (403), a key held by the user's own job or another user's (409)", async () => {
+  test("the router's refusals reject with their code and status: a method off the list (403), a key held by the user's own job (409, naming it), a key held by another user's job (409, not naming it)", async () => {
     const [ann, bob] = await Promise.all([pageOf('ann'), pageOf('bob')]);
     const forbidden = await inPage(
       ann,
@@ -177,13 +177,39 @@ describe('runJob in Chromium', () => {
     expect(forbidden).toMatchObject({ runJobError: true, code: 'WBJ_FORBIDDEN', status: 403 });
     const holder = await manager.execute('Reports.Build', [60], 'monthly', '', { owner: 'ann' });
     const start = `return await runJob('/api/jobs', 'Reports.Build', [1], { key: 'monthly' }).then(() => 'resolved', failure);`;
-    expect(await inPage(ann, start)).toMatchObject({ code: 'WBJ_KEY_CONFLICT', status: 409 });
+    expect(await inPage(ann, start)).toMatchObject({
+      code: 'WBJ_KEY_CONFLICT',
+      status: 409,
+      holderUuid: holder.uuid,
+    });
     expect(await inPage(bob, start)).toMatchObject({
       code: 'WBJ_KEY_CONFLICT',
       status: 409,
       holderUuid: undefined,
     });
     await holder.cancel();
+  });
+
+  test("onKeyConflict 'join' follows the user's own job holding the key to its end; 'replace' cancels it and runs the new one", async () => {
+    const page = await pageOf('ann');
+    const holder = await manager.execute('Reports.Build', [2], 'monthly', '', { owner: 'ann' });
+    const joined = await inPage<{ uuid: string; result: unknown }>(
+      page,
+      `const job = await runJob('/api/jobs', 'Reports.Build', [9], { key: 'monthly', onKeyConflict: 'join' });
+      return { uuid: job.uuid, result: job.result };`,
+    );
+    expect(joined).toEqual({ uuid: holder.uuid, result: { months: 2, total: 200 } });
+    const replaced = await manager.execute('Reports.Build', [60], 'monthly', '', { owner: 'ann' });
+    const replacing = await inPage<{ uuid: string; result: unknown }>(
+      page,
+      `const job = await runJob('/api/jobs', 'Reports.Build', [1], { key: 'monthly', onKeyConflict: 'replace' });
+      return { uuid: job.uuid, result: job.result };`,
+    );
+    expect(replacing).toEqual({
+      uuid: expect.not.stringMatching(replaced.uuid),
+      result: { months: 1, total: 100 },
+    });
+    expect(replaced.state).toBe('Canceled');
   });
 
   test('a callback that throws is reported as uncaught in the page, and the job is still followed to its end with every message', async () => {
