@@ -68,6 +68,23 @@ describe('a long operation from the browser, the job on another instance (Redis 
     await page.context().close();
   });
 
+  test('when the stream drops mid-job and the proxy then refuses it, runJob goes on by long polling without repeating or losing a message', async () => {
+    const page = await openLongOperation(browser, proxy.url);
+    await buildReport(page, 4);
+    await page.locator('#messages li').nth(1).waitFor({ timeout: 30_000 }); // two messages through the stream
+    proxy.refuseStreams = true;
+    proxy.dropStreams();
+    await stateShown(page, 'Completed');
+    const { uuid, messages } = await shown(page);
+    expect(messages).toEqual(monthMessages(4));
+    // The stream, then the browser's own reconnect, refused: two errors without an event between, so runJob polls.
+    const streams = proxy.streams.filter((stream) => stream.path.includes(uuid));
+    expect(streams).toHaveLength(2);
+    expect(streams[0]!.lastEventId).toBeUndefined();
+    expect(Number(streams[1]!.lastEventId)).toBeGreaterThanOrEqual(2);
+    await page.context().close();
+  });
+
   test('the event stream survives a rolling restart of the instance serving it: the client reconnects with Last-Event-ID and shows every message once, in order', async () => {
     const page = await openLongOperation(browser, proxy.url);
     await buildReport(page, 6);

@@ -12,17 +12,24 @@ export interface SwitchingProxy {
   target: string;
   /** While true, a request for a job's event stream is answered 502 instead of forwarded. */
   refuseStreams: boolean;
+  /** Drops the event streams it is forwarding now, as a proxy that times them out does. */
+  dropStreams(): void;
   /** The requests for an event stream: the path and the Last-Event-ID header each came with, and where it went. */
   readonly streams: { readonly path: string; readonly lastEventId?: string; readonly target: string }[];
   close(): Promise<void>;
 }
 
 export async function startSwitchingProxy(target: string): Promise<SwitchingProxy> {
+  const open = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const isStream = /\/events(\?|$)/.test(req.url ?? '');
     const lastEventId = req.headers['last-event-id'] as string | undefined;
     if (isStream) proxy.streams.push({ path: req.url!, lastEventId, target: proxy.target });
     if (isStream && proxy.refuseStreams) return void res.writeHead(502).end('stream refused');
+    if (isStream) {
+      open.add(res);
+      res.once('close', () => open.delete(res));
+    }
     const upstream = http.request(
       new URL(req.url!, proxy.target),
       { method: req.method, headers: req.headers },
@@ -41,6 +48,7 @@ export async function startSwitchingProxy(target: string): Promise<SwitchingProx
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     target,
     refuseStreams: false,
+    dropStreams: () => open.forEach((res) => res.destroy()),
     streams: [],
     close: () =>
       new Promise((resolve) => {
