@@ -22,7 +22,7 @@ export class RunJobError extends Error {
     Object.assign(this, details);
   }
 }
-// Its details are its own fields, set by the constructor: declared here, they are not reset after it as class fields are.
+// Its details (status, holderUuid, errorInfo, job): declared once, in RunJobErrorDetails, and set by the constructor.
 export interface RunJobError extends RunJobErrorDetails {}
 
 /** What a POST of the router requires: a custom header forces a CORS preflight, so another site cannot send it. */
