@@ -164,7 +164,7 @@ class JobsApi {
         if ((error as BackgroundJobsError).code === 'WBJ_BAD_ARGUMENT') return undefined;
         throw error;
       });
-    if (job === undefined || jobOwner(job) !== owner) throw notFound(uuid);
+    if (job === undefined || job.owner !== owner) throw notFound(uuid);
     return job;
   }
 
@@ -187,7 +187,7 @@ class JobsApi {
       if ((error as BackgroundJobsError).code !== 'WBJ_KEY_CONFLICT' || typeof holderUuid !== 'string')
         throw error;
       const holder = await manager.findByUUID(holderUuid);
-      if (holder !== undefined && jobOwner(holder) === owner)
+      if (holder !== undefined && holder.owner === owner)
         throw new ApiRefusal('WBJ_KEY_CONFLICT', (error as Error).message, holderUuid);
       throw new ApiRefusal(
         'WBJ_KEY_CONFLICT',
@@ -195,11 +195,6 @@ class JobsApi {
       );
     }
   }
-}
-
-/** The user a job was started for. */
-function jobOwner(job: BackgroundJob): string | undefined {
-  return (job as { owner?: string }).owner;
 }
 
 /** A POST another site could have sent: without the API's header, or from a page of another origin. */
