@@ -106,6 +106,21 @@ export class BackgroundJobsWaitError extends BackgroundJobsError {
   }
 }
 
+/**
+ * 1C's key rule, broken: an active job of the same method holds the key (`WBJ_KEY_CONFLICT`). `holderUuid` names that
+ * job, for a caller that shows it instead (`findByUUID`); whose job it is, is never told.
+ */
+export class BackgroundJobsKeyConflictError extends BackgroundJobsError {
+  /** The UUID of the active job holding the key. */
+  readonly holderUuid: string;
+
+  constructor(message: string, holderUuid: string) {
+    // Its name stays BackgroundJobsError, as a conflict's was before it carried holderUuid (code that checks the name).
+    super('WBJ_KEY_CONFLICT', message);
+    this.holderUuid = holderUuid;
+  }
+}
+
 /** How much of a string a message quotes; the rest is counted, not copied (a 100 MB argument stays out of logs). */
 const QUOTED_CHARACTERS = 200;
 

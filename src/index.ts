@@ -16,7 +16,7 @@ export {
   BackgroundJobsManager as МенеджерФоновыхЗаданий,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,
 } from './manager/BackgroundJobsManager';
-export type { ExecuteOptions } from './jobs/ownManager';
+export type { ExecuteOptions, KeyConflictAction } from './jobs/ownManager';
 export {
   BackgroundJob,
   BackgroundJob as ФоновоеЗадание,
@@ -56,7 +56,12 @@ export {
   type OwnBackgroundJobs,
 } from './jobs/ownManager';
 export type { BackgroundJobFilter } from './jobs/jobFilter';
-export { BackgroundJobsError, BackgroundJobsWaitError, type BackgroundJobsErrorCode } from './errors';
+export {
+  BackgroundJobsError,
+  BackgroundJobsKeyConflictError,
+  BackgroundJobsWaitError,
+  type BackgroundJobsErrorCode,
+} from './errors';
 export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
 export { ScheduledJobs } from './manager/ScheduledJobs';

@@ -5,6 +5,13 @@ import type { BackgroundJob } from './BackgroundJob';
 import type { BackgroundJobFilter } from './jobFilter';
 import { runningJobOf } from './jobContext';
 
+/**
+ * What `execute` does when an active job of the same method holds the key: `'reject'` (1C: `WBJ_KEY_CONFLICT`),
+ * `'join'` (resolve with that job) or `'replace'` (cancel it, then start the new job). Join and replace act only on
+ * a job of the same owner; another owner's job is a conflict.
+ */
+export type KeyConflictAction = 'reject' | 'join' | 'replace';
+
 /** What `execute` takes beyond the method, the parameters, the key and the description. */
 export interface ExecuteOptions {
   /** Seconds this job may run before it fails with `WBJ_JOB_TIMEOUT`; 0 for no limit. Default `jobsTimeoutSeconds`. */
@@ -14,6 +21,8 @@ export interface ExecuteOptions {
    * Default: the owner of the job calling execute from its handler (a child job belongs to its parent's user), else none.
    */
   owner?: string;
+  /** When an active job of the same method and owner holds the key. @default 'reject' */
+  onKeyConflict?: KeyConflictAction;
 }
 
 /**

@@ -119,9 +119,12 @@ export class BackgroundJobsManager implements JobsManager {
    * as soon as the job is registered, without waiting for it; over `maxConcurrency` it waits its turn, `Active`.
    * @param params - passed positionally; copied at the call, before the promise is returned, as 1C copies them:
    *   with structured clone (JSON data only on a Redis store).
-   * @param key - while an active job of the same method holds this key, another execute with it rejects.
+   * @param key - while an active job of the same method holds this key, another execute with it rejects (unless
+   *   `onKeyConflict` says otherwise).
    * @param options - `timeoutSeconds` overrides `jobsTimeoutSeconds` for this job (0: no limit); `owner` names
-   *   who the job belongs to (`job.owner`), by default the owner of the job whose handler calls execute.
+   *   who the job belongs to (`job.owner`), by default the owner of the job whose handler calls execute;
+   *   `onKeyConflict` says what happens when the key is held: `'reject'` (default), `'join'` (resolve with the job
+   *   holding it) or `'replace'` (cancel that job, then start this one), the last two for a job of the same owner only.
    * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`, `WBJ_HANDLER_NOT_FOUND`, `WBJ_HANDLER_AMBIGUOUS`,
    *   `WBJ_HANDLER_LOAD_FAILED`, `WBJ_PARAM_NOT_CLONEABLE`, `WBJ_KEY_CONFLICT`, `WBJ_BAD_ARGUMENT` or
    *   `WBJ_CLOSED`; on a Redis store also `WBJ_PARAM_NOT_STORABLE` and `WBJ_STORE_UNAVAILABLE`. Nothing has run then.
@@ -154,6 +157,7 @@ export class BackgroundJobsManager implements JobsManager {
       timeoutSeconds,
       ancestors,
       owner,
+      onKeyConflict: checked.onKeyConflict,
     });
   }
 

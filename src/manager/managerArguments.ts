@@ -3,7 +3,7 @@
 import { types } from 'node:util';
 import { validate as isUuid } from 'uuid';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import type { ExecuteOptions } from '../jobs/ownManager';
+import type { ExecuteOptions, KeyConflictAction } from '../jobs/ownManager';
 import { checkTimeout } from '../jobs/waits';
 
 /**
@@ -53,7 +53,10 @@ function optionsHint(value: unknown): string {
 }
 
 /** The options execute takes, in the order its errors list them. */
-const EXECUTE_OPTIONS = ['timeoutSeconds', 'owner'] as const;
+const EXECUTE_OPTIONS = ['timeoutSeconds', 'owner', 'onKeyConflict'] as const;
+
+/** What onKeyConflict takes, the default first. */
+const KEY_CONFLICT_ACTIONS: readonly KeyConflictAction[] = ['reject', 'join', 'replace'];
 
 /** The longest owner: a user's id, not a document (it is stored with every job and sent with every summary). */
 const MAX_OWNER_LENGTH = 256;
@@ -73,7 +76,7 @@ function checkExecuteOptions(options: unknown): ExecuteOptions {
       );
     }
   }
-  const { timeoutSeconds, owner } = options as ExecuteOptions;
+  const { timeoutSeconds, owner, onKeyConflict } = options as ExecuteOptions;
   if (timeoutSeconds !== undefined) checkTimeout(timeoutSeconds, 'execute({ timeoutSeconds })');
   if (owner !== undefined && (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH)) {
     throw new BackgroundJobsError(
@@ -81,7 +84,13 @@ function checkExecuteOptions(options: unknown): ExecuteOptions {
       `execute({ owner }) takes a non-empty string of at most ${MAX_OWNER_LENGTH} characters (a user's id), got ${describeValue(owner)}`,
     );
   }
-  return { timeoutSeconds, owner };
+  if (onKeyConflict !== undefined && !KEY_CONFLICT_ACTIONS.includes(onKeyConflict)) {
+    throw new BackgroundJobsError(
+      'WBJ_BAD_ARGUMENT',
+      `execute({ onKeyConflict }) takes one of ${KEY_CONFLICT_ACTIONS.map((action) => `'${action}'`).join(', ')}, got ${describeValue(onKeyConflict)}`,
+    );
+  }
+  return { timeoutSeconds, owner, onKeyConflict };
 }
 
 /** The options of an execute call, checked and read once (a getter runs once); `{}` when none were given. */

@@ -1,5 +1,10 @@
 // In a worker thread: the manager a job's ФоновыеЗадания reach, on the main thread, by calls and answers.
-import { BackgroundJobsError, BackgroundJobsWaitError, describeValue } from '../errors';
+import {
+  BackgroundJobsError,
+  BackgroundJobsKeyConflictError,
+  BackgroundJobsWaitError,
+  describeValue,
+} from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { reviveErrorInfo } from '../jobs/errorInfo';
 import { receivedMessage } from '../jobs/UserMessage';
@@ -103,9 +108,10 @@ export class MainThreadJobs implements JobsManager {
     });
     const settled = await answer;
     if (settled.ok) return this.#viewsOf(settled.value);
-    const { code, message, jobs } = settled.error;
+    const { code, message, jobs, holderUuid } = settled.error;
     // Not ours: the manager threw something uncoded (a bug there); relayed as it was, as an inline job would get it.
     if (code === undefined) throw new Error(message);
+    if (holderUuid !== undefined) throw new BackgroundJobsKeyConflictError(message, holderUuid);
     if (jobs === undefined) throw new BackgroundJobsError(code, message);
     const failed = jobs.map((data) => this.#view(data));
     throw new BackgroundJobsWaitError(code as 'WBJ_JOBS_FAILED' | 'WBJ_WAIT_TIMEOUT', message, failed);

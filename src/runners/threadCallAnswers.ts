@@ -1,6 +1,11 @@
 // On the main thread: answers the calls a thread job's ФоновыеЗадания make, as that job.
 import type { MessagePort } from 'node:worker_threads';
-import { BackgroundJobsError, BackgroundJobsWaitError, messageOf } from '../errors';
+import {
+  BackgroundJobsError,
+  BackgroundJobsKeyConflictError,
+  BackgroundJobsWaitError,
+  messageOf,
+} from '../errors';
 import { BackgroundJob } from '../jobs/BackgroundJob';
 import { type RunningJob, runAsJob } from '../jobs/jobContext';
 import type { BackgroundJobFilter } from '../jobs/jobFilter';
@@ -122,7 +127,9 @@ export class ThreadCallAnswers {
     if (!(error instanceof BackgroundJobsError)) return { code: undefined, message: messageOf(error) };
     const jobs =
       error instanceof BackgroundJobsWaitError ? error.jobs.map((job) => this.#viewData(job)) : undefined;
-    return { code: error.code, message: error.message, ...(jobs && { jobs }) };
+    const holder =
+      error instanceof BackgroundJobsKeyConflictError ? { holderUuid: error.holderUuid } : undefined;
+    return { code: error.code, message: error.message, ...(jobs && { jobs }), ...holder };
   }
 
   /**

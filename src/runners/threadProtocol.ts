@@ -97,6 +97,8 @@ export type CallAnswer =
         readonly code: BackgroundJobsErrorCode | undefined;
         readonly message: string;
         readonly jobs?: readonly JobViewData[];
+        /** A key conflict's holder. */
+        readonly holderUuid?: string;
       };
     };
 

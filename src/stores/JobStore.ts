@@ -1,10 +1,10 @@
 import type { Settings } from '../config/options';
-import { BackgroundJobsError } from '../errors';
+import { BackgroundJobsKeyConflictError } from '../errors';
 import type { BackgroundJob, BackgroundJobData } from '../jobs/BackgroundJob';
 import { publicFields, type PublicJobFields } from '../jobs/jobData';
 import type { UserMessage } from '../jobs/UserMessage';
 import type { JobTest } from '../jobs/jobFilter';
-import type { JobsManager } from '../jobs/ownManager';
+import type { JobsManager, KeyConflictAction } from '../jobs/ownManager';
 import type { LogError } from '../runners/JobExecutor';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
@@ -26,6 +26,8 @@ export interface JobRequest {
   readonly ancestors?: readonly string[];
   /** Who the job belongs to (execute's `owner`, or the calling job's); `undefined` when none. */
   readonly owner?: string;
+  /** When an active job holds the key; `'reject'` when absent. */
+  readonly onKeyConflict?: KeyConflictAction;
 }
 
 /**
@@ -105,12 +107,27 @@ export interface JobDetailsData extends JobSummaryData {
  */
 const KEY_CONFLICT_1C = 'Задание с таким значением ключа уже выполняется';
 
-/** 1C's key rule, broken: the error says it in 1C's words, then names the job that holds the key. */
-export function keyConflict(holderUuid: string, methodName: string, key: string): BackgroundJobsError {
-  return new BackgroundJobsError(
-    'WBJ_KEY_CONFLICT',
+/**
+ * 1C's key rule, broken: the error says it in 1C's words, then names the job that holds the key (also as
+ * `holderUuid`). Its owner is not named: join and replace act only on one's own jobs (see {@link keyConflictAction}).
+ */
+export function keyConflict(
+  holderUuid: string,
+  methodName: string,
+  key: string,
+): BackgroundJobsKeyConflictError {
+  return new BackgroundJobsKeyConflictError(
     `${KEY_CONFLICT_1C}: background job ${holderUuid} of method "${methodName}" with key ${JSON.stringify(key)} is still active; wait for it or use another key`,
+    holderUuid,
   );
+}
+
+/**
+ * What a store does with the active job holding a request's key: the request's `onKeyConflict`, but `'reject'` for a
+ * job of another owner (both without one are the same owner), so that no caller joins or cancels another's job.
+ */
+export function keyConflictAction(request: JobRequest, holderOwner: string | undefined): KeyConflictAction {
+  return holderOwner === request.owner ? (request.onKeyConflict ?? 'reject') : 'reject';
 }
 
 /** What a store is built with. */

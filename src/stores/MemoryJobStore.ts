@@ -13,6 +13,7 @@ import {
   type JobStore,
   type JobSummaryData,
   keyConflict,
+  keyConflictAction,
   type MessagePage,
   type StoreContext,
   summaryOf,
@@ -67,17 +68,25 @@ export class MemoryJobStore implements JobStore {
     return cloneParams(params);
   }
 
-  /** Synchronous: the job is registered, or refused, before the caller's next line. */
+  /**
+   * Synchronous: the job is registered, or refused, before the caller's next line; a job holding the key is joined
+   * (returned instead) or replaced (cancelled, which frees its key at once) in the same step.
+   */
   start(request: JobRequest): BackgroundJob {
     const { handler, params, key, timeoutSeconds } = request;
-    // Node's own v4 UUIDs, without the uuid package's wrapper.
-    const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
     // 1C: a key is unique among the active jobs of one method. Checked and taken synchronously, so concurrent
     // executes cannot both pass.
-    if (key !== '') {
-      const slot = `${handler.identity}\0${key}`;
-      const holder = this.#keys.get(slot);
-      if (holder !== undefined) throw keyConflict(holder.uuid, holder.methodName, key);
+    const slot = key === '' ? undefined : `${handler.identity}\0${key}`;
+    const holder = slot === undefined ? undefined : this.#keys.get(slot);
+    if (holder !== undefined) {
+      const action = keyConflictAction(request, holder.owner);
+      if (action === 'join') return holder;
+      if (action === 'reject') throw keyConflict(holder.uuid, holder.methodName, key);
+      void holder.cancel(); // Canceled at once in memory, its key freed by #finished; a thread's worker is stopped as by any cancel
+    }
+    // Node's own v4 UUIDs, without the uuid package's wrapper.
+    const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
+    if (slot !== undefined) {
       this.#keys.set(slot, job);
       this.#releaseKey.set(job, slot);
     }

@@ -4,6 +4,7 @@ import { v4 as uuidV4 } from 'uuid';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
+import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { JobTest } from '../jobs/jobFilter';
 import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -13,18 +14,27 @@ import {
   type JobStore,
   type JobSummaryData,
   keyConflict,
+  keyConflictAction,
   type MessagePage,
   type StoreContext,
 } from './JobStore';
 import { AddBatch } from './redis/addBatch';
 import { cancelThroughRedis, onCancelRequest } from './redis/cancel';
 import { RedisConnection } from './redis/connection';
+import { KeyReplacer, type Replacement } from './redis/replaceHolder';
 import { LocalJobs } from './redis/localJobs';
 import { readJobs } from './redis/reads';
 import { Recheck } from './redis/recheck';
 import { type JobData, type JobHeader, storedDetails } from './redis/record';
 import { JobSummaries } from './redis/summaries';
+import { redisModules } from './redis/redisModules';
 import { RedisWorker } from './redis/worker';
+
+/**
+ * How many times execute with onKeyConflict 'join' or 'replace' looks again at a key whose holder changed under it
+ * (ended, or replaced by another execute) before it gives up with WBJ_KEY_CONFLICT.
+ */
+const KEY_RACE_TRIES = 5;
 
 /**
  * Jobs held in Redis through BullMQ, shared by every instance on the same Redis and queue name: a job executed on
@@ -49,6 +59,7 @@ export class RedisJobStore implements JobStore {
   readonly #summaries: JobSummaries;
   readonly #recheck: Recheck;
   readonly #adds: AddBatch;
+  readonly #replacer: KeyReplacer;
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly #beingAdded = new Set<string>();
   #closing: Promise<void> | undefined;
@@ -62,6 +73,7 @@ export class RedisJobStore implements JobStore {
     });
     const connection = this.#connection;
     this.#adds = new AddBatch(connection.queue, settings.store);
+    this.#replacer = new KeyReplacer(connection.queue, redisModules(settings.store).bullmq.Job);
     this.#localJobs = new LocalJobs(settings, connection, context.scheduledJobFrom, (job) =>
       cancelThroughRedis(job, { settings, logError, connection, localJobs: this.#localJobs }),
     );
@@ -135,11 +147,16 @@ export class RedisJobStore implements JobStore {
       await this.#connection.connected('execute');
       // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
       // Sent with the other executes of this tick, in one round trip.
-      const id = await this.#adds.add(JSON.stringify(header), data, {
-        ...this.#jobOptions(request.handler, key),
-        jobId: uuid,
-      });
-      if (id !== uuid) throw keyConflict(id, methodName, key);
+      const job = {
+        name: JSON.stringify(header),
+        data,
+        opts: { ...this.#jobOptions(request.handler, key), jobId: uuid },
+      };
+      const holder = await this.#keyHolder(request, job, await this.#adds.add(job.name, data, job.opts));
+      if (holder !== undefined) {
+        this.#localJobs.forget(uuid);
+        return holder;
+      }
     } catch (error) {
       this.#localJobs.forget(uuid);
       throw this.#connection.unavailable(error, `execute(${JSON.stringify(methodName)})`);
@@ -147,6 +164,40 @@ export class RedisJobStore implements JobStore {
       this.#beingAdded.delete(uuid);
     }
     return local;
+  }
+
+  /**
+   * After the add that answered `id`: nothing when `id` is the job's own (it holds its key); else the key rule of
+   * `request.onKeyConflict` on the job `id` holding the key: the conflict, the holder to join, or the holder
+   * replaced (atomically, see replaceHolder.ts), again with each job that takes the key first, a few times at most.
+   */
+  async #keyHolder(
+    request: JobRequest,
+    job: Omit<Replacement, 'opts'> & { readonly opts: JobsOptions & { readonly jobId: string } },
+    id: string,
+  ): Promise<BackgroundJob | undefined> {
+    const { methodName, key } = request;
+    for (let tries = 1; id !== job.opts.jobId; tries += 1) {
+      // 1C's rule costs no read: only join and replace look at the holder.
+      if ((request.onKeyConflict ?? 'reject') === 'reject' || tries > KEY_RACE_TRIES)
+        throw keyConflict(id, methodName, key);
+      const [stored] = await this.#localJobs.read([id]);
+      const holder = stored && this.#localJobs.fromStored(stored);
+      // Gone or ended meanwhile: its key is free, or is about to be.
+      if (
+        holder === undefined ||
+        (holder.state !== BackgroundJobState.Active && request.onKeyConflict === 'join')
+      ) {
+        id = await this.#adds.add(job.name, job.data, job.opts);
+        continue;
+      }
+      const action = keyConflictAction(request, holder.owner);
+      if (action === 'reject') throw keyConflict(id, methodName, key);
+      if (action === 'join') return holder;
+      id = await this.#replacer.replace(id, job as Replacement);
+      if (id === job.opts.jobId) await this.#localJobs.refresh([holder.uuid]); // it reads Canceled here at once
+    }
+    return undefined;
   }
 
   get(uuid: string): Promise<BackgroundJob | undefined> {

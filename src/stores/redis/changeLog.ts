@@ -17,7 +17,7 @@ export const CANCEL_EVENT = 'wbj:cancel';
 const PAGE = 1000;
 
 /** The stream's length as BullMQ trims it (its queue's `streams.events.maxLen`, stored in the queue's meta hash). */
-const MAX_EVENTS = `local maxEvents = tonumber(redis.call('HGET', KEYS[#KEYS], 'opts.maxLenEvents')) or 10000`;
+export const MAX_EVENTS = `local maxEvents = tonumber(redis.call('HGET', KEYS[#KEYS], 'opts.maxLenEvents')) or 10000`;
 
 /** KEYS: the job's end claim, the events stream, the queue's meta. ARGV: the claim, the job id. 1 if claimed. */
 const CLAIM_CANCEL = `
