@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Request } from 'express';
+import express, { type Request } from 'express';
 import request from 'supertest';
 import {
   backgroundJobsApi,
@@ -116,6 +116,42 @@ describeEachIsolation('the jobs API', (isolation) => {
     const job = await manager.execute('Reports.Build', [1, 'server']);
     await request(app).get(`/api/jobs/${job.uuid}`).set('X-User', 'alice').expect(404);
   });
+
+  test("a key held by the caller's own active job answers 409 with its uuid; another owner's, 409 without it", async () => {
+    const { app } = apiApp(isolation);
+    const holder = (await start(app, { method: 'Jobs.Forever', key: 'K' }, 'alice').expect(202)).body.uuid;
+    const own = await start(app, { method: 'Jobs.Forever', key: 'K' }, 'alice').expect(409);
+    expect(own.body.error).toMatchObject({ code: 'WBJ_KEY_CONFLICT', holderUuid: holder });
+    const foreign = await start(app, { method: 'Jobs.Forever', key: 'K' }, 'mallory').expect(409);
+    expect(foreign.body.error.code).toBe('WBJ_KEY_CONFLICT');
+    expect(foreign.body.error).not.toHaveProperty('holderUuid');
+    expect(JSON.stringify(foreign.body)).not.toContain(holder);
+  });
+
+  test('onKeyConflict "join" in the body answers the caller\'s active job holding the key instead of 409', async () => {
+    const { app } = apiApp(isolation);
+    const holder = (await start(app, { method: 'Jobs.Forever', key: 'K' }).expect(202)).body.uuid;
+    const joined = await start(app, { method: 'Jobs.Forever', key: 'K', onKeyConflict: 'join' }).expect(202);
+    expect(joined.body.uuid).toBe(holder);
+    expect(joined.headers.location).toBe(`/api/jobs/${holder}`);
+  });
+
+  test('onKeyConflict "replace" cancels the caller\'s own holder and starts the new job; "join" or "replace" never reach another owner\'s', async () => {
+    const { app, manager } = apiApp(isolation);
+    const first = (await start(app, { method: 'Jobs.Forever', key: 'K' }).expect(202)).body.uuid;
+    const second = await start(app, { method: 'Jobs.Forever', key: 'K', onKeyConflict: 'replace' }).expect(
+      202,
+    );
+    expect(second.body.uuid).not.toBe(first);
+    expect((await manager.findByUUID(first))!.state).toBe(BackgroundJobState.Canceled);
+    for (const onKeyConflict of ['join', 'replace']) {
+      const foreign = await start(app, { method: 'Jobs.Forever', key: 'K', onKeyConflict }, 'mallory').expect(
+        409,
+      );
+      expect(foreign.body.error).not.toHaveProperty('holderUuid');
+    }
+    expect((await manager.findByUUID(second.body.uuid))!.state).toBe(BackgroundJobState.Active);
+  });
 });
 
 describe('the jobs API refuses', () => {
@@ -201,6 +237,15 @@ describe('the jobs API refuses', () => {
     const { app } = apiApp(isolation);
     await start(app, { method: 'Reports.Build', params: [1, 'x'.repeat(1024 * 1024)] }).expect(413);
     await start(app, { method: 'Reports.Build', params: [1, 'x'.repeat(1000 * 1000)] }).expect(202);
+  });
+
+  test('an app that mounts express.json() before the router is served and refused as any other', async () => {
+    const { app } = appWithJobs({ isolation });
+    app.use(express.json());
+    app.use('/api/jobs', backgroundJobsApi({ methods: ALLOWED, owner: (req: Request) => req.get('X-User') }));
+    await start(app, { method: 'Reports.Build', params: [1] }).expect(202);
+    await start(app, { method: 'Reports.Build', extra: 1 }).expect(400);
+    await start(app, { method: 'Jobs.Touch' }).expect(403);
   });
 
   test('a body that is not valid JSON with 400, one that is not JSON at all with 415', async () => {
