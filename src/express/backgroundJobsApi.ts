@@ -1,13 +1,12 @@
 import path from 'node:path';
 import type { Request, Router } from 'express';
-import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
+import { BackgroundJobsError, BackgroundJobsKeyConflictError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
-import type { ExecuteOptions } from '../jobs/ownManager';
 import type { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
 import { answerError, ApiRefusal, handle, notFound } from './api/apiAnswers';
 import { type ApiSettings, type BackgroundJobsApiOptions, checkApiOptions } from './api/apiOptions';
 import { Heartbeat, streamJob } from './api/jobStream';
-import { readStartBody } from './api/startBody';
+import { readStartBody, type StartBody } from './api/startBody';
 import { crossOriginReason } from './dashboard/access';
 import { requiredExpress } from './expressModule';
 import { attachedManager } from './notAttached';
@@ -164,42 +163,28 @@ class JobsApi {
         if ((error as BackgroundJobsError).code === 'WBJ_BAD_ARGUMENT') return undefined;
         throw error;
       });
-    if (job === undefined || jobOwner(job) !== owner) throw notFound(uuid);
+    if (job === undefined || job.owner !== owner) throw notFound(uuid);
     return job;
   }
 
   /** Starts the job for `owner`; a key held by the owner's own job names it, another user's does not. */
-  async start(
-    req: Request,
-    owner: string | undefined,
-    body: ReturnType<typeof readStartBody>,
-  ): Promise<BackgroundJob> {
+  async start(req: Request, owner: string | undefined, body: StartBody): Promise<BackgroundJob> {
     const { method, params, key, description, onKeyConflict } = body;
-    const options = {
-      ...(owner !== undefined && { owner }),
-      ...(onKeyConflict !== undefined && { onKeyConflict }),
-    } as ExecuteOptions;
     const manager = this.manager(req);
     try {
-      return await manager.execute(method, params, key, description, options);
+      return await manager.execute(method, params, key, description, { owner, onKeyConflict });
     } catch (error) {
-      const holderUuid = (error as { holderUuid?: unknown }).holderUuid;
-      if ((error as BackgroundJobsError).code !== 'WBJ_KEY_CONFLICT' || typeof holderUuid !== 'string')
-        throw error;
+      if (!(error instanceof BackgroundJobsKeyConflictError)) throw error;
+      const { holderUuid } = error;
       const holder = await manager.findByUUID(holderUuid);
-      if (holder !== undefined && jobOwner(holder) === owner)
-        throw new ApiRefusal('WBJ_KEY_CONFLICT', (error as Error).message, holderUuid);
+      if (holder !== undefined && holder.owner === owner)
+        throw new ApiRefusal('WBJ_KEY_CONFLICT', error.message, holderUuid);
       throw new ApiRefusal(
         'WBJ_KEY_CONFLICT',
         `Задание с таким значением ключа уже выполняется: an active job of method ${JSON.stringify(method)} holds the key ${JSON.stringify(key)}; wait for it or use another key`,
       );
     }
   }
-}
-
-/** The user a job was started for. */
-function jobOwner(job: BackgroundJob): string | undefined {
-  return (job as { owner?: string }).owner;
 }
 
 /** A POST another site could have sent: without the API's header, or from a page of another origin. */

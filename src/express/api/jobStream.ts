@@ -61,6 +61,8 @@ export function streamJob(
   from: number,
   heartbeat: Heartbeat,
 ): void {
+  // Gone while the job was looked up (a store read): its close event has passed, and would release nothing.
+  if (req.socket.destroyed) return;
   res.status(200).set({
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-cache, no-transform',

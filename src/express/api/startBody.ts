@@ -1,9 +1,10 @@
 // The body of POST / (start a job), checked field by field at the edge: a browser is not trusted to send the types
 // execute() takes, and a refusal names the field and what it should be, not an argument of execute.
 import { BackgroundJobsError, describeValue } from '../../errors';
+import type { KeyConflictAction } from '../../jobs/ownManager';
 
 /** What `onKeyConflict` takes, in the body as in execute's options. */
-const KEY_CONFLICT_RULES = ['reject', 'join', 'replace'] as const;
+const KEY_CONFLICT_RULES: readonly KeyConflictAction[] = ['reject', 'join', 'replace'];
 
 /** The fields of the JSON body of `POST /`. */
 export interface StartBody {
@@ -11,7 +12,7 @@ export interface StartBody {
   readonly params: unknown[];
   readonly key: string;
   readonly description: string;
-  readonly onKeyConflict: (typeof KEY_CONFLICT_RULES)[number] | undefined;
+  readonly onKeyConflict: KeyConflictAction | undefined;
 }
 
 const FIELDS = ['method', 'params', 'key', 'description', 'onKeyConflict'];
@@ -44,7 +45,7 @@ export function readStartBody(body: unknown): StartBody {
       `The body's onKeyConflict must be ${KEY_CONFLICT_RULES.map((rule) => `"${rule}"`).join(', ')}, got ${describeValue(onKeyConflict)}`,
     );
   }
-  return { method, params, key, description, onKeyConflict: onKeyConflict as StartBody['onKeyConflict'] };
+  return { method, params, key, description, onKeyConflict: onKeyConflict as KeyConflictAction | undefined };
 }
 
 function badField(message: string): BackgroundJobsError {
