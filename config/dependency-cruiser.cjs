@@ -14,8 +14,16 @@ const LAYERS = [
   { name: 'command line', path: '^src/cli/' },
 ];
 
-/** What Node loads first: the package (CommonJS and ES module), a worker thread's script and the command's. */
-const ENTRY_POINTS = ['^src/index\\.m?ts$', '^src/runners/threadWorker\\.ts$', '^src/cli/main\\.ts$'];
+/**
+ * What is loaded first: the package (CommonJS and ES module), a worker thread's script, the command's, and the
+ * browser client (web-background-jobs/client, served by the API router as client.js).
+ */
+const ENTRY_POINTS = [
+  '^src/index\\.m?ts$',
+  '^src/runners/threadWorker\\.ts$',
+  '^src/cli/main\\.ts$',
+  '^src/client/index\\.ts$',
+];
 
 const upwardImports = LAYERS.slice(0, -1).map((layer, index) => ({
   name: `no-import-above-${layer.name.replace(/\W+/g, '-')}`,
@@ -38,6 +46,29 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/cli/' },
       to: { path: '^src/index\\.m?ts$' },
+    },
+    {
+      name: 'no-import-in-the-browser-client',
+      comment:
+        'The browser client is one plain ES module a page loads as is (<mount>/client.js): it may import types ' +
+        'only, which vanish when compiled, and only its own (its .d.ts files ship beside it)',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-import-from-the-browser-client-out',
+      comment: 'The browser client has no Node and none of the package: its types are its own',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { pathNot: '^src/client/' },
+    },
+    {
+      name: 'no-import-of-the-browser-client',
+      comment: 'The package runs in Node: the browser client is served as a file, never imported',
+      severity: 'error',
+      from: { pathNot: '^src/client/' },
+      to: { path: '^src/client/' },
     },
     {
       name: 'no-circular',

@@ -1,19 +1,52 @@
-// The demo application: an Express app whose routes start, list, inspect, await and cancel background jobs.
+// The demo application: an Express app whose routes start, list, inspect, await and cancel background jobs, and a page
+// that runs a long operation from the browser (public/long-operation.html, through backgroundJobsApi and runJob).
 import express from 'express';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { backgroundJobs, backgroundJobsDashboard, BackgroundJobsError } from 'web-background-jobs';
+import {
+  backgroundJobs,
+  backgroundJobsApi,
+  backgroundJobsDashboard,
+  BackgroundJobsError,
+} from 'web-background-jobs';
 
 const CONFIG = fileURLToPath(new URL('../config/web.config', import.meta.url));
+const PUBLIC = fileURLToPath(new URL('./public', import.meta.url));
 
 const STATUS = { WBJ_KEY_CONFLICT: 409, WBJ_HANDLER_NOT_FOUND: 404 };
+
+/**
+ * Who the request comes from, for the API's `owner`: the `X-Demo-User` header (for curl), else the `demoUser` cookie,
+ * given to a browser on its first request. A stand-in for a login: a real application takes the user from its session
+ * (`req.user.id` after passport, `req.session.userId`), never from what the browser says, since that is the only
+ * thing keeping one user from reading or cancelling another's jobs. The cookie is readable by the page, which shows it.
+ */
+function demoUser(req, res, next) {
+  const cookie = /(?:^|;\s*)demoUser=([0-9a-f]{16})(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
+  req.demoUser = req.get('X-Demo-User') || cookie;
+  if (req.demoUser === undefined) {
+    req.demoUser = randomBytes(8).toString('hex');
+    res.cookie('demoUser', req.demoUser, { sameSite: 'lax', path: '/' });
+  }
+  next();
+}
 
 /** The demo app; its manager is `app.locals.backgroundJobs`, for shutting it down. */
 export function createDemoApp(options = {}) {
   const app = express();
   const middleware = backgroundJobs({ config: CONFIG, ...options });
   app.locals.backgroundJobs = middleware.manager;
-  app.use(express.json());
+  app.use(demoUser);
   app.use(middleware);
+  // The browser's door to the jobs: only these methods, and each user sees and cancels only their own jobs.
+  // It parses its own bodies (with its size limit), so it comes before express.json().
+  app.use(
+    '/api/jobs',
+    backgroundJobsApi({ methods: ['Reports.Build', 'Reports.Fail'], owner: (req) => req.demoUser }),
+  );
+  // The long-operation page: http://127.0.0.1:3000/long-operation.html
+  app.use(express.static(PUBLIC));
+  app.use(express.json());
   // The jobs dashboard and its JSON API; by default it answers only requests from this machine.
   app.use('/dashboard', backgroundJobsDashboard());
 

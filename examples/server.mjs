@@ -6,6 +6,7 @@ const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 
   const { address, port } = server.address();
   console.log(`web-background-jobs demo listening on http://${address}:${port}`);
   console.log(`jobs dashboard: http://${address}:${port}/dashboard/`);
+  console.log(`a long operation from the browser: http://${address}:${port}/long-operation.html`);
 });
 // Graceful shutdown: stop taking requests, give running jobs 5 s, cancel the rest, then leave.
 for (const signal of ['SIGINT', 'SIGTERM']) {

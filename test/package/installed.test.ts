@@ -284,6 +284,50 @@ export async function parent(): Promise<unknown[]> {
     const bad = await runNode([tsc, ...flags, path.join(consumer, 'broken.mts')]);
     expect(bad.stdout).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
   }, 120_000); // two tsc runs: each takes seconds alone and far longer on a busy machine
+
+  test('web-background-jobs/client is an ES module with no imports: Node imports it without a warning, and its declarations type a strict browser page', async () => {
+    expect(packed).toEqual(expect.arrayContaining(['dist/client/index.js', 'dist/client/index.d.ts']));
+    writeFileSync(
+      path.join(consumer, 'client.mjs'),
+      "const client = await import('web-background-jobs/client');\nconsole.log(JSON.stringify(Object.keys(client).sort()));\n",
+    );
+    const run = await runNode([path.join(consumer, 'client.mjs')]);
+    expect(run).toEqual({ code: 0, stdout: '["RunJobError","runJob"]\n', stderr: '' });
+    const page = `import { runJob, RunJobError, type JobJson, type JobMessage } from 'web-background-jobs/client';
+const controller = new AbortController();
+export async function build(list: HTMLElement): Promise<unknown> {
+  try {
+    const job: JobJson = await runJob('/api/jobs', 'Reports.Build', [5], {
+      key: 'report',
+      onKeyConflict: 'join',
+      onProgress: ({ percent, text }) => console.log(percent.toFixed(0), text),
+      onMessage: (message: JobMessage) => list.append(message.text),
+      signal: controller.signal,
+    });
+    return job.result;
+  } catch (error) {
+    if (error instanceof RunJobError && error.code === 'WBJ_JOB_FAILED') return error.errorInfo?.description;
+    throw error;
+  }
+}
+`;
+    writeFileSync(path.join(consumer, 'page.mts'), page);
+    writeFileSync(path.join(consumer, 'misused.mts'), page.replace("'join'", "'merge'"));
+    // A browser page's program: DOM types, and no @types of Node or Express.
+    const options = { noEmit: true, strict: true, module: 'node16', lib: ['ES2022', 'DOM'], types: [] };
+    const files = ['page.mts', 'misused.mts'];
+    writeFileSync(
+      path.join(consumer, 'tsconfig.page.json'),
+      JSON.stringify({ compilerOptions: options, files }),
+    );
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const { stdout } = await runNode([tsc, '-p', path.join(consumer, 'tsconfig.page.json')]);
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /misused\.mts\(\d+,\d+\): error TS2322: Type '"merge"' is not assignable to type '"replace" \| "join" \| "reject" \| undefined'/,
+      ),
+    ]);
+  }, 120_000); // a tsc run: seconds alone, far longer on a busy machine
 });
 
 test('npx web-background-jobs init, from the installed tarball, scaffolds a project whose example job runs', async () => {
