@@ -56,6 +56,23 @@ export {
   type OwnBackgroundJobs,
 } from './jobs/ownManager';
 export type { BackgroundJobFilter } from './jobs/jobFilter';
+export type {
+  BackgroundJobsEventName,
+  BackgroundJobsEvents,
+  BackgroundJobsListener,
+  CanceledEvent,
+  CompletedEvent,
+  FailedEvent,
+  JobEventBase,
+  MessageEvent,
+  ProgressEvent,
+  QueuedEvent,
+  ScheduledJobRef,
+  ScheduledRunEvent,
+  ScheduledSkipEvent,
+  ScheduledSkipReason,
+  StartedEvent,
+} from './jobs/jobEvents';
 export {
   BackgroundJobsError,
   BackgroundJobsKeyConflictError,

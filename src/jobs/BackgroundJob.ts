@@ -65,7 +65,7 @@ export class BackgroundJob {
   #watchers: Callbacks;
   readonly #onFinish: (job: BackgroundJob) => void;
   readonly #onCancel: ((job: BackgroundJob) => Promise<void>) | undefined;
-  readonly #onReport: ((report: JobReport) => void) | undefined;
+  readonly #onReport: ((report: JobReport, job: BackgroundJob) => void) | undefined;
   readonly #ancestors: readonly string[];
   readonly #settleElsewhere: SettleElsewhere | undefined;
   /** The errors of the failed attempts before this one (`undefined` for none: most jobs have one attempt). */
@@ -379,7 +379,7 @@ export class BackgroundJob {
   /** @internal Records a message or progress the handler reported. */
   record(report: JobReport): void {
     (this.#reports ??= new JobReports()).record(report);
-    this.#onReport?.(report);
+    this.#onReport?.(report, this);
     callEach(this.#watchers);
   }
 

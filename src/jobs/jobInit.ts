@@ -29,8 +29,8 @@ export interface JobInit {
    * has brought this object up to date with {@link BackgroundJob.sync}.
    */
   readonly onCancel?: (job: BackgroundJob) => Promise<void>;
-  /** Given to a job run for a shared store: passes each report on to the store as well. */
-  readonly onReport?: (report: JobReport) => void;
+  /** Passes each report, once recorded, on to the store (a shared store stores it; every store emits its event). */
+  readonly onReport?: (report: JobReport, job: BackgroundJob) => void;
   /** The job that started this one from its handler, then that job's starter, and so on: their UUIDs, nearest first. */
   readonly ancestors?: readonly string[];
   /**

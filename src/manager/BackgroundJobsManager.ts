@@ -7,6 +7,8 @@ import { HandlerResolver } from '../loader/HandlerResolver';
 import { traceOfExecute } from '../runners/tracingContext';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
 import { createStore } from '../stores/createStore';
+import { JobEmitter } from '../stores/JobEmitter';
+import type { BackgroundJobsEventName, BackgroundJobsListener } from '../jobs/jobEvents';
 import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../stores/JobStore';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -51,6 +53,7 @@ export class BackgroundJobsManager implements JobsManager {
   readonly #resolver: HandlerResolver;
   readonly #store: JobStore;
   readonly #scheduledJobs: ScheduledJobs;
+  readonly #events = new JobEmitter((line, error) => this.#logError(line, error));
   #closing: Promise<void> | undefined;
 
   /**
@@ -94,6 +97,7 @@ export class BackgroundJobsManager implements JobsManager {
       manager: this,
       resolve: (methodName) => this.#resolver.resolve(methodName),
       scheduledJobFrom: (data) => this.#scheduledJobs.scheduledJobFrom(data, undefined),
+      events: this.#events,
     });
     this.#scheduledJobs = new ScheduledJobs(BUILT_BY_MANAGER_FOR_SCHEDULES, {
       settings: this.settings,
@@ -103,6 +107,7 @@ export class BackgroundJobsManager implements JobsManager {
       findJob: (uuid) => this.#store.get(uuid),
       logError: (line, error) => this.#logError(line, error),
       warn: (line) => this.#logger.warn(line),
+      events: this.#events,
     });
     if (!existsSync(this.settings.handlersPath)) {
       this.#logger.warn(
@@ -119,6 +124,30 @@ export class BackgroundJobsManager implements JobsManager {
   /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
   get threadCount(): number {
     return this.#store.threadCount;
+  }
+
+  /**
+   * Calls `listener` with each `event` of this manager's jobs (`queued`, `started`, `progress`, `message`,
+   * `completed`, `failed`, `canceled`) and scheduled jobs (`scheduled-run`, `scheduled-skip`): in memory every job;
+   * on a Redis store the jobs this instance started or runs, or every instance's with `events: 'all'`. A listener
+   * that throws or rejects is logged; the job goes on as if it had not.
+   * @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for an unknown event or a listener that is no function.
+   */
+  on<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  /** As {@link on}, for the next `event` only. */
+  once<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link on} or {@link once}; one never added is ignored. */
+  off<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): this {
+    this.#events.off(event, listener);
+    return this;
   }
 
   /**

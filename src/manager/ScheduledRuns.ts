@@ -1,5 +1,6 @@
 import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
+import type { ScheduledJobRef, ScheduledSkipReason } from '../jobs/jobEvents';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { TraceCarrier } from '../runners/traceCarrier';
@@ -11,6 +12,12 @@ import type { RunLimits } from '../schedules/scheduleRule';
 import { scheduleText } from '../schedules/scheduleText';
 import type { Retry, ScheduleStore, StoredScheduledJob } from '../stores/ScheduleStore';
 import type { ScheduledJobsContext } from './scheduledJobsContext';
+
+/** The refusals of a run that 1C's rules make a skip, not an error: the reason its `scheduled-skip` event gives. */
+const SKIP_REASONS: Readonly<Record<string, ScheduledSkipReason>> = {
+  WBJ_PREVIOUS_RUN_ACTIVE: 'running',
+  WBJ_KEY_CONFLICT: 'key',
+};
 
 /**
  * The runs of scheduled jobs: started when a schedule fires (a tick of the schedule store) or by `runNow()`, each an
@@ -59,17 +66,16 @@ export class ScheduledRuns {
       // A retry keeps its own interval (ИнтервалПовтораПриАварийномЗавершении), not the schedule's pause.
       const limits = storedRule(data.schedule).limitsAt(retry === undefined ? due : new Date());
       const pause = retry === undefined ? pauseLeft(data.name, previous, due, limits) : undefined;
-      if (pause !== undefined) return this.#skip(name, why(pause));
+      if (pause !== undefined) return this.#skip({ uuid, name }, 'pause', why(pause));
       this.#retryOnFailure(data, await this.#start(data, handler, limits), (retry?.attempt ?? 0) + 1);
     } catch (error) {
       const { code } = error as { code?: unknown };
       const reason = why((error as Error).message);
-      if (code === 'WBJ_PREVIOUS_RUN_ACTIVE' || code === 'WBJ_KEY_CONFLICT') this.#skip(name, reason);
-      else
-        this.#context.logError(
-          `[web-background-jobs] Scheduled job "${name}" could not start ${reason}`,
-          error,
-        );
+      const skipped = SKIP_REASONS[String(code)];
+      if (skipped !== undefined) return this.#skip({ uuid, name }, skipped, reason);
+      const line = `[web-background-jobs] Scheduled job "${name}" could not start ${reason}`;
+      this.#context.logError(line, error);
+      this.#skipped({ uuid, name }, code === 'WBJ_STORE_UNAVAILABLE' ? 'unavailable' : 'error', line);
     }
   }
 
@@ -87,8 +93,17 @@ export class ScheduledRuns {
   }
 
   /** 1C skips a run its rules refuse, and so does this: a warning, not an error. */
-  #skip(name: string, reason: string): void {
-    this.#context.warn(`[web-background-jobs] Scheduled job "${name}" skipped ${reason}`);
+  #skip(scheduledJob: ScheduledJobRef, reason: ScheduledSkipReason, why: string): void {
+    const line = `[web-background-jobs] Scheduled job "${scheduledJob.name}" skipped ${why}`;
+    this.#context.warn(line);
+    this.#skipped(scheduledJob, reason, line);
+  }
+
+  /** Tells the listeners of `scheduled-skip` that a due run did not start. */
+  #skipped(scheduledJob: ScheduledJobRef, reason: ScheduledSkipReason, detail: string): void {
+    const { events } = this.#context;
+    if (events.wants('scheduled-skip'))
+      events.emit('scheduled-skip', { scheduledJob, reason, detail, at: new Date() });
   }
 
   /**
@@ -134,6 +149,11 @@ export class ScheduledRuns {
       trace,
     });
     scheduledJob.recordRun(run);
+    const { events } = this.#context;
+    if (events.wants('scheduled-run')) {
+      const ref = { uuid: data.uuid, name: data.name };
+      events.emit('scheduled-run', { scheduledJob: ref, jobUuid: run.uuid, at: new Date() });
+    }
     this.#completeBy(run, data, limits);
     // The run has started whatever happens here: a failure to note it is logged, not reported as the run's.
     await this.#store

@@ -2,6 +2,7 @@ import type { Settings } from '../config/options';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { LogError } from '../runners/JobExecutor';
+import type { JobEmitter } from '../stores/JobEmitter';
 import type { JobRequest } from '../stores/JobStore';
 
 /**
@@ -18,4 +19,6 @@ export interface ScheduledJobsContext {
   readonly findJob: (uuid: string) => Promise<BackgroundJob | undefined>;
   readonly logError: LogError;
   readonly warn: (line: string) => void;
+  /** The manager's events: runs started and skipped. */
+  readonly events: JobEmitter;
 }

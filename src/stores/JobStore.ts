@@ -10,6 +10,7 @@ import type { TraceCarrier } from '../runners/traceCarrier';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
+import type { JobEmitter } from './JobEmitter';
 
 /** An `execute` call the manager has checked: the handler is resolved, the arguments have the right types. */
 export interface JobRequest {
@@ -174,4 +175,6 @@ export interface StoreContext {
   readonly resolve: (methodName: string) => Promise<ResolvedHandler>;
   /** A copy of the scheduled job a stored run names (a Redis store keeps only its data). */
   readonly scheduledJobFrom: (data: ScheduledJobData) => ScheduledJob;
+  /** The manager's events, which the store emits as its jobs move. */
+  readonly events: JobEmitter;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BackgroundJobsError, describeValue, messageOf } from '../errors';
-import type { BackgroundJob } from '../jobs/BackgroundJob';
+import type { BackgroundJob, JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { ConcurrencyGate } from './ConcurrencyGate';
 import { JobExecutor } from '../runners/JobExecutor';
@@ -23,6 +23,7 @@ import {
 import { cloneFailure, MAX_NESTING, nestsTooDeep } from '../jobs/storable';
 import { buildJob } from './buildJob';
 import { retryDelayMs } from './retryDelay';
+import type { JobEmitter } from './JobEmitter';
 
 /**
  * The jobs of one manager, held and run in this process: the active ones, the finished ones up to the history
@@ -34,6 +35,7 @@ export class MemoryJobStore implements JobStore {
   readonly #handlersPath: string;
   readonly #executor: JobExecutor;
   readonly #gate: ConcurrencyGate;
+  readonly #events: JobEmitter;
   /** Every job still findable, in the order executed. */
   readonly #jobs = new Map<string, BackgroundJob>();
   /**
@@ -54,7 +56,10 @@ export class MemoryJobStore implements JobStore {
    */
   readonly #params = new WeakMap<BackgroundJob, unknown[]>();
   /** One set of hooks for every job: a job passes itself to them. */
-  readonly #hooks = { onFinish: (job: BackgroundJob): void => this.#finished(job) };
+  readonly #hooks = {
+    onFinish: (job: BackgroundJob): void => this.#finished(job),
+    onReport: (report: JobReport, job: BackgroundJob): void => this.#events.reported(job, report),
+  };
   /** What frees a job's slot once its run has settled: made once, not a closure a job. */
   readonly #release = (): void => this.#gate.release();
   readonly #releaseAndRethrow = (error: unknown): never => {
@@ -62,7 +67,8 @@ export class MemoryJobStore implements JobStore {
     throw error;
   };
 
-  constructor({ settings, logError, manager }: StoreContext) {
+  constructor({ settings, logError, manager, events }: StoreContext) {
+    this.#events = events;
     this.#historySize = settings.historySize;
     this.#handlersPath = settings.handlersPath;
     this.#executor = new JobExecutor(settings, logError, manager);
@@ -103,6 +109,7 @@ export class MemoryJobStore implements JobStore {
     this.#jobs.set(job.uuid, job);
     this.#params.set(job, request.params);
     const delayMs = request.startAt === undefined ? 0 : request.startAt - Date.now();
+    this.#events.queued(job, delayMs > 0 ? delayMs / 1000 : undefined);
     if (delayMs > 0) this.#wait(job, request, delayMs);
     else this.#admit(job, request);
     return job;
@@ -114,9 +121,12 @@ export class MemoryJobStore implements JobStore {
     // An attempt's span counts its wait for a slot: the clock is read only for one that waits, when it may be traced.
     let queuedAt: number | undefined;
     let startedAtOnce = false;
+    // Its started event says how long it waited: the clock is read only when that event has a listener.
+    const askedAt = this.#events.wants('started') ? Date.now() : 0;
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();
+      this.#events.started(job, askedAt);
       startedAtOnce = !fromQueue;
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
@@ -140,7 +150,9 @@ export class MemoryJobStore implements JobStore {
   /** An attempt of a job with more has run: its slot is free, and if it failed the job waits for the next one. */
   #retry(job: BackgroundJob, request: JobRequest, retry: JobRetry): void {
     this.#gate.release();
-    if (job.state === BackgroundJobState.Active) this.#wait(job, request, retryDelayMs(retry, job.attempt));
+    if (job.state !== BackgroundJobState.Active) return;
+    this.#events.attemptFailed(job);
+    this.#wait(job, request, retryDelayMs(retry, job.attempt));
   }
 
   /**
@@ -231,6 +243,8 @@ export class MemoryJobStore implements JobStore {
       history[this.#oldest] = job;
       this.#oldest = (this.#oldest + 1) % history.length;
     }
+    // After the key is free: a listener may start the next job with it.
+    this.#events.ended(job);
   }
 }
 

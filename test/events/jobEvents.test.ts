@@ -1,0 +1,172 @@
+import {
+  BackgroundJobState,
+  type BackgroundJobsEventName,
+  type BackgroundJobsEvents,
+  type BackgroundJobsManager,
+} from 'web-background-jobs';
+import { createManager, eventually, ISOLATIONS, recordingLogger } from '../helpers';
+
+// manager.on(): every event of a job's life, heard from where it happens (the store, the executor), in memory inline
+// and thread and on a Redis store; what a listener does never reaches the job.
+jest.setTimeout(30_000);
+
+const JOB_EVENTS = ['queued', 'started', 'progress', 'message', 'completed', 'failed', 'canceled'] as const;
+
+type Heard = {
+  [E in BackgroundJobsEventName]: { event: E; payload: BackgroundJobsEvents[E] };
+}[BackgroundJobsEventName];
+
+/** Every job event `manager` emits, in the order heard. */
+function hear(manager: BackgroundJobsManager): Heard[] {
+  const heard: Heard[] = [];
+  for (const event of JOB_EVENTS) manager.on(event, (payload) => heard.push({ event, payload } as Heard));
+  return heard;
+}
+
+/** The events heard of one job, by name, in order. */
+function namesOf(heard: readonly Heard[], uuid: string): BackgroundJobsEventName[] {
+  return heard.filter(({ payload }) => 'uuid' in payload && payload.uuid === uuid).map(({ event }) => event);
+}
+
+function payloadOf<E extends BackgroundJobsEventName>(
+  heard: readonly Heard[],
+  event: E,
+): BackgroundJobsEvents[E] {
+  const found = heard.find((entry) => entry.event === event);
+  if (found === undefined) throw new Error(`no '${event}' event was heard`);
+  return found.payload as BackgroundJobsEvents[E];
+}
+
+describe.each(ISOLATIONS)('job events [%s]', (isolation) => {
+  test('a job that completes is heard queued, started, its progress, its message and completed, in that order', async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    const job = await manager.execute('Events.Report', ['done'], 'K1', 'Reporting');
+    await job.waitForCompletion();
+    await eventually(() =>
+      expect(namesOf(heard, job.uuid)).toEqual(['queued', 'started', 'progress', 'message', 'completed']),
+    );
+    for (const { payload } of heard) {
+      expect(payload).toMatchObject({
+        uuid: job.uuid,
+        methodName: 'Events.Report',
+        key: 'K1',
+        description: 'Reporting',
+        local: true,
+      });
+      expect(payload.at).toBeInstanceOf(Date);
+      expect((payload as { job?: unknown }).job).toBeDefined();
+    }
+    const started = payloadOf(heard, 'started');
+    expect(started.begin.getTime()).toBe(job.begin!.getTime());
+    expect(started.queuedSeconds).toBeGreaterThanOrEqual(0);
+    expect(started.attempt).toBe(1);
+    expect(payloadOf(heard, 'progress').progress).toMatchObject({ percent: 50, text: 'half way' });
+    expect(payloadOf(heard, 'message').message.text).toBe('a message');
+    const completed = payloadOf(heard, 'completed');
+    expect(completed.runSeconds).toBeCloseTo((job.end!.getTime() - job.begin!.getTime()) / 1000, 1);
+    expect(completed.job?.result ?? job.result).toBe('done');
+  });
+
+  test('a job that fails is heard failed with its errorInfo, attempt 1 and no retry to come', async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    const job = await manager.execute('Jobs.Fail', ['broken']);
+    await job.waitForExecutionCompletion();
+    await eventually(() => expect(namesOf(heard, job.uuid)).toEqual(['queued', 'started', 'failed']));
+    const failed = payloadOf(heard, 'failed');
+    expect(failed.errorInfo.description).toBe('broken');
+    expect(failed).toMatchObject({ attempt: 1, willRetry: false });
+    expect(failed.runSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  test('a running job cancelled is heard canceled with its run time; a queued one with none and never started', async () => {
+    const manager = createManager({ isolation, maxConcurrency: 1 });
+    const heard = hear(manager);
+    const running = await manager.execute('Events.UntilCanceled');
+    const queued = await manager.execute('Reports.Build', [1, 'never']);
+    await eventually(() => expect(namesOf(heard, running.uuid)).toContain('progress'));
+    await queued.cancel();
+    await running.cancel();
+    await eventually(() => {
+      expect(namesOf(heard, running.uuid)).toEqual(['queued', 'started', 'progress', 'canceled']);
+      expect(namesOf(heard, queued.uuid)).toEqual(['queued', 'canceled']);
+    });
+    const canceled = heard.filter(({ event }) => event === 'canceled');
+    const runSecondsOf = (uuid: string) =>
+      (
+        canceled.find(({ payload }) => 'uuid' in payload && payload.uuid === uuid)!.payload as {
+          runSeconds?: number;
+        }
+      ).runSeconds;
+    expect(runSecondsOf(running.uuid)).toBeGreaterThanOrEqual(0);
+    expect(runSecondsOf(queued.uuid)).toBeUndefined();
+  });
+
+  test('a listener that throws or rejects is logged, the other listeners still hear, and the job ends as it would have', async () => {
+    const logger = recordingLogger();
+    const manager = createManager({ isolation, logger });
+    for (const event of JOB_EVENTS) {
+      manager.on(event, () => {
+        throw new Error(`thrown on ${event}`);
+      });
+      manager.on(event, () => Promise.reject(new Error(`rejected on ${event}`)));
+    }
+    const heard = hear(manager);
+    const job = await manager.execute('Events.Report', ['still done']);
+    await job.waitForCompletion();
+    expect(job.state).toBe(BackgroundJobState.Completed);
+    expect(job.result).toBe('still done');
+    expect(job.getUserMessages().map(({ text }) => text)).toEqual(['a message']);
+    await eventually(() => {
+      expect(namesOf(heard, job.uuid)).toEqual(['queued', 'started', 'progress', 'message', 'completed']);
+      for (const event of ['queued', 'started', 'progress', 'message', 'completed']) {
+        expect(logger.lines.error).toContainEqual(
+          expect.stringContaining(`A listener of the '${event}' event of background job ${job.uuid} threw`),
+        );
+      }
+      expect(logger.lines.error.length).toBe(10);
+    });
+  });
+
+  test('off() stops a listener and once() hears one event only', async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    const removed: string[] = [];
+    const onceHeard: string[] = [];
+    const listener = ({ uuid }: { uuid: string }) => removed.push(uuid);
+    manager.on('completed', listener).off('completed', listener);
+    manager.once('completed', ({ uuid }) => onceHeard.push(uuid));
+    const first = await manager.execute('Reports.Build', [1, 'a']);
+    await first.waitForCompletion();
+    const second = await manager.execute('Reports.Build', [2, 'b']);
+    await second.waitForCompletion();
+    await eventually(() => expect(namesOf(heard, second.uuid)).toContain('completed'));
+    expect(removed).toEqual([]);
+    expect(onceHeard).toEqual([first.uuid]);
+  });
+});
+
+describe('manager.on() refusals', () => {
+  test('an unknown event is refused with WBJ_BAD_ARGUMENT naming it, the events there are and the one meant', () => {
+    const manager = createManager();
+    expect(() => manager.on('complete' as 'completed', () => {})).toThrow(
+      expect.objectContaining({
+        code: 'WBJ_BAD_ARGUMENT',
+        message: expect.stringMatching(
+          /manager\.on\(event\) takes one of queued, .*scheduled-skip; got "complete" \(did you mean completed\?\)/,
+        ),
+      }),
+    );
+  });
+
+  test('a listener that is no function is refused with WBJ_BAD_ARGUMENT naming it', () => {
+    const manager = createManager();
+    expect(() => manager.once('failed', 'log' as unknown as () => void)).toThrow(
+      expect.objectContaining({
+        code: 'WBJ_BAD_ARGUMENT',
+        message: 'manager.once(\'failed\', listener) takes a function as the listener; got "log"',
+      }),
+    );
+  });
+});
