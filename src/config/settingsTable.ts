@@ -185,6 +185,13 @@ export const SETTINGS = {
    */
   worker: { kind: 'boolean', key: 'jobsWorker', default: true },
   /**
+   * Redis store: whose jobs `manager.on()` hears. `own`: the jobs this instance started or runs; `all`: every
+   * instance's jobs, read from the BullMQ event stream the store already follows. In memory every job is the
+   * instance's own.
+   * @default `own`
+   */
+  events: { kind: 'choice', key: 'jobsEvents', default: 'own', values: ['own', 'all'] },
+  /**
    * Redis store: seconds after which a job whose process stopped answering ends `Failed` with `WBJ_WORKER_LOST`
    * (BullMQ's lock duration and stalled-job check). Longer than the longest event-loop block of an inline handler.
    * @default `30`

@@ -22,6 +22,7 @@ import { AddBatch } from './redis/addBatch';
 import { cancelThroughRedis, onCancelRequest } from './redis/cancel';
 import { RedisConnection } from './redis/connection';
 import { KeyReplacer, type Replacement } from './redis/replaceHolder';
+import { RedisJobEvents } from './redis/jobEvents';
 import { LocalJobs } from './redis/localJobs';
 import { readJobs } from './redis/reads';
 import { Recheck } from './redis/recheck';
@@ -60,6 +61,7 @@ export class RedisJobStore implements JobStore {
   readonly #recheck: Recheck;
   readonly #adds: AddBatch;
   readonly #replacer: KeyReplacer;
+  readonly #jobEvents: RedisJobEvents;
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly #beingAdded = new Set<string>();
   #closing: Promise<void> | undefined;
@@ -78,10 +80,15 @@ export class RedisJobStore implements JobStore {
       cancelThroughRedis(job, { settings, logError, connection, localJobs: this.#localJobs }),
     );
     if (settings.worker) {
-      this.#worker = new RedisWorker(context, connection, (uuid, begin) =>
-        this.#localJobs.active(uuid)?.markStarted(begin),
-      );
+      this.#worker = new RedisWorker(context, connection, (running, executedAt) => {
+        this.#localJobs.active(running.uuid)?.markStarted(running.begin);
+        this.#jobEvents.ranHere(running, executedAt);
+      });
     }
+    this.#jobEvents = new RedisJobEvents(settings, context.events, connection, {
+      local: (uuid) => this.#localJobs.active(uuid) ?? this.#localJobs.finished(uuid),
+      running: (uuid) => this.#worker?.running(uuid),
+    });
     this.#summaries = new JobSummaries(settings, connection);
     this.#recheck = new Recheck({
       settings,
@@ -96,6 +103,7 @@ export class RedisJobStore implements JobStore {
   /** QueueEvents listens: local jobs follow it, and a job cancelled elsewhere stops if it runs here. */
   #follow(events: QueueEvents): void {
     this.#localJobs.follow(events);
+    this.#jobEvents.follow(events);
     onCancelRequest(events, (jobId) => {
       void this.#worker?.running(jobId)?.cancel();
       void this.#localJobs.refresh([jobId]);
@@ -143,6 +151,7 @@ export class RedisJobStore implements JobStore {
     };
     // Registered before the job exists in Redis, so that no event about it can come first and be missed.
     const local = this.#localJobs.of(uuid, header);
+    this.#jobEvents.executed(uuid, header);
     this.#beingAdded.add(uuid);
     try {
       await this.#connection.connected('execute');
@@ -156,10 +165,12 @@ export class RedisJobStore implements JobStore {
       const holder = await this.#keyHolder(request, job, await this.#adds.add(job.name, data, job.opts));
       if (holder !== undefined) {
         this.#localJobs.forget(uuid);
+        this.#jobEvents.forget(uuid);
         return holder;
       }
     } catch (error) {
       this.#localJobs.forget(uuid);
+      this.#jobEvents.forget(uuid);
       throw this.#connection.unavailable(error, `execute(${JSON.stringify(methodName)})`);
     } finally {
       this.#beingAdded.delete(uuid);

@@ -4,7 +4,7 @@ import {
   type BackgroundJobsEvents,
   type BackgroundJobsManager,
 } from 'web-background-jobs';
-import { createManager, eventually, ISOLATIONS, recordingLogger } from '../helpers';
+import { createManager, describeEachIsolation, eventually, recordingLogger } from '../helpers';
 
 // manager.on(): every event of a job's life, heard from where it happens (the store, the executor), in memory inline
 // and thread and on a Redis store; what a listener does never reaches the job.
@@ -37,7 +37,7 @@ function payloadOf<E extends BackgroundJobsEventName>(
   return found.payload as BackgroundJobsEvents[E];
 }
 
-describe.each(ISOLATIONS)('job events [%s]', (isolation) => {
+describeEachIsolation('job events', (isolation) => {
   test('a job that completes is heard queued, started, its progress, its message and completed, in that order', async () => {
     const manager = createManager({ isolation });
     const heard = hear(manager);

@@ -13,6 +13,12 @@ import type { ChainableCommander, Redis } from 'ioredis';
 /** The custom event of a cancel's end claim: it asks the instance running the job to stop it. */
 export const CANCEL_EVENT = 'wbj:cancel';
 
+/**
+ * The custom event of a message, with its place in the job's log (not the message: every instance reads the stream,
+ * and only one that tells `message` events reads the line).
+ */
+export const MESSAGE_EVENT = 'wbj:message';
+
 /** Events read by one XRANGE at the most. */
 const PAGE = 1000;
 
@@ -43,9 +49,9 @@ return 2`;
 /** KEYS: the job's hash, its logs, the events stream, the queue's meta. ARGV: the line, the job id. -1: no job. */
 const STORE_MESSAGE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
+local count = redis.call('RPUSH', KEYS[2], ARGV[1])
 ${MAX_EVENTS}
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxEvents, '*', 'event', 'wbj:message', 'jobId', ARGV[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxEvents, '*', 'event', '${MESSAGE_EVENT}', 'jobId', ARGV[2], 'index', count - 1)
 return 1`;
 
 /**

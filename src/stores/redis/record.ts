@@ -325,7 +325,8 @@ export function storedProgress(json: string | undefined): JobProgress | undefine
   return progressOf(parsed(json));
 }
 
-function progressOf(progress: unknown): JobProgress | undefined {
+/** The progress a job's BullMQ progress holds (parsed), if it is ours. */
+export function progressOf(progress: unknown): JobProgress | undefined {
   const value = progress as { percent?: unknown; text?: unknown; date?: unknown } | null;
   if (typeof value !== 'object' || value === null || typeof value.percent !== 'number') return undefined;
   return Object.freeze({
@@ -348,7 +349,7 @@ export function messageLine({
 }
 
 /** A log line read back as a message; a record written before messages had fields, or by another producer, too. */
-function messageOf(line: string): UserMessage {
+export function messageOf(line: string): UserMessage {
   const stored = parsed(line) as Record<string, unknown> | null;
   if (typeof stored !== 'object' || stored === null || !('text' in stored)) {
     return receivedMessage({ text: line }, new Date(0)); // a log line another producer wrote

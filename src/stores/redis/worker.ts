@@ -48,8 +48,8 @@ export class RedisWorker {
   readonly #resolve: StoreContext['resolve'];
   readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
   readonly #connection: RedisConnection;
-  /** Tells the local job of a job that its run began here, with no read. */
-  readonly #began: (uuid: string, begin: Date) => void;
+  /** Tells the local job of a job that its run began here, with no read (and the events, when the job was executed at `executedAt`). */
+  readonly #began: (running: BackgroundJob, executedAt: number) => void;
   readonly #worker: Worker;
   readonly #executor: JobExecutor;
   /** The jobs this worker is running, by UUID. */
@@ -70,7 +70,7 @@ export class RedisWorker {
   constructor(
     context: StoreContext,
     connection: RedisConnection,
-    began: (uuid: string, begin: Date) => void,
+    began: (running: BackgroundJob, executedAt: number) => void,
   ) {
     const { settings, logError, manager } = context;
     this.#settings = settings;
@@ -168,7 +168,7 @@ export class RedisWorker {
     this.#tokens.set(uuid, token);
     if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
     // A local job in this process needs no read to learn it; said before the read below, as its record says it already.
-    this.#began(uuid, running.begin!);
+    this.#began(running, job.data.executedAt);
     try {
       // A job cancelled while queued never runs: on Redis a cancel is an end claim, read here before the handler.
       const claim = await (await this.#workerClient()).get(claimKey);

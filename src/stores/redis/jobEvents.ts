@@ -1,0 +1,327 @@
+import type { QueueEvents, QueueEventsListener } from 'bullmq';
+import type { Settings } from '../../config/options';
+import type { BackgroundJob } from '../../jobs/BackgroundJob';
+import { BackgroundJobState } from '../../jobs/BackgroundJobState';
+import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents';
+import type { JobEmitter } from '../JobEmitter';
+import { CANCEL_EVENT, MESSAGE_EVENT } from './changeLog';
+import type { RedisConnection } from './connection';
+import {
+  attemptErrorsOf,
+  decodeFailure,
+  type JobHeader,
+  messageOf,
+  progressOf,
+  type StoredResult,
+} from './record';
+
+/** The job objects of this process for a job: the local job handed to callers, and the running job of its worker. */
+export interface HeldJobs {
+  local(uuid: string): BackgroundJob | undefined;
+  running(uuid: string): BackgroundJob | undefined;
+}
+
+/** What this instance knows of a job whose events it may tell. */
+interface Followed {
+  /** Its header, once known: from its `added` event, else read from its record. */
+  header: JobHeader | undefined;
+  /** When it began (ms). */
+  begin: number | undefined;
+  /** Whether this instance executed it. */
+  executedHere: boolean;
+  /** Whether this instance's worker ran it (it stays ours after its run). */
+  ranHere: boolean;
+  /** The worker's job object, until the job's end is told: the worker lets it go once it has stored the end. */
+  running: BackgroundJob | undefined;
+  started: boolean;
+  /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
+  attempt: number;
+  ended: boolean;
+  /** The events of one job are told in the order the stream has them, behind any read of its header. */
+  told: Promise<void>;
+}
+
+/** QueueEvents' listeners, with our own events. */
+interface OurListeners extends QueueEventsListener {
+  [MESSAGE_EVENT]: (args: { jobId: string; index?: string }, id: string) => void;
+  [CANCEL_EVENT]: (args: { jobId: string }, id: string) => void;
+}
+
+/** Jobs followed at most: the oldest are forgotten first (a job that lived that long is read back if heard again). */
+const FOLLOWED_AT_MOST = 10_000;
+
+const JOB_EVENTS: readonly BackgroundJobsEventName[] = [
+  'queued',
+  'started',
+  'progress',
+  'message',
+  'completed',
+  'failed',
+  'canceled',
+];
+
+/**
+ * The job events of a Redis store, told from BullMQ's event stream, which QueueEvents already reads: one source for
+ * every instance, in the order things happened. With `jobsEvents` = `own`, only the jobs this instance started (it
+ * holds their local job) or runs; with `all`, every instance's. A job run here but started elsewhere is told as
+ * started by its worker if its `active` event came before the worker said so.
+ */
+export class RedisJobEvents {
+  readonly #settings: Settings;
+  readonly #events: JobEmitter;
+  readonly #connection: RedisConnection;
+  readonly #held: HeldJobs;
+  readonly #followed = new Map<string, Followed>();
+
+  constructor(settings: Settings, events: JobEmitter, connection: RedisConnection, held: HeldJobs) {
+    this.#settings = settings;
+    this.#events = events;
+    this.#connection = connection;
+    this.#held = held;
+  }
+
+  /** Listens to QueueEvents: after the local jobs' own listeners, so that a job handed to a listener is up to date. */
+  follow(queueEvents: QueueEvents): void {
+    const on = <E extends keyof OurListeners>(
+      event: E,
+      tell: (jobId: string, args: Parameters<OurListeners[E]>[0], at: Date) => void,
+    ) =>
+      queueEvents.on<OurListeners>(event, ((args: { jobId: string }, id: string) => {
+        if (this.#listened()) tell(args.jobId, args as Parameters<OurListeners[E]>[0], timeOf(id));
+      }) as OurListeners[E]);
+    on('added', (jobId, { name }, at) => {
+      const followed = this.#ifOurs(jobId, headerOf(name));
+      // Queued where it was executed: a worker here that took it already heard it from then on.
+      if (followed !== undefined && (followed.executedHere || this.#settings.events === 'all'))
+        this.#tell(jobId, followed, 'queued', at, () => ({}));
+    });
+    on('active', (jobId, _args, at) => {
+      const followed = this.#ifOurs(jobId);
+      if (followed !== undefined) this.#began(jobId, followed, at);
+    });
+    on('progress', (jobId, { data }, at) => {
+      const followed = this.#ifOurs(jobId);
+      const progress = progressOf(data);
+      if (followed !== undefined && progress !== undefined)
+        this.#tell(jobId, followed, 'progress', at, () => ({ progress }));
+    });
+    on(MESSAGE_EVENT, (jobId, { index }, at) => {
+      const followed = this.#ifOurs(jobId);
+      if (followed !== undefined && index !== undefined)
+        this.#tell(jobId, followed, 'message', at, async () => {
+          const { redis, queue } = this.#connection;
+          const line = await redis.lindex(`${queue.toKey(jobId)}:logs`, Number(index)).catch(() => null);
+          return line === null ? undefined : { message: messageOf(line) };
+        });
+    });
+    on('completed', (jobId, { returnvalue }, at) => {
+      const returned = returnvalue as unknown as Partial<StoredResult> | null;
+      this.#ended(jobId, 'completed', at, returned?.end, () => ({}));
+    });
+    on('failed', (jobId, { failedReason }, at) => {
+      const { state, errorInfo, facts } = decodeFailure(failedReason, jobId, this.#settings.handlersPath);
+      if (state === BackgroundJobState.Canceled)
+        return this.#ended(jobId, 'canceled', at, undefined, () => ({}));
+      this.#ended(jobId, 'failed', at, facts?.end, () => ({
+        errorInfo: errorInfo!,
+        attempt: Math.max(1, this.#followed.get(jobId)?.attempt ?? 1),
+        willRetry: false,
+      }));
+    });
+    // A started attempt that goes back to wait, or to wait out its backoff, failed and runs again.
+    const retried = (jobId: string, at: Date): void => {
+      const retrying = this.#followed.get(jobId);
+      if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
+    };
+    on('delayed', (jobId, _args, at) => retried(jobId, at));
+    on('waiting', (jobId, _args, at) => retried(jobId, at));
+    // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
+    on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
+  }
+
+  /** This instance executed a job (it is adding it to Redis): its events are this instance's own. */
+  executed(uuid: string, header: JobHeader): void {
+    if (this.#listened()) this.#follow(uuid, header).executedHere = true;
+  }
+
+  /** A job executed here never made it into Redis. */
+  forget(uuid: string): void {
+    this.#followed.delete(uuid);
+  }
+
+  /**
+   * This instance's worker began running a job: told as started here when the job is not this instance's own
+   * otherwise (its `active` event, read on another connection, may come before or after this).
+   */
+  ranHere(running: BackgroundJob, executedAt: number): void {
+    if (!this.#listened()) return;
+    const followed = this.#followed.get(running.uuid) ?? this.#follow(running.uuid, undefined);
+    followed.ranHere = true;
+    followed.running = running;
+    if (this.#settings.events === 'all' || followed.executedHere) return; // told by the stream, in order
+    followed.header ??= { ...fieldsOf(running), executedAt };
+    this.#began(running.uuid, followed, new Date());
+  }
+
+  #listened(): boolean {
+    return JOB_EVENTS.some((event) => this.#events.wants(event));
+  }
+
+  #began(jobId: string, followed: Followed, at: Date): void {
+    if (followed.started || followed.ended) return; // a job cancelled while queued is taken, and yields at once
+    followed.started = true;
+    followed.attempt += 1;
+    const { attempt } = followed;
+    this.#tell(jobId, followed, 'started', at, async (header) => {
+      const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
+      return {
+        begin: new Date(begin),
+        queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
+        attempt,
+      };
+    });
+  }
+
+  /** An attempt failed and the job waits for the next one: its errorInfo is the last of the record's stack traces. */
+  #attemptFailed(jobId: string, followed: Followed, at: Date): void {
+    followed.started = false;
+    const { attempt } = followed;
+    this.#tell(jobId, followed, 'failed', at, async () => {
+      const begin = followed.begin;
+      followed.begin = undefined; // the next attempt has a begin of its own
+      const { redis, queue } = this.#connection;
+      const [stacks, made] = await redis
+        .hmget(queue.toKey(jobId), 'stacktrace', 'attemptsMade')
+        .catch(() => []);
+      const errors = attemptErrorsOf(
+        jobId,
+        parsedJson(stacks),
+        Number(made ?? attempt),
+        this.#settings.handlersPath,
+      );
+      const errorInfo = errors[errors.length - 1];
+      if (errorInfo === undefined) return undefined; // gone from Redis meanwhile
+      const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin) / 1000;
+      return { runSeconds, errorInfo, attempt, willRetry: true };
+    });
+  }
+
+  /**
+   * When the job began (ms), as its record says: known to a job object here, else read once (the stream's time of
+   * its `active` event is Redis's clock, not the worker's, which `begin` is everywhere else).
+   */
+  async #beginOf(jobId: string, followed: Followed): Promise<number | undefined> {
+    if (followed.begin !== undefined) return followed.begin;
+    const held = (this.#held.running(jobId) ?? this.#held.local(jobId))?.begin;
+    if (held !== undefined) return (followed.begin = held.getTime());
+    const { redis, queue } = this.#connection;
+    const processedOn = await redis.hget(queue.toKey(jobId), 'processedOn').catch(() => null);
+    return processedOn ? (followed.begin = Number(processedOn)) : undefined;
+  }
+
+  /** A job ended: told once, whichever of its events says it first (a cancel's, then its worker's failure). */
+  #ended(
+    jobId: string,
+    event: 'completed' | 'failed' | 'canceled',
+    at: Date,
+    end: number | undefined,
+    rest: () => object,
+  ): void {
+    const followed = this.#ifOurs(jobId);
+    if (followed === undefined || followed.ended) return;
+    followed.ended = true;
+    this.#tell(jobId, followed, event, at, async () => {
+      // A job cancelled before it began may still be taken by a worker, which then yields: it never began.
+      const begin =
+        event === 'canceled' && !followed.started ? undefined : await this.#beginOf(jobId, followed);
+      const runSeconds = begin === undefined ? undefined : Math.max(0, (end ?? at.getTime()) - begin) / 1000;
+      return { runSeconds: event === 'canceled' ? runSeconds : (runSeconds ?? 0), ...rest() };
+    });
+  }
+
+  /**
+   * What this instance follows of a job whose events it tells: every job with `all`, else the jobs it started
+   * ({@link executed}) or runs; `undefined` for another's (a job only found here is not this instance's).
+   */
+  #ifOurs(jobId: string, header?: JobHeader): Followed | undefined {
+    const followed = this.#followed.get(jobId);
+    if (followed !== undefined) return followed;
+    const runsHere = this.#held.running(jobId) !== undefined;
+    if (!runsHere && this.#settings.events !== 'all') return undefined;
+    const made = this.#follow(jobId, header);
+    made.ranHere = runsHere;
+    return made;
+  }
+
+  /** Emits `event` of the job once its header is known, behind its earlier events. */
+  #tell(
+    jobId: string,
+    followed: Followed,
+    event: BackgroundJobsEventName,
+    at: Date,
+    rest: (header: JobHeader) => object | Promise<object | undefined>,
+  ): void {
+    if (!this.#events.wants(event)) return;
+    followed.told = followed.told.then(async () => {
+      const header = (followed.header ??= await this.#readHeader(jobId));
+      if (header === undefined) return; // gone from Redis meanwhile: nothing left to name it by
+      const job = this.#held.local(jobId) ?? this.#held.running(jobId) ?? followed.running;
+      if (followed.ended) followed.running = undefined;
+      const local = followed.executedHere || followed.ranHere;
+      const base: JobEventBase = { uuid: jobId, ...fieldsOf(header), at, local, ...(job && { job }) };
+      const fields = await rest(header);
+      if (fields !== undefined) this.#events.emit(event, { ...base, ...fields } as never); // else gone meanwhile
+    });
+  }
+
+  #follow(jobId: string, header: JobHeader | undefined): Followed {
+    const followed: Followed = {
+      header,
+      begin: undefined,
+      executedHere: false,
+      ranHere: false,
+      running: undefined,
+      started: false,
+      attempt: 0,
+      ended: false,
+      told: Promise.resolve(),
+    };
+    this.#followed.set(jobId, followed);
+    if (this.#followed.size > FOLLOWED_AT_MOST) this.#followed.delete(this.#followed.keys().next().value!);
+    return followed;
+  }
+
+  /** The header of a job first heard after its `added` event; a failed read leaves the event untold. */
+  async #readHeader(jobId: string): Promise<JobHeader | undefined> {
+    const { redis, queue } = this.#connection;
+    const name = await redis.hget(queue.toKey(jobId), 'name').catch(() => null);
+    return name === null ? undefined : headerOf(name);
+  }
+}
+
+/** The fields every event names a job by. */
+function fieldsOf({ methodName, key, description }: Pick<JobHeader, 'methodName' | 'key' | 'description'>) {
+  return { methodName, key, description };
+}
+
+function parsedJson(json: string | null | undefined): unknown {
+  try {
+    return json ? JSON.parse(json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function headerOf(name: string): JobHeader | undefined {
+  try {
+    const header = JSON.parse(name) as JobHeader | null;
+    return typeof header?.methodName === 'string' ? header : undefined;
+  } catch {
+    return undefined; // a job of another producer on the same queue
+  }
+}
+
+/** When Redis wrote a stream entry: its id's milliseconds. */
+function timeOf(streamId: string): Date {
+  return new Date(Number(streamId.slice(0, streamId.indexOf('-'))));
+}

@@ -1,0 +1,122 @@
+import type { BackgroundJobsEventName, BackgroundJobsManager, JobEventBase } from 'web-background-jobs';
+import { createManager, eventually, tempDir, useRedisStore, writeConfig } from '../helpers';
+
+// On a Redis store an instance hears the events of the jobs it executed and of the jobs its worker runs; with
+// events: 'all' (web.config jobsEvents), every instance's jobs, told from the event stream it already reads.
+jest.setTimeout(30_000);
+
+const JOB_EVENTS = ['queued', 'started', 'progress', 'message', 'completed', 'failed', 'canceled'] as const;
+
+interface Heard {
+  readonly event: BackgroundJobsEventName;
+  readonly payload: JobEventBase;
+}
+
+function hear(manager: BackgroundJobsManager): Heard[] {
+  const heard: Heard[] = [];
+  for (const event of JOB_EVENTS) manager.on(event, (payload) => heard.push({ event, payload }));
+  return heard;
+}
+
+function namesOf(heard: readonly Heard[], uuid: string): BackgroundJobsEventName[] {
+  return heard.filter(({ payload }) => payload.uuid === uuid).map(({ event }) => event);
+}
+
+let queues = 0;
+/** Managers sharing one queue: instances of one application on the same Redis. */
+function instances(): (options: Parameters<typeof createManager>[0]) => BackgroundJobsManager {
+  queues += 1;
+  const queueName = `events-${process.pid}-${queues}`;
+  return (options) => createManager({ isolation: 'inline', queueName, ...options });
+}
+
+/**
+ * Waits until `manager` has heard the end of a job it executed itself: every event written to the stream before it
+ * has been read by then, so what it has not heard of earlier jobs, it never will.
+ */
+async function caughtUp(manager: BackgroundJobsManager, heard: readonly Heard[]): Promise<void> {
+  const marker = await manager.execute('Reports.Build', [0, 'marker']);
+  await eventually(() => expect(namesOf(heard, marker.uuid)).toContain('completed'), 10_000);
+}
+
+describe('job events on a Redis store', () => {
+  useRedisStore();
+
+  test('the instance that executed a job and the one whose worker ran it hear it; another instance does not', async () => {
+    const instance = instances();
+    const web = instance({ worker: false });
+    const runner = instance({ worker: true });
+    const bystander = instance({ worker: false });
+    const [heardByWeb, heardByRunner, heardByBystander] = [hear(web), hear(runner), hear(bystander)];
+    await Promise.all([runner.getBackgroundJobs(), bystander.getBackgroundJobs()]); // each reads the event stream
+    const job = await web.execute('Events.Report', ['done'], 'K', 'Remote');
+    await job.waitForCompletion();
+    await eventually(() => {
+      expect(namesOf(heardByWeb, job.uuid)).toEqual([
+        'queued',
+        'started',
+        'progress',
+        'message',
+        'completed',
+      ]);
+      // It did not execute the job: it hears it from the moment it takes it.
+      expect(namesOf(heardByRunner, job.uuid)).toEqual(['started', 'progress', 'message', 'completed']);
+    }, 10_000);
+    for (const { payload } of [...heardByWeb, ...heardByRunner].filter(
+      (each) => each.payload.uuid === job.uuid,
+    )) {
+      expect(payload).toMatchObject({ uuid: job.uuid, methodName: 'Events.Report', key: 'K', local: true });
+      expect(payload.job?.uuid).toBe(job.uuid);
+    }
+    expect(heardByWeb.find(({ event }) => event === 'completed')!.payload.job).toBe(job);
+    await caughtUp(bystander, heardByBystander);
+    expect(namesOf(heardByBystander, job.uuid)).toEqual([]);
+  });
+
+  test("with events: 'all' an instance hears every instance's jobs, marked not local, cancels and failures included", async () => {
+    const instance = instances();
+    const web = instance({ worker: false });
+    instance({ worker: true });
+    const watcher = instance({ worker: false, events: 'all' });
+    const heard = hear(watcher);
+    await watcher.getBackgroundJobs(); // resolves once it reads the event stream: it hears whatever comes next
+    const done = await web.execute('Events.Report', ['done']);
+    const failed = await web.execute('Jobs.Fail', ['broken']);
+    const canceled = await web.execute('Events.UntilCanceled');
+    await Promise.all([done.waitForCompletion(), failed.waitForExecutionCompletion()]);
+    await eventually(() => expect(namesOf(heard, canceled.uuid)).toContain('progress'), 10_000);
+    await canceled.cancel();
+    await eventually(() => {
+      expect(namesOf(heard, done.uuid)).toEqual(['queued', 'started', 'progress', 'message', 'completed']);
+      expect(namesOf(heard, failed.uuid)).toEqual(['queued', 'started', 'failed']);
+      expect(namesOf(heard, canceled.uuid)).toEqual(['queued', 'started', 'progress', 'canceled']);
+    }, 10_000);
+    for (const { payload } of heard) {
+      expect(payload).toMatchObject({ local: false });
+      expect(payload.job).toBeUndefined();
+    }
+    const failure = heard.find(({ event }) => event === 'failed')!.payload as unknown as {
+      errorInfo: { description: string };
+    };
+    expect(failure.errorInfo.description).toBe('broken');
+    const message = heard.find(({ event }) => event === 'message')!.payload as unknown as {
+      message: { text: string };
+    };
+    expect(message.message.text).toBe('a message');
+  });
+
+  test('web.config jobsEvents sets whose events an instance hears, and a value other than own or all is refused', () => {
+    const config = writeConfig(
+      '    <add key="WebBackgroundJobs" value="attachAssembly" />\n    <add key="jobsEvents" value="all" />',
+      tempDir(),
+    );
+    expect(createManager({ config }).settings.events).toBe('all');
+    expect(createManager().settings.events).toBe('own');
+    expect(() => createManager({ events: 'every' as 'all' })).toThrow(
+      expect.objectContaining({
+        code: 'WBJ_CONFIG',
+        message: 'The events option must be "own" or "all", got "every"',
+      }),
+    );
+  });
+});
