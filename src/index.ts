@@ -79,7 +79,14 @@ export {
   BackgroundJobsWaitError,
   type BackgroundJobsErrorCode,
 } from './errors';
-export type { BackgroundJobsOptions, Isolation, Logger, Settings } from './config/options';
+export type {
+  BackgroundJobsOptions,
+  Isolation,
+  LogFields,
+  Logger,
+  Settings,
+  StructuredLogger,
+} from './config/options';
 export type { HandlerFunction } from './loader/HandlerResolver';
 export { ScheduledJobs } from './manager/ScheduledJobs';
 export type { ScheduledJobFilter } from './schedules/scheduledJobFilter';

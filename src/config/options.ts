@@ -8,6 +8,26 @@ export interface Logger {
 }
 
 /**
+ * What a log line says of its subject as fields, so that a structured logger (pino, bunyan, winston) makes it
+ * searchable: `uuid`, `method` and `key` of the job, the error's `code`, the error itself as `err` (the key pino's
+ * serializer reads), and the scheduled job's name.
+ */
+export interface LogFields {
+  readonly uuid?: string;
+  readonly method?: string;
+  readonly key?: string;
+  readonly code?: string;
+  readonly scheduledJob?: string;
+  readonly err?: unknown;
+}
+
+/** A logger called with its fields first, as pino and bunyan are (`logFormat` `object-first`). */
+export interface StructuredLogger {
+  warn(fields: LogFields, message: string): void;
+  error(fields: LogFields, message: string): void;
+}
+
+/**
  * Where handlers execute: `thread` in a pool of worker threads (CPU-bound handlers cannot stall the app, and
  * cancel can stop anything); `inline` on the application's event loop (handlers reach the app's objects).
  */
@@ -22,7 +42,7 @@ interface KindValues {
   queueName: string;
   file: string;
   folder: string;
-  logger: Logger;
+  logger: Logger | StructuredLogger;
 }
 
 type Table = typeof SETTINGS;

@@ -211,6 +211,14 @@ export const SETTINGS = {
    * @default `console`
    */
   logger: { kind: 'logger' },
+  /**
+   * How the logger is called: `text` as console (`warn(line)`, `error(line, error)`); `object-first` as pino and
+   * bunyan (`warn({ uuid, method, key, code, err }, line)`); `message-first` as winston (`warn(line, fields)`).
+   * `auto`: a logger with a `child()` method is structured (message-first when it has winston's `transports`), others
+   * get text.
+   * @default `auto`
+   */
+  logFormat: { kind: 'choice', default: 'auto', values: ['auto', 'text', 'object-first', 'message-first'] },
 } as const satisfies Record<string, SettingSpec>;
 
 /** A setting's name: its option's name, or `switch` for `WebBackgroundJobs`. */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import { loadSettings } from '../config/loadSettings';
+import { logWriter } from '../config/logWriter';
 import type { BackgroundJobsOptions } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { BackgroundJobsManager, LOADED_SETTINGS } from '../manager/BackgroundJobsManager';
@@ -44,7 +45,7 @@ export interface BackgroundJobsMiddleware extends RequestHandler {
  * @throws BackgroundJobsError `WBJ_CONFIG` at start-up for a malformed config or option.
  */
 export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): BackgroundJobsMiddleware {
-  const { closeOnServerClose, managerOptions, logger, settings } = checkArgument(
+  const { closeOnServerClose, managerOptions, log, settings } = checkArgument(
     'backgroundJobs(options)',
     options,
     () => readOptions(options),
@@ -53,7 +54,7 @@ export function backgroundJobs(options: BackgroundJobsMiddlewareOptions = {}): B
   defineRequestGetter();
   const { disabledReason } = settings;
   if (disabledReason !== undefined) {
-    logger.warn(`[web-background-jobs] ${disabledReason}`);
+    log('warn', `[web-background-jobs] ${disabledReason}`);
     return Object.assign<RequestHandler, { manager: undefined }>(
       (req, _res, next) => {
         markDetached(req, disabledReason);
@@ -103,7 +104,7 @@ function readOptions(options: BackgroundJobsMiddlewareOptions) {
     }
   }
   // Settings first, the manager only when attached: a detached instance builds no store, worker or timer.
-  const logger = managerOptions.logger ?? console;
-  const settings = loadSettings(managerOptions, (line) => logger.warn(line), MIDDLEWARE_OPTIONS);
-  return { closeOnServerClose, managerOptions, logger, settings };
+  const log = logWriter(managerOptions.logger ?? console, managerOptions.logFormat);
+  const settings = loadSettings(managerOptions, (line) => log('warn', line), MIDDLEWARE_OPTIONS);
+  return { closeOnServerClose, managerOptions, log, settings };
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
 import { loadSettings } from '../config/loadSettings';
-import type { BackgroundJobsOptions, Logger, Settings } from '../config/options';
+import { errorFields, type LogFields, logWriter, type WriteLog } from '../config/logWriter';
+import type { BackgroundJobsOptions, Settings } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
 import { HandlerResolver } from '../loader/HandlerResolver';
 import { traceOfExecute } from '../runners/tracingContext';
@@ -49,11 +50,11 @@ export interface BackgroundJobsManager extends AliasMembers<
 export class BackgroundJobsManager implements JobsManager {
   /** The validated settings: web.config keys merged with the options (`settings.checkInterval`…). */
   readonly settings: Settings;
-  readonly #logger: Logger;
+  readonly #log: WriteLog;
   readonly #resolver: HandlerResolver;
   readonly #store: JobStore;
   readonly #scheduledJobs: ScheduledJobs;
-  readonly #events = new JobEmitter((line, error) => this.#logError(line, error));
+  readonly #events = new JobEmitter((line, error, fields) => this.#logError(line, error, fields));
   #closing: Promise<void> | undefined;
 
   /**
@@ -67,20 +68,19 @@ export class BackgroundJobsManager implements JobsManager {
   /** @internal backgroundJobs(): the settings it loaded from these options, so web.config is read (and warned about) once. */
   constructor(options: BackgroundJobsOptions, loaded: LoadedSettings);
   constructor(options: BackgroundJobsOptions = {}, loaded?: LoadedSettings) {
-    const { logger, settings } = checkArgument(
+    const { log, settings } = checkArgument(
       'new BackgroundJobsManager(options)',
       options,
       () => {
         // `?.`: a null options value must reach loadSettings' clear error, not fail here.
         const given = (options as BackgroundJobsOptions | null)?.logger ?? console;
-        return {
-          logger: given,
-          settings: loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => given.warn(line)),
-        };
+        const early = logWriter(given, (options as BackgroundJobsOptions | null)?.logFormat);
+        const checked = loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => early('warn', line));
+        return { log: logWriter(given, checked.logFormat), settings: checked };
       },
       'WBJ_CONFIG',
     );
-    this.#logger = logger;
+    this.#log = log;
     this.settings = settings;
     // Before anything is built: a detached instance holds no connection, no timer and no worker.
     if (!this.settings.enabled) {
@@ -92,8 +92,8 @@ export class BackgroundJobsManager implements JobsManager {
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = createStore({
       settings: this.settings,
-      logError: (line, error) => this.#logError(line, error),
-      warn: (line) => this.#logger.warn(line),
+      logError: (line, error, fields) => this.#logError(line, error, fields),
+      warn: (line, fields) => this.#warn(line, fields),
       manager: this,
       resolve: (methodName) => this.#resolver.resolve(methodName),
       scheduledJobFrom: (data) => this.#scheduledJobs.scheduledJobFrom(data, undefined),
@@ -105,12 +105,12 @@ export class BackgroundJobsManager implements JobsManager {
       copyParams: (params) => this.#store.copyParams(params),
       start: (request) => this.#store.start(request),
       findJob: (uuid) => this.#store.get(uuid),
-      logError: (line, error) => this.#logError(line, error),
-      warn: (line) => this.#logger.warn(line),
+      logError: (line, error, fields) => this.#logError(line, error, fields),
+      warn: (line, fields) => this.#warn(line, fields),
       events: this.#events,
     });
     if (!existsSync(this.settings.handlersPath)) {
-      this.#logger.warn(
+      this.#warn(
         `[web-background-jobs] The handlers folder ${this.settings.handlersPath} does not exist yet; execute() fails until it does.`,
       );
     }
@@ -329,12 +329,22 @@ export class BackgroundJobsManager implements JobsManager {
     );
   }
 
+  /** An error line, with the error's code and the error as fields, and those of what it is about. */
+  #logError(line: string, error: unknown, fields?: LogFields): void {
+    this.#write('error', line, { ...errorFields(error), ...fields });
+  }
+
+  #warn(line: string, fields?: LogFields): void {
+    this.#write('warn', line, fields);
+  }
+
   /** A logger that throws must not turn a job's failure into a crash of the process: console gets both. */
-  #logError(line: string, error: unknown): void {
+  #write(level: 'warn' | 'error', line: string, fields: LogFields | undefined): void {
     try {
-      this.#logger.error(line, error);
+      this.#log(level, line, fields);
     } catch (loggerFailure) {
-      console.error(line, error);
+      if (fields?.err === undefined) console[level](line);
+      else console[level](line, fields.err);
       console.error(
         '[web-background-jobs] The logger option threw while logging the line above:',
         loggerFailure,

@@ -19,6 +19,12 @@ const SKIP_REASONS: Readonly<Record<string, ScheduledSkipReason>> = {
   WBJ_KEY_CONFLICT: 'key',
 };
 
+/** The code of each skip's warning, so a structured log finds them without reading the sentence. */
+const SKIP_CODES: Readonly<Partial<Record<ScheduledSkipReason, string>>> = {
+  running: 'WBJ_PREVIOUS_RUN_ACTIVE',
+  key: 'WBJ_KEY_CONFLICT',
+};
+
 /**
  * The runs of scheduled jobs: started when a schedule fires (a tick of the schedule store) or by `runNow()`, each an
  * ordinary background job, under 1C's rules: skipped while the previous run is active or its key is held, or inside
@@ -74,7 +80,7 @@ export class ScheduledRuns {
       const skipped = SKIP_REASONS[String(code)];
       if (skipped !== undefined) return this.#skip({ uuid, name }, skipped, reason);
       const line = `[web-background-jobs] Scheduled job "${name}" could not start ${reason}`;
-      this.#context.logError(line, error);
+      this.#context.logError(line, error, { scheduledJob: name });
       this.#skipped({ uuid, name }, code === 'WBJ_STORE_UNAVAILABLE' ? 'unavailable' : 'error', line);
     }
   }
@@ -95,7 +101,7 @@ export class ScheduledRuns {
   /** 1C skips a run its rules refuse, and so does this: a warning, not an error. */
   #skip(scheduledJob: ScheduledJobRef, reason: ScheduledSkipReason, why: string): void {
     const line = `[web-background-jobs] Scheduled job "${scheduledJob.name}" skipped ${why}`;
-    this.#context.warn(line);
+    this.#context.warn(line, { scheduledJob: scheduledJob.name, code: SKIP_CODES[reason] });
     this.#skipped(scheduledJob, reason, line);
   }
 

@@ -1,3 +1,4 @@
+import type { LogFields } from '../config/logWriter';
 import type { Settings } from '../config/options';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -18,7 +19,7 @@ export interface ScheduledJobsContext {
   readonly start: (request: JobRequest) => BackgroundJob | Promise<BackgroundJob>;
   readonly findJob: (uuid: string) => Promise<BackgroundJob | undefined>;
   readonly logError: LogError;
-  readonly warn: (line: string) => void;
+  readonly warn: (line: string, fields?: LogFields) => void;
   /** The manager's events: runs started and skipped. */
   readonly events: JobEmitter;
 }

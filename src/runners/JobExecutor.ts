@@ -1,3 +1,4 @@
+import { jobLogFields, type LogFields } from '../config/logWriter';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
@@ -11,8 +12,8 @@ import { WaitingJobs } from '../jobs/waitingJobs';
 import { JobTracer } from './tracing';
 import type { JobTrace } from './traceCarrier';
 
-/** Writes a line and the error behind it to the application's logger. */
-export type LogError = (line: string, error: unknown) => void;
+/** Writes a line and the error behind it to the application's logger, with the fields of what it is about. */
+export type LogError = (line: string, error: unknown, fields?: LogFields) => void;
 
 /**
  * Runs one job's handler to the job's end, whichever store holds the job: through the runner the settings ask
@@ -115,14 +116,16 @@ export class JobExecutor {
       this.#logError(
         `${what} failed attempt ${job.attempt}${how}, and runs again: ${info.description}`,
         error,
+        jobLogFields(job, error),
       );
       job.retry(info);
     } else if (job.fail(info)) {
-      this.#logError(`${what} failed${how}: ${info.description}`, error);
+      this.#logError(`${what} failed${how}: ${info.description}`, error, jobLogFields(job, error));
     } else if (unhandledRejection) {
       this.#logError(
         `${what} left an unhandled rejection after it ended as ${job.state}: ${info.description}`,
         error,
+        jobLogFields(job, error),
       );
     }
     // Otherwise the job was cancelled or timed out first: what its handler throws afterwards is ignored, as in 1C.
@@ -141,10 +144,15 @@ export class JobExecutor {
     reason.stack = `${reason.name}: ${reason.message}`; // where the timer fired says nothing about the job
     const info = errorInfoFrom(reason, this.#settings.handlersPath);
     if (retried && job.state === BackgroundJobState.Active) {
-      this.#logError(`[web-background-jobs] ${reason.message}, and runs again`, reason);
+      this.#logError(
+        `[web-background-jobs] ${reason.message}, and runs again`,
+        reason,
+        jobLogFields(job, reason),
+      );
       return job.retry(info, reason);
     }
     job.expire(info, reason);
-    if (job.errorInfo === info) this.#logError(`[web-background-jobs] ${reason.message}`, reason);
+    if (job.errorInfo === info)
+      this.#logError(`[web-background-jobs] ${reason.message}`, reason, jobLogFields(job, reason));
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { deserialize } from 'node:v8';
 import { BroadcastChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { jobLogFields, type LogFields } from '../config/logWriter';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
@@ -41,7 +42,7 @@ interface ThreadRun {
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
-  readonly #logError: (line: string, error: unknown) => void;
+  readonly #logError: (line: string, error: unknown, fields?: LogFields) => void;
   /** Unique in the process, so each runner's workers hear only its own cancels. */
   readonly #abortChannelName = `web-background-jobs:${randomUUID()}`;
   #abortChannel: BroadcastChannel | undefined;
@@ -52,7 +53,10 @@ export class ThreadRunner implements JobRunner {
   readonly #ports = new Set<MessagePort>();
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
-  constructor(settings: ThreadSettings, logError: (line: string, error: unknown) => void) {
+  constructor(
+    settings: ThreadSettings,
+    logError: (line: string, error: unknown, fields?: LogFields) => void,
+  ) {
     this.#settings = settings;
     this.#logError = logError;
   }
@@ -109,6 +113,7 @@ export class ThreadRunner implements JobRunner {
         this.#logError(
           `[web-background-jobs] Background job ${job.uuid} sent a malformed note; dropped:`,
           message,
+          jobLogFields(job),
         );
       }
       if ((received += 1) >= expected) allNotesIn?.();
@@ -224,6 +229,7 @@ export class ThreadRunner implements JobRunner {
     this.#logError(
       `[web-background-jobs] Background job ${uuid} (${methodName}) left an unhandled rejection after it ended: ${errorInfo.description}`,
       errorOf(errorInfo),
+      { uuid, method: methodName },
     );
   }
 }

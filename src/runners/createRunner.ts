@@ -1,3 +1,4 @@
+import type { LogFields } from '../config/logWriter';
 import type { Settings } from '../config/options';
 import { InlineRunner } from './InlineRunner';
 import type { JobRunner } from './JobRunner';
@@ -9,7 +10,7 @@ import { ThreadRunner } from './ThreadRunner';
  */
 export function createRunner(
   settings: Settings,
-  logError: (line: string, error: unknown) => void,
+  logError: (line: string, error: unknown, fields?: LogFields) => void,
 ): JobRunner {
   return settings.isolation === 'thread'
     ? new ThreadRunner(settings, logError)

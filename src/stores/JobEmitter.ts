@@ -127,10 +127,11 @@ export class JobEmitter {
   }
 
   #listenerFailed(event: BackgroundJobsEventName, payload: object, error: unknown): void {
-    const uuid = (payload as Partial<JobEventBase>).uuid;
+    const { uuid, methodName: method, key } = payload as Partial<JobEventBase>;
     this.#logError(
       `[web-background-jobs] A listener of the '${event}' event${uuid === undefined ? '' : ` of background job ${uuid}`} threw; the job goes on as if it had not`,
       error,
+      { uuid, method, key },
     );
   }
 }

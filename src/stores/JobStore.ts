@@ -11,6 +11,7 @@ import type { ResolvedHandler } from '../loader/HandlerResolver';
 import type { ScheduledJob } from '../schedules/ScheduledJob';
 import type { ScheduledJobData } from '../schedules/scheduledJobData';
 import type { JobEmitter } from './JobEmitter';
+import type { LogFields } from '../config/logWriter';
 
 /** An `execute` call the manager has checked: the handler is resolved, the arguments have the right types. */
 export interface JobRequest {
@@ -168,7 +169,7 @@ export interface StoreContext {
   readonly settings: Settings;
   readonly logError: LogError;
   /** For notices that are not failures (the Redis store is back). */
-  readonly warn: (line: string) => void;
+  readonly warn: (line: string, fields?: LogFields) => void;
   /** The manager, which `getCurrent()` compares against inside inline handlers and a job's ФоновыеЗадания call. */
   readonly manager: JobsManager;
   /** Resolves a method name to its handler, as `execute` does (a worker needs it for jobs executed elsewhere). */

@@ -1,4 +1,5 @@
 import type { QueueEvents, QueueEventsListener } from 'bullmq';
+import { jobLogFields } from '../../config/logWriter';
 import type { Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
@@ -72,6 +73,7 @@ export async function cancelThroughRedis(
         error instanceof BackgroundJobsError ? error.message : 'the Redis store is unreachable'
       }`,
       error,
+      jobLogFields(job),
     );
   }
 }

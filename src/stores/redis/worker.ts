@@ -1,4 +1,5 @@
 import type { Job, RedisClient, Worker } from 'bullmq';
+import { jobLogFields } from '../../config/logWriter';
 import { DEFAULTS, type Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
 import type { BackgroundJob, JobReport } from '../../jobs/BackgroundJob';
@@ -158,6 +159,7 @@ export class RedisWorker {
               this.#logError(
                 `[web-background-jobs] Background job ${uuid} could not store a report in Redis`,
                 error,
+                jobLogFields(running),
               );
             reportFailed = true;
           });
@@ -222,7 +224,7 @@ export class RedisWorker {
       `Background job ${uuid} (${methodName}) returned a result Redis cannot store: ${unstorable}. A Redis store takes ${STORABLE_DATA}`,
     );
     error.stack = `${error.name}: ${error.message}`;
-    this.#logError(`[web-background-jobs] ${error.message}`, error);
+    this.#logError(`[web-background-jobs] ${error.message}`, error, jobLogFields(running));
     return { state: BackgroundJobState.Failed, errorInfo: errorInfoFrom(error, this.#settings.handlersPath) };
   }
 
@@ -308,7 +310,9 @@ export class RedisWorker {
   /** A job running here that BullMQ gave up: why, logged. */
   #givenUp(uuid: string, handlerEnded: boolean): GivenUp {
     const givenUp = this.#whyGivenUp(uuid, handlerEnded);
-    this.#logError(`[web-background-jobs] ${givenUp.error.message}`, givenUp.error);
+    const running = this.#running.get(uuid);
+    const fields = running === undefined ? { uuid } : jobLogFields(running);
+    this.#logError(`[web-background-jobs] ${givenUp.error.message}`, givenUp.error, fields);
     return givenUp;
   }
 
