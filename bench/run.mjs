@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { configFigures } from './configFigures.mjs';
+import { eventsFigures } from './eventsFigures.mjs';
 import { httpFigures } from './httpFigures.mjs';
 import { inlineFigures } from './inlineFigures.mjs';
 import { queuedFigures } from './queuedFigures.mjs';
@@ -28,6 +29,7 @@ const SECTIONS = {
   config: configFigures,
   reads: readFigures,
   sse: sseFigures,
+  events: eventsFigures,
 };
 
 const only = process.env.BENCH_ONLY?.split(',')

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { typoHint } from '../didYouMean';
 import { BackgroundJobsError, describeValue } from '../errors';
 import type { BackgroundJob, JobReport } from '../jobs/BackgroundJob';
@@ -14,48 +13,70 @@ import {
 import { receivedMessage } from '../jobs/UserMessage';
 import type { LogError } from '../runners/JobExecutor';
 
+/** A listener as added: `once` ones are removed as they are called. */
+interface Added {
+  readonly listener: (payload: never) => unknown;
+  readonly once: boolean;
+}
+
 /**
  * The one emitter of a manager's events (`manager.on/once/off`). The stores and the scheduled runs emit where the
- * facts are; nothing polls. An event nobody listens to costs one lookup: its payload is never built. A listener that
- * throws or rejects is logged and never reaches the job, nor the other listeners.
+ * facts are; nothing polls. An event nobody listens to costs one property read: its payload is never built. A
+ * listener that throws or rejects is logged and never reaches the job, nor the other listeners. Not Node's
+ * EventEmitter: its emit copies the listeners at each call and lets a throw escape to the job.
  */
 export class JobEmitter {
-  readonly #emitter = new EventEmitter({ captureRejections: false });
+  /** Each event's listeners in the order added, replaced (never changed) when one is added or removed. */
+  readonly #listeners: Record<BackgroundJobsEventName, readonly Added[] | undefined> = {
+    queued: undefined,
+    started: undefined,
+    progress: undefined,
+    message: undefined,
+    completed: undefined,
+    failed: undefined,
+    canceled: undefined,
+    'scheduled-run': undefined,
+    'scheduled-skip': undefined,
+  };
   readonly #logError: LogError;
 
   constructor(logError: LogError) {
     this.#logError = logError;
-    // Any number of listeners is fine here: metrics, traces and the application's own each add some.
-    this.#emitter.setMaxListeners(0);
   }
 
   /** @throws BackgroundJobsError `WBJ_BAD_ARGUMENT` for an unknown event or a listener that is no function. */
   on<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): void {
     checkListener(event, listener, 'on');
-    this.#emitter.on(event, listener);
+    this.#add(event, { listener, once: false });
   }
 
   once<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): void {
     checkListener(event, listener, 'once');
-    this.#emitter.once(event, listener);
+    this.#add(event, { listener, once: true });
   }
 
+  /** Removes the listener added last as `listener` (as EventEmitter's off does). */
   off<E extends BackgroundJobsEventName>(event: E, listener: BackgroundJobsListener<E>): void {
     checkListener(event, listener, 'off');
-    this.#emitter.off(event, listener);
+    const added = this.#listeners[event] ?? [];
+    for (let at = added.length - 1; at >= 0; at -= 1) {
+      if (added[at]!.listener === listener) return this.#remove(event, added[at]!);
+    }
   }
 
   /** Whether anyone listens to `event`: its payload is built only then. */
   wants(event: BackgroundJobsEventName): boolean {
-    return this.#emitter.listenerCount(event) > 0;
+    return this.#listeners[event] !== undefined;
   }
 
   /** Calls each listener of `event` in turn; what one throws or rejects with is logged, and the next is called. */
   emit<E extends BackgroundJobsEventName>(event: E, payload: BackgroundJobsEvents[E]): void {
-    // rawListeners: a once() listener is its wrapper, which removes itself when called.
-    for (const listener of this.#emitter.rawListeners(event)) {
+    const added = this.#listeners[event];
+    if (added === undefined) return;
+    for (const each of added) {
+      if (each.once) this.#remove(event, each);
       try {
-        const returned: unknown = (listener as BackgroundJobsListener<E>)(payload);
+        const returned = (each.listener as BackgroundJobsListener<E>)(payload);
         if (isThenable(returned))
           returned.then(undefined, (error) => this.#listenerFailed(event, payload, error));
       } catch (error) {
@@ -64,10 +85,19 @@ export class JobEmitter {
     }
   }
 
+  #add(event: BackgroundJobsEventName, added: Added): void {
+    this.#listeners[event] = [...(this.#listeners[event] ?? []), added];
+  }
+
+  #remove(event: BackgroundJobsEventName, removed: Added): void {
+    const rest = (this.#listeners[event] ?? []).filter((each) => each !== removed);
+    this.#listeners[event] = rest.length === 0 ? undefined : rest;
+  }
+
   /** A job object of this process was registered (`local`: started here, or run here). */
   queued(job: BackgroundJob, delaySeconds?: number): void {
     if (!this.wants('queued')) return;
-    const payload: QueuedEvent = jobFields(job);
+    const payload: QueuedEvent = jobFields(job, new Date());
     this.emit('queued', delaySeconds === undefined ? payload : { ...payload, delaySeconds });
   }
 
@@ -75,17 +105,27 @@ export class JobEmitter {
   started(job: BackgroundJob, queuedAt: number): void {
     if (!this.wants('started')) return;
     const begin = job.begin ?? new Date();
-    const queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
-    this.emit('started', { ...jobFields(job), begin, queuedSeconds, attempt: job.attempt });
+    const payload = jobFields(job, begin) as JobEventBase & {
+      begin: Date;
+      queuedSeconds: number;
+      attempt: number;
+    };
+    payload.begin = begin;
+    payload.queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
+    payload.attempt = job.attempt;
+    this.emit('started', payload);
   }
 
   /** A job object of this process recorded what its handler reported. */
   reported(job: BackgroundJob, report: JobReport): void {
     if (report.kind === 'progress') {
-      if (this.wants('progress')) this.emit('progress', { ...jobFields(job), progress: job.progress! });
+      if (!this.wants('progress')) return;
+      const progress = job.progress!; // as recorded: its date is this thread's, even for a worker's report
+      this.emit('progress', { ...jobFields(job, progress.date), progress });
     } else if (this.wants('message')) {
       const { kind: _kind, date, ...fields } = report;
-      this.emit('message', { ...jobFields(job), message: receivedMessage(fields, new Date(date)) });
+      const at = new Date(date);
+      this.emit('message', { ...jobFields(job, at), message: receivedMessage(fields, at) });
     }
   }
 
@@ -99,18 +139,17 @@ export class JobEmitter {
           ? 'failed'
           : 'canceled';
     if (!this.wants(event)) return;
-    const fields = jobFields(job);
+    const end = job.end!;
+    const payload = jobFields(job, end) as JobEventBase & Record<string, unknown>;
     const begin = job.begin?.getTime();
-    const runSeconds = begin === undefined ? undefined : (job.end!.getTime() - begin) / 1000;
-    if (event === 'canceled') return this.emit(event, { ...fields, runSeconds });
-    if (event === 'completed') return this.emit(event, { ...fields, runSeconds: runSeconds ?? 0 });
-    this.emit(event, {
-      ...fields,
-      runSeconds: runSeconds ?? 0,
-      errorInfo: job.errorInfo!,
-      attempt: job.attempt,
-      willRetry: false,
-    });
+    const runSeconds = begin === undefined ? undefined : (end.getTime() - begin) / 1000;
+    payload.runSeconds = event === 'canceled' ? runSeconds : (runSeconds ?? 0);
+    if (event === 'failed') {
+      payload.errorInfo = job.errorInfo;
+      payload.attempt = job.attempt;
+      payload.willRetry = false;
+    }
+    this.emit(event, payload as never);
   }
 
   /** An attempt of a job object of this process failed, and the job waits for its next one (`Active`, no `begin`). */
@@ -118,7 +157,7 @@ export class JobEmitter {
     if (!this.wants('failed')) return;
     const { attemptErrors } = job;
     this.emit('failed', {
-      ...jobFields(job),
+      ...jobFields(job, new Date()),
       runSeconds: 0,
       errorInfo: attemptErrors[attemptErrors.length - 1]!,
       attempt: attemptErrors.length,
@@ -136,10 +175,17 @@ export class JobEmitter {
   }
 }
 
-/** What every event of a job object of this process says of it. */
-function jobFields(job: BackgroundJob): JobEventBase {
-  const { uuid, methodName, key, description } = job;
-  return { uuid, methodName, key, description, at: new Date(), local: true, job };
+/** What every event of a job object of this process says of it, which happened `at` (a Date made anyway). */
+function jobFields(job: BackgroundJob, at: Date): JobEventBase {
+  return {
+    uuid: job.uuid,
+    methodName: job.methodName,
+    key: job.key,
+    description: job.description,
+    at,
+    local: true,
+    job,
+  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
