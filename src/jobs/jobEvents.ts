@@ -11,6 +11,8 @@ export interface JobEventBase {
   readonly methodName: string;
   readonly key: string;
   readonly description: string;
+  /** Who the job belongs to (execute's `owner`); absent when none. */
+  readonly owner?: string;
   /** When it happened (on Redis, as the instance that did it saw it). */
   readonly at: Date;
   /** Whether this instance started the job or runs it (always in memory; on Redis, `false` for another instance's job heard through `events: 'all'`). */

@@ -182,6 +182,7 @@ function jobFields(job: BackgroundJob, at: Date): JobEventBase {
     methodName: job.methodName,
     key: job.key,
     description: job.description,
+    owner: job.owner,
     at,
     local: true,
     job,

@@ -80,6 +80,31 @@ describeEachIsolation('job events', (isolation) => {
     expect(failed.runSeconds).toBeGreaterThanOrEqual(0);
   });
 
+  test('a job that fails each of its 2 attempts is heard failing the first with a retry to come, then the last without', async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    const job = await manager.execute('Jobs.Fail', ['broken'], '', '', { attempts: 2 });
+    await job.waitForExecutionCompletion();
+    await eventually(() =>
+      expect(namesOf(heard, job.uuid)).toEqual(['queued', 'started', 'failed', 'started', 'failed']),
+    );
+    const of = (event: BackgroundJobsEventName) =>
+      heard.filter((each) => each.event === event).map(({ payload }) => payload);
+    expect(of('started').map((payload) => (payload as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(of('failed')).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        willRetry: true,
+        errorInfo: expect.objectContaining({ description: 'broken' }),
+      }),
+      expect.objectContaining({
+        attempt: 2,
+        willRetry: false,
+        errorInfo: expect.objectContaining({ description: 'broken' }),
+      }),
+    ]);
+  });
+
   test('a running job cancelled is heard canceled with its run time; a queued one with none and never started', async () => {
     const manager = createManager({ isolation, maxConcurrency: 1 });
     const heard = hear(manager);

@@ -300,8 +300,13 @@ export class RedisJobEvents {
 }
 
 /** The fields every event names a job by. */
-function fieldsOf({ methodName, key, description }: Pick<JobHeader, 'methodName' | 'key' | 'description'>) {
-  return { methodName, key, description };
+function fieldsOf({
+  methodName,
+  key,
+  description,
+  owner,
+}: Pick<JobHeader, 'methodName' | 'key' | 'description' | 'owner'>) {
+  return { methodName, key, description, owner };
 }
 
 function parsedJson(json: string | null | undefined): unknown {
