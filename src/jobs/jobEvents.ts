@@ -121,8 +121,8 @@ export type BackgroundJobsListener<E extends BackgroundJobsEventName> = (
   payload: BackgroundJobsEvents[E],
 ) => unknown;
 
-/** The event names, in the order a job meets them. */
-export const EVENT_NAMES: readonly BackgroundJobsEventName[] = Object.freeze([
+/** The events of a job, in the order a job meets them. */
+export const JOB_EVENT_NAMES: readonly BackgroundJobsEventName[] = Object.freeze([
   'queued',
   'started',
   'progress',
@@ -130,6 +130,11 @@ export const EVENT_NAMES: readonly BackgroundJobsEventName[] = Object.freeze([
   'completed',
   'failed',
   'canceled',
+]);
+
+/** Every event name: a job's, then a scheduled job's. */
+export const EVENT_NAMES: readonly BackgroundJobsEventName[] = Object.freeze([
+  ...JOB_EVENT_NAMES,
   'scheduled-run',
   'scheduled-skip',
 ]);

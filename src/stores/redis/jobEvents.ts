@@ -2,7 +2,7 @@ import type { QueueEvents, QueueEventsListener } from 'bullmq';
 import type { Settings } from '../../config/options';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
-import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents';
+import { type BackgroundJobsEventName, JOB_EVENT_NAMES, type JobEventBase } from '../../jobs/jobEvents';
 import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
@@ -49,16 +49,6 @@ interface OurListeners extends QueueEventsListener {
 
 /** Jobs followed at most: the oldest are forgotten first (a job that lived that long is read back if heard again). */
 const FOLLOWED_AT_MOST = 10_000;
-
-const JOB_EVENTS: readonly BackgroundJobsEventName[] = [
-  'queued',
-  'started',
-  'progress',
-  'message',
-  'completed',
-  'failed',
-  'canceled',
-];
 
 /**
  * The job events of a Redis store, told from BullMQ's event stream, which QueueEvents already reads: one source for
@@ -164,7 +154,7 @@ export class RedisJobEvents {
   }
 
   #listened(): boolean {
-    return JOB_EVENTS.some((event) => this.#events.wants(event));
+    return JOB_EVENT_NAMES.some((event) => this.#events.wants(event));
   }
 
   #began(jobId: string, followed: Followed, at: Date): void {
