@@ -4,13 +4,13 @@ import { loadSettings } from '../config/loadSettings';
 import { errorFields, type LogFields, logWriter, type WriteLog } from '../config/logWriter';
 import type { BackgroundJobsOptions, Settings } from '../config/options';
 import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
-import { HandlerResolver } from '../loader/HandlerResolver';
+import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver';
 import { traceOfExecute } from '../runners/tracingContext';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
 import { createStore } from '../stores/createStore';
 import { JobEmitter } from '../stores/JobEmitter';
 import type { BackgroundJobsEventName, BackgroundJobsListener } from '../jobs/jobEvents';
-import type { JobDetailsData, JobStore, JobSummaryData, MessagePage } from '../stores/JobStore';
+import type { JobDetailsData, JobStore, JobSummaryData, MessagePage, StoreOutages } from '../stores/JobStore';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type BackgroundJobFilter, compileFilter, type JobTest } from '../jobs/jobFilter';
@@ -28,6 +28,7 @@ import {
 
 /** execute's default params: one empty array for every call without them (the store copies params anyway). */
 const NO_PARAMS: readonly unknown[] = Object.freeze([]);
+const NO_OUTAGES: StoreOutages = Object.freeze({ since: undefined, pastMs: 0 });
 
 /** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
 export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
@@ -124,6 +125,25 @@ export class BackgroundJobsManager implements JobsManager {
   /** Live worker threads of the pool: 0 inline and before the first job, then `maxThreads`. */
   get threadCount(): number {
     return this.#store.threadCount;
+  }
+
+  /** @internal For the metrics: worker threads of this process that died, since the manager was made. */
+  get threadCrashes(): number {
+    return this.#store.threadCrashes;
+  }
+
+  /**
+   * @internal For the metrics' method labels: the handler `methodName` names, at once when this manager resolved it
+   * before (every job it started or ran).
+   * @throws BackgroundJobsError `WBJ_BAD_METHOD_NAME`; rejects as `execute` would for a name that names no handler.
+   */
+  handlerOf(methodName: string): ResolvedHandler | Promise<ResolvedHandler> {
+    return this.#resolver.known(methodName) ?? this.#resolver.resolve(methodName);
+  }
+
+  /** @internal For the metrics: the outages of the store's server; a memory store has none. */
+  get storeOutages(): StoreOutages {
+    return this.#store.outages ?? NO_OUTAGES;
   }
 
   /**

@@ -13,6 +13,7 @@ import { runHandler } from './runHandler';
  */
 export class InlineRunner implements JobRunner {
   readonly threadCount = 0;
+  readonly threadCrashes = 0;
   readonly #handlersPath: string;
 
   constructor(handlersPath: string) {

@@ -49,6 +49,11 @@ export class JobExecutor {
     return this.#runner.threadCount;
   }
 
+  /** Worker threads that died under a job or idle: see {@link JobRunner.threadCrashes}. */
+  get threadCrashes(): number {
+    return this.#runner.threadCrashes;
+  }
+
   /**
    * Runs the handler as `job`; settles once the job has ended, or its attempt has failed and waits for the next one
    * of its `attempts` (then `job.begin` is undefined), and whatever ran it is free for the next job.

@@ -47,6 +47,8 @@ export interface JobRunner {
   run(task: JobTask): Promise<JobOutcome>;
   /** Live worker threads; 0 where none are used. */
   readonly threadCount: number;
+  /** Worker threads that died (crashed or exited) while running a job or idle, since the runner was made; 0 inline. */
+  readonly threadCrashes: number;
   /** Stops the runs still going where it can (not inline) and frees its resources; resolves once they are gone. */
   close(): Promise<void>;
 }

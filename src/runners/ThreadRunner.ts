@@ -51,6 +51,7 @@ export class ThreadRunner implements JobRunner {
   readonly #runs = new Map<string, ThreadRun>();
   /** The ports the workers sent, each listened to for their runs' notes. */
   readonly #ports = new Set<MessagePort>();
+  #crashes = 0;
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
   constructor(
@@ -63,6 +64,10 @@ export class ThreadRunner implements JobRunner {
 
   get threadCount(): number {
     return this.#pool?.threads.length ?? 0;
+  }
+
+  get threadCrashes(): number {
+    return this.#crashes;
   }
 
   run(task: JobTask): Promise<JobOutcome> {
@@ -153,7 +158,9 @@ export class ThreadRunner implements JobRunner {
       },
       (error: unknown) => {
         ended();
-        return terminate.aborted ? terminatedOutcome(job.uuid) : crashOutcome(error, this.#settings);
+        if (terminate.aborted) return terminatedOutcome(job.uuid);
+        this.#crashes += 1;
+        return crashOutcome(error, this.#settings);
       },
     );
     this.#runs.set(secret, { note, stop, settled });
@@ -204,9 +211,10 @@ export class ThreadRunner implements JobRunner {
       if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
     });
     // Without a listener an idle worker's crash would be an uncaught 'error' event of the application.
-    this.#pool.on('error', (error: unknown) =>
-      this.#logError('[web-background-jobs] A worker thread crashed while no job was running on it:', error),
-    );
+    this.#pool.on('error', (error: unknown) => {
+      this.#crashes += 1;
+      this.#logError('[web-background-jobs] A worker thread crashed while no job was running on it:', error);
+    });
     return this.#pool;
   }
 

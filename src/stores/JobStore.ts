@@ -94,8 +94,20 @@ export interface JobStore {
   paramsOf(uuid: string): Promise<unknown[] | undefined>;
   /** Live worker threads of this process. */
   readonly threadCount: number;
+  /** Worker threads of this process that died (crashed or exited), since the store was made. */
+  readonly threadCrashes: number;
+  /** @internal When the store's server has been out of reach: none for a memory store. */
+  readonly outages?: StoreOutages;
   /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */
   close(graceSeconds: number): Promise<void>;
+}
+
+/** @internal The outages of a store's server (Redis), for the metrics: read when they are scraped. */
+export interface StoreOutages {
+  /** Since when (ms since the epoch) the server has been unreachable; `undefined` while it answers. */
+  readonly since: number | undefined;
+  /** How long the outages that have ended lasted, in all (ms). */
+  readonly pastMs: number;
 }
 
 /**

@@ -79,6 +79,10 @@ export class MemoryJobStore implements JobStore {
     return this.#executor.threadCount;
   }
 
+  get threadCrashes(): number {
+    return this.#executor.threadCrashes;
+  }
+
   /** By structured clone, as a worker thread receives them. */
   copyParams(params: readonly unknown[]): unknown[] {
     return cloneParams(params);

@@ -17,6 +17,7 @@ import {
   keyConflictAction,
   type MessagePage,
   type StoreContext,
+  type StoreOutages,
 } from './JobStore';
 import { AddBatch } from './redis/addBatch';
 import { cancelThroughRedis, onCancelRequest } from './redis/cancel';
@@ -112,6 +113,14 @@ export class RedisJobStore implements JobStore {
 
   get threadCount(): number {
     return this.#worker?.threadCount ?? 0;
+  }
+
+  get threadCrashes(): number {
+    return this.#worker?.threadCrashes ?? 0;
+  }
+
+  get outages(): StoreOutages {
+    return this.#connection.outages;
   }
 
   /** As JSON data, once the check has found nothing else in them: what Redis will hold, copied by JSON itself. */

@@ -1,5 +1,6 @@
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Settings } from '../../config/options';
+import type { StoreOutages } from '../JobStore';
 import { BackgroundJobsError } from '../../errors';
 import type { LogError } from '../../runners/JobExecutor';
 import { firstConnection, redactedUrl, storeUnavailable } from './unavailable';
@@ -47,6 +48,9 @@ export class RedisConnection {
   #outageLogged = false;
   /** When a connection of this instance last failed (ms): a lock lapsed since then lapsed in an outage. */
   #lastFailure = 0;
+  /** Since when our own connection has been lost (ms), and how long its past losses lasted: for the metrics. */
+  #lostSince: number | undefined;
+  #lostMs = 0;
   #closing = false;
 
   constructor(settings: Settings, logError: LogError, warn: (line: string) => void, on: ConnectionEvents) {
@@ -74,8 +78,14 @@ export class RedisConnection {
     const outage = (error: unknown): void => this.outage(error);
     this.redis.on('error', outage);
     this.queue.on('error', outage);
-    this.redis.on('ready', () => this.#recovered(on.back));
-    this.redis.on('close', () => this.failed());
+    this.redis.on('ready', () => {
+      this.#reconnected();
+      this.#recovered(on.back);
+    });
+    this.redis.on('close', () => {
+      this.failed();
+      if (!this.#closing) this.#lostSince ??= Date.now();
+    });
     this.#firstConnection = new Promise((resolve) => this.redis.once('ready', resolve)).then(() =>
       this.#listen(on.listening),
     );
@@ -84,6 +94,17 @@ export class RedisConnection {
   /** Whether Redis ever answered: a worker that never reached it has nothing running. */
   get everConnected(): boolean {
     return this.#everConnected;
+  }
+
+  /** How long our own connection to Redis has been lost, now and before: what `wbj_store_unavailable` reads. */
+  get outages(): StoreOutages {
+    return { since: this.#lostSince, pastMs: this.#lostMs };
+  }
+
+  #reconnected(): void {
+    if (this.#lostSince === undefined) return;
+    this.#lostMs += Date.now() - this.#lostSince;
+    this.#lostSince = undefined;
   }
 
   /** When a connection of this instance last failed (ms since the epoch; 0: never). */

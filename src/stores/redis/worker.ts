@@ -107,6 +107,10 @@ export class RedisWorker {
     return this.#executor.threadCount;
   }
 
+  get threadCrashes(): number {
+    return this.#executor.threadCrashes;
+  }
+
   /** The running job of a job this worker runs. */
   running(uuid: string): BackgroundJob | undefined {
     return this.#running.get(uuid);
