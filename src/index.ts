@@ -12,6 +12,16 @@ export {
 } from './express/backgroundJobsDashboard';
 export { backgroundJobsApi, type BackgroundJobsApiOptions } from './express/backgroundJobsApi';
 export {
+  backgroundJobsMetrics,
+  type BackgroundJobsMetricsOptions,
+  type MetricsHandler,
+} from './express/backgroundJobsMetrics';
+export {
+  registerMetrics,
+  type MetricsOptions,
+  type MetricsRegistry,
+} from './manager/metrics/registerMetrics';
+export {
   BackgroundJobsManager,
   BackgroundJobsManager as МенеджерФоновыхЗаданий,
   BackgroundJobsManager as МенеджерФоновыхЗаданийWeb,

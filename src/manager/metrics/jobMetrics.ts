@@ -1,0 +1,115 @@
+import type { Histogram } from 'prom-client';
+import type { BackgroundJobsManager } from '../BackgroundJobsManager';
+import { MethodLabels } from './methodLabels';
+import type { MetricsContext } from './metricsContext';
+
+/**
+ * Upper bounds of the time histograms, in seconds: from a job that takes no time (inline, an idle queue) to an hour,
+ * as background jobs range from a mail sent to a report built over the night.
+ */
+export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600,
+]);
+
+/** The names of the metrics made here, after the prefix. */
+export const JOB_METRIC_NAMES: readonly string[] = [
+  'jobs_total',
+  'job_run_seconds',
+  'job_queue_seconds',
+  'scheduled_runs_total',
+  'scheduled_skips_total',
+];
+
+/** The final states a job is counted in, as its events name them. */
+type FinalState = 'completed' | 'failed' | 'canceled';
+
+/** One method's series, made at its first job: a job then costs no label lookup. */
+interface MethodSeries {
+  readonly ended: Readonly<Record<FinalState, { inc(): void }>>;
+  readonly run: { observe(seconds: number): void };
+  readonly queue: { observe(seconds: number): void };
+}
+
+/**
+ * The metrics the manager's events feed: jobs by method and final state, their run and queue times, and the runs and
+ * skips of scheduled jobs. A job ends once: a failed attempt that another follows is timed, not counted.
+ */
+export function countJobEvents(
+  manager: BackgroundJobsManager,
+  { client, registry, prefix }: MetricsContext,
+): void {
+  const registers = [registry];
+  const jobs = new client.Counter({
+    name: `${prefix}jobs_total`,
+    help: 'Background jobs that ended, by method and final state (completed, failed, canceled)',
+    labelNames: ['method', 'state'] as const,
+    registers,
+  });
+  const histogram = (name: string, help: string): Histogram<'method'> =>
+    new client.Histogram({
+      name,
+      help,
+      labelNames: ['method'] as const,
+      buckets: [...SECONDS_BUCKETS],
+      registers,
+    });
+  const run = histogram(
+    `${prefix}job_run_seconds`,
+    'Seconds from a job attempt’s begin to its end, by method',
+  );
+  const queue = histogram(
+    `${prefix}job_queue_seconds`,
+    'Seconds a job waited from execute to its begin, by method',
+  );
+  const scheduledRuns = new client.Counter({
+    name: `${prefix}scheduled_runs_total`,
+    help: 'Runs of scheduled jobs started, by scheduled job name',
+    labelNames: ['scheduled_job'] as const,
+    registers,
+  });
+  const scheduledSkips = new client.Counter({
+    name: `${prefix}scheduled_skips_total`,
+    help: 'Due runs of scheduled jobs skipped, by scheduled job name and reason (running, key, pause, unavailable, error)',
+    labelNames: ['scheduled_job', 'reason'] as const,
+    registers,
+  });
+
+  const labels = new MethodLabels(manager);
+  const series = new Map<string, MethodSeries>();
+  const seriesOf = (method: string): MethodSeries => {
+    let found = series.get(method);
+    if (found === undefined) {
+      found = {
+        ended: {
+          completed: jobs.labels(method, 'completed'),
+          failed: jobs.labels(method, 'failed'),
+          canceled: jobs.labels(method, 'canceled'),
+        },
+        run: run.labels(method),
+        queue: queue.labels(method),
+      };
+      series.set(method, found);
+    }
+    return found;
+  };
+  const end = (state: FinalState, methodName: string, runSeconds: number | undefined, final = true): void =>
+    labels.withLabel(methodName, (method) => {
+      const { ended, run: timing } = seriesOf(method);
+      if (runSeconds !== undefined) timing.observe(runSeconds);
+      if (final) ended[state].inc();
+    });
+
+  manager.on('started', ({ methodName, queuedSeconds }) =>
+    labels.withLabel(methodName, (method) => seriesOf(method).queue.observe(queuedSeconds)),
+  );
+  manager.on('completed', ({ methodName, runSeconds }) => end('completed', methodName, runSeconds));
+  manager.on('failed', ({ methodName, runSeconds, willRetry }) =>
+    end('failed', methodName, runSeconds, !willRetry),
+  );
+  // A job cancelled before it began has no run time (undefined): it is only counted.
+  manager.on('canceled', ({ methodName, runSeconds }) => end('canceled', methodName, runSeconds));
+  manager.on('scheduled-run', ({ scheduledJob }) => scheduledRuns.labels(scheduledJob.name).inc());
+  manager.on('scheduled-skip', ({ scheduledJob, reason }) =>
+    scheduledSkips.labels(scheduledJob.name, reason).inc(),
+  );
+}
