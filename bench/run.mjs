@@ -8,6 +8,7 @@ import { configFigures } from './configFigures.mjs';
 import { eventsFigures } from './eventsFigures.mjs';
 import { httpFigures } from './httpFigures.mjs';
 import { inlineFigures } from './inlineFigures.mjs';
+import { metricsFigures } from './metricsFigures.mjs';
 import { queuedFigures } from './queuedFigures.mjs';
 import { readFigures } from './readFigures.mjs';
 import { recheckFigures } from './recheckFigures.mjs';
@@ -30,6 +31,7 @@ const SECTIONS = {
   reads: readFigures,
   sse: sseFigures,
   events: eventsFigures,
+  metrics: metricsFigures,
 };
 
 const only = process.env.BENCH_ONLY?.split(',')
