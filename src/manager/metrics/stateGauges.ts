@@ -33,24 +33,27 @@ export function readStateOnScrape(
   let reading: Promise<JobCounts | undefined> | undefined;
   const counts = (): Promise<JobCounts | undefined> =>
     (reading ??= countActiveJobs(manager).finally(() => (reading = undefined)));
-  new client.Gauge({
-    name: `${prefix}jobs_active`,
-    help: 'Jobs running now (Active with a begin), in the whole store',
-    registers,
-    async collect() {
-      const read = await counts();
-      if (read !== undefined) this.set(read.running);
-    },
-  });
-  new client.Gauge({
-    name: `${prefix}jobs_queued`,
-    help: 'Jobs waiting to begin (Active without a begin: for a slot, or for their start), in the whole store',
-    registers,
-    async collect() {
-      const read = await counts();
-      if (read !== undefined) this.set(read.queued);
-    },
-  });
+  const countGauge = (name: string, help: string, pick: (counts: JobCounts) => number): void => {
+    new client.Gauge({
+      name: prefix + name,
+      help,
+      registers,
+      async collect() {
+        const read = await counts();
+        if (read !== undefined) this.set(pick(read));
+      },
+    });
+  };
+  countGauge(
+    'jobs_active',
+    'Jobs running now (Active with a begin), in the whole store',
+    (read) => read.running,
+  );
+  countGauge(
+    'jobs_queued',
+    'Jobs waiting to begin (Active without a begin: for a slot, or for their start), in the whole store',
+    (read) => read.queued,
+  );
   new client.Gauge({
     name: `${prefix}worker_threads`,
     help: 'Live worker threads of this process (0 in inline isolation, and before the first job)',
