@@ -1,0 +1,34 @@
+// Adversarial review of issue 18 (long operations from the browser): each test proves a defect found and fixed.
+import type { Request } from 'express';
+import request from 'supertest';
+import { backgroundJobsApi, type Isolation } from 'web-background-jobs';
+import { appWithJobs, describeEachIsolation } from '../helpers';
+
+/** An app with the jobs API at /api/jobs; the user is the request's X-User header. */
+function apiApp(isolation: Isolation) {
+  const { app, manager } = appWithJobs({ isolation });
+  app.use(
+    '/api/jobs',
+    backgroundJobsApi({ methods: ['Jobs.Forever'], owner: (req: Request) => req.get('X-User') }),
+  );
+  return { app, manager };
+}
+
+describeEachIsolation('the jobs API under review', (isolation) => {
+  test.each(['/api/jobs/%E0%A4%A', '/api/jobs/%E0%A4%A/events', '/api/jobs/%/cancel'])(
+    "a path Express cannot decode (%s) answers 400 WBJ_BAD_ARGUMENT in the API's JSON shape, not an HTML page",
+    async (path) => {
+      const { app } = apiApp(isolation);
+      const method = path.endsWith('/cancel') ? 'post' : 'get';
+      const response = await request(app)
+        [method](path)
+        .set({ 'X-User': 'alice', 'X-Requested-With': 'web-background-jobs' });
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body.error).toMatchObject({
+        code: 'WBJ_BAD_ARGUMENT',
+        message: expect.stringMatching(/^The request is malformed: /),
+      });
+    },
+  );
+});
