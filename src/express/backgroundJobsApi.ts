@@ -54,6 +54,7 @@ export function backgroundJobsApi(options: BackgroundJobsApiOptions): Router {
     '/',
     handle(async (req, res) => {
       refuseForgery(req);
+      checkQuery(req.query, []);
       const owner = await api.ownerOf(req);
       if (!req.is('application/json')) {
         throw new ApiRefusal(

@@ -32,3 +32,21 @@ describeEachIsolation('the jobs API under review', (isolation) => {
     },
   );
 });
+
+describeEachIsolation('POST / of the jobs API under review', (isolation) => {
+  const CSRF = { 'X-Requested-With': 'web-background-jobs', 'X-User': 'alice' };
+
+  test('an unknown query parameter is refused with 400 naming it, as on every other route, and starts nothing', async () => {
+    const { app, manager } = apiApp(isolation);
+    const response = await request(app)
+      .post('/api/jobs?owner=bob')
+      .set(CSRF)
+      .send({ method: 'Jobs.Forever' });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({
+      code: 'WBJ_BAD_ARGUMENT',
+      message: 'Unknown query parameter "owner"; expected none',
+    });
+    expect(await manager.getBackgroundJobs()).toEqual([]);
+  });
+});
