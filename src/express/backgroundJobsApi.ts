@@ -38,7 +38,8 @@ export function backgroundJobsApi(options: BackgroundJobsApiOptions): Router {
   );
   const express = requiredExpress('backgroundJobsApi()');
   const router = express.Router();
-  const parseJson = express.json({ limit: settings.bodyLimit, type: () => true });
+  // Not strict: a body of JSON that is not an object (null, 1) is valid JSON, refused by readStartBody naming it.
+  const parseJson = express.json({ limit: settings.bodyLimit, type: () => true, strict: false });
   const heartbeat = new Heartbeat(settings.heartbeatSeconds * 1000);
   const api = new JobsApi(settings);
 

@@ -49,4 +49,24 @@ describeEachIsolation('POST / of the jobs API under review', (isolation) => {
     });
     expect(await manager.getBackgroundJobs()).toEqual([]);
   });
+
+  test.each([
+    ['null', 'null'],
+    ['1', '1'],
+    ['"Jobs.Forever"', '"Jobs.Forever"'],
+  ])(
+    'a body of valid JSON that is not an object (%s) is refused with 400 saying it must be an object, not that it is not JSON',
+    async (body, got) => {
+      const { app } = apiApp(isolation);
+      const response = await request(app)
+        .post('/api/jobs')
+        .set(CSRF)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('WBJ_BAD_ARGUMENT');
+      expect(response.body.error.message).toMatch(/^The body must be a JSON object \{ method, params\?/);
+      expect(response.body.error.message).toContain(`got ${got}`);
+    },
+  );
 });
