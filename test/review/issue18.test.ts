@@ -70,3 +70,26 @@ describeEachIsolation('POST / of the jobs API under review', (isolation) => {
     },
   );
 });
+
+describeEachIsolation('POST / with methods as a function, under review', (isolation) => {
+  test.each(['Reports.Nope', 'Nope.Build', 'Reports.a.b', 'Reports.toString', 'Reports./etc'])(
+    'a name the function allows that is no handler (%s) is refused with 400 WBJ_BAD_ARGUMENT naming the field, not a 500',
+    async (method) => {
+      const { app, manager } = appWithJobs({ isolation });
+      app.use(
+        '/api/jobs',
+        backgroundJobsApi({ methods: () => true, owner: (req: Request) => req.get('X-User') }),
+      );
+      const response = await request(app)
+        .post('/api/jobs')
+        .set({ 'X-Requested-With': 'web-background-jobs', 'X-User': 'alice' })
+        .send({ method });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({
+        code: 'WBJ_BAD_ARGUMENT',
+        message: expect.stringContaining(`The body's method ${JSON.stringify(method)} names no handler`),
+      });
+      expect(await manager.getBackgroundJobs()).toEqual([]);
+    },
+  );
+});
