@@ -38,7 +38,8 @@ export function backgroundJobsApi(options: BackgroundJobsApiOptions): Router {
   );
   const express = requiredExpress('backgroundJobsApi()');
   const router = express.Router();
-  const parseJson = express.json({ limit: settings.bodyLimit, type: () => true });
+  // Not strict: a body of JSON that is not an object (null, 1) is valid JSON, refused by readStartBody naming it.
+  const parseJson = express.json({ limit: settings.bodyLimit, type: () => true, strict: false });
   const heartbeat = new Heartbeat(settings.heartbeatSeconds * 1000);
   const api = new JobsApi(settings);
 
@@ -54,6 +55,7 @@ export function backgroundJobsApi(options: BackgroundJobsApiOptions): Router {
     '/',
     handle(async (req, res) => {
       refuseForgery(req);
+      checkQuery(req.query, []);
       const owner = await api.ownerOf(req);
       if (!req.is('application/json')) {
         throw new ApiRefusal(
@@ -175,7 +177,7 @@ class JobsApi {
     try {
       return await manager.execute(method, params, key, description, { owner, onKeyConflict });
     } catch (error) {
-      if (!(error instanceof BackgroundJobsKeyConflictError)) throw error;
+      if (!(error instanceof BackgroundJobsKeyConflictError)) throw this.#unknownMethod(method, error);
       const { holderUuid } = error;
       const holder = await manager.findByUUID(holderUuid);
       if (holder !== undefined && holder.owner === owner)
@@ -185,6 +187,20 @@ class JobsApi {
         `Задание с таким значением ключа уже выполняется: an active job of method ${JSON.stringify(method)} holds the key ${JSON.stringify(key)}; wait for it or use another key`,
       );
     }
+  }
+
+  /**
+   * A name the methods function let through that names no handler: the browser chose it, so it is the request's
+   * error (400), not the application's. With a list, the application named the method: its error goes on as it is.
+   */
+  #unknownMethod(method: string, error: unknown): unknown {
+    const { code, message } = error as Partial<BackgroundJobsError>;
+    if (typeof this.#settings.methods !== 'function') return error;
+    if (code !== 'WBJ_BAD_METHOD_NAME' && code !== 'WBJ_HANDLER_NOT_FOUND') return error;
+    return new ApiRefusal(
+      'WBJ_BAD_ARGUMENT',
+      `The body's method ${JSON.stringify(method)} names no handler: ${message}`,
+    );
   }
 }
 

@@ -32,12 +32,23 @@ export class ApiRefusal extends BackgroundJobsError {
  * status; anything else (the application's own bug: an owner() that throws, a method allowed without a handler)
  * goes on to the application's error handler.
  */
-export function answerError(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+export function answerError(given: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const error = malformed(given) ?? given;
   const status = error instanceof BackgroundJobsError ? STATUS[error.code] : undefined;
   if (status === undefined || res.headersSent) return next(error);
   const { code, message } = error as BackgroundJobsError;
   const holderUuid = error instanceof ApiRefusal ? error.holderUuid : undefined;
   res.status(status).json({ error: { code, message, ...(holderUuid !== undefined && { holderUuid }) } });
+}
+
+/**
+ * Express's own refusal of a request (a path that is not valid percent-encoding): a client's error like the API's,
+ * so answered in the API's shape, not with the application's HTML error page.
+ */
+function malformed(error: unknown): ApiRefusal | undefined {
+  if (error instanceof BackgroundJobsError || (error as { status?: unknown } | null)?.status !== 400)
+    return undefined;
+  return new ApiRefusal('WBJ_BAD_ARGUMENT', `The request is malformed: ${String((error as Error).message)}`);
 }
 
 /** The one answer for a job that does not exist and for another owner's: the two cannot be told apart. */
