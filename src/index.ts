@@ -10,7 +10,7 @@ export {
   backgroundJobsDashboard,
   type BackgroundJobsDashboardOptions,
 } from './express/backgroundJobsDashboard';
-export { backgroundJobsApi, type BackgroundJobsApiOptions } from './express/backgroundJobsApi';
+export { backgroundJobsApi, type BackgroundJobsApiOptions, type OwnerId } from './express/backgroundJobsApi';
 export {
   backgroundJobsMetrics,
   type BackgroundJobsMetricsOptions,

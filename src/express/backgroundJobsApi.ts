@@ -3,6 +3,7 @@ import type { Request, Router } from 'express';
 import { BackgroundJobsError, BackgroundJobsKeyConflictError, checkArgument, describeValue } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import type { BackgroundJobsManager } from '../manager/BackgroundJobsManager';
+import { MAX_OWNER_LENGTH } from '../manager/managerArguments';
 import { answerError, ApiRefusal, notFound } from './api/apiAnswers';
 import { type ApiSettings, type BackgroundJobsApiOptions, checkApiOptions } from './api/apiOptions';
 import { Heartbeat, streamJob } from './api/jobStream';
@@ -12,7 +13,7 @@ import { handle } from './dashboard/respond';
 import { requiredExpress } from './expressModule';
 import { attachedManager } from './notAttached';
 
-export type { BackgroundJobsApiOptions } from './api/apiOptions';
+export type { BackgroundJobsApiOptions, OwnerId } from './api/apiOptions';
 
 /** The longest `?wait` of `GET /:uuid`, in seconds: under the usual 60 s proxy read timeout. */
 const MAX_WAIT_SECONDS = 30;
@@ -131,17 +132,19 @@ class JobsApi {
   async ownerOf(req: Request): Promise<string | undefined> {
     const { owner } = this.#settings;
     if (owner === false) return undefined;
-    const id = await owner(req);
-    if (id === undefined || id === '') {
+    const given = await owner(req);
+    if (given === undefined || given === null || given === '') {
       throw new ApiRefusal(
         'WBJ_UNAUTHENTICATED',
         'Sign in first: the jobs API found no user for this request',
       );
     }
-    if (typeof id !== 'string') {
+    // A numeric user id (req.user.id of most ORMs) is the same user as its decimal string.
+    const id = typeof given === 'number' && Number.isFinite(given) ? String(given) : given;
+    if (typeof id !== 'string' || id.length > MAX_OWNER_LENGTH) {
       throw new BackgroundJobsError(
         'WBJ_CONFIG',
-        `backgroundJobsApi's owner(req) must return the user's id as a string, or undefined when none; got ${describeValue(id)}`,
+        `backgroundJobsApi's owner(req) must return the user's id as a string of at most ${MAX_OWNER_LENGTH} characters or a finite number, or undefined when none; got ${describeValue(given)}`,
       );
     }
     return id;

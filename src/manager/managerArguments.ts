@@ -61,7 +61,7 @@ const EXECUTE_OPTIONS = ['timeoutSeconds', 'owner', 'onKeyConflict', ...RETRY_OP
 const KEY_CONFLICT_ACTIONS: readonly KeyConflictAction[] = ['reject', 'join', 'replace'];
 
 /** The longest owner: a user's id, not a document (it is stored with every job and sent with every summary). */
-const MAX_OWNER_LENGTH = 256;
+export const MAX_OWNER_LENGTH = 256;
 
 function checkExecuteOptions(options: unknown): ExecuteOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {

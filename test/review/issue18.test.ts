@@ -93,3 +93,49 @@ describeEachIsolation('POST / with methods as a function, under review', (isolat
     },
   );
 });
+
+describeEachIsolation('owner(req) of the jobs API as applications write it', (isolation) => {
+  const CSRF = { 'X-Requested-With': 'web-background-jobs' };
+  /** The user is the X-User header as a number, as `req.user?.id` is in most applications; none without it. */
+  function numericOwnerApp(owner: (req: Request) => string | number | null | undefined) {
+    const { app, manager } = appWithJobs({ isolation });
+    app.use('/api/jobs', backgroundJobsApi({ methods: ['Jobs.Forever'], owner }));
+    return { app, manager };
+  }
+
+  test('a numeric user id owns its jobs as its decimal string: the same user reads and cancels them, another gets 404', async () => {
+    const { app, manager } = numericOwnerApp((req) =>
+      req.get('X-User') === undefined ? undefined : Number(req.get('X-User')),
+    );
+    const started = await request(app)
+      .post('/api/jobs')
+      .set({ ...CSRF, 'X-User': '42' })
+      .send({ method: 'Jobs.Forever' });
+    expect(started.status).toBe(202);
+    expect(started.body.owner).toBe('42');
+    expect((await manager.findByUUID(started.body.uuid))?.owner).toBe('42');
+    expect((await request(app).get(`/api/jobs/${started.body.uuid}`).set('X-User', '7')).status).toBe(404);
+    const canceled = await request(app)
+      .post(`/api/jobs/${started.body.uuid}/cancel`)
+      .set({ ...CSRF, 'X-User': '42' });
+    expect(canceled.status).toBe(202);
+    expect(canceled.body.state).toBe('Canceled');
+  });
+
+  test('owner(req) answering null (no signed-in user) is refused with 401 WBJ_UNAUTHENTICATED and starts nothing', async () => {
+    const { app, manager } = numericOwnerApp(() => null);
+    const response = await request(app).post('/api/jobs').set(CSRF).send({ method: 'Jobs.Forever' });
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('WBJ_UNAUTHENTICATED');
+    expect(await manager.getBackgroundJobs()).toEqual([]);
+  });
+
+  test("an owner id over 256 characters is the application's error (WBJ_CONFIG naming it), not a 400 blaming the browser", async () => {
+    const { app, manager } = numericOwnerApp(() => 'u'.repeat(257));
+    const response = await request(app).post('/api/jobs').set(CSRF).send({ method: 'Jobs.Forever' });
+    expect(response.status).toBe(500);
+    // Handed to the application's error handler, as every WBJ_CONFIG of the router is (Express's default shows it).
+    expect(response.text).toMatch(/owner\(req\) must return the user&#39;s id as a string of at most 256/);
+    expect(await manager.getBackgroundJobs()).toEqual([]);
+  });
+});

@@ -4,6 +4,9 @@ import type { Request } from 'express';
 import { BackgroundJobsError, describeValue } from '../../errors';
 import { BackgroundJobsManager } from '../../manager/BackgroundJobsManager';
 
+/** What `owner(req)` returns: the user's id (at most 256 characters), or none. */
+export type OwnerId = string | number | undefined | null;
+
 /** Options of `backgroundJobsApi()`. */
 export interface BackgroundJobsApiOptions {
   /**
@@ -13,10 +16,11 @@ export interface BackgroundJobsApiOptions {
   methods: readonly string[] | ((methodName: string, req: Request) => boolean | Promise<boolean>);
   /**
    * The user a request is made for (e.g. `(req) => req.user?.id`): jobs started through the router carry it as
-   * `job.owner`, and another user's job answers 404 on every route. A request it names no user for (`undefined` or
-   * `''`) is refused with 401. Required; write `false` for a router without users, whose jobs everyone may see.
+   * `job.owner` (a number as its decimal string), and another user's job answers 404 on every route. A request it
+   * names no user for (`undefined`, `null` or `''`) is refused with 401. Required; write `false` for a router without
+   * users, whose jobs everyone may see.
    */
-  owner: ((req: Request) => string | undefined | Promise<string | undefined>) | false;
+  owner: ((req: Request) => OwnerId | Promise<OwnerId>) | false;
   /** The manager to start jobs on. Default: `req.backgroundJobs`, attached by `backgroundJobs()` mounted before. */
   manager?: BackgroundJobsManager;
   /**
