@@ -162,6 +162,12 @@ export class RedisJobEvents {
     followed.started = true;
     followed.attempt += 1;
     const { attempt } = followed;
+    // A failed attempt's run time counts from this begin: read even when nobody hears started.
+    if (!this.#events.wants('started')) {
+      if (this.#events.wants('failed'))
+        followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
+      return;
+    }
     this.#tell(jobId, followed, 'started', at, async (header) => {
       const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
       return {
