@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { BackgroundJobState, type FailedEvent } from 'web-background-jobs';
-import { createManager, describeEachIsolation, eventually, tempDir } from '../helpers';
+import { type BackgroundJobsManager, BackgroundJobState, type FailedEvent } from 'web-background-jobs';
+import { createManager, describeEachIsolation, eventually, tempDir, useRedisStore } from '../helpers';
 
 // Review of issue 19 (events, retries and delays): defects found by trying the issue's promises in each mode.
 jest.setTimeout(40_000);
@@ -20,5 +20,47 @@ describeEachIsolation('issue 19 review: retries heard as events', (isolation) =>
     await eventually(() => expect(failed).toHaveLength(1));
     expect(failed[0]).toMatchObject({ uuid: job.uuid, attempt: 1, willRetry: true });
     expect(failed[0]!.runSeconds).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('issue 19 review: events of a retried job on Redis', () => {
+  useRedisStore();
+
+  test('an instance that runs a later attempt of a job, or hears all jobs from then on, hears it started and failed with that attempt, not 1', async () => {
+    const queueName = `review19-${process.pid}`;
+    const file = path.join(tempDir(), 'attempts');
+    const first = createManager({ queueName });
+    const firstFailed: FailedEvent[] = [];
+    first.on('failed', (payload) => void firstFailed.push(payload));
+    const job = await first.execute('Retries.FailTimes', [file, 99], '', '', {
+      attempts: 2,
+      backoff: { type: 'fixed', delaySeconds: 2 },
+    });
+    await eventually(() => expect(firstFailed).toMatchObject([{ attempt: 1, willRetry: true }]), 10_000);
+    await first.close(); // started again: the instance after it runs the second attempt
+    const hear = (manager: BackgroundJobsManager) => {
+      const heard: { event: string; attempt: unknown; willRetry?: boolean }[] = [];
+      manager.on('started', ({ uuid, attempt }) => {
+        if (uuid === job.uuid) heard.push({ event: 'started', attempt });
+      });
+      manager.on('failed', ({ uuid, attempt, willRetry }) => {
+        if (uuid === job.uuid) heard.push({ event: 'failed', attempt, willRetry });
+      });
+      return heard;
+    };
+    const bystander = createManager({ queueName, worker: false, events: 'all' });
+    const heardByBystander = hear(bystander);
+    await bystander.getBackgroundJobs(); // it reads the event stream from now on
+    const again = createManager({ queueName });
+    const heard = hear(again);
+    await again.getBackgroundJobs(); // its worker takes jobs from now on
+    const expected = [
+      { event: 'started', attempt: 2 },
+      { event: 'failed', attempt: 2, willRetry: false },
+    ];
+    await eventually(() => {
+      expect(heard).toEqual(expected);
+      expect(heardByBystander).toEqual(expected);
+    }, 15_000);
   });
 });

@@ -36,6 +36,8 @@ interface Followed {
   started: boolean;
   /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
   attempt: number;
+  /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
+  attemptKnown: boolean;
   ended: boolean;
   /** The events of one job are told in the order the stream has them, behind any read of its header. */
   told: Promise<void>;
@@ -160,8 +162,10 @@ export class RedisJobEvents {
   #began(jobId: string, followed: Followed, at: Date): void {
     if (followed.started || followed.ended) return; // a job cancelled while queued is taken, and yields at once
     followed.started = true;
-    followed.attempt += 1;
-    const { attempt } = followed;
+    // The worker's job object knows its attempt; the stream tells the attempts of a job followed from its start.
+    const running = this.#held.running(jobId);
+    followed.attempt = running?.attempt ?? followed.attempt + 1;
+    followed.attemptKnown ||= running !== undefined;
     // A failed attempt's run time counts from this begin: read even when nobody hears started.
     if (!this.#events.wants('started')) {
       if (this.#events.wants('failed'))
@@ -173,15 +177,23 @@ export class RedisJobEvents {
       return {
         begin: new Date(begin),
         queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
-        attempt,
+        attempt: await this.#attemptOf(jobId, followed),
       };
     });
+  }
+
+  /** The attempt of a job that began last, read once from its record (BullMQ's attempts started) when not known here. */
+  async #attemptOf(jobId: string, followed: Followed): Promise<number> {
+    if (followed.attemptKnown) return followed.attempt;
+    followed.attemptKnown = true;
+    const { redis, queue } = this.#connection;
+    const started = Number(await redis.hget(queue.toKey(jobId), 'ats').catch(() => null));
+    return (followed.attempt = Math.max(followed.attempt, started || 0));
   }
 
   /** An attempt failed and the job waits for the next one: its errorInfo is the last of the record's stack traces. */
   #attemptFailed(jobId: string, followed: Followed, at: Date): void {
     followed.started = false;
-    const { attempt } = followed;
     this.#tell(jobId, followed, 'failed', at, async () => {
       const begin = followed.begin;
       followed.begin = undefined; // the next attempt has a begin of its own
@@ -192,13 +204,14 @@ export class RedisJobEvents {
       const errors = attemptErrorsOf(
         jobId,
         parsedJson(stacks),
-        Number(made ?? attempt),
+        Number(made ?? followed.attempt),
         this.#settings.handlersPath,
       );
       const errorInfo = errors[errors.length - 1];
       if (errorInfo === undefined) return undefined; // gone from Redis meanwhile
       const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin) / 1000;
-      return { runSeconds, errorInfo, attempt, willRetry: true };
+      // The record's count: an attempt of a job first heard mid-way is counted right, as its errors are.
+      return { runSeconds, errorInfo, attempt: errors.length, willRetry: true };
     });
   }
 
@@ -279,6 +292,7 @@ export class RedisJobEvents {
       running: undefined,
       started: false,
       attempt: 0,
+      attemptKnown: header !== undefined,
       ended: false,
       told: Promise.resolve(),
     };
