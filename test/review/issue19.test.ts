@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { type BackgroundJobsManager, BackgroundJobState, type FailedEvent } from 'web-background-jobs';
+import {
+  type BackgroundJobsManager,
+  BackgroundJobState,
+  type FailedEvent,
+  type QueuedEvent,
+} from 'web-background-jobs';
 import { createManager, describeEachIsolation, eventually, tempDir, useRedisStore } from '../helpers';
 
 // Review of issue 19 (events, retries and delays): defects found by trying the issue's promises in each mode.
@@ -20,6 +25,27 @@ describeEachIsolation('issue 19 review: retries heard as events', (isolation) =>
     await eventually(() => expect(failed).toHaveLength(1));
     expect(failed[0]).toMatchObject({ uuid: job.uuid, attempt: 1, willRetry: true });
     expect(failed[0]!.runSeconds).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describeEachIsolation('issue 19 review: delayed jobs heard as events', (isolation) => {
+  test('a job held back by delaySeconds or startAt is heard queued with the seconds it waits', async () => {
+    const manager = createManager({ isolation });
+    const queued: QueuedEvent[] = [];
+    manager.on('queued', (payload) => void queued.push(payload));
+    const delayed = await manager.execute('Reports.Echo', ['x'], '', '', { delaySeconds: 1.5 });
+    const timed = await manager.execute('Reports.Echo', ['x'], '', '', {
+      startAt: new Date(Date.now() + 2000),
+    });
+    const now = await manager.execute('Reports.Echo', ['x']);
+    await manager.waitForCompletion([delayed, timed, now], 30);
+    await eventually(() => expect(queued).toHaveLength(3));
+    const waits = (uuid: string) => queued.find((payload) => payload.uuid === uuid)!.delaySeconds;
+    expect(waits(delayed.uuid)).toBeGreaterThan(1);
+    expect(waits(delayed.uuid)).toBeLessThanOrEqual(1.5);
+    expect(waits(timed.uuid)).toBeGreaterThan(1.5);
+    expect(waits(timed.uuid)).toBeLessThanOrEqual(2);
+    expect(waits(now.uuid)).toBeUndefined();
   });
 });
 

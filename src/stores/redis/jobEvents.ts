@@ -34,6 +34,8 @@ interface Followed {
   /** The worker's job object, until the job's end is told: the worker lets it go once it has stored the end. */
   running: BackgroundJob | undefined;
   started: boolean;
+  /** When a job held back by delaySeconds or startAt may start (ms, from its `delayed` event), for its queued event. */
+  startsAt: number | undefined;
   /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
   attempt: number;
   /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
@@ -84,8 +86,13 @@ export class RedisJobEvents {
     on('added', (jobId, { name }, at) => {
       const followed = this.#ifOurs(jobId, headerOf(name));
       // Queued where it was executed: a worker here that took it already heard it from then on.
+      // Its `delayed` event, if held back, comes next in the same batch of the stream: read once this one is told.
       if (followed !== undefined && (followed.executedHere || this.#settings.events === 'all'))
-        this.#tell(jobId, followed, 'queued', at, () => ({}));
+        this.#tell(jobId, followed, 'queued', at, () =>
+          followed.startsAt !== undefined && followed.startsAt > at.getTime()
+            ? { delaySeconds: (followed.startsAt - at.getTime()) / 1000 }
+            : {},
+        );
     });
     on('active', (jobId, _args, at) => {
       const followed = this.#ifOurs(jobId);
@@ -125,7 +132,11 @@ export class RedisJobEvents {
       const retrying = this.#followed.get(jobId);
       if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
     };
-    on('delayed', (jobId, _args, at) => retried(jobId, at));
+    on('delayed', (jobId, { delay }, at) => {
+      const followed = this.#followed.get(jobId);
+      if (followed?.started === false && followed.attempt === 0) followed.startsAt = Number(delay); // its first start
+      retried(jobId, at);
+    });
     on('waiting', (jobId, _args, at) => retried(jobId, at));
     // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
     on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
@@ -291,6 +302,7 @@ export class RedisJobEvents {
       ranHere: false,
       running: undefined,
       started: false,
+      startsAt: undefined,
       attempt: 0,
       attemptKnown: header !== undefined,
       ended: false,
