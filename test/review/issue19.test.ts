@@ -90,3 +90,29 @@ describe('issue 19 review: events of a retried job on Redis', () => {
     }, 15_000);
   });
 });
+
+describe('issue 19 review: events of jobs run by another instance on Redis', () => {
+  useRedisStore();
+
+  test('the instance whose worker runs the jobs of another hears each started once, even when its worker takes a job before its stream has read the job queued', async () => {
+    const queueName = `review19-runner-${process.pid}`;
+    const web = createManager({ queueName, worker: false, isolation: 'inline' });
+    const runner = createManager({ queueName, worker: true, isolation: 'inline', maxConcurrency: 20 });
+    const started = new Map<string, number>();
+    runner.on('started', ({ uuid }) => void started.set(uuid, (started.get(uuid) ?? 0) + 1));
+    await runner.getBackgroundJobs(); // it reads the event stream, and its worker takes jobs
+    const jobs = [];
+    for (let run = 0; run < 60; run += 1) {
+      // One at a time: the runner's worker and its event stream race for each.
+      const job = await web.execute('Reports.Echo', ['x']);
+      await job.waitForCompletion(30);
+      jobs.push(job);
+    }
+    await eventually(() => expect(started.size).toBe(jobs.length), 10_000);
+    // Every event of these jobs written before the marker's end has been read by then.
+    const marker = await web.execute('Reports.Echo', ['marker']);
+    await marker.waitForCompletion(30);
+    await eventually(() => expect(started.has(marker.uuid)).toBe(true), 10_000);
+    expect([...started.values()].filter((count) => count !== 1)).toEqual([]);
+  });
+});

@@ -34,8 +34,10 @@ interface Followed {
   /** The worker's job object, until the job's end is told: the worker lets it go once it has stored the end. */
   running: BackgroundJob | undefined;
   started: boolean;
-  /** When a job held back by delaySeconds or startAt may start (ms, from its `delayed` event), for its queued event. */
-  startsAt: number | undefined;
+  /** How long a job held back by delaySeconds or startAt waits (from its `delayed` event), for its queued event. */
+  delaySeconds: number;
+  /** Its `added` event was read: the wait or delay next in the stream is its first, not a failed attempt's retry. */
+  entering: boolean;
   /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
   attempt: number;
   /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
@@ -85,13 +87,11 @@ export class RedisJobEvents {
       }) as OurListeners[E]);
     on('added', (jobId, { name }, at) => {
       const followed = this.#ifOurs(jobId, headerOf(name));
-      // Queued where it was executed: a worker here that took it already heard it from then on.
-      // Its `delayed` event, if held back, comes next in the same batch of the stream: read once this one is told.
+      if (followed !== undefined) followed.entering = true;
+      // Told where executed (a worker here hears it from its start); a delay is its next event's, read by then.
       if (followed !== undefined && (followed.executedHere || this.#settings.events === 'all'))
         this.#tell(jobId, followed, 'queued', at, () =>
-          followed.startsAt !== undefined && followed.startsAt > at.getTime()
-            ? { delaySeconds: (followed.startsAt - at.getTime()) / 1000 }
-            : {},
+          followed.delaySeconds > 0 ? { delaySeconds: followed.delaySeconds } : {},
         );
     });
     on('active', (jobId, _args, at) => {
@@ -128,15 +128,15 @@ export class RedisJobEvents {
       }));
     });
     // A started attempt that goes back to wait, or to wait out its backoff, failed and runs again.
-    const retried = (jobId: string, at: Date): void => {
+    const retried = (jobId: string, at: Date, delay?: number): void => {
       const retrying = this.#followed.get(jobId);
-      if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
+      // Its first wait or delay (a worker here may have begun it before the stream said so), or a retry's.
+      if (retrying?.entering) {
+        retrying.entering = false;
+        if (delay !== undefined) retrying.delaySeconds = (delay - at.getTime()) / 1000;
+      } else if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
     };
-    on('delayed', (jobId, { delay }, at) => {
-      const followed = this.#followed.get(jobId);
-      if (followed?.started === false && followed.attempt === 0) followed.startsAt = Number(delay); // its first start
-      retried(jobId, at);
-    });
+    on('delayed', (jobId, { delay }, at) => retried(jobId, at, Number(delay)));
     on('waiting', (jobId, _args, at) => retried(jobId, at));
     // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
     on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
@@ -175,27 +175,24 @@ export class RedisJobEvents {
     followed.started = true;
     // The worker's job object knows its attempt; the stream tells the attempts of a job followed from its start.
     const running = this.#held.running(jobId);
-    followed.attempt = running?.attempt ?? followed.attempt + 1;
+    const attempt = (followed.attempt = running?.attempt ?? followed.attempt + 1);
     followed.attemptKnown ||= running !== undefined;
     // A failed attempt's run time counts from this begin: read even when nobody hears started.
-    if (!this.#events.wants('started')) {
-      if (this.#events.wants('failed'))
-        followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
-      return;
-    }
+    if (!this.#events.wants('started') && this.#events.wants('failed'))
+      followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
     this.#tell(jobId, followed, 'started', at, async (header) => {
       const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
       return {
         begin: new Date(begin),
         queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
-        attempt: await this.#attemptOf(jobId, followed),
+        attempt: await this.#attemptOf(jobId, followed, attempt),
       };
     });
   }
 
   /** The attempt of a job that began last, read once from its record (BullMQ's attempts started) when not known here. */
-  async #attemptOf(jobId: string, followed: Followed): Promise<number> {
-    if (followed.attemptKnown) return followed.attempt;
+  async #attemptOf(jobId: string, followed: Followed, attempt: number): Promise<number> {
+    if (followed.attemptKnown) return attempt;
     followed.attemptKnown = true;
     const { redis, queue } = this.#connection;
     const started = Number(await redis.hget(queue.toKey(jobId), 'ats').catch(() => null));
@@ -221,7 +218,6 @@ export class RedisJobEvents {
       const errorInfo = errors[errors.length - 1];
       if (errorInfo === undefined) return undefined; // gone from Redis meanwhile
       const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin) / 1000;
-      // The record's count: an attempt of a job first heard mid-way is counted right, as its errors are.
       return { runSeconds, errorInfo, attempt: errors.length, willRetry: true };
     });
   }
@@ -302,7 +298,8 @@ export class RedisJobEvents {
       ranHere: false,
       running: undefined,
       started: false,
-      startsAt: undefined,
+      delaySeconds: 0,
+      entering: false,
       attempt: 0,
       attemptKnown: header !== undefined,
       ended: false,
