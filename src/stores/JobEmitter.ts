@@ -152,13 +152,17 @@ export class JobEmitter {
     this.emit(event, payload as never);
   }
 
-  /** An attempt of a job object of this process failed, and the job waits for its next one (`Active`, no `begin`). */
-  attemptFailed(job: BackgroundJob): void {
+  /**
+   * An attempt of a job object of this process failed, and the job waits for its next one (`Active`, no `begin`):
+   * `begin` is when that attempt began.
+   */
+  attemptFailed(job: BackgroundJob, begin: Date | undefined): void {
     if (!this.wants('failed')) return;
     const { attemptErrors } = job;
+    const at = new Date();
     this.emit('failed', {
-      ...jobFields(job, new Date()),
-      runSeconds: 0,
+      ...jobFields(job, at),
+      runSeconds: begin === undefined ? 0 : Math.max(0, at.getTime() - begin.getTime()) / 1000,
       errorInfo: attemptErrors[attemptErrors.length - 1]!,
       attempt: attemptErrors.length,
       willRetry: true,

@@ -130,6 +130,8 @@ export class MemoryJobStore implements JobStore {
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();
+      // A failed attempt that runs again has no begin left: its failed event's run time counts from this one.
+      const begin = retry === undefined ? undefined : job.begin;
       this.#events.started(job, askedAt);
       startedAtOnce = !fromQueue;
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
@@ -141,7 +143,7 @@ export class MemoryJobStore implements JobStore {
             executedAt: queuedAt,
           })
           .then(
-            retry === undefined ? this.#release : () => this.#retry(job, request, retry),
+            retry === undefined ? this.#release : () => this.#retry(job, request, retry, begin),
             this.#releaseAndRethrow,
           );
       if (fromQueue) run();
@@ -152,10 +154,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** An attempt of a job with more has run: its slot is free, and if it failed the job waits for the next one. */
-  #retry(job: BackgroundJob, request: JobRequest, retry: JobRetry): void {
+  #retry(job: BackgroundJob, request: JobRequest, retry: JobRetry, begin: Date | undefined): void {
     this.#gate.release();
     if (job.state !== BackgroundJobState.Active) return;
-    this.#events.attemptFailed(job);
+    this.#events.attemptFailed(job, begin);
     this.#wait(job, request, retryDelayMs(retry, job.attempt));
   }
 

@@ -34,8 +34,14 @@ interface Followed {
   /** The worker's job object, until the job's end is told: the worker lets it go once it has stored the end. */
   running: BackgroundJob | undefined;
   started: boolean;
+  /** How long a job held back by delaySeconds or startAt waits (from its `delayed` event), for its queued event. */
+  delaySeconds: number;
+  /** Its `added` event was read: the wait or delay next in the stream is its first, not a failed attempt's retry. */
+  entering: boolean;
   /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
   attempt: number;
+  /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
+  attemptKnown: boolean;
   ended: boolean;
   /** The events of one job are told in the order the stream has them, behind any read of its header. */
   told: Promise<void>;
@@ -81,9 +87,12 @@ export class RedisJobEvents {
       }) as OurListeners[E]);
     on('added', (jobId, { name }, at) => {
       const followed = this.#ifOurs(jobId, headerOf(name));
-      // Queued where it was executed: a worker here that took it already heard it from then on.
+      if (followed !== undefined) followed.entering = true;
+      // Told where executed (a worker here hears it from its start); a delay is its next event's, read by then.
       if (followed !== undefined && (followed.executedHere || this.#settings.events === 'all'))
-        this.#tell(jobId, followed, 'queued', at, () => ({}));
+        this.#tell(jobId, followed, 'queued', at, () =>
+          followed.delaySeconds > 0 ? { delaySeconds: followed.delaySeconds } : {},
+        );
     });
     on('active', (jobId, _args, at) => {
       const followed = this.#ifOurs(jobId);
@@ -119,11 +128,15 @@ export class RedisJobEvents {
       }));
     });
     // A started attempt that goes back to wait, or to wait out its backoff, failed and runs again.
-    const retried = (jobId: string, at: Date): void => {
+    const retried = (jobId: string, at: Date, delay?: number): void => {
       const retrying = this.#followed.get(jobId);
-      if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
+      // Its first wait or delay (a worker here may have begun it before the stream said so), or a retry's.
+      if (retrying?.entering) {
+        retrying.entering = false;
+        if (delay !== undefined) retrying.delaySeconds = (delay - at.getTime()) / 1000;
+      } else if (retrying?.started && !retrying.ended) this.#attemptFailed(jobId, retrying, at);
     };
-    on('delayed', (jobId, _args, at) => retried(jobId, at));
+    on('delayed', (jobId, { delay }, at) => retried(jobId, at, Number(delay)));
     on('waiting', (jobId, _args, at) => retried(jobId, at));
     // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
     on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
@@ -160,22 +173,35 @@ export class RedisJobEvents {
   #began(jobId: string, followed: Followed, at: Date): void {
     if (followed.started || followed.ended) return; // a job cancelled while queued is taken, and yields at once
     followed.started = true;
-    followed.attempt += 1;
-    const { attempt } = followed;
+    // The worker's job object knows its attempt; the stream tells the attempts of a job followed from its start.
+    const running = this.#held.running(jobId);
+    const attempt = (followed.attempt = running?.attempt ?? followed.attempt + 1);
+    followed.attemptKnown ||= running !== undefined;
+    // A failed attempt's run time counts from this begin: read even when nobody hears started.
+    if (!this.#events.wants('started') && this.#events.wants('failed'))
+      followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
     this.#tell(jobId, followed, 'started', at, async (header) => {
       const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
       return {
         begin: new Date(begin),
         queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
-        attempt,
+        attempt: await this.#attemptOf(jobId, followed, attempt),
       };
     });
+  }
+
+  /** The attempt of a job that began last, read once from its record (BullMQ's attempts started) when not known here. */
+  async #attemptOf(jobId: string, followed: Followed, attempt: number): Promise<number> {
+    if (followed.attemptKnown) return attempt;
+    followed.attemptKnown = true;
+    const { redis, queue } = this.#connection;
+    const started = Number(await redis.hget(queue.toKey(jobId), 'ats').catch(() => null));
+    return (followed.attempt = Math.max(followed.attempt, started || 0));
   }
 
   /** An attempt failed and the job waits for the next one: its errorInfo is the last of the record's stack traces. */
   #attemptFailed(jobId: string, followed: Followed, at: Date): void {
     followed.started = false;
-    const { attempt } = followed;
     this.#tell(jobId, followed, 'failed', at, async () => {
       const begin = followed.begin;
       followed.begin = undefined; // the next attempt has a begin of its own
@@ -186,13 +212,13 @@ export class RedisJobEvents {
       const errors = attemptErrorsOf(
         jobId,
         parsedJson(stacks),
-        Number(made ?? attempt),
+        Number(made ?? followed.attempt),
         this.#settings.handlersPath,
       );
       const errorInfo = errors[errors.length - 1];
       if (errorInfo === undefined) return undefined; // gone from Redis meanwhile
       const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin) / 1000;
-      return { runSeconds, errorInfo, attempt, willRetry: true };
+      return { runSeconds, errorInfo, attempt: errors.length, willRetry: true };
     });
   }
 
@@ -272,7 +298,10 @@ export class RedisJobEvents {
       ranHere: false,
       running: undefined,
       started: false,
+      delaySeconds: 0,
+      entering: false,
       attempt: 0,
+      attemptKnown: header !== undefined,
       ended: false,
       told: Promise.resolve(),
     };
