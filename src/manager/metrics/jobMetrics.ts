@@ -1,7 +1,7 @@
-import type { Histogram } from 'prom-client';
 import type { BackgroundJobsManager } from '../BackgroundJobsManager';
 import { MethodLabels } from './methodLabels';
 import type { MetricsContext } from './metricsContext';
+import { type Observations, SecondsHistogram } from './secondsHistogram';
 
 /**
  * Upper bounds of the time histograms, in seconds: from a job that takes no time (inline, an idle queue) to an hour,
@@ -21,13 +21,14 @@ export const JOB_METRIC_NAMES: readonly string[] = [
 ];
 
 /** The final states a job is counted in, as its events name them. */
-type FinalState = 'completed' | 'failed' | 'canceled';
+const FINAL_STATES = ['completed', 'failed', 'canceled'] as const;
+type FinalState = (typeof FINAL_STATES)[number];
 
-/** One method's series, made at its first job: a job then costs no label lookup. */
+/** One method's numbers, made at its first job: a job then adds to plain numbers, with no label lookup. */
 interface MethodSeries {
-  readonly ended: Readonly<Record<FinalState, { inc(): void }>>;
-  readonly run: { observe(seconds: number): void };
-  readonly queue: { observe(seconds: number): void };
+  readonly ended: Record<FinalState, number>;
+  readonly run: Observations;
+  readonly queue: Observations;
 }
 
 /**
@@ -39,20 +40,22 @@ export function countJobEvents(
   { client, registry, prefix }: MetricsContext,
 ): void {
   const registers = [registry];
-  const jobs = new client.Counter({
+  const series = new Map<string, MethodSeries>();
+  // Counted in plain numbers, handed to prom-client at each scrape: its inc hashes the label set every time.
+  new client.Counter({
     name: `${prefix}jobs_total`,
     help: 'Background jobs that ended, by method and final state (completed, failed, canceled)',
     labelNames: ['method', 'state'] as const,
     registers,
+    collect() {
+      this.reset();
+      for (const [method, { ended }] of series) {
+        for (const state of FINAL_STATES) if (ended[state] > 0) this.inc({ method, state }, ended[state]);
+      }
+    },
   });
-  const histogram = (name: string, help: string): Histogram<'method'> =>
-    new client.Histogram({
-      name,
-      help,
-      labelNames: ['method'] as const,
-      buckets: [...SECONDS_BUCKETS],
-      registers,
-    });
+  const histogram = (name: string, help: string): SecondsHistogram =>
+    new SecondsHistogram(registry, { name, help, labelName: 'method', buckets: SECONDS_BUCKETS });
   const run = histogram(
     `${prefix}job_run_seconds`,
     'Seconds from a job attempt’s begin to its end, by method',
@@ -75,18 +78,13 @@ export function countJobEvents(
   });
 
   const labels = new MethodLabels(manager);
-  const series = new Map<string, MethodSeries>();
   const seriesOf = (method: string): MethodSeries => {
     let found = series.get(method);
     if (found === undefined) {
       found = {
-        ended: {
-          completed: jobs.labels(method, 'completed'),
-          failed: jobs.labels(method, 'failed'),
-          canceled: jobs.labels(method, 'canceled'),
-        },
-        run: run.labels(method),
-        queue: queue.labels(method),
+        ended: { completed: 0, failed: 0, canceled: 0 },
+        run: run.series(method),
+        queue: queue.series(method),
       };
       series.set(method, found);
     }
@@ -94,13 +92,13 @@ export function countJobEvents(
   };
   const end = (state: FinalState, methodName: string, runSeconds: number | undefined, final = true): void =>
     labels.withLabel(methodName, (method) => {
-      const { ended, run: timing } = seriesOf(method);
-      if (runSeconds !== undefined) timing.observe(runSeconds);
-      if (final) ended[state].inc();
+      const counted = seriesOf(method);
+      if (runSeconds !== undefined) run.observe(counted.run, runSeconds);
+      if (final) counted.ended[state] += 1;
     });
 
   manager.on('started', ({ methodName, queuedSeconds }) =>
-    labels.withLabel(methodName, (method) => seriesOf(method).queue.observe(queuedSeconds)),
+    labels.withLabel(methodName, (method) => queue.observe(seriesOf(method).queue, queuedSeconds)),
   );
   manager.on('completed', ({ methodName, runSeconds }) => end('completed', methodName, runSeconds));
   manager.on('failed', ({ methodName, runSeconds, willRetry }) =>
