@@ -8,7 +8,7 @@ import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver
 import { traceOfExecute } from '../runners/tracingContext';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
 import { createStore } from '../stores/createStore';
-import { JobEmitter } from '../stores/JobEmitter';
+import { JobEmitter, type JobObserver } from '../stores/JobEmitter';
 import type { BackgroundJobsEventName, BackgroundJobsListener } from '../jobs/jobEvents';
 import type { JobDetailsData, JobStore, JobSummaryData, MessagePage, StoreOutages } from '../stores/JobStore';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
@@ -139,6 +139,11 @@ export class BackgroundJobsManager implements JobsManager {
    */
   handlerOf(methodName: string): ResolvedHandler | Promise<ResolvedHandler> {
     return this.#resolver.known(methodName) ?? this.#resolver.resolve(methodName);
+  }
+
+  /** @internal For the metrics: tells `observer` each job's start and end, as raw fields (no event payload). */
+  observeJobs(observer: JobObserver): void {
+    this.#events.observe(observer);
   }
 
   /** @internal For the metrics: the outages of the store's server; a memory store has none. */

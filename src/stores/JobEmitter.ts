@@ -13,6 +13,19 @@ import {
 import { receivedMessage } from '../jobs/UserMessage';
 import type { LogError } from '../runners/JobExecutor';
 
+/** The final states of a job, as its events name them. */
+export type FinalEvent = 'completed' | 'failed' | 'canceled';
+
+/**
+ * @internal What the metrics hear of jobs, in raw fields: a job then builds no event payload for them, and a
+ * manager with metrics and no listener allocates nothing more a job. `final` is false for a failed attempt that
+ * another follows; `runSeconds` undefined for a job cancelled before it began.
+ */
+export interface JobObserver {
+  started(methodName: string, queuedSeconds: number): void;
+  ended(methodName: string, event: FinalEvent, runSeconds: number | undefined, final: boolean): void;
+}
+
 /** A listener as added: `once` ones are removed as they are called. */
 interface Added {
   readonly listener: (payload: never) => unknown;
@@ -38,6 +51,7 @@ export class JobEmitter {
     'scheduled-run': undefined,
     'scheduled-skip': undefined,
   };
+  readonly #observers: JobObserver[] = [];
   readonly #logError: LogError;
 
   constructor(logError: LogError) {
@@ -64,13 +78,42 @@ export class JobEmitter {
     }
   }
 
-  /** Whether anyone listens to `event`: its payload is built only then. */
+  /** @internal Tells `observer` every job's start and end from now on. */
+  observe(observer: JobObserver): void {
+    this.#observers.push(observer);
+  }
+
+  /** Whether anyone listens to `event`, or observes it: its payload is built only then. */
   wants(event: BackgroundJobsEventName): boolean {
-    return this.#listeners[event] !== undefined;
+    return this.#listeners[event] !== undefined || (this.#observers.length > 0 && event in OBSERVED);
+  }
+
+  /**
+   * Tells the observers, then calls each listener of `event` in turn; what one throws or rejects with is logged, and
+   * the next is called. For events told from a payload (a Redis store's, the scheduled runs'); a job of a memory
+   * store tells the observers its raw fields instead.
+   */
+  emit<E extends BackgroundJobsEventName>(event: E, payload: BackgroundJobsEvents[E]): void {
+    if (this.#observers.length > 0) this.#observePayload(event, payload);
+    this.#call(event, payload);
+  }
+
+  #observePayload(
+    event: BackgroundJobsEventName,
+    payload: BackgroundJobsEvents[BackgroundJobsEventName],
+  ): void {
+    if (!(event in OBSERVED)) return;
+    const { methodName, runSeconds, queuedSeconds, willRetry } = payload as Partial<
+      Record<'runSeconds' | 'queuedSeconds', number> & { methodName: string; willRetry: boolean }
+    >;
+    for (const observer of this.#observers) {
+      if (event === 'started') observer.started(methodName!, queuedSeconds!);
+      else observer.ended(methodName!, event as FinalEvent, runSeconds, willRetry !== true);
+    }
   }
 
   /** Calls each listener of `event` in turn; what one throws or rejects with is logged, and the next is called. */
-  emit<E extends BackgroundJobsEventName>(event: E, payload: BackgroundJobsEvents[E]): void {
+  #call<E extends BackgroundJobsEventName>(event: E, payload: BackgroundJobsEvents[E]): void {
     const added = this.#listeners[event];
     if (added === undefined) return;
     for (const each of added) {
@@ -96,36 +139,40 @@ export class JobEmitter {
 
   /** A job object of this process was registered (`local`: started here, or run here). */
   queued(job: BackgroundJob, delaySeconds?: number): void {
-    if (!this.wants('queued')) return;
+    if (this.#listeners.queued === undefined) return;
     const payload: QueuedEvent = jobFields(job, new Date());
-    this.emit('queued', delaySeconds === undefined ? payload : { ...payload, delaySeconds });
+    this.#call('queued', delaySeconds === undefined ? payload : { ...payload, delaySeconds });
   }
 
   /** A job object of this process began; `queuedAt` is when it was registered (ms). */
   started(job: BackgroundJob, queuedAt: number): void {
-    if (!this.wants('started')) return;
+    const listened = this.#listeners.started !== undefined;
+    if (!listened && this.#observers.length === 0) return;
     const begin = job.begin ?? new Date();
+    const queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
+    for (const observer of this.#observers) observer.started(job.methodName, queuedSeconds);
+    if (!listened) return;
     const payload = jobFields(job, begin) as JobEventBase & {
       begin: Date;
       queuedSeconds: number;
       attempt: number;
     };
     payload.begin = begin;
-    payload.queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
+    payload.queuedSeconds = queuedSeconds;
     payload.attempt = job.attempt;
-    this.emit('started', payload);
+    this.#call('started', payload);
   }
 
   /** A job object of this process recorded what its handler reported. */
   reported(job: BackgroundJob, report: JobReport): void {
     if (report.kind === 'progress') {
-      if (!this.wants('progress')) return;
+      if (this.#listeners.progress === undefined) return;
       const progress = job.progress!; // as recorded: its date is this thread's, even for a worker's report
-      this.emit('progress', { ...jobFields(job, progress.date), progress });
-    } else if (this.wants('message')) {
+      this.#call('progress', { ...jobFields(job, progress.date), progress });
+    } else if (this.#listeners.message !== undefined) {
       const { kind: _kind, date, ...fields } = report;
       const at = new Date(date);
-      this.emit('message', { ...jobFields(job, at), message: receivedMessage(fields, at) });
+      this.#call('message', { ...jobFields(job, at), message: receivedMessage(fields, at) });
     }
   }
 
@@ -138,18 +185,22 @@ export class JobEmitter {
         : state === BackgroundJobState.Failed
           ? 'failed'
           : 'canceled';
-    if (!this.wants(event)) return;
+    const listened = this.#listeners[event] !== undefined;
+    if (!listened && this.#observers.length === 0) return;
     const end = job.end!;
-    const payload = jobFields(job, end) as JobEventBase & Record<string, unknown>;
     const begin = job.begin?.getTime();
-    const runSeconds = begin === undefined ? undefined : (end.getTime() - begin) / 1000;
-    payload.runSeconds = event === 'canceled' ? runSeconds : (runSeconds ?? 0);
+    const began = begin === undefined ? undefined : (end.getTime() - begin) / 1000;
+    const runSeconds = event === 'canceled' ? began : (began ?? 0);
+    for (const observer of this.#observers) observer.ended(job.methodName, event, runSeconds, true);
+    if (!listened) return;
+    const payload = jobFields(job, end) as JobEventBase & Record<string, unknown>;
+    payload.runSeconds = runSeconds;
     if (event === 'failed') {
       payload.errorInfo = job.errorInfo;
       payload.attempt = job.attempt;
       payload.willRetry = false;
     }
-    this.emit(event, payload as never);
+    this.#call(event, payload as never);
   }
 
   /**
@@ -157,12 +208,16 @@ export class JobEmitter {
    * `begin` is when that attempt began.
    */
   attemptFailed(job: BackgroundJob, begin: Date | undefined): void {
-    if (!this.wants('failed')) return;
-    const { attemptErrors } = job;
+    const listened = this.#listeners.failed !== undefined;
+    if (!listened && this.#observers.length === 0) return;
     const at = new Date();
-    this.emit('failed', {
+    const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin.getTime()) / 1000;
+    for (const observer of this.#observers) observer.ended(job.methodName, 'failed', runSeconds, false);
+    if (!listened) return;
+    const { attemptErrors } = job;
+    this.#call('failed', {
       ...jobFields(job, at),
-      runSeconds: begin === undefined ? 0 : Math.max(0, at.getTime() - begin.getTime()) / 1000,
+      runSeconds,
       errorInfo: attemptErrors[attemptErrors.length - 1]!,
       attempt: attemptErrors.length,
       willRetry: true,
@@ -178,6 +233,9 @@ export class JobEmitter {
     );
   }
 }
+
+/** The events the observers are told: a set, for `in`. */
+const OBSERVED = { started: true, completed: true, failed: true, canceled: true } as const;
 
 /** What every event of a job object of this process says of it, which happened `at` (a Date made anyway). */
 function jobFields(job: BackgroundJob, at: Date): JobEventBase {

@@ -1,3 +1,4 @@
+import type { FinalEvent } from '../../stores/JobEmitter';
 import type { BackgroundJobsManager } from '../BackgroundJobsManager';
 import { MethodLabels } from './methodLabels';
 import type { MetricsContext } from './metricsContext';
@@ -21,12 +22,11 @@ export const JOB_METRIC_NAMES: readonly string[] = [
 ];
 
 /** The final states a job is counted in, as its events name them. */
-const FINAL_STATES = ['completed', 'failed', 'canceled'] as const;
-type FinalState = (typeof FINAL_STATES)[number];
+const FINAL_STATES: readonly FinalEvent[] = ['completed', 'failed', 'canceled'];
 
 /** One method's numbers, made at its first job: a job then adds to plain numbers, with no label lookup. */
 interface MethodSeries {
-  readonly ended: Record<FinalState, number>;
+  readonly ended: Record<FinalEvent, number>;
   readonly run: Observations;
   readonly queue: Observations;
 }
@@ -90,22 +90,18 @@ export function countJobEvents(
     }
     return found;
   };
-  const end = (state: FinalState, methodName: string, runSeconds: number | undefined, final = true): void =>
-    labels.withLabel(methodName, (method) => {
-      const counted = seriesOf(method);
-      if (runSeconds !== undefined) run.observe(counted.run, runSeconds);
-      if (final) counted.ended[state] += 1;
-    });
-
-  manager.on('started', ({ methodName, queuedSeconds }) =>
-    labels.withLabel(methodName, (method) => queue.observe(seriesOf(method).queue, queuedSeconds)),
-  );
-  manager.on('completed', ({ methodName, runSeconds }) => end('completed', methodName, runSeconds));
-  manager.on('failed', ({ methodName, runSeconds, willRetry }) =>
-    end('failed', methodName, runSeconds, !willRetry),
-  );
-  // A job cancelled before it began has no run time (undefined): it is only counted.
-  manager.on('canceled', ({ methodName, runSeconds }) => end('canceled', methodName, runSeconds));
+  // Told in raw fields, not through manager.on: a job builds no event payload for the metrics.
+  manager.observeJobs({
+    started: (methodName, queuedSeconds) =>
+      labels.withLabel(methodName, (method) => queue.observe(seriesOf(method).queue, queuedSeconds)),
+    ended: (methodName, state, runSeconds, final) =>
+      labels.withLabel(methodName, (method) => {
+        const counted = seriesOf(method);
+        // A job cancelled before it began has no run time (undefined): it is only counted.
+        if (runSeconds !== undefined) run.observe(counted.run, runSeconds);
+        if (final) counted.ended[state] += 1;
+      }),
+  });
   manager.on('scheduled-run', ({ scheduledJob }) => scheduledRuns.labels(scheduledJob.name).inc());
   manager.on('scheduled-skip', ({ scheduledJob, reason }) =>
     scheduledSkips.labels(scheduledJob.name, reason).inc(),
