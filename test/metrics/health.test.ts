@@ -67,5 +67,5 @@ describe('on a Redis store', () => {
     // Back: the seconds stop growing (a read of the store later, they are the same).
     expect(await manager.getBackgroundJobs()).toEqual([]);
     expect(await values(registry, 'wbj_store_unavailable_seconds_total')).toEqual([total]);
-  });
+  }, 60_000); // two reconnects, each waited for up to 20 s on a loaded machine
 });
