@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type BackgroundJob, backgroundJobsApi, type BackgroundJobsManager } from 'web-background-jobs';
 import { appWithJobs, eventually, listen, ROOT } from '../helpers';
 import { launchChromium } from './chromium';
@@ -16,6 +16,8 @@ let manager: BackgroundJobsManager;
 let url: string;
 /** The uncaught exceptions of the pages, as their messages. */
 const pageErrors: string[] = [];
+/** The browser contexts of the running test, closed after it: streams left open would outlive their server. */
+const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -37,6 +39,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
   await new Promise((resolve) => server.close(resolve));
   expect(pageErrors.splice(0)).toEqual([]);
 });
@@ -44,6 +47,7 @@ afterEach(async () => {
 /** A page of the app for `user`, in a browser context of its own. */
 async function pageOf(user: string): Promise<Page> {
   const context = await browser.newContext();
+  contexts.push(context);
   await context.addCookies([{ name: 'user', value: user, url }]);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
