@@ -173,8 +173,9 @@ export class RedisJobEvents {
   #began(jobId: string, followed: Followed, at: Date): void {
     if (followed.started || followed.ended) return; // a job cancelled while queued is taken, and yields at once
     followed.started = true;
-    // The worker's job object knows its attempt; the stream tells the attempts of a job followed from its start.
-    const running = this.#held.running(jobId);
+    // The stream tells the attempts of a job followed from its start: counted here, not read from the worker's job
+    // object, which may already run the next attempt when this begin is read. Otherwise the worker's job knows it.
+    const running = followed.attemptKnown ? undefined : this.#held.running(jobId);
     const attempt = (followed.attempt = running?.attempt ?? followed.attempt + 1);
     followed.attemptKnown ||= running !== undefined;
     // A failed attempt's run time counts from this begin: read even when nobody hears started.
