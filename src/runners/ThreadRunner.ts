@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { deserialize } from 'node:v8';
-import { BroadcastChannel, type MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { MessagePort } from 'node:worker_threads';
 import { jobLogFields, type LogFields } from '../config/logWriter';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
@@ -13,44 +12,32 @@ import { runningHere } from './InlineRunner';
 import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import { ThreadCallAnswers } from './threadCallAnswers';
 import { inSpan } from './tracing';
-import { readLateRejection, readNote, readRunNote, readWorkerPort } from './threadNotes';
+import { readLateRejection, readNote, readRunMessage } from './threadNotes';
 import {
   type AbortNote,
   resultNotCloneable,
+  type ThreadJobOutcome,
   type ThreadJobRequest,
-  type ThreadJobResult,
+  type WorkerOrder,
 } from './threadProtocol';
+import { type PoolTask, type WorkerCrash, WorkerPool } from './workerPool';
 
 type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb'>;
 
-/** A job on its way through the pool. */
-interface ThreadRun {
-  /** Takes a note that came, marked with the run's secret, on the port of the worker running it. */
-  readonly note: (message: unknown, port: MessagePort) => void;
-  /** Aborts the handler's signal, and terminates its worker if it has not returned after the grace. */
-  readonly stop: () => void;
-  readonly settled: Promise<JobOutcome>;
-}
-
 /**
- * Runs each job in a pool of worker threads (Piscina): a CPU-bound handler cannot stall the application, and a
- * cancelled or timed-out handler that does not return within the grace has its worker terminated and replaced.
- * The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A run's notes (start,
- * messages, progress, calls of its ФоновыеЗадания) come in order on the port of the worker running it, each marked
- * with a secret made for the run and handed to the worker's code with the task, so a note can only be about the job
- * that worker runs; the outcome comes as Piscina's task result; cancels go out on a BroadcastChannel.
+ * Runs each job in a fixed pool of worker threads (workerPool.ts): a CPU-bound handler cannot stall the application,
+ * and a cancelled or timed-out handler that does not return within the grace has its worker terminated and
+ * replaced. The pool starts with the first job and keeps `maxThreads` workers, reused between jobs. A run's task,
+ * its cancel and the answers to its calls go out on the port of the worker running it; its notes (start, messages,
+ * progress, calls of its ФоновыеЗадания) and then its end come back on that port, in order, each marked with a secret
+ * made for the run and handed to the worker's code with the task, so a note can only be about the job that worker runs.
  */
 export class ThreadRunner implements JobRunner {
   readonly #settings: ThreadSettings;
   readonly #logError: (line: string, error: unknown, fields?: LogFields) => void;
-  /** Unique in the process, so each runner's workers hear only its own cancels. */
-  readonly #abortChannelName = `web-background-jobs:${randomUUID()}`;
-  #abortChannel: BroadcastChannel | undefined;
-  #pool: Piscina | undefined;
-  /** The runs still going, by their secret. */
-  readonly #runs = new Map<string, ThreadRun>();
-  /** The ports the workers sent, each listened to for their runs' notes. */
-  readonly #ports = new Set<MessagePort>();
+  #pool: WorkerPool | undefined;
+  /** The runs still going, with what stops each. */
+  readonly #runs = new Map<PoolTask, { readonly stop: () => void; readonly settled: Promise<JobOutcome> }>();
   #crashes = 0;
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
@@ -63,7 +50,7 @@ export class ThreadRunner implements JobRunner {
   }
 
   get threadCount(): number {
-    return this.#pool?.threads.length ?? 0;
+    return this.#pool?.threadCount ?? 0;
   }
 
   get threadCrashes(): number {
@@ -74,18 +61,15 @@ export class ThreadRunner implements JobRunner {
     const { job, params, onHandlerStart, onStrayRejection } = task;
     const pool = this.#openPool();
     const secret = randomUUID();
-    // Every note the worker sent before its task returned must be in before the job ends: the notes travel on the
-    // worker's port, the result on Piscina's. Most runs send none, or all of them are in by the result: only a run
-    // whose notes are still on their way waits for them, on a promise made then.
-    let received = 0;
-    let expected = Infinity;
-    let allNotesIn: (() => void) | undefined;
-    const terminate = new Termination();
+    let settle!: (outcome: JobOutcome) => void;
+    const settled = new Promise<JobOutcome>((resolve) => (settle = resolve));
     let graceTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (graceTimer !== undefined) return;
-      this.#abortChannel!.postMessage(abortNote(job));
-      graceTimer = setTimeout(() => terminate.abort(), this.#settings.cancelGraceMs);
+      // A run still queued is dropped at once; a running one hears why, and is terminated if still going after the grace.
+      if (!pool.post(poolTask, { abort: abortNote(job) } satisfies WorkerOrder))
+        return pool.terminate(poolTask);
+      graceTimer = setTimeout(() => pool.terminate(poolTask), this.#settings.cancelGraceMs);
     };
     // Stopped when the job's signal aborts: cancelled, timed out, or lost by a Redis store, each of which ends the job
     // (or the attempt, retried after a time limit) and then aborts the signal in the same call; a job failed by a
@@ -93,9 +77,15 @@ export class ThreadRunner implements JobRunner {
     // Watching the job's end instead of its signal spares each run an AbortController, which cost more than the rest.
     const unwatch = job.whenAttemptEnds(() =>
       queueMicrotask(() => {
-        if (job.signal.aborted && this.#runs.has(secret)) stop();
+        if (job.signal.aborted && this.#runs.has(poolTask)) stop();
       }),
     );
+    const ended = (outcome: JobOutcome): void => {
+      clearTimeout(graceTimer);
+      unwatch();
+      this.#runs.delete(poolTask); // answers still to come are dropped
+      settle(outcome);
+    };
     let answers: ThreadCallAnswers | undefined;
     let refused = false;
     const note = (message: unknown, port: MessagePort): void => {
@@ -121,11 +111,9 @@ export class ThreadRunner implements JobRunner {
           jobLogFields(job),
         );
       }
-      if ((received += 1) >= expected) allNotesIn?.();
     };
     const request: ThreadJobRequest = {
       handlersPath: this.#settings.handlersPath,
-      abortChannel: this.#abortChannelName,
       job: {
         uuid: job.uuid,
         methodName: job.methodName,
@@ -141,34 +129,31 @@ export class ThreadRunner implements JobRunner {
       run: secret,
       ...(task.span !== undefined && { trace: task.span.carrier }),
     };
-    const ended = (): void => {
-      clearTimeout(graceTimer);
-      unwatch();
-      this.#runs.delete(secret); // notes and answers still to come are dropped
+    const poolTask: PoolTask = {
+      request: { task: request } satisfies WorkerOrder,
+      // A message without the run's secret is dropped: it was sent by an earlier run on the same worker.
+      receive: (message, port) => {
+        const read = readRunMessage(message, secret);
+        if (read === undefined) return false;
+        if ('note' in read) {
+          note(read.note, port);
+          return false;
+        }
+        ended(this.#outcome(read.end));
+        return true;
+      },
+      died: (death) => {
+        if (!death.terminated) this.#crashes += 1;
+        ended(death.terminated ? terminatedOutcome(job.uuid) : crashOutcome(death.crash, this.#settings));
+      },
     };
-    // Settled in the microtask that brings the result, unless notes are still on their way: no async function and
-    // no finally, whose extra promises and turns every job paid.
-    const settled = pool.run(request, { signal: terminate }).then(
-      ({ notes, outcome }: ThreadJobResult): JobOutcome | Promise<JobOutcome> => {
-        expected = notes;
-        const end = (): JobOutcome => (ended(), this.#outcome(outcome));
-        return received >= expected
-          ? end()
-          : new Promise<void>((resolve) => (allNotesIn = resolve)).then(end);
-      },
-      (error: unknown) => {
-        ended();
-        if (terminate.aborted) return terminatedOutcome(job.uuid);
-        this.#crashes += 1;
-        return crashOutcome(error, this.#settings);
-      },
-    );
-    this.#runs.set(secret, { note, stop, settled });
+    this.#runs.set(poolTask, { stop, settled });
+    pool.run(poolTask);
     return settled;
   }
 
   /** The worker's outcome as the job's: a failure or a serialized result read back. */
-  #outcome(outcome: ThreadJobResult['outcome']): JobOutcome {
+  #outcome(outcome: ThreadJobOutcome): JobOutcome {
     if (!outcome.ok) {
       const errorInfo = reviveErrorInfo(outcome.errorInfo);
       return { ok: false, errorInfo, error: errorOf(errorInfo) };
@@ -181,56 +166,29 @@ export class ThreadRunner implements JobRunner {
     const runs = [...this.#runs.values()];
     for (const run of runs) run.stop();
     await Promise.allSettled(runs.map((run) => run.settled));
-    await this.#pool?.destroy();
-    this.#abortChannel?.close();
-    for (const port of this.#ports) port.close();
+    await this.#pool?.close();
   }
 
-  #openPool(): Piscina {
-    if (this.#pool !== undefined) return this.#pool;
+  #openPool(): WorkerPool {
     const { maxThreads, workerMaxMemoryMb } = this.#settings;
-    this.#abortChannel = new BroadcastChannel(this.#abortChannelName);
-    this.#abortChannel.unref();
-    this.#pool = new Piscina({
+    this.#pool ??= new WorkerPool({
       filename: path.join(__dirname, 'threadWorker.js'),
-      // A fixed-size pool, like 1C's: a terminated or crashed worker is replaced at once.
-      minThreads: maxThreads,
-      maxThreads,
-      // Idle workers run their event loop (Piscina's default blocks it), so a timer a finished job left behind
-      // fires while the worker is idle instead of inside the next job.
-      atomics: 'disabled',
-      // Piscina's run-time histogram, which nothing here reads, cost every task two clock reads and two records.
-      recordTiming: false,
-      ...(workerMaxMemoryMb > 0 && { resourceLimits: { maxOldGenerationSizeMb: workerMaxMemoryMb } }),
-    });
-    // Workers' ports and late rejections come here; anything else a handler posts on parentPort itself is ignored.
-    this.#pool.on('message', (message: unknown) => {
-      const port = readWorkerPort(message);
-      if (port !== undefined) return this.#listen(port);
-      const late = readLateRejection(message);
-      if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
-    });
-    // Without a listener an idle worker's crash would be an uncaught 'error' event of the application.
-    this.#pool.on('error', (error: unknown) => {
-      this.#crashes += 1;
-      this.#logError('[web-background-jobs] A worker thread crashed while no job was running on it:', error);
+      size: maxThreads,
+      resourceLimits: workerMaxMemoryMb > 0 ? { maxOldGenerationSizeMb: workerMaxMemoryMb } : undefined,
+      idleCrash: (crash) => {
+        this.#crashes += 1;
+        this.#logError(
+          '[web-background-jobs] A worker thread crashed while no job was running on it:',
+          'error' in crash ? crash.error : new Error(`The worker thread exited with code ${crash.exitCode}`),
+        );
+      },
+      // Late rejections come on parentPort; anything else a handler posts there itself is ignored.
+      parentMessage: (message) => {
+        const late = readLateRejection(message);
+        if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
+      },
     });
     return this.#pool;
-  }
-
-  /**
-   * Takes the notes that come on a worker's port to the runs whose secrets they carry. A note without the secret of
-   * a run still going is dropped: it was sent by a run that has ended (its worker crashed, or was terminated), or
-   * forged on a port a handler made.
-   */
-  #listen(port: MessagePort): void {
-    this.#ports.add(port);
-    port.on('message', (message: unknown) => {
-      const envelope = readRunNote(message);
-      if (envelope !== undefined) this.#runs.get(envelope.run)?.note(envelope.note, port);
-    });
-    port.once('close', () => this.#ports.delete(port));
-    port.unref(); // the pool decides how long the application waits for its workers
   }
 
   #logLateRejection(uuid: string, methodName: string, errorInfo: ErrorInfo): void {
@@ -239,28 +197,6 @@ export class ThreadRunner implements JobRunner {
       errorOf(errorInfo),
       { uuid, method: methodName },
     );
-  }
-}
-
-/**
- * What tells Piscina to terminate a run's worker: the least Piscina takes as an abort signal, since a run is
- * terminated only after its cancel's grace, and an AbortController for each run cost more than its message.
- */
-class Termination {
-  aborted = false;
-  #listener: (() => void) | undefined;
-
-  addEventListener(_event: 'abort', listener: () => void): void {
-    this.#listener = listener;
-  }
-
-  removeEventListener(): void {
-    this.#listener = undefined;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.#listener?.();
   }
 }
 
@@ -301,31 +237,34 @@ function terminatedOutcome(uuid: string): JobOutcome {
 }
 
 /** The worker died under the job: say how, keeping the original error (and its stack) as the cause. */
-function crashOutcome(error: unknown, settings: ThreadSettings): JobOutcome {
-  const original = error as { message?: unknown; code?: unknown; stack?: unknown };
-  const text = String(original?.message ?? error);
-  const exitCode = /^worker exited with code: (-?\d+)$/.exec(text)?.[1];
-  const description =
-    exitCode !== undefined
-      ? `The worker thread running the job exited with code ${exitCode} before the job finished (process.exit() in the handler?)`
-      : original?.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? `The worker thread running the job ran out of memory (jobsWorkerMaxMemoryMb is ${settings.workerMaxMemoryMb || 'not set'}): ${text}`
-        : `The worker thread running the job crashed with an uncaught exception: ${text}`;
-  // An exit is the pool's own error, which says nothing the description does not and points into Piscina: no cause.
-  const crash = new BackgroundJobsError(
-    'WBJ_WORKER_CRASHED',
-    description,
-    exitCode === undefined ? { cause: error } : undefined,
-  );
-  // Point ErrorInfo at the handler's frames, if the original has any: not at this file, nor at Piscina's, whose
-  // path would otherwise be the job's module (1C's ИмяМодуля names the job's own module, or nothing).
+function crashOutcome(crash: WorkerCrash, settings: ThreadSettings): JobOutcome {
+  const failure =
+    'exitCode' in crash // nothing was thrown: no cause
+      ? new BackgroundJobsError(
+          'WBJ_WORKER_CRASHED',
+          `The worker thread running the job exited with code ${crash.exitCode} before the job finished (process.exit() in the handler?)`,
+        )
+      : new BackgroundJobsError('WBJ_WORKER_CRASHED', thrownDescription(crash.error, settings), {
+          cause: crash.error,
+        });
+  const stack = 'error' in crash ? (crash.error as { stack?: unknown } | undefined)?.stack : undefined;
+  // Point ErrorInfo at the handler's frames, if the original has any: not at this file, nor at the worker's code,
+  // whose path would otherwise be the job's module (1C's ИмяМодуля names the job's own module, or nothing).
   const frames =
-    typeof original?.stack === 'string'
-      ? original.stack.split('\n').filter((line) => {
+    typeof stack === 'string'
+      ? stack.split('\n').filter((line) => {
           const file = frameLocation(line)?.file;
           return file !== undefined && handlerRelative(settings.handlersPath, file) !== undefined;
         })
       : [];
-  crash.stack = [`${crash.name}: ${description}`, ...frames].join('\n');
-  return { ok: false, errorInfo: errorInfoFrom(crash, settings.handlersPath), error: crash };
+  failure.stack = [`${failure.name}: ${failure.message}`, ...frames].join('\n');
+  return { ok: false, errorInfo: errorInfoFrom(failure, settings.handlersPath), error: failure };
+}
+
+/** What an error a worker died of says: out of memory, or an uncaught exception. */
+function thrownDescription(error: unknown, settings: ThreadSettings): string {
+  const text = String((error as { message?: unknown } | undefined)?.message ?? error);
+  return (error as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    ? `The worker thread running the job ran out of memory (jobsWorkerMaxMemoryMb is ${settings.workerMaxMemoryMb || 'not set'}): ${text}`
+    : `The worker thread running the job crashed with an uncaught exception: ${text}`;
 }

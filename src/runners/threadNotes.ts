@@ -1,13 +1,13 @@
 // On the main thread: what a worker posts, checked before any of it is used (the worker runs user code).
 import { types } from 'node:util';
-import { MessagePort } from 'node:worker_threads';
 import type { ErrorInfo } from '../jobs/errorInfo';
 import type {
   ManagerCallMember,
   ManagerCallNote,
+  RunEnd,
   RunNote,
+  ThreadJobOutcome,
   WorkerNote,
-  WorkerPortNote,
 } from './threadProtocol';
 
 /** What a job's `ФоновыеЗадания` may ask the main thread: its own members, a view's cancel() and waits. */
@@ -42,17 +42,18 @@ function isErrorInfo(value: unknown, depth = 0): value is ErrorInfo {
   );
 }
 
-/** The port a worker's code sends as it loads ({@link WorkerPortNote}), or `undefined` for anything else. */
-export function readWorkerPort(value: unknown): MessagePort | undefined {
-  const port = isObject(value) ? value.webBackgroundJobsPort : undefined;
-  return port instanceof MessagePort ? port : undefined;
-}
-
-/** A note on a worker's port with the run it names ({@link RunNote}), the note still to be read; or `undefined`. */
-export function readRunNote(value: unknown): { readonly run: string; readonly note: unknown } | undefined {
-  return isObject(value) && typeof value.run === 'string'
-    ? (value as { run: string; note: unknown })
-    : undefined;
+/**
+ * A message on a worker's port for run `run`: a note ({@link RunNote}), still to be read, or the run's end
+ * ({@link RunEnd}); `undefined` for anything else, such as a note an earlier run of the worker sent after its end.
+ * The end is trusted as the worker's code sent it: only that code knows the run's secret.
+ */
+export function readRunMessage(
+  value: unknown,
+  run: string,
+): { readonly note: unknown } | { readonly end: ThreadJobOutcome } | undefined {
+  if (!isObject(value) || value.run !== run) return undefined;
+  if ('note' in value) return { note: value.note };
+  return 'end' in value ? (value as unknown as RunEnd) : undefined;
 }
 
 /**

@@ -6,11 +6,9 @@ import type { ErrorInfo, ErrorInfoFields } from '../jobs/errorInfo';
 import { cloneFailure } from '../jobs/storable';
 import type { TraceCarrier } from './traceCarrier';
 
-/** What the main thread sends a worker for one job (Piscina carries it, and the {@link ThreadJobResult} back). */
+/** What the main thread sends a worker for one job, on the worker's port; the {@link RunEnd} comes back on it. */
 export interface ThreadJobRequest {
   readonly handlersPath: string;
-  /** The BroadcastChannel on which the pool's workers hear of cancels and timeouts. */
-  readonly abortChannel: string;
   readonly job: {
     readonly uuid: string;
     readonly methodName: string;
@@ -38,14 +36,17 @@ export interface ThreadJobRequest {
 }
 
 /**
- * Worker → main, once, on `parentPort` as the worker's code loads (before any handler can run there): the port on
- * which the worker sends the notes of every job it runs, and hears the answers to their calls. One port a worker,
- * instead of one channel a run, whose transfer with each task cost as much as the task itself. A handler can post
- * another such port, but nothing on it is believed without a run's secret ({@link RunNote}).
+ * Main → worker, once, the first message on its `parentPort`, which the worker's code takes as it loads (before any
+ * handler can run there): the worker's port, on which its jobs come, with cancels and the answers to their calls,
+ * and on which every note of a job and then its end go back, in order. Only the pool and the worker's code hold its
+ * ends: a handler may post on `parentPort`, but nothing there is taken for a job's note.
  */
 export interface WorkerPortNote {
   readonly webBackgroundJobsPort: MessagePort;
 }
+
+/** Main → worker, on the worker's port. */
+export type WorkerOrder = { readonly task: ThreadJobRequest } | { readonly abort: AbortNote } | ManagerAnswer;
 
 /** Worker → main, in order on the worker's port: a note about the run whose secret it carries. */
 export interface RunNote {
@@ -53,15 +54,15 @@ export interface RunNote {
   readonly note: WorkerNote;
 }
 
-/**
- * What a worker's task returns: the outcome, and how many notes it sent before it, so the main thread can wait
- * for every message and progress to arrive before it ends the job (notes and result travel on two channels).
- */
-export interface ThreadJobResult {
-  readonly notes: number;
-  readonly outcome:
-    | { readonly ok: true; readonly result: unknown; readonly serialized: boolean }
-    | { readonly ok: false; readonly errorInfo: ErrorInfo };
+/** How a job's handler ended in its worker: a result (serialized there unless a primitive), or a failure. */
+export type ThreadJobOutcome =
+  | { readonly ok: true; readonly result: unknown; readonly serialized: boolean }
+  | { readonly ok: false; readonly errorInfo: ErrorInfo };
+
+/** Worker → main, on the worker's port after every note of the run: its end, which frees the worker. */
+export interface RunEnd {
+  readonly run: string;
+  readonly end: ThreadJobOutcome;
 }
 
 /**

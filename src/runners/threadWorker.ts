@@ -1,6 +1,7 @@
-// The entry of each pool worker thread (Piscina loads it): runs one job per call, reporting on the worker's port.
+// The entry of each pool worker thread (workerPool.ts starts it): runs the jobs that come on its port, one at a
+// time, and sends their notes and then their ends back on it.
 import { serialize } from 'node:v8';
-import { BroadcastChannel, MessageChannel, type MessagePort, parentPort } from 'node:worker_threads';
+import { type MessagePort, parentPort } from 'node:worker_threads';
 import { BackgroundJobsError } from '../errors';
 import { BackgroundJob, BUILT_BY_MANAGER } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
@@ -12,25 +13,19 @@ import { runHandler } from './runHandler';
 import { inTraceContext } from './tracingContext';
 import {
   type AbortNote,
-  type ManagerAnswer,
   resultNotCloneable,
+  type RunEnd,
   type RunNote,
+  type ThreadJobOutcome,
   type ThreadJobRequest,
-  type ThreadJobResult,
   type WorkerEnvelope,
   type WorkerNote,
+  type WorkerOrder,
   type WorkerPortNote,
 } from './threadProtocol';
 
 /** The jobs of this worker with a call of their ФоновыеЗадания, by run secret, for the answers. */
 const calling = new Map<string, MainThreadJobs>();
-/**
- * The worker's port to the main thread, for the notes of every job it runs and the answers to their calls. Sent as
- * this module loads, which Piscina does as the worker starts, before any handler can run in it; only this module
- * holds its end.
- */
-const toMain = openPortToMain();
-
 /**
  * One resolver per handlers folder, kept for the worker's life: modules load once per worker, then are reused; and
  * the handlers it resolved, by lower-cased method name (resolution is case-insensitive), so a job whose method ran
@@ -39,41 +34,37 @@ const toMain = openPortToMain();
 const folders = new Map<string, { resolver: HandlerResolver; handlers: Map<string, HandlerFunction> }>();
 /** The copies of the jobs this worker runs, by uuid, for the abort notes. */
 const running = new Map<string, { job: BackgroundJob; handlersPath: string }>();
-let abortChannel: BroadcastChannel | undefined;
 
-function listenForAborts(name: string): void {
-  if (abortChannel !== undefined) return;
-  abortChannel = new BroadcastChannel(name);
-  abortChannel.unref(); // Piscina decides how long a worker lives
-  abortChannel.onmessage = (event) => {
-    const { uuid, code, message } = (event as { data: AbortNote }).data;
-    const target = running.get(uuid);
-    if (target === undefined) return;
-    const reason = new BackgroundJobsError(code, message);
-    if (code === 'WBJ_CANCELED') target.job.cancel();
-    else target.job.expire(errorInfoFrom(reason, target.handlersPath), reason);
-  };
+// The pool's first message on parentPort is the worker's port, taken here before any handler can listen there.
+parentPort!.once('message', ({ webBackgroundJobsPort: port }: WorkerPortNote) => {
+  port.on('message', (order: WorkerOrder) => {
+    if ('task' in order) void runThreadJob(order.task, port);
+    else if ('abort' in order) abort(order.abort);
+    else calling.get(order.run)?.answer(order);
+  });
+});
+
+/** A job was cancelled, timed out, or lost: its copy here aborts its signal with the reason. */
+function abort({ uuid, code, message }: AbortNote): void {
+  const target = running.get(uuid);
+  if (target === undefined) return;
+  const reason = new BackgroundJobsError(code, message);
+  if (code === 'WBJ_CANCELED') target.job.cancel();
+  else target.job.expire(errorInfoFrom(reason, target.handlersPath), reason);
 }
 
-function openPortToMain(): MessagePort {
-  const { port1, port2 } = new MessageChannel();
-  const announcement: WorkerPortNote = { webBackgroundJobsPort: port2 };
-  parentPort?.postMessage(announcement, [port2]);
-  port1.on('message', (answer: ManagerAnswer) => calling.get(answer.run)?.answer(answer));
-  port1.unref(); // Piscina decides how long a worker lives; a pending call keeps the job's promise, not the thread
-  return port1;
+async function runThreadJob(request: ThreadJobRequest, toMain: MessagePort): Promise<void> {
+  const { run } = request;
+  const end = (outcome: ThreadJobOutcome): void => toMain.postMessage({ run, end: outcome } satisfies RunEnd);
+  end(await runJob(request, (note) => toMain.postMessage({ run, note } satisfies RunNote)));
 }
 
-export default async function runThreadJob(request: ThreadJobRequest): Promise<ThreadJobResult> {
+/** Runs one job, sending its notes on the way; resolves with how its handler ended. */
+async function runJob(
+  request: ThreadJobRequest,
+  send: (note: WorkerNote) => void,
+): Promise<ThreadJobOutcome> {
   const { handlersPath, job: init, params, run } = request;
-  listenForAborts(request.abortChannel);
-  let notes = 0;
-  const send = (note: WorkerNote): void => {
-    const envelope: RunNote = { run, note };
-    toMain.postMessage(envelope);
-    notes += 1;
-  };
-  const finish = (outcome: ThreadJobResult['outcome']): ThreadJobResult => ({ notes, outcome });
   // A copy of the job for the handler's currentJob(); its signal follows the real job's through abort notes.
   const job = new BackgroundJob({
     builtBy: BUILT_BY_MANAGER,
@@ -115,17 +106,16 @@ export default async function runThreadJob(request: ThreadJobRequest): Promise<T
   try {
     const handler = resolved(handlersPath, init.methodName) ?? (await resolve(handlersPath, init.methodName));
     // Cancelled while the worker was starting or loading the module: the handler never runs, as inline.
-    if (job.state !== BackgroundJobState.Active)
-      return finish({ ok: true, result: undefined, serialized: false });
+    if (job.state !== BackgroundJobState.Active) return { ok: true, result: undefined, serialized: false };
     if (request.timed) send({ kind: 'started' });
     const outcome = await inTraceContext(request.trace, () =>
       runHandler(runningJob, handler, params, handlersPath),
     );
-    if (!outcome.ok) return finish({ ok: false, errorInfo: outcome.errorInfo });
-    return finish(portable(outcome.result, handlersPath));
+    if (!outcome.ok) return { ok: false, errorInfo: outcome.errorInfo };
+    return portable(outcome.result, handlersPath);
   } catch (error) {
     // The handler could not be resolved in the worker (the module changed, or loads differently here).
-    return finish({ ok: false, errorInfo: errorInfoFrom(error, handlersPath) });
+    return { ok: false, errorInfo: errorInfoFrom(error, handlersPath) };
   } finally {
     ended = true;
     running.delete(init.uuid);
@@ -158,9 +148,9 @@ async function resolve(handlersPath: string, methodName: string): Promise<Handle
 /**
  * The result as it can cross to the main thread: primitives as they are, anything else serialized here (the
  * structured clone the transfer would make anyway), so a result that cannot cross fails its job with a clear
- * error instead of crashing the worker inside Piscina.
+ * error instead of crashing the worker.
  */
-function portable(result: unknown, handlersPath: string): ThreadJobResult['outcome'] {
+function portable(result: unknown, handlersPath: string): ThreadJobOutcome {
   if (result === null || !['object', 'function', 'symbol'].includes(typeof result)) {
     return { ok: true, result, serialized: false };
   }

@@ -40,7 +40,7 @@ describe('what a handler posts on parentPort itself', () => {
     },
   );
 
-  test("a port a handler sends as its worker's is heard, but its notes and calls under the job's UUID are not believed", async () => {
+  test("a port a handler sends as its worker's is ignored: its notes and calls under the job's UUID are not believed", async () => {
     const manager = threads();
     const file = path.join(tempDir(), 'touched');
     const job = await manager.execute('Forger.ForgedPort', [file]);

@@ -1,0 +1,180 @@
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  type ResourceLimits,
+  Worker,
+} from 'node:worker_threads';
+import type { WorkerPortNote } from './threadProtocol';
+
+/** How a worker died other than by {@link WorkerPool.terminate}: the uncaught error it reported, or its exit. */
+export type WorkerCrash = { readonly error: unknown } | { readonly exitCode: number };
+
+/** How a task's worker died: terminated by {@link WorkerPool.terminate}, or crashed. */
+export type WorkerDeath =
+  { readonly terminated: true } | { readonly terminated: false; readonly crash: WorkerCrash };
+
+/** A task of the pool: one request to one worker, then the messages that worker sends until the task says it is over. */
+export interface PoolTask {
+  /** Posted on the worker's port when the task's turn comes. */
+  readonly request: unknown;
+  /**
+   * A message on the port of the worker running the task (the port, for answers); returns whether it ended the
+   * task, which frees the worker for the next one.
+   */
+  readonly receive: (message: unknown, port: MessagePort) => boolean;
+  /** The task's worker died under it, or the task was terminated before its turn: it is over. */
+  readonly died: (death: WorkerDeath) => void;
+}
+
+export interface WorkerPoolOptions {
+  /** The worker's entry file: it reads its port from the first message on its `parentPort` ({@link WorkerPortNote}). */
+  readonly filename: string;
+  readonly size: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  /** A worker died while it ran no task: said here, never an uncaught 'error' of the application. */
+  readonly idleCrash: (crash: WorkerCrash) => void;
+  /** What a worker's own code (or a handler) posts on its `parentPort`. */
+  readonly parentMessage: (message: unknown) => void;
+}
+
+/** A worker of the pool, with the private port its tasks travel on and the task it runs. */
+interface PoolWorker {
+  readonly thread: Worker;
+  readonly port: MessagePort;
+  task: PoolTask | undefined;
+  terminating: boolean;
+  /** The uncaught error the worker reported before it exited. */
+  error: unknown;
+}
+
+/**
+ * A fixed-size pool of worker threads, started with the first task: one task at a time a worker, the rest queued
+ * first in, first out; a worker that dies (crashed, exited, or terminated) is replaced at once. Each worker has a
+ * port of its own, made here and handed to the worker's code before anything else runs there, on which its task
+ * goes out and every message about the task comes back, in order: one `postMessage` each way, no per-task record.
+ * Idle workers run their event loop, so a timer or I/O a finished task left behind runs while the worker waits.
+ */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #workers = new Set<PoolWorker>();
+  readonly #idle: PoolWorker[] = [];
+  readonly #queue: PoolTask[] = [];
+  /** Where each task runs, for terminate() and post(). */
+  readonly #running = new Map<PoolTask, PoolWorker>();
+  #closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Live workers (started or starting); 0 until the first task. */
+  get threadCount(): number {
+    return this.#workers.size;
+  }
+
+  run(task: PoolTask): void {
+    if (this.#workers.size === 0) for (let n = 0; n < this.#options.size; n += 1) this.#start();
+    const worker = this.#idle.pop();
+    if (worker === undefined) this.#queue.push(task);
+    else this.#assign(worker, task);
+  }
+
+  /** Posts `message` on the port of the worker running `task`; `false` if the task has no worker (queued or over). */
+  post(task: PoolTask, message: unknown): boolean {
+    const worker = this.#running.get(task);
+    worker?.port.postMessage(message);
+    return worker !== undefined;
+  }
+
+  /** Ends `task`: a queued one is dropped, a running one has its worker terminated (and replaced). */
+  terminate(task: PoolTask): void {
+    const worker = this.#running.get(task);
+    if (worker !== undefined) {
+      worker.terminating = true;
+      void worker.thread.terminate();
+      return;
+    }
+    const queued = this.#queue.indexOf(task);
+    if (queued === -1) return;
+    this.#queue.splice(queued, 1);
+    task.died({ terminated: true });
+  }
+
+  /** Terminates every worker (their tasks must be over) and resolves once they have exited. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const task of this.#queue.splice(0)) task.died({ terminated: true });
+    await Promise.all(
+      [...this.#workers].map((worker) => {
+        worker.terminating = true;
+        return worker.thread.terminate();
+      }),
+    );
+  }
+
+  #start(): void {
+    const { filename, resourceLimits } = this.#options;
+    const thread = new Worker(filename, { ...(resourceLimits !== undefined && { resourceLimits }) });
+    const { port1, port2 } = new MessageChannel();
+    const worker: PoolWorker = { thread, port: port1, task: undefined, terminating: false, error: undefined };
+    thread.postMessage({ webBackgroundJobsPort: port2 } satisfies WorkerPortNote, [port2]);
+    port1.on('message', (message: unknown) => {
+      if (worker.task?.receive(message, port1) === true) this.#free(worker);
+    });
+    port1.unref();
+    thread.on('message', this.#options.parentMessage);
+    // Without a listener a worker's uncaught exception would be an uncaught 'error' of the application.
+    thread.on('error', (error: unknown) => (worker.error ??= error));
+    thread.once('exit', (exitCode) => this.#exited(worker, exitCode));
+    thread.unref(); // an idle pool keeps no application alive; a running task refs its worker
+    this.#workers.add(worker);
+    this.#idle.push(worker);
+  }
+
+  #assign(worker: PoolWorker, task: PoolTask): void {
+    worker.task = task;
+    this.#running.set(task, worker);
+    worker.thread.ref(); // the application waits for its running jobs, and hears if their worker dies
+    worker.port.postMessage(task.request);
+  }
+
+  #free(worker: PoolWorker): void {
+    this.#running.delete(worker.task!);
+    worker.task = undefined;
+    if (worker.terminating) return; // its task ended as it was terminated: it takes no other
+    const next = this.#queue.shift();
+    if (next !== undefined) return this.#assign(worker, next);
+    worker.thread.unref();
+    this.#idle.push(worker);
+  }
+
+  #exited(worker: PoolWorker, exitCode: number): void {
+    this.#workers.delete(worker);
+    const idle = this.#idle.indexOf(worker);
+    if (idle !== -1) this.#idle.splice(idle, 1);
+    this.#drain(worker);
+    worker.port.close();
+    const { task } = worker;
+    const crash: WorkerCrash = worker.error !== undefined ? { error: worker.error } : { exitCode };
+    if (task !== undefined) {
+      this.#running.delete(task);
+      task.died(worker.terminating ? { terminated: true } : { terminated: false, crash });
+    } else if (!worker.terminating && !this.#closed) this.#options.idleCrash(crash);
+    if (this.#closed) return;
+    // A fixed-size pool, like 1C's: the dead worker is replaced at once, and takes the next queued task.
+    this.#start();
+    const next = this.#queue.shift();
+    if (next !== undefined) this.#assign(this.#idle.pop()!, next);
+  }
+
+  /** Hands a dead worker's task what the worker posted before it died: notes, or even its end (the task is over). */
+  #drain(worker: PoolWorker): void {
+    let entry: { message: unknown } | undefined;
+    while (worker.task !== undefined && (entry = receiveMessageOnPort(worker.port)) !== undefined) {
+      if (!worker.task.receive(entry.message, worker.port)) continue;
+      this.#running.delete(worker.task);
+      worker.task = undefined;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// The pool of worker threads of thread isolation, between jobs: what a finished job leaves behind in its worker runs
+// there while it is idle, a worker that dies idle is said and replaced, and jobs beyond the threads wait their turn.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { BackgroundJobState, registerMetrics } from 'web-background-jobs';
+import { parseExposition, sampleValue } from '../metrics/exposition';
+import { createManager, eventually, tempDir } from '../helpers';
+
+/** A one-thread pool whose crashes are counted in a registry of its own, and whose error lines keep their error. */
+function onePool() {
+  const errors: string[] = [];
+  const logger = {
+    warn: () => undefined,
+    error: (line: string, error?: unknown) => errors.push(`${line} ${String(error)}`),
+  };
+  const manager = createManager({ isolation: 'thread', maxThreads: 1, logger });
+  const registry = registerMetrics(manager, { registry: new Registry() }) as Registry;
+  const crashes = async () =>
+    sampleValue(parseExposition(await registry.metrics()), 'wbj_worker_crashes_total');
+  return { manager, errors, crashes };
+}
+
+describe('a worker thread between jobs', () => {
+  test('a timer its finished job left behind runs while the worker is idle, not inside the next job', async () => {
+    const { manager } = onePool();
+    const file = path.join(tempDir(), 'touched');
+    const job = await manager.execute('Leftovers.TouchAfterEnd', [file, 20]);
+    await job.waitForCompletion();
+    expect(job.result).toBe('returned');
+    await eventually(() => expect(existsSync(file)).toBe(true)); // no other job runs to give the worker a turn
+  });
+
+  test('an uncaught exception while no job runs on it is logged and counted, never thrown, and the worker replaced', async () => {
+    const { manager, errors, crashes } = onePool();
+    const job = await manager.execute('Leftovers.ThrowAfterEnd', ['thrown while idle', 20]);
+    await job.waitForCompletion();
+    expect(job.state).toBe(BackgroundJobState.Completed); // its job had ended: the crash is not its failure
+    await eventually(async () => expect(await crashes()).toBe(1));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /A worker thread crashed while no job was running on it:[\s\S]*thrown while idle/,
+      ),
+    ]);
+    const next = await manager.execute('Hazards.Square', [5]);
+    await next.waitForCompletion();
+    expect(next.result).toBe(25);
+    expect(manager.threadCount).toBe(1);
+  });
+
+  test('process.exit() while no job runs on it is logged with the exit code and counted, and the worker replaced', async () => {
+    const { manager, errors, crashes } = onePool();
+    const job = await manager.execute('Leftovers.ExitAfterEnd', [7, 20]);
+    await job.waitForCompletion();
+    await eventually(async () => expect(await crashes()).toBe(1));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /A worker thread crashed while no job was running on it:[\s\S]*exited with code 7/,
+      ),
+    ]);
+    const next = await manager.execute('Hazards.Square', [6]);
+    await next.waitForCompletion();
+    expect(next.result).toBe(36);
+    expect(manager.threadCount).toBe(1);
+  });
+});
