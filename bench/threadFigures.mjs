@@ -1,8 +1,11 @@
 // Thread jobs beside Piscina used directly: with its default options, as people use it, and with the settings of
-// the library's own pool (as many threads as CPUs, started at once, `atomics: 'disabled'`); the manager runs on
-// its defaults. Empty jobs, a 200,000-iteration loop, and one job at a time.
+// the library's own pool (as many threads as CPUs, started at once, idle workers on their event loop); the
+// manager runs on its defaults. Empty jobs, a 200,000-iteration loop, and one job at a time, also beside the floor:
+// a bare postMessage round trip to a worker that echoes it.
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BackgroundJobsManager } from 'web-background-jobs';
 import {
@@ -39,6 +42,7 @@ export async function threadFigures() {
     maxThreads: THREADS,
     atomics: 'disabled',
   });
+  const echo = await echoWorker();
   const runs = (pool, count, work) => Promise.all(Array.from({ length: count }, () => pool.run(work)));
   const empty = {
     piscina: () => throughput(JOBS, (count) => runs(piscina, count)),
@@ -52,12 +56,13 @@ export async function threadFigures() {
   const single = {
     piscina: () => percentiles(WAITS, () => timed(() => piscina.run())),
     ours: () => percentiles(WAITS, () => timed(() => jobBatch(manager, 'Bench.Noop', 1))),
+    floor: () => percentiles(WAITS, () => timed(echo.roundTrip)),
   };
   for (const measure of Object.values(empty)) await measure(); // warm-up: threads, module loading, JIT
   const emptyRate = await best(empty, higher);
   const loopRate = await best(loops, higher);
   const oneAtATime = await best(single, lower);
-  await Promise.all([manager.close(), piscina.destroy(), sameSettings.destroy()]);
+  await Promise.all([manager.close(), piscina.destroy(), sameSettings.destroy(), echo.terminate()]);
   const defaults = 'Piscina 5, default options';
   return [
     row(
@@ -86,5 +91,30 @@ export async function threadFigures() {
       oneAtATime.piscina,
       ratioAtMost(1.3),
     ),
+    ...percentileRows(
+      'thread: the same',
+      oneAtATime.ours,
+      'a bare `postMessage` round trip to an idle worker (the floor)',
+      oneAtATime.floor,
+    ),
   ];
+}
+
+/** A worker that posts back every message it gets: one round trip is the least any pool can take for a task. */
+async function echoWorker() {
+  const worker = new Worker(
+    "const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m));",
+    { eval: true },
+  );
+  await once(worker, 'online');
+  let answered;
+  worker.on('message', () => answered());
+  return {
+    roundTrip: () =>
+      new Promise((resolve) => {
+        answered = resolve;
+        worker.postMessage(0);
+      }),
+    terminate: () => worker.terminate(),
+  };
 }
