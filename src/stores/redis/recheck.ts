@@ -109,7 +109,8 @@ export class Recheck {
       const changes = await changesSince(redis, queue.keys, since, head as LogPage);
       if (changes !== undefined) {
         this.#seen = changes.last;
-        const named = held.filter((id) => changes.ids.has(id) && !first.includes(id));
+        const lookedAt = new Set(first);
+        const named = held.filter((id) => changes.ids.has(id) && !lookedAt.has(id));
         if (named.length === 0) return found;
         const more = (await this.#look(named, null)).found;
         return {
