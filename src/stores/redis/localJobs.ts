@@ -132,7 +132,8 @@ export class LocalJobs {
     events.on('completed', ({ jobId, returnvalue }) => void this.#ended(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => void this.#ended(jobId, { failedReason }));
     events.on('active', ({ jobId }) => {
-      if (this.#active.get(jobId)?.begin === undefined) void this.#beginSoon(jobId); // not run here
+      const local = this.#active.get(jobId);
+      if (local !== undefined && local.begin === undefined) void this.#beginSoon(jobId); // not run here
     });
     events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
     // A failed attempt that runs again goes back to wait, or waits its backoff: begun here, it has no begin now.
@@ -147,7 +148,7 @@ export class LocalJobs {
   readonly #refreshSoon = batched((ids) => this.refresh(ids));
   /** Sets `begin` on the local job of a job a worker has just taken: one field, read in batches. */
   readonly #beginSoon = batched(async (ids) => {
-    const waiting = ids.filter((id) => this.#active.get(id)?.begin === undefined);
+    const waiting = ids.filter((id) => this.#active.has(id) && this.#active.get(id)!.begin === undefined);
     const { redis, queue } = this.#connection;
     const replies = await pipelinePerJob(redis, waiting, (pipeline, id) =>
       pipeline.hget(queue.toKey(id), 'processedOn'),
