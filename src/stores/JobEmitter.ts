@@ -7,6 +7,7 @@ import {
   type BackgroundJobsEvents,
   type BackgroundJobsListener,
   EVENT_NAMES,
+  JOB_EVENT_NAMES,
   type JobEventBase,
   type QueuedEvent,
 } from '../jobs/jobEvents';
@@ -53,6 +54,8 @@ export class JobEmitter {
   };
   readonly #observers: JobObserver[] = [];
   readonly #logError: LogError;
+  /** Whether anyone listens to or observes a job's events: kept as listeners come and go, read at every event. */
+  #wantsJobEvents = false;
 
   constructor(logError: LogError) {
     this.#logError = logError;
@@ -81,11 +84,17 @@ export class JobEmitter {
   /** @internal Tells `observer` every job's start and end from now on. */
   observe(observer: JobObserver): void {
     this.#observers.push(observer);
+    this.#wantsJobEvents = true;
   }
 
   /** Whether anyone listens to `event`, or observes it: its payload is built only then. */
   wants(event: BackgroundJobsEventName): boolean {
     return this.#listeners[event] !== undefined || (this.#observers.length > 0 && event in OBSERVED);
+  }
+
+  /** Whether anyone listens to, or observes, any of a job's events: one read, for a store told of every change. */
+  get wantsJobEvents(): boolean {
+    return this.#wantsJobEvents;
   }
 
   /**
@@ -130,11 +139,13 @@ export class JobEmitter {
 
   #add(event: BackgroundJobsEventName, added: Added): void {
     this.#listeners[event] = [...(this.#listeners[event] ?? []), added];
+    this.#wantsJobEvents ||= (JOB_EVENT_NAMES as readonly string[]).includes(event);
   }
 
   #remove(event: BackgroundJobsEventName, removed: Added): void {
     const rest = (this.#listeners[event] ?? []).filter((each) => each !== removed);
     this.#listeners[event] = rest.length === 0 ? undefined : rest;
+    this.#wantsJobEvents = JOB_EVENT_NAMES.some((name) => this.wants(name));
   }
 
   /** A job object of this process was registered (`local`: started here, or run here). */

@@ -85,6 +85,12 @@ export class RedisJobStore implements JobStore {
         this.#localJobs.active(running.uuid)?.markStarted(running.begin);
         this.#jobEvents.ranHere(running, executedAt);
       });
+      // A local job here ends as soon as this worker has stored its end, not a read of the event stream later. A result
+      // object is left to the end event's copy: a local job does not share the handler's own object.
+      this.#worker.onEndStored((jobId, ending) => {
+        const { result } = (ending.returnvalue ?? {}) as { result?: unknown };
+        if (typeof result !== 'object' || result === null) this.#localJobs.endStored(jobId, ending);
+      });
     }
     this.#jobEvents = new RedisJobEvents(settings, context.events, connection, {
       local: (uuid) => this.#localJobs.active(uuid) ?? this.#localJobs.finished(uuid),
@@ -163,7 +169,7 @@ export class RedisJobStore implements JobStore {
     this.#jobEvents.executed(uuid, header);
     this.#beingAdded.add(uuid);
     try {
-      await this.#connection.connected('execute');
+      if (!this.#connection.ready) await this.#connection.connected('execute');
       // The header as the job's name: written with the job in BullMQ's one script, and read without the params.
       // Sent with the other executes of this tick, in one round trip.
       const job = {
@@ -171,7 +177,9 @@ export class RedisJobStore implements JobStore {
         data,
         opts: { ...this.#jobOptions(request), jobId: uuid },
       };
-      const holder = await this.#keyHolder(request, job, await this.#adds.add(job.name, data, job.opts));
+      const id = await this.#adds.add(job.name, data, job.opts);
+      // Another job holds the key (the add deduplicated this one): the rule of onKeyConflict decides.
+      const holder = id === uuid ? undefined : await this.#keyHolder(request, job, id);
       if (holder !== undefined) {
         this.#localJobs.forget(uuid);
         this.#jobEvents.forget(uuid);
@@ -318,8 +326,6 @@ export class RedisJobStore implements JobStore {
   #jobOptions({ handler, key, retry, startAt }: JobRequest): JobsOptions {
     // BullMQ's "keep 0" means "keep all": a history of 0 removes finished jobs at once.
     const keep = this.#settings.historySize === 0 ? true : { count: this.#settings.historySize };
-    // The handler's path inside the handlers folder, not its absolute path: instances on other hosts agree.
-    const identity = path.relative(this.#settings.handlersPath, handler.identity).split(path.sep).join('/');
     const backoff = retry?.backoff;
     return {
       attempts: retry?.attempts ?? 1,
@@ -327,7 +333,12 @@ export class RedisJobStore implements JobStore {
       ...(startAt !== undefined && { delay: Math.max(0, startAt - Date.now()) }),
       removeOnComplete: keep,
       removeOnFail: keep,
-      ...(key !== '' && { deduplication: { id: JSON.stringify([identity, key]) } }),
+      ...(key !== '' && { deduplication: { id: JSON.stringify([this.#handlerIdentity(handler), key]) } }),
     };
+  }
+
+  /** The handler's path inside the handlers folder, not its absolute path: instances on other hosts agree. */
+  #handlerIdentity(handler: JobRequest['handler']): string {
+    return path.relative(this.#settings.handlersPath, handler.identity).split(path.sep).join('/');
   }
 }

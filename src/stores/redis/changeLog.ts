@@ -64,18 +64,50 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 if last then return last[1] end
 return redis.call('XADD', KEYS[1], '*', 'event', 'wbj:mark')`;
 
+/**
+ * The jobs the change log names from a place on: read in Redis, so that only their ids cross the wire, not the events
+ * (eight a job, the `added` one with the job's header) that QueueEvents has parsed already.
+ * KEYS: the events stream. ARGV: where to start (an id, or `(` and an id: after it), how many events at most, `1`
+ * when the first event must be the one started from. Returns `false` when it is not (the log lost its place), else
+ * how many events were read, the last one's id (`false` when none), then each job id named, once.
+ */
+const CHANGES_SINCE = `
+local events = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+if ARGV[3] == '1' and (events[1] == nil or events[1][1] ~= ARGV[1]) then return false end
+local reply = { #events, events[#events] and events[#events][1] or false }
+local seen = {}
+for _, event in ipairs(events) do
+  local fields = event[2]
+  for at = 1, #fields, 2 do
+    if fields[at] == 'jobId' then
+      local id = fields[at + 1]
+      if not seen[id] then
+        seen[id] = true
+        reply[#reply + 1] = id
+      end
+      break
+    end
+  end
+end
+return reply`;
+
 /** A connection taught the change log's scripts by {@link withChangeLog}. */
 export interface ChangeLogClient extends Redis {
   wbjClaimCancel(...keysAndArgs: (string | number)[]): Promise<number>;
+  wbjChangesSince(events: string, from: string, count: number, exact: 0 | 1): Promise<ChangesPage>;
 }
 
 /** A pipeline on a {@link ChangeLogClient}. */
-type ChangeLogPipeline = ChainableCommander & { wbjChangeLogNow(events: string): ChangeLogPipeline };
+type ChangeLogPipeline = ChainableCommander & {
+  wbjChangeLogNow(events: string): ChangeLogPipeline;
+  wbjChangesSince(events: string, from: string, count: number, exact: 0 | 1): ChangeLogPipeline;
+};
 
 /** Teaches `redis` the change log's scripts once, so that each call sends its SHA, not the script. */
 export function withChangeLog<R extends Redis>(redis: R): R & ChangeLogClient {
   redis.defineCommand('wbjClaimCancel', { numberOfKeys: 6, lua: CLAIM_CANCEL });
   redis.defineCommand('wbjChangeLogNow', { numberOfKeys: 1, lua: CHANGE_LOG_NOW });
+  redis.defineCommand('wbjChangesSince', { numberOfKeys: 1, lua: CHANGES_SINCE });
   return redis as R & ChangeLogClient;
 }
 
@@ -131,12 +163,16 @@ export function queueChangeLog(
   keys: QueueKeys,
   since: string | undefined,
 ): void {
-  if (since === undefined) (pipeline as ChangeLogPipeline).wbjChangeLogNow(keys.events!);
-  else pipeline.xrange(keys.events!, since, '+', 'COUNT', PAGE);
+  const changeLog = pipeline as ChangeLogPipeline;
+  if (since === undefined) changeLog.wbjChangeLogNow(keys.events!);
+  else changeLog.wbjChangesSince(keys.events!, since, PAGE, 1);
 }
 
-/** A page of the change log, as XRANGE replies. */
-export type LogPage = [id: string, fields: string[]][];
+/**
+ * A page of the change log as {@link CHANGES_SINCE} replies: how many events it read, the last one's id, the job ids
+ * they name; `null` when the first event was not the one asked for.
+ */
+export type ChangesPage = [count: number, last: string | null, ...ids: string[]] | null;
 
 /** What the change log says happened since a look. */
 export interface Changes {
@@ -152,22 +188,19 @@ export interface Changes {
  * past it or vanished, and what changed is unknown.
  */
 export async function changesSince(
-  redis: Redis,
+  redis: ChangeLogClient,
   keys: QueueKeys,
-  since: string,
-  firstPage: LogPage,
+  firstPage: ChangesPage,
 ): Promise<Changes | undefined> {
-  if (firstPage[0]?.[0] !== since) return undefined;
+  if (firstPage === null) return undefined;
   const ids = new Set<string>();
   let page = firstPage;
-  let last = since;
+  let last = firstPage[1]!;
   for (;;) {
-    for (const [id, fields] of page) {
-      last = id;
-      const at = fields.indexOf('jobId');
-      if (at >= 0 && at % 2 === 0) ids.add(fields[at + 1]!);
-    }
-    if (page.length < PAGE) return { ids, last };
-    page = await redis.xrange(keys.events!, `(${last}`, '+', 'COUNT', PAGE);
+    const [count, pageLast, ...named] = page;
+    for (const id of named) ids.add(id);
+    last = pageLast ?? last;
+    if (count < PAGE) return { ids, last };
+    page = (await redis.wbjChangesSince(keys.events!, `(${last}`, PAGE, 0))!;
   }
 }

@@ -137,6 +137,11 @@ export class RedisConnection {
     this.#everConnected = true;
   }
 
+  /** Whether calls can go to Redis now, with nothing to wait for: {@link connected} would resolve at once. */
+  get ready(): boolean {
+    return !this.#closing && this.redis.status === 'ready';
+  }
+
   /** Waits for the first connection of a new store (briefly); afterwards, a lost connection fails at once. */
   async connected(caller: string): Promise<void> {
     if (this.#closing && caller !== 'cancel') {

@@ -2,7 +2,7 @@ import type { QueueEvents, QueueEventsListener } from 'bullmq';
 import type { Settings } from '../../config/options';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
-import { type BackgroundJobsEventName, JOB_EVENT_NAMES, type JobEventBase } from '../../jobs/jobEvents';
+import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents';
 import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
@@ -83,7 +83,7 @@ export class RedisJobEvents {
       tell: (jobId: string, args: Parameters<OurListeners[E]>[0], at: Date) => void,
     ) =>
       queueEvents.on<OurListeners>(event, ((args: { jobId: string }, id: string) => {
-        if (this.#listened()) tell(args.jobId, args as Parameters<OurListeners[E]>[0], timeOf(id));
+        if (this.#events.wantsJobEvents) tell(args.jobId, args as Parameters<OurListeners[E]>[0], timeOf(id));
       }) as OurListeners[E]);
     on('added', (jobId, { name }, at) => {
       const followed = this.#ifOurs(jobId, headerOf(name));
@@ -144,7 +144,7 @@ export class RedisJobEvents {
 
   /** This instance executed a job (it is adding it to Redis): its events are this instance's own. */
   executed(uuid: string, header: JobHeader): void {
-    if (this.#listened()) this.#follow(uuid, header).executedHere = true;
+    if (this.#events.wantsJobEvents) this.#follow(uuid, header).executedHere = true;
   }
 
   /** A job executed here never made it into Redis. */
@@ -157,17 +157,13 @@ export class RedisJobEvents {
    * otherwise (its `active` event, read on another connection, may come before or after this).
    */
   ranHere(running: BackgroundJob, executedAt: number): void {
-    if (!this.#listened()) return;
+    if (!this.#events.wantsJobEvents) return;
     const followed = this.#followed.get(running.uuid) ?? this.#follow(running.uuid, undefined);
     followed.ranHere = true;
     followed.running = running;
     if (this.#settings.events === 'all' || followed.executedHere) return; // told by the stream, in order
     followed.header ??= { ...fieldsOf(running), executedAt };
     this.#began(running.uuid, followed, new Date());
-  }
-
-  #listened(): boolean {
-    return JOB_EVENT_NAMES.some((event) => this.#events.wants(event));
   }
 
   #began(jobId: string, followed: Followed, at: Date): void {

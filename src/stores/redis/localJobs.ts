@@ -16,7 +16,7 @@ import {
 } from './record';
 
 /** What a `completed` or `failed` event says of how a job ended. */
-type Ending = { returnvalue?: unknown; failedReason?: string };
+export type Ending = { returnvalue?: unknown; failedReason?: string };
 
 /**
  * The **local jobs** of a Redis store: the `BackgroundJob` objects this process hands to callers for jobs held in
@@ -132,7 +132,8 @@ export class LocalJobs {
     events.on('completed', ({ jobId, returnvalue }) => void this.#ended(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => void this.#ended(jobId, { failedReason }));
     events.on('active', ({ jobId }) => {
-      if (this.#active.get(jobId)?.begin === undefined) void this.#beginSoon(jobId); // not run here
+      const local = this.#active.get(jobId);
+      if (local !== undefined && local.begin === undefined) void this.#beginSoon(jobId); // not run here
     });
     events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
     // A failed attempt that runs again goes back to wait, or waits its backoff: begun here, it has no begin now.
@@ -147,7 +148,7 @@ export class LocalJobs {
   readonly #refreshSoon = batched((ids) => this.refresh(ids));
   /** Sets `begin` on the local job of a job a worker has just taken: one field, read in batches. */
   readonly #beginSoon = batched(async (ids) => {
-    const waiting = ids.filter((id) => this.#active.get(id)?.begin === undefined);
+    const waiting = ids.filter((id) => this.#active.has(id) && this.#active.get(id)!.begin === undefined);
     const { redis, queue } = this.#connection;
     const replies = await pipelinePerJob(redis, waiting, (pipeline, id) =>
       pipeline.hget(queue.toKey(id), 'processedOn'),
@@ -161,15 +162,23 @@ export class LocalJobs {
   });
 
   /**
+   * A job's end was stored: its local job ends at once when `ending` (its end event, or what this instance's worker
+   * stored) says all there is, so local jobs end in the order their jobs did. Whether it did.
+   */
+  endStored(jobId: string, ending: Ending): boolean {
+    const local = this.#active.get(jobId);
+    const ended = local?.begin && snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
+    if (ended) local!.sync(ended);
+    return ended !== undefined;
+  }
+
+  /**
    * A job ended. A job that completed or failed without messages is ended from the event alone; otherwise its
    * record is read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
    */
   async #ended(jobId: string, ending: Ending): Promise<void> {
     const local = this.#active.get(jobId);
-    if (local === undefined) return;
-    // Ended from the event alone when it says all there is, so local jobs end in the order their jobs did.
-    const ended = local.begin && snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
-    if (ended) return local.sync(ended);
+    if (local === undefined || this.endStored(jobId, ending)) return;
     await this.#refreshSoon(jobId);
     if (local.state !== BackgroundJobState.Active) return;
     const gone = await this.read([jobId])

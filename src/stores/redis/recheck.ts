@@ -2,7 +2,7 @@ import type { Settings } from '../../config/options';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import type { LogError } from '../../runners/JobExecutor';
 import { redactedUrl } from './unavailable';
-import { changesSince, type LogPage, queueChangeLog } from './changeLog';
+import { type ChangesPage, changesSince, queueChangeLog } from './changeLog';
 import type { RedisConnection } from './connection';
 import { canceledAt, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
@@ -106,10 +106,11 @@ export class Recheck {
     if (since !== undefined) {
       const first = [...new Set([...held.filter((id) => !this.#held.has(id)), ...this.#sweep(held)])];
       const { head, found } = await this.#look(first, since);
-      const changes = await changesSince(redis, queue.keys, since, head as LogPage);
+      const changes = await changesSince(redis, queue.keys, head as ChangesPage);
       if (changes !== undefined) {
         this.#seen = changes.last;
-        const named = held.filter((id) => changes.ids.has(id) && !first.includes(id));
+        const lookedAt = new Set(first);
+        const named = held.filter((id) => changes.ids.has(id) && !lookedAt.has(id));
         if (named.length === 0) return found;
         const more = (await this.#look(named, null)).found;
         return {

@@ -12,6 +12,7 @@ import type { StoreContext } from '../JobStore';
 import { buildJob } from '../buildJob';
 import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
+import type { Ending } from './localJobs';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob, withHoldJob } from './jobLock';
 import { pipelinePerJob } from './reads';
@@ -114,6 +115,15 @@ export class RedisWorker {
   /** The running job of a job this worker runs. */
   running(uuid: string): BackgroundJob | undefined {
     return this.#running.get(uuid);
+  }
+
+  /** Calls `stored` once BullMQ has stored how a job run here ended (a failed attempt run again stores none). */
+  onEndStored(stored: (jobId: string, ending: Ending) => void): void {
+    this.#worker.on('completed', (job, returnvalue) => stored(job.id!, { returnvalue }));
+    this.#worker.on(
+      'failed',
+      (job, error) => job?.finishedOn && stored(job.id!, { failedReason: error.message }),
+    );
   }
 
   /** The jobs this worker is running. */
