@@ -12,6 +12,7 @@ import type { StoreContext } from '../JobStore';
 import { buildJob } from '../buildJob';
 import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
+import { closeBullmq } from './closeBullmq';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob, withHoldJob } from './jobLock';
 import { pipelinePerJob } from './reads';
@@ -127,7 +128,7 @@ export class RedisWorker {
    * that were running, once their ends are stored.
    */
   async stop(graceSeconds: number, force: boolean): Promise<string[]> {
-    const closed = this.#worker.close(force);
+    const closed = closeBullmq(this.#worker, this.#connection.redis, force);
     const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
     this.#stopping = true;
