@@ -1,5 +1,6 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { closeBullmq } from './redis/closeBullmq';
 import { redisModules } from './redis/redisModules';
 import { firstConnection, storeUnavailable } from './redis/unavailable';
 import { checkSchedule } from '../schedules/checkSchedule';
@@ -197,8 +198,8 @@ export class RedisScheduleStore implements ScheduleStore {
 
   async close(): Promise<void> {
     // A worker that never reached Redis has nothing running and closes only by force.
-    await this.#worker?.close(!this.#everConnected);
-    await this.#ticks.close().catch(() => {}); // closing anyway: nothing left to lose
+    if (this.#worker !== undefined) await closeBullmq(this.#worker, this.#redis, !this.#everConnected);
+    await closeBullmq(this.#ticks, this.#redis);
     this.#redis.disconnect();
   }
 

@@ -4,6 +4,7 @@ import type { StoreOutages } from '../JobStore';
 import { BackgroundJobsError } from '../../errors';
 import type { LogError } from '../../runners/JobExecutor';
 import { firstConnection, redactedUrl, storeUnavailable } from './unavailable';
+import { closeBullmq } from './closeBullmq';
 import { type ChangeLogClient, withChangeLog } from './changeLog';
 import { type ReadJobsClient, withReadJobs } from './reads';
 import { redisModules } from './redisModules';
@@ -201,9 +202,9 @@ export class RedisConnection {
     this.#closing = true;
   }
 
-  /** Closes every connection; the store is closing. */
+  /** Closes every connection; the store is closing. Settles whether Redis answers or not. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.#events?.close(), this.queue.close()]);
+    await Promise.all([this.#events, this.queue].map((each) => each && closeBullmq(each, this.redis)));
     this.redis.disconnect();
   }
 }

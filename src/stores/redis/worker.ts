@@ -13,6 +13,7 @@ import { buildJob } from '../buildJob';
 import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
 import type { Ending } from './localJobs';
+import { closeBullmq } from './closeBullmq';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob, withHoldJob } from './jobLock';
 import { pipelinePerJob } from './reads';
@@ -137,7 +138,7 @@ export class RedisWorker {
    * that were running, once their ends are stored.
    */
   async stop(graceSeconds: number, force: boolean): Promise<string[]> {
-    const closed = this.#worker.close(force);
+    const closed = closeBullmq(this.#worker, this.#connection.redis, force);
     const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
     this.#stopping = true;

@@ -1,0 +1,56 @@
+import type { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** A BullMQ object holding connections of its own. */
+export type BullmqObject = Queue | QueueEvents | Worker;
+
+/**
+ * Closes a BullMQ object so that nothing of it outlives the close, with Redis in reach or not; `witness` is a
+ * connection of ours to the same Redis, which tells whether it is in reach.
+ *
+ * BullMQ's close() does not settle while Redis is out of reach: it waits for each connection to say 'end', which
+ * ioredis never says of a connection that was waiting to reconnect, and a connection it quit in vain (no offline
+ * queue) goes on reconnecting for ever, without listeners, keeping the process alive (BullMQ issues 2430 and 4656).
+ * So once the object is closed, or Redis is lost (before or while closing), each of its connections is disconnected
+ * here, which stops its reconnecting, and the close is no longer waited for. A worker closing while Redis is lost already closes by
+ * force: nothing it would wait for could be stored. (A worker that loses Redis while it closes may still wait for
+ * its blocking fetch until Redis is back: BullMQ's close cannot be forced once begun.)
+ */
+export async function closeBullmq(object: BullmqObject, witness: Redis, force = false): Promise<void> {
+  const lostAlready = !(await answers(witness));
+  const lost = lostAlready
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => witness.once('close', () => resolve()));
+  const closed = object.close(force || lostAlready).catch(() => {}); // closing anyway: nothing left to lose
+  await Promise.race([closed, lost]);
+  // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
+  // under a status BullMQ set to 'end'. A connection that never reached Redis is disconnected by close() itself.
+  const { connection, blockingConnection } = object.getBackend();
+  for (const each of [connection, blockingConnection])
+    void each?.client.then(
+      (client) => client.disconnect(),
+      () => {},
+    );
+}
+
+/**
+ * Whether Redis answers `client` now. Its status alone may still say `ready` just after Redis went away, until the
+ * loss is read from its socket; a PING learns it then. A PING slow to answer counts as an answer: only a lost
+ * Redis makes a close force its way.
+ */
+async function answers(client: Redis): Promise<boolean> {
+  if (client.status !== 'ready') return false;
+  let slow: NodeJS.Timeout | undefined;
+  const patience = new Promise<boolean>((resolve) => (slow = setTimeout(() => resolve(true), 1000)));
+  try {
+    return await Promise.race([
+      client.ping().then(
+        () => true,
+        () => false,
+      ),
+      patience,
+    ]);
+  } finally {
+    clearTimeout(slow);
+  }
+}
