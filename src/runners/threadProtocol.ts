@@ -45,6 +45,9 @@ export interface WorkerPortNote {
   readonly webBackgroundJobsPort: MessagePort;
 }
 
+/** Worker → main, first on the worker's port: its code has loaded and taken the port. */
+export const WORKER_READY = 'ready';
+
 /** Main → worker, on the worker's port. */
 export type WorkerOrder = { readonly task: ThreadJobRequest } | { readonly abort: AbortNote } | ManagerAnswer;
 

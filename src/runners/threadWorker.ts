@@ -20,6 +20,7 @@ import {
   type ThreadJobRequest,
   type WorkerEnvelope,
   type WorkerNote,
+  WORKER_READY,
   type WorkerOrder,
   type WorkerPortNote,
 } from './threadProtocol';
@@ -42,6 +43,7 @@ parentPort!.once('message', ({ webBackgroundJobsPort: port }: WorkerPortNote) =>
     else if ('abort' in order) abort(order.abort);
     else calling.get(order.run)?.answer(order);
   });
+  port.postMessage(WORKER_READY);
 });
 
 /** A job was cancelled, timed out, or lost: its copy here aborts its signal with the reason. */

@@ -5,7 +5,7 @@ import {
   type ResourceLimits,
   Worker,
 } from 'node:worker_threads';
-import type { WorkerPortNote } from './threadProtocol';
+import { WORKER_READY, type WorkerPortNote } from './threadProtocol';
 
 /** How a worker died other than by {@link WorkerPool.terminate}: the uncaught error it reported, or its exit. */
 export type WorkerCrash = { readonly error: unknown } | { readonly exitCode: number };
@@ -28,7 +28,10 @@ export interface PoolTask {
 }
 
 export interface WorkerPoolOptions {
-  /** The worker's entry file: it reads its port from the first message on its `parentPort` ({@link WorkerPortNote}). */
+  /**
+   * The worker's entry file: it reads its port from the first message on its `parentPort` ({@link WorkerPortNote}),
+   * and says it is ready with a first message on that port ({@link WORKER_READY}).
+   */
   readonly filename: string;
   readonly size: number;
   readonly resourceLimits: ResourceLimits | undefined;
@@ -43,6 +46,9 @@ interface PoolWorker {
   readonly thread: Worker;
   readonly port: MessagePort;
   task: PoolTask | undefined;
+  /** Whether its code has loaded and taken its port: a worker that dies before that is not started again at once. */
+  ready: boolean;
+  /** Terminated, or reported a fatal error: it takes no task, and is out of the pool. */
   terminating: boolean;
   /** The uncaught error the worker reported before it exited. */
   error: unknown;
@@ -74,7 +80,7 @@ export class WorkerPool {
   }
 
   run(task: PoolTask): void {
-    if (this.#workers.size === 0) for (let n = 0; n < this.#options.size; n += 1) this.#start();
+    while (this.#workers.size < this.#options.size) this.#start();
     const worker = this.#idle.pop();
     if (worker === undefined) this.#queue.push(task);
     else this.#assign(worker, task);
@@ -87,12 +93,19 @@ export class WorkerPool {
     return worker !== undefined;
   }
 
-  /** Ends `task`: a queued one is dropped, a running one has its worker terminated (and replaced). */
+  /**
+   * Ends `task`: a queued one is dropped, a running one has its worker terminated and replaced at once. The task is
+   * over now, not when the thread exits: a handler blocked in a native call stops only when the call returns.
+   */
   terminate(task: PoolTask): void {
     const worker = this.#running.get(task);
     if (worker !== undefined) {
-      worker.terminating = true;
       void worker.thread.terminate();
+      this.#retire(worker);
+      worker.task = undefined; // what it still posts is for no one
+      worker.port.close();
+      task.died({ terminated: true });
+      this.#replace();
       return;
     }
     const queued = this.#queue.indexOf(task);
@@ -101,31 +114,43 @@ export class WorkerPool {
     task.died({ terminated: true });
   }
 
-  /** Terminates every worker (their tasks must be over) and resolves once they have exited. */
+  /**
+   * Terminates every worker (their tasks must be over) and resolves once they have exited; a worker terminated
+   * before, which may be blocked in a native call, is not waited for.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     for (const task of this.#queue.splice(0)) task.died({ terminated: true });
-    await Promise.all(
-      [...this.#workers].map((worker) => {
-        worker.terminating = true;
-        return worker.thread.terminate();
-      }),
-    );
+    const workers = [...this.#workers];
+    workers.forEach((worker) => this.#retire(worker));
+    await Promise.all(workers.map((worker) => worker.thread.terminate()));
   }
 
   #start(): void {
     const { filename, resourceLimits } = this.#options;
     const thread = new Worker(filename, { ...(resourceLimits !== undefined && { resourceLimits }) });
     const { port1, port2 } = new MessageChannel();
-    const worker: PoolWorker = { thread, port: port1, task: undefined, terminating: false, error: undefined };
+    const worker: PoolWorker = {
+      thread,
+      port: port1,
+      task: undefined,
+      ready: false,
+      terminating: false,
+      error: undefined,
+    };
     thread.postMessage({ webBackgroundJobsPort: port2 } satisfies WorkerPortNote, [port2]);
     port1.on('message', (message: unknown) => {
+      if (!worker.ready) return void (worker.ready = message === WORKER_READY);
       if (worker.task?.receive(message, port1) === true) this.#free(worker);
     });
     port1.unref();
     thread.on('message', this.#options.parentMessage);
-    // Without a listener a worker's uncaught exception would be an uncaught 'error' of the application.
-    thread.on('error', (error: unknown) => (worker.error ??= error));
+    // Without a listener a worker's uncaught exception would be an uncaught 'error' of the application. The worker
+    // is dying: it leaves the idle list now, so that no task is handed to it before it exits.
+    thread.on('error', (error: unknown) => {
+      worker.error ??= error;
+      this.#leaveIdle(worker);
+    });
     thread.once('exit', (exitCode) => this.#exited(worker, exitCode));
     thread.unref(); // an idle pool keeps no application alive; a running task refs its worker
     this.#workers.add(worker);
@@ -142,7 +167,8 @@ export class WorkerPool {
   #free(worker: PoolWorker): void {
     this.#running.delete(worker.task!);
     worker.task = undefined;
-    if (worker.terminating) return; // its task ended as it was terminated: it takes no other
+    // Its task ended as it was terminated, or as it reported a fatal error: it takes no other.
+    if (worker.terminating || worker.error !== undefined) return;
     const next = this.#queue.shift();
     if (next !== undefined) return this.#assign(worker, next);
     worker.thread.unref();
@@ -150,22 +176,41 @@ export class WorkerPool {
   }
 
   #exited(worker: PoolWorker, exitCode: number): void {
-    this.#workers.delete(worker);
-    const idle = this.#idle.indexOf(worker);
-    if (idle !== -1) this.#idle.splice(idle, 1);
+    if (worker.terminating) return void worker.port.close(); // retired already: its task, if any, is over
+    this.#retire(worker);
     this.#drain(worker);
     worker.port.close();
     const { task } = worker;
     const crash: WorkerCrash = worker.error !== undefined ? { error: worker.error } : { exitCode };
     if (task !== undefined) {
       this.#running.delete(task);
-      task.died(worker.terminating ? { terminated: true } : { terminated: false, crash });
-    } else if (!worker.terminating && !this.#closed) this.#options.idleCrash(crash);
+      task.died({ terminated: false, crash });
+    } else this.#options.idleCrash(crash);
+    // A worker that died before it was ready (a memory limit too small for it, a preload that fails in workers) is
+    // started again only for a task waiting: each such start fails at most one task, and an idle pool does not
+    // start and lose workers in a loop.
+    if (worker.ready || this.#queue.length > 0) this.#replace();
+  }
+
+  /** A fixed-size pool, like 1C's: a dead or terminated worker is replaced at once, and takes the next queued task. */
+  #replace(): void {
     if (this.#closed) return;
-    // A fixed-size pool, like 1C's: the dead worker is replaced at once, and takes the next queued task.
     this.#start();
     const next = this.#queue.shift();
     if (next !== undefined) this.#assign(this.#idle.pop()!, next);
+  }
+
+  /** Takes `worker` out of the pool: it takes no task, and its exit is no longer the pool's business. */
+  #retire(worker: PoolWorker): void {
+    worker.terminating = true;
+    this.#workers.delete(worker);
+    this.#leaveIdle(worker);
+    if (worker.task !== undefined) this.#running.delete(worker.task);
+  }
+
+  #leaveIdle(worker: PoolWorker): void {
+    const idle = this.#idle.indexOf(worker);
+    if (idle !== -1) this.#idle.splice(idle, 1);
   }
 
   /** Hands a dead worker's task what the worker posted before it died: notes, or even its end (the task is over). */
