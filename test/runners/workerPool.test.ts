@@ -64,3 +64,32 @@ describe('a worker thread between jobs', () => {
     expect(manager.threadCount).toBe(1);
   });
 });
+
+describe('workers that cannot serve', () => {
+  test('with a memory limit too small for any worker each job fails WBJ_WORKER_CRASHED, and the idle pool does not start and lose workers in a loop', async () => {
+    const manager = createManager({ isolation: 'thread', maxThreads: 2, workerMaxMemoryMb: 2 });
+    for (const n of [1, 2]) {
+      const job = await manager.execute('Hazards.Square', [n]);
+      await expect(job.waitForCompletion()).rejects.toMatchObject({ code: 'WBJ_JOBS_FAILED' });
+      expect(job.errorInfo?.code).toBe('WBJ_WORKER_CRASHED');
+      expect(job.errorInfo?.description).toMatch(/ran out of memory \(jobsWorkerMaxMemoryMb is 2\)/);
+      // Workers that die before they are ready are started again for a job, not at once: the pool empties.
+      await eventually(() => expect(manager.threadCount).toBe(0));
+    }
+  });
+
+  test('a cancelled handler blocked in a native call gives its worker up at once: the next job runs, and close() settles, before the call returns', async () => {
+    const manager = createManager({ isolation: 'thread', maxThreads: 1, cancelGraceMs: 100 });
+    const blocked = await manager.execute('Hazards.BlockNatively', [20]);
+    const next = await manager.execute('Hazards.Square', [7]); // queued behind it: one thread
+    await eventually(() => expect(blocked.begin).toBeDefined());
+    await blocked.cancel();
+    await next.waitForCompletion(15); // before the fix: only once the 20 s call returned
+    expect(next.result).toBe(49);
+    expect(blocked.state).toBe(BackgroundJobState.Canceled);
+    const another = await manager.execute('Hazards.BlockNatively', [20]);
+    await eventually(() => expect(another.begin).toBeDefined());
+    await manager.close({ graceSeconds: 0 }); // the test's own timeout is shorter than the call
+    expect(another.state).toBe(BackgroundJobState.Canceled);
+  });
+});
