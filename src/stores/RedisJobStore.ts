@@ -30,6 +30,7 @@ import { Recheck } from './redis/recheck';
 import { type JobData, type JobHeader, snapshotOf, storedDetails } from './redis/record';
 import { JobSummaries } from './redis/summaries';
 import { redisModules } from './redis/redisModules';
+import { track } from './redis/inFlight';
 import { RedisWorker } from './redis/worker';
 
 /**
@@ -171,7 +172,9 @@ export class RedisJobStore implements JobStore {
         data,
         opts: { ...this.#jobOptions(request), jobId: uuid },
       };
-      const holder = await this.#keyHolder(request, job, await this.#adds.add(job.name, data, job.opts));
+      // Noted as in flight: a worker here taking the job first lets execute's caller cancel it (see inFlight.ts).
+      const added = track(this.#connection.queue, uuid, 'add', this.#adds.add(job.name, data, job.opts));
+      const holder = await this.#keyHolder(request, job, await added);
       if (holder !== undefined) {
         this.#localJobs.forget(uuid);
         this.#jobEvents.forget(uuid);
@@ -209,7 +212,12 @@ export class RedisJobStore implements JobStore {
         holder === undefined ||
         (holder.state !== BackgroundJobState.Active && request.onKeyConflict === 'join')
       ) {
-        id = await this.#adds.add(job.name, job.data, job.opts);
+        id = await track(
+          this.#connection.queue,
+          job.opts.jobId,
+          'add',
+          this.#adds.add(job.name, job.data, job.opts),
+        );
         continue;
       }
       const action = keyConflictAction(request, holder.owner);
