@@ -30,6 +30,7 @@ import { Recheck } from './redis/recheck';
 import { type JobData, type JobHeader, snapshotOf, storedDetails } from './redis/record';
 import { JobSummaries } from './redis/summaries';
 import { redisModules } from './redis/redisModules';
+import { track } from './redis/inFlight';
 import { RedisWorker } from './redis/worker';
 
 /**
@@ -177,7 +178,8 @@ export class RedisJobStore implements JobStore {
         data,
         opts: { ...this.#jobOptions(request), jobId: uuid },
       };
-      const id = await this.#adds.add(job.name, data, job.opts);
+      // Noted as in flight: a worker here taking the job first lets execute's caller cancel it (see inFlight.ts).
+      const id = await track(this.#connection.queue, uuid, 'add', this.#adds.add(job.name, data, job.opts));
       // Another job holds the key (the add deduplicated this one): the rule of onKeyConflict decides.
       const holder = id === uuid ? undefined : await this.#keyHolder(request, job, id);
       if (holder !== undefined) {
@@ -217,7 +219,12 @@ export class RedisJobStore implements JobStore {
         holder === undefined ||
         (holder.state !== BackgroundJobState.Active && request.onKeyConflict === 'join')
       ) {
-        id = await this.#adds.add(job.name, job.data, job.opts);
+        id = await track(
+          this.#connection.queue,
+          job.opts.jobId,
+          'add',
+          this.#adds.add(job.name, job.data, job.opts),
+        );
         continue;
       }
       const action = keyConflictAction(request, holder.owner);

@@ -9,6 +9,7 @@ import type { LogError } from '../../runners/JobExecutor';
 import { CANCEL_EVENT, claimCancel } from './changeLog';
 import type { RedisConnection } from './connection';
 import { cancelClaim, END_CLAIM_TTL_MS, endClaimKey } from './endClaim';
+import { track } from './inFlight';
 import type { LocalJobs } from './localJobs';
 import { encodeFailure, snapshotOf } from './record';
 
@@ -41,17 +42,20 @@ export async function cancelThroughRedis(
 ): Promise<void> {
   const { redis, queue, keyPrefix } = connection;
   const claimKey = endClaimKey(keyPrefix, job.uuid);
+  // Noted as sent from here at once: a worker here taking the job meanwhile waits for the answer (see inFlight.ts).
+  const claiming = track(
+    queue,
+    job.uuid,
+    'cancel',
+    connection.connected('cancel').then(() => {
+      const at = Date.now();
+      const target = { claimKey, jobKey: queue.toKey(job.uuid), jobId: job.uuid };
+      const claim = { value: cancelClaim(at), at, mark: encodeFailure('canceled'), ttlMs: END_CLAIM_TTL_MS };
+      return claimCancel(redis, queue.keys, target, claim);
+    }),
+  );
   try {
-    await connection.connected('cancel');
-    const at = Date.now();
-    const target = { claimKey, jobKey: queue.toKey(job.uuid), jobId: job.uuid };
-    const mark = encodeFailure('canceled');
-    const claimed = await claimCancel(redis, queue.keys, target, {
-      value: cancelClaim(at),
-      at,
-      mark,
-      ttlMs: END_CLAIM_TTL_MS,
-    });
+    const claimed = await claiming;
     if (claimed !== 'claimed already') {
       const [stored] = await localJobs.read([job.uuid]);
       if (claimed === 'claimed' && (stored === undefined || stored.fields.finishedOn)) {

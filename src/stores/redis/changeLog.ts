@@ -1,5 +1,6 @@
 import type { Queue, RedisClient } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { markCanceled } from './endClaim';
 
 /**
  * The **change log** of a queue: BullMQ's own event stream (`bull:<queue>:events`, which QueueEvents reads), where
@@ -26,6 +27,7 @@ const PAGE = 1000;
 export const MAX_EVENTS = `local maxEvents = tonumber(redis.call('HGET', KEYS[#KEYS], 'opts.maxLenEvents')) or 10000`;
 
 /**
+ * The job's data is marked cancelled for the worker that takes it (see endClaim.ts).
  * A job waiting in BullMQ's delayed set (for its start, or its next attempt) is ended at once, in the same step: it
  * leaves the set for the failed one with the cancel mark, as BullMQ fails a job (the attempt it waited for counts as
  * ended, BullMQ's atm), its end event is written, and its claim expires with it as a worker's would.
@@ -37,6 +39,7 @@ const CLAIM_CANCEL = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 ${MAX_EVENTS}
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxEvents, '*', 'event', '${CANCEL_EVENT}', 'jobId', ARGV[2])
+${markCanceled('KEYS[4]', 'ARGV[3]')}
 if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 1 end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[4], 'finishedOn', ARGV[3], 'failedReason', ARGV[4])

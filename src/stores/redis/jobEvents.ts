@@ -199,6 +199,8 @@ export class RedisJobEvents {
   /** An attempt failed and the job waits for the next one: its errorInfo is the last of the record's stack traces. */
   #attemptFailed(jobId: string, followed: Followed, at: Date): void {
     followed.started = false;
+    // The attempt counted when its end is read: the record, read later, may count the next one's failure already.
+    const failed = followed.attemptKnown ? followed.attempt : undefined;
     this.#tell(jobId, followed, 'failed', at, async () => {
       const begin = followed.begin;
       followed.begin = undefined; // the next attempt has a begin of its own
@@ -209,7 +211,7 @@ export class RedisJobEvents {
       const errors = attemptErrorsOf(
         jobId,
         parsedJson(stacks),
-        Number(made ?? followed.attempt),
+        failed ?? Number(made ?? followed.attempt),
         this.#settings.handlersPath,
       );
       const errorInfo = errors[errors.length - 1];

@@ -37,6 +37,8 @@ export interface JobData extends JobHeader {
   readonly ancestors?: readonly string[];
   /** The trace context active at execute (W3C traceparent…), the parent of the job's span where it runs (absent when none). */
   readonly trace?: TraceCarrier;
+  /** When a cancel claimed the job's end while it was queued (ms): written by the cancel (see endClaim.ts). */
+  readonly canceledAt?: number;
 }
 
 /**

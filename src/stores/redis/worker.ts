@@ -14,35 +14,20 @@ import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
 import type { Ending } from './localJobs';
 import { closeBullmq } from './closeBullmq';
-import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
-import { holdJob, withHoldJob } from './jobLock';
+import { endClaimKey, FINISHED_CLAIM } from './endClaim';
+import { withFinishClaim } from './finishClaim';
+import { settledHere } from './inFlight';
+import { withHoldJob } from './jobLock';
+import { LockKeeper } from './lockKeeper';
 import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
-import {
-  attemptErrorsOf,
-  encodeFailure,
-  failureError,
-  type JobData,
-  jobLost,
-  messageLine,
-  remoteErrorInfo,
-  type StoredResult,
-  workerLost,
-} from './record';
-
-/** Why BullMQ gave up a job running here; see `#whyGivenUp`. */
-interface GivenUp {
-  /** Whether this instance could not reach Redis (else its process blocked). */
-  readonly cutOff: boolean;
-  readonly error: BackgroundJobsError;
-  readonly errorInfo: ErrorInfo;
-}
+import { attemptErrorsOf, failureError, type JobData, messageLine, type StoredResult } from './record';
 
 /**
  * This instance's BullMQ worker: takes jobs from the queue and runs each through the same {@link JobExecutor} as in
  * memory, on a **running job** of its own (another object than the local jobs handed to callers), storing its
- * reports and how it ended. A job's BullMQ lock is kept across Redis outages (taken again if it lapsed, or the job
- * fails saying why BullMQ gave it up), and a job cancelled elsewhere is stopped.
+ * reports and how it ended. A job's BullMQ lock is kept across Redis outages and its end claimed against a cancel
+ * (lockKeeper.ts), and a job cancelled elsewhere is stopped.
  */
 export class RedisWorker {
   readonly #settings: Settings;
@@ -57,8 +42,7 @@ export class RedisWorker {
   readonly #executor: JobExecutor;
   /** The jobs this worker is running, by UUID. */
   readonly #running = new Map<string, BackgroundJob>();
-  /** The BullMQ lock token of each job this worker is running. */
-  readonly #tokens = new Map<string, string>();
+  readonly #locks: LockKeeper;
   /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
   #neverStarted = new Map<string, string>();
   /** Set once close() has given the grace: every job this worker still runs, or takes, is cancelled. */
@@ -102,7 +86,19 @@ export class RedisWorker {
       lockRenewTime: lockMs / 5,
     });
     this.#worker.on('error', (error) => connection.workerError(error));
-    this.#worker.on('lockRenewalFailed', (ids) => void this.#holdLocks(ids));
+    this.#locks = new LockKeeper({
+      settings,
+      logError,
+      connection,
+      client: () => this.#workerClient(),
+      running: (uuid) => this.#running.get(uuid),
+    });
+    this.#worker.on('lockRenewalFailed', (ids) => void this.#locks.holdLocks(ids));
+    // Its scripts taught before its first job ends; a worker that never connects has nothing to teach them to.
+    this.#worker
+      .waitUntilReady()
+      .then(() => this.#workerClient())
+      .catch(() => {});
   }
 
   get threadCount(): number {
@@ -156,7 +152,6 @@ export class RedisWorker {
   async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
     const uuid = job.id!;
     const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
-    const claimKey = endClaimKey(this.#connection.keyPrefix, uuid);
     let reports = Promise.resolve();
     let reportFailed = false;
     let messages = 0;
@@ -182,14 +177,19 @@ export class RedisWorker {
     });
     running.markStarted(new Date(job.processedOn ?? Date.now()));
     this.#running.set(uuid, running);
-    this.#tokens.set(uuid, token);
+    this.#locks.tokens.set(uuid, token);
     if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
-    // A local job in this process needs no read to learn it; said before the read below, as its record says it already.
+    // A local job in this process needs no read to learn it; said at once, as its record says it already.
     this.#began(running, job.data.executedAt);
     try {
-      // A job cancelled while queued never runs: on Redis a cancel is an end claim, read here before the handler.
-      const claim = await (await this.#workerClient()).get(claimKey);
-      if (canceledAt(claim) !== undefined) return await this.#yieldToCancel(claimKey);
+      // A job cancelled while queued never runs: the cancel marked its data (see endClaim.ts), or was sent from here
+      // as BullMQ handed the job over (see inFlight.ts).
+      const sentHere = settledHere(this.#connection.queue, uuid);
+      if (
+        job.data.canceledAt !== undefined ||
+        (sentHere && (await this.#locks.canceledMeanwhile(uuid, sentHere)))
+      )
+        return await this.#locks.yieldToCancel(uuid);
       try {
         const handler = await this.#resolve(methodName);
         // One attempt a run: BullMQ runs a failed attempt with attempts left again, on a running job of its own.
@@ -202,15 +202,10 @@ export class RedisWorker {
       const { state, errorInfo } = this.#storableEnd(running);
       // A failed attempt with attempts left claims no end: BullMQ runs it again, and a cancel meanwhile ends it.
       const retried = state === BackgroundJobState.Failed && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-      const claimed = retried
-        ? await this.#holdForRetry(uuid, claimKey)
-        : await this.#hold(uuid, true, END_CLAIM_TTL_MS);
-      // No record left to store the end in: every local job fails as lost on its re-check.
-      if (claimed === 'vanished') throw jobLost(uuid);
-      if (claimed === 'given up') throw this.#givenUp(uuid, true).error;
+      const claimed = await this.#locks.claimEnd(running, retried);
       if (claimed === 'retried') throw failureError(errorInfo!);
       if (claimed !== FINISHED_CLAIM || state === BackgroundJobState.Canceled)
-        return this.#yieldToCancel(claimKey);
+        return this.#locks.yieldToCancel(uuid);
       const end = running.end!.getTime();
       const facts = {
         end,
@@ -222,7 +217,7 @@ export class RedisWorker {
       return running.result === undefined ? facts : { ...facts, result: running.result };
     } finally {
       this.#running.delete(uuid);
-      this.#tokens.delete(uuid);
+      this.#locks.tokens.delete(uuid);
     }
   }
 
@@ -241,44 +236,6 @@ export class RedisWorker {
     error.stack = `${error.name}: ${error.message}`;
     this.#logError(`[web-background-jobs] ${error.message}`, error, jobLogFields(running));
     return { state: BackgroundJobState.Failed, errorInfo: errorInfoFrom(error, this.#settings.handlersPath) };
-  }
-
-  /** Ends a job whose end a cancel claimed: BullMQ records it failed with our cancel mark, which reads `Canceled`. */
-  async #yieldToCancel(claimKey: string): Promise<never> {
-    await this.#connection.redis.pexpire(claimKey, END_CLAIM_TTL_MS).catch(() => {}); // the job's record now says it
-    throw failureError('canceled');
-  }
-
-  /** Holds the lock of a job whose failed attempt runs again: `retried`, or the claim of a cancel made meanwhile. */
-  async #holdForRetry(uuid: string, claimKey: string): Promise<string> {
-    const held = await this.#hold(uuid, true);
-    if (held !== 'held') return held;
-    const claim = await (await this.#workerClient()).get(claimKey);
-    return canceledAt(claim) === undefined ? 'retried' : claim!;
-  }
-
-  /**
-   * Holds the lock of a job running here (see {@link holdJob}), and with `claimTtlMs` claims its end: after an
-   * outage longer than a lock's life the worker takes its lock again, or learns that BullMQ gave the job up. The job
-   * then fails saying why, as this instance knows it once its connections have told what happened.
-   */
-  async #hold(uuid: string, handlerEnded: boolean, claimTtlMs?: number): Promise<string> {
-    const client = await this.#workerClient();
-    const { queue, keyPrefix } = this.#connection;
-    const lock = {
-      jobKey: queue.toKey(uuid),
-      stalledKey: queue.keys.stalled,
-      endClaimKey: endClaimKey(keyPrefix, uuid),
-      jobId: uuid,
-      token: this.#tokens.get(uuid)!,
-      lockMs: this.#settings.lostWorkerSeconds * 1000,
-      givenUpMark: '',
-    };
-    const held = await holdJob(client, lock, claimTtlMs);
-    if (held !== 'given up') return held;
-    const { cutOff, errorInfo } = this.#whyGivenUp(uuid, handlerEnded);
-    if (cutOff) await holdJob(client, { ...lock, givenUpMark: encodeFailure(errorInfo) });
-    return held;
   }
 
   /**
@@ -306,45 +263,9 @@ export class RedisWorker {
   #workerClient(): Promise<RedisClient> {
     return (this.#workerConnection ??= this.#worker.getBackend().client.then((client) => {
       client.on('close', () => this.#connection.failed());
+      this.#locks.claimsAtFinish = withFinishClaim(client);
       return withStoreMessage(withHoldJob(client));
     }));
-  }
-
-  /**
-   * Why BullMQ gave up a job running here, as this instance knows it: Redis was unreachable (`cutOff`) if one of its
-   * connections failed since the job began; otherwise the process blocked, and BullMQ's own reason says as much.
-   */
-  #whyGivenUp(uuid: string, handlerEnded: boolean): GivenUp {
-    const begin = this.#running.get(uuid)?.begin?.getTime() ?? 0;
-    const { lostWorkerSeconds, handlersPath } = this.#settings;
-    const cutOff = this.#connection.lastFailure >= begin;
-    const error = workerLost(uuid, cutOff ? { lostWorkerSeconds, handlerEnded } : undefined);
-    return { cutOff, error, errorInfo: remoteErrorInfo(error, handlersPath) };
-  }
-
-  /** A job running here that BullMQ gave up: why, logged. */
-  #givenUp(uuid: string, handlerEnded: boolean): GivenUp {
-    const givenUp = this.#whyGivenUp(uuid, handlerEnded);
-    const running = this.#running.get(uuid);
-    const fields = running === undefined ? { uuid } : jobLogFields(running);
-    this.#logError(`[web-background-jobs] ${givenUp.error.message}`, givenUp.error, fields);
-    return givenUp;
-  }
-
-  /**
-   * BullMQ could not renew these jobs' locks: they lapsed while Redis was unreachable. Each is taken again, unless
-   * BullMQ gave the job up meanwhile; its handler is then stopped, since nothing it does can be stored.
-   */
-  async #holdLocks(ids: readonly string[]): Promise<void> {
-    for (const uuid of ids) {
-      const running = this.#running.get(uuid);
-      if (running === undefined) continue;
-      const handlerEnded = running.state !== BackgroundJobState.Active; // its run is storing its end
-      const held = await this.#hold(uuid, handlerEnded).catch(() => 'held'); // closing: nothing more to hold
-      if (held !== 'given up' || handlerEnded) continue;
-      const { errorInfo, error } = this.#givenUp(uuid, false);
-      running.expire(errorInfo, error);
-    }
   }
 
   /**
@@ -366,7 +287,7 @@ export class RedisWorker {
     active.forEach((id, index) => {
       const [[, token], [, claim]] = replies[index] as [unknown, string | null][];
       const stranded =
-        token?.startsWith(`${this.#worker.id}:`) && !this.#tokens.has(id) && claim !== FINISHED_CLAIM;
+        token?.startsWith(`${this.#worker.id}:`) && !this.#locks.tokens.has(id) && claim !== FINISHED_CLAIM;
       if (!stranded) return;
       if (seen.get(id) !== token) return void this.#neverStarted.set(id, token!);
       this.#warn(
