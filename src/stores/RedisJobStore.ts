@@ -86,12 +86,6 @@ export class RedisJobStore implements JobStore {
         this.#localJobs.active(running.uuid)?.markStarted(running.begin);
         this.#jobEvents.ranHere(running, executedAt);
       });
-      // A local job here ends as soon as this worker has stored its end, not a read of the event stream later. A result
-      // object is left to the end event's copy: a local job does not share the handler's own object.
-      this.#worker.onEndStored((jobId, ending) => {
-        const { result } = (ending.returnvalue ?? {}) as { result?: unknown };
-        if (typeof result !== 'object' || result === null) this.#localJobs.endStored(jobId, ending);
-      });
     }
     this.#jobEvents = new RedisJobEvents(settings, context.events, connection, {
       local: (uuid) => this.#localJobs.active(uuid) ?? this.#localJobs.finished(uuid),

@@ -16,7 +16,7 @@ import {
 } from './record';
 
 /** What a `completed` or `failed` event says of how a job ended. */
-export type Ending = { returnvalue?: unknown; failedReason?: string };
+type Ending = { returnvalue?: unknown; failedReason?: string };
 
 /**
  * The **local jobs** of a Redis store: the `BackgroundJob` objects this process hands to callers for jobs held in
@@ -162,23 +162,15 @@ export class LocalJobs {
   });
 
   /**
-   * A job's end was stored: its local job ends at once when `ending` (its end event, or what this instance's worker
-   * stored) says all there is, so local jobs end in the order their jobs did. Whether it did.
-   */
-  endStored(jobId: string, ending: Ending): boolean {
-    const local = this.#active.get(jobId);
-    const ended = local?.begin && snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
-    if (ended) local!.sync(ended);
-    return ended !== undefined;
-  }
-
-  /**
    * A job ended. A job that completed or failed without messages is ended from the event alone; otherwise its
    * record is read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
    */
   async #ended(jobId: string, ending: Ending): Promise<void> {
     const local = this.#active.get(jobId);
-    if (local === undefined || this.endStored(jobId, ending)) return;
+    if (local === undefined) return;
+    // Ended from the event alone when it says all there is, so local jobs end in the order their jobs did.
+    const ended = local.begin && snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
+    if (ended) return local.sync(ended);
     await this.#refreshSoon(jobId);
     if (local.state !== BackgroundJobState.Active) return;
     const gone = await this.read([jobId])

@@ -12,7 +12,6 @@ import type { StoreContext } from '../JobStore';
 import { buildJob } from '../buildJob';
 import { storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
-import type { Ending } from './localJobs';
 import { closeBullmq } from './closeBullmq';
 import { endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { withFinishClaim } from './finishClaim';
@@ -112,15 +111,6 @@ export class RedisWorker {
   /** The running job of a job this worker runs. */
   running(uuid: string): BackgroundJob | undefined {
     return this.#running.get(uuid);
-  }
-
-  /** Calls `stored` once BullMQ has stored how a job run here ended (a failed attempt run again stores none). */
-  onEndStored(stored: (jobId: string, ending: Ending) => void): void {
-    this.#worker.on('completed', (job, returnvalue) => stored(job.id!, { returnvalue }));
-    this.#worker.on(
-      'failed',
-      (job, error) => job?.finishedOn && stored(job.id!, { failedReason: error.message }),
-    );
   }
 
   /** The jobs this worker is running. */
