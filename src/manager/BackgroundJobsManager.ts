@@ -332,9 +332,10 @@ export class BackgroundJobsManager implements JobsManager {
   /**
    * Shuts the manager down: schedules stop firing here and `execute` rejects with `WBJ_CLOSED` from now on; active jobs, queued ones included,
    * get `graceSeconds` (default 10) to finish; the rest are cancelled (in thread isolation, forced after
-   * `cancelGraceMs`). Resolves when no job of this process is `Active` and no worker thread remains. On a Redis
-   * store this process stops taking jobs from the queue; jobs still queued stay there for the other instances.
-   * Calling it again returns the same promise.
+   * `cancelGraceMs`). Resolves when no job of this process is `Active` and no worker thread remains (but one
+   * terminated while its handler is blocked in a native call, which ends when the call returns). On a Redis store
+   * this process stops taking jobs from the queue; jobs still queued stay there for the other instances; it settles
+   * with Redis out of reach too. Calling it again returns the same promise.
    */
   close(options: { graceSeconds?: number } = {}): Promise<void> {
     let grace: number;
