@@ -107,7 +107,7 @@ export class RedisJobStore implements JobStore {
     this.#localJobs.follow(events);
     this.#jobEvents.follow(events);
     onCancelRequest(events, (jobId) => {
-      void this.#worker?.running(jobId)?.cancel();
+      this.#worker?.cancelHeard(jobId);
       void this.#localJobs.refresh([jobId]);
     });
   }
@@ -172,10 +172,13 @@ export class RedisJobStore implements JobStore {
         data,
         opts: { ...this.#jobOptions(request), jobId: uuid },
       };
-      // Noted as in flight: a worker here taking the job first lets execute's caller cancel it (see inFlight.ts).
-      const id = await track(this.#connection.queue, uuid, 'add', this.#adds.add(job.name, data, job.opts));
-      // Another job holds the key (the add deduplicated this one): the rule of onKeyConflict decides.
-      const holder = id === uuid ? undefined : await this.#keyHolder(request, job, id);
+      const adding = this.#adds
+        .add(job.name, data, job.opts)
+        // Another job holds the key (the add deduplicated this one): the rule of onKeyConflict decides.
+        .then((id) => (id === uuid ? undefined : this.#keyHolder(request, job, id)));
+      // Noted as in flight until execute resolves: a worker here taking the job first waits for it, so that execute's
+      // caller can cancel it (see inFlight.ts), a replace's too.
+      const holder = await track(this.#connection.queue, uuid, 'add', adding);
       if (holder !== undefined) {
         this.#localJobs.forget(uuid);
         this.#jobEvents.forget(uuid);
@@ -213,12 +216,7 @@ export class RedisJobStore implements JobStore {
         holder === undefined ||
         (holder.state !== BackgroundJobState.Active && request.onKeyConflict === 'join')
       ) {
-        id = await track(
-          this.#connection.queue,
-          job.opts.jobId,
-          'add',
-          this.#adds.add(job.name, job.data, job.opts),
-        );
+        id = await this.#adds.add(job.name, job.data, job.opts);
         continue;
       }
       const action = keyConflictAction(request, holder.owner);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type BackgroundJobsManager, BackgroundJobState } from 'web-background-jobs';
 import { createManager, describeEachIsolation, eventually, tempDir, useRedisStore } from '../helpers';
@@ -129,5 +129,70 @@ describe('the end claim on Redis', () => {
     const bull = bullQueue(runner);
     await eventually(async () => expect(await bull.getJobState(holder.uuid)).toBe('failed'), 10_000);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('a cancel racing the worker on Redis', () => {
+  useRedisStore();
+
+  test('a cancel from another instance just after BullMQ handed the job to a worker keeps its handler from running, with no re-check', async () => {
+    // BullMQ's worker calls the processor a while after the job went active (a busy event loop does the same): the
+    // cancel runs in between, so the job's data bears no mark and its run has not begun when the cancel is heard.
+    const prototype = Worker.prototype as unknown as {
+      callProcessJob: (...args: unknown[]) => Promise<unknown>;
+    };
+    const callProcessJob = prototype.callProcessJob;
+    let processed: Promise<unknown> | undefined;
+    let handedOver!: () => void;
+    const activeHeld = new Promise<void>((resolve) => (handedOver = resolve));
+    prototype.callProcessJob = async function (this: unknown, ...args: unknown[]) {
+      handedOver();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return (processed = callProcessJob.apply(this, args));
+    };
+    try {
+      const runner = createManager({ checkInterval: 0, isolation: 'inline' });
+      const web = createManager({ queueName: runner.settings.queueName, worker: false, checkInterval: 0 });
+      const file = path.join(tempDir(), 'ran');
+      const job = await web.execute('Jobs.Touch', [file]);
+      await activeHeld;
+      await job.cancel();
+      expect(job.state).toBe(BackgroundJobState.Canceled);
+      await eventually(() => expect(processed).toBeDefined());
+      await processed!.catch(() => undefined); // the run is over: yielded to the cancel
+      expect(existsSync(file)).toBe(false);
+      expect((await runner.findByUUID(job.uuid))?.state).toBe(BackgroundJobState.Canceled);
+    } finally {
+      prototype.callProcessJob = callProcessJob;
+    }
+  });
+
+  test("a cancel right after an execute that replaced the key's holder keeps the replacement's handler from running", async () => {
+    const manager = createManager({ isolation: 'inline' });
+    const folder = tempDir();
+    const file = (name: string): string => path.join(folder, name);
+    const replacements = [];
+    for (let index = 0; index < 10; index += 1) {
+      // The same method: a key is unique among the active jobs of one method. Each writes its file once cancelled.
+      const holder = await manager.execute('Jobs.TouchWhenCancelled', [file(`holder-${index}`)], 'K');
+      await eventually(() => expect(holder.begin).toBeDefined());
+      const replacement = await manager.execute(
+        'Jobs.TouchWhenCancelled',
+        [file(`replacement-${index}`)],
+        'K',
+        '',
+        {
+          onKeyConflict: 'replace',
+        },
+      );
+      expect(holder.state).toBe(BackgroundJobState.Canceled);
+      await replacement.cancel();
+      replacements.push(replacement);
+      await eventually(() => expect(existsSync(file(`holder-${index}`))).toBe(true)); // the holder's handler stopped
+    }
+    const marker = await manager.execute('Jobs.Sleep', [5]); // taken after all of them
+    await marker.waitForCompletion(30);
+    expect(replacements.map((job) => job.state)).toEqual(Array(10).fill(BackgroundJobState.Canceled));
+    expect(replacements.filter((_, index) => existsSync(file(`replacement-${index}`)))).toEqual([]);
   });
 });

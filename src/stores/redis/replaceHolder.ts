@@ -49,7 +49,8 @@ export class KeyReplacer {
    */
   replace(holderId: string, job: Replacement): Promise<string> {
     const replacing = this.#replace(holderId, job);
-    return track(this.#queue, holderId, 'cancel', track(this.#queue, job.opts.jobId, 'add', replacing));
+    // The replacement's add is tracked with its whole execute (RedisJobStore.start).
+    return track(this.#queue, holderId, 'cancel', replacing);
   }
 
   async #replace(holderId: string, job: Replacement): Promise<string> {

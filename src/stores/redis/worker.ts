@@ -22,6 +22,9 @@ import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
 import { attemptErrorsOf, failureError, type JobData, messageLine, type StoredResult } from './record';
 
+/** How many cancels of jobs not running here a worker keeps (see {@link RedisWorker.cancelHeard}). */
+const KEPT_CANCELS = 1000;
+
 /**
  * This instance's BullMQ worker: takes jobs from the queue and runs each through the same {@link JobExecutor} as in
  * memory, on a **running job** of its own (another object than the local jobs handed to callers), storing its
@@ -41,6 +44,8 @@ export class RedisWorker {
   readonly #executor: JobExecutor;
   /** The jobs this worker is running, by UUID. */
   readonly #running = new Map<string, BackgroundJob>();
+  /** Cancels heard of jobs not running here, the latest last (see cancelHeard). */
+  readonly #cancelsHeard = new Set<string>();
   readonly #locks: LockKeeper;
   /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
   #neverStarted = new Map<string, string>();
@@ -113,6 +118,19 @@ export class RedisWorker {
     return this.#running.get(uuid);
   }
 
+  /**
+   * A cancel claimed job `uuid`'s end (from any instance): its handler stops if it runs here, or is never started
+   * here if BullMQ handed the job over just before the cancel ran (its data then bears no mark) and its run has not
+   * begun yet. The latest {@link KEPT_CANCELS} such cancels are kept: most are of jobs that run elsewhere.
+   */
+  cancelHeard(uuid: string): void {
+    const running = this.#running.get(uuid);
+    if (running !== undefined) return void running.cancel();
+    this.#cancelsHeard.add(uuid);
+    if (this.#cancelsHeard.size > KEPT_CANCELS)
+      this.#cancelsHeard.delete(this.#cancelsHeard.values().next().value!);
+  }
+
   /** The jobs this worker is running. */
   runningIds(): string[] {
     return [...this.#running.keys()];
@@ -168,7 +186,8 @@ export class RedisWorker {
     running.markStarted(new Date(job.processedOn ?? Date.now()));
     this.#running.set(uuid, running);
     this.#locks.tokens.set(uuid, token);
-    if (this.#stopping) void running.cancel(); // taken just as close() cancels what runs here
+    // Taken just as close() cancels what runs here, or as a cancel ran after BullMQ handed the job over.
+    if (this.#stopping || this.#cancelsHeard.delete(uuid)) void running.cancel();
     // A local job in this process needs no read to learn it; said at once, as its record says it already.
     this.#began(running, job.data.executedAt);
     try {
