@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { BackgroundJobsError, describeValue, messageOf } from '../errors';
 import type { BackgroundJob, JobReport } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { newJobUuid } from '../jobs/jobUuid';
 import { ConcurrencyGate } from './ConcurrencyGate';
 import { JobExecutor } from '../runners/JobExecutor';
 import { nextTurn } from '../jobs/turns';
@@ -104,8 +104,7 @@ export class MemoryJobStore implements JobStore {
       if (action === 'reject') throw keyConflict(holder.uuid, holder.methodName, key);
       void holder.cancel(); // Canceled at once in memory, its key freed by #finished; a thread's worker is stopped as by any cancel
     }
-    // Node's own v4 UUIDs, without the uuid package's wrapper.
-    const job = buildJob(randomUUID(), request, this.#handlersPath, this.#hooks);
+    const job = buildJob(newJobUuid(), request, this.#handlersPath, this.#hooks);
     if (slot !== undefined) {
       this.#keys.set(slot, job);
       this.#releaseKey.set(job, slot);

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { JobsOptions, QueueEvents } from 'bullmq';
-import { v4 as uuidV4 } from 'uuid';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError, messageOf } from '../errors';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
+import { newJobUuid } from '../jobs/jobUuid';
 import type { JobTest } from '../jobs/jobFilter';
 import { findUnstorableParam, STORABLE_DATA } from '../jobs/storable';
 import {
@@ -143,7 +143,7 @@ export class RedisJobStore implements JobStore {
 
   async start(request: JobRequest): Promise<BackgroundJob> {
     const { methodName, key, description, scheduledJob, ancestors, owner, trace } = request;
-    const uuid = uuidV4();
+    const uuid = newJobUuid();
     const header: JobHeader = {
       methodName,
       key,
