@@ -24,13 +24,17 @@ export async function closeBullmq(object: BullmqObject, witness: Redis, force = 
   const closed = object.close(force || lostAlready).catch(() => {}); // closing anyway: nothing left to lose
   await Promise.race([closed, lost]);
   // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
-  // under a status BullMQ set to 'end'. A connection that never reached Redis is disconnected by close() itself.
+  // under a status BullMQ set to 'end', and one still starting when Redis went away (a queue-events reader made just
+  // before) is one that BullMQ's close() waits on for ever: closed here by force, which disconnects it at once.
   const { connection, blockingConnection } = object.getBackend();
-  for (const each of [connection, blockingConnection])
-    void each?.client.then(
+  for (const each of [connection, blockingConnection]) {
+    if (each === undefined) continue;
+    void each.close(true).catch(() => {});
+    void each.client.then(
       (client) => client.disconnect(),
       () => {},
     );
+  }
 }
 
 /**
