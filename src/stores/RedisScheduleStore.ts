@@ -198,8 +198,9 @@ export class RedisScheduleStore implements ScheduleStore {
 
   async close(): Promise<void> {
     // A worker that never reached Redis has nothing running and closes only by force.
-    if (this.#worker !== undefined) await closeBullmq(this.#worker, this.#redis, !this.#everConnected);
-    await closeBullmq(this.#ticks, this.#redis);
+    // The worker first: a run it is finishing may still add its retry to the queue.
+    if (this.#worker !== undefined) await closeBullmq([this.#worker], this.#redis, !this.#everConnected);
+    await closeBullmq([this.#ticks], this.#redis);
     this.#redis.disconnect();
   }
 

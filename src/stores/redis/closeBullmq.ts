@@ -5,23 +5,31 @@ import type { Redis } from 'ioredis';
 export type BullmqObject = Queue | QueueEvents | Worker;
 
 /**
- * Closes a BullMQ object so that nothing of it outlives the close, with Redis in reach or not; `witness` is a
- * connection of ours to the same Redis, which tells whether it is in reach.
+ * Closes BullMQ objects so that nothing of them outlives the close, with Redis in reach or not; `witness` is a
+ * connection of ours to the same Redis, asked once whether Redis is in reach, whatever the number of objects.
  *
  * BullMQ's close() does not settle while Redis is out of reach: it waits for each connection to say 'end', which
  * ioredis never says of a connection that was waiting to reconnect, and a connection it quit in vain (no offline
  * queue) goes on reconnecting for ever, without listeners, keeping the process alive (BullMQ issues 2430 and 4656).
- * So once the object is closed, or Redis is lost (before or while closing), each of its connections is disconnected
- * here, which stops its reconnecting, and the close is no longer waited for. A worker closing while Redis is lost already closes by
- * force: nothing it would wait for could be stored. (A worker that loses Redis while it closes may still wait for
- * its blocking fetch until Redis is back: BullMQ's close cannot be forced once begun.)
+ * So once an object is closed, or Redis is lost (before or while closing), each of its connections is disconnected
+ * here, which stops its reconnecting, and its close is no longer waited for. A worker closing while Redis is lost
+ * already closes by force: nothing it would wait for could be stored. (A worker that loses Redis while it closes may
+ * still wait for its blocking fetch until Redis is back: BullMQ's close cannot be forced once begun.)
  */
-export async function closeBullmq(object: BullmqObject, witness: Redis, force = false): Promise<void> {
+export async function closeBullmq(
+  objects: readonly BullmqObject[],
+  witness: Redis,
+  force = false,
+): Promise<void> {
   const lostAlready = !(await answers(witness));
   const lost = lostAlready
     ? Promise.resolve()
     : new Promise<void>((resolve) => witness.once('close', () => resolve()));
-  const closed = object.close(force || lostAlready).catch(() => {}); // closing anyway: nothing left to lose
+  await Promise.all(objects.map((object) => closeOne(object, lost, force || lostAlready)));
+}
+
+async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolean): Promise<void> {
+  const closed = object.close(force).catch(() => {}); // closing anyway: nothing left to lose
   await Promise.race([closed, lost]);
   // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
   // under a status BullMQ set to 'end', and one still starting when Redis went away (a queue-events reader made just

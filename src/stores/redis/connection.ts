@@ -204,7 +204,7 @@ export class RedisConnection {
 
   /** Closes every connection; the store is closing. Settles whether Redis answers or not. */
   async close(): Promise<void> {
-    await Promise.all([this.#events, this.queue].map((each) => each && closeBullmq(each, this.redis)));
+    await closeBullmq(this.#events === undefined ? [this.queue] : [this.#events, this.queue], this.redis);
     this.redis.disconnect();
   }
 }

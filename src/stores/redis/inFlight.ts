@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { LatestMap } from './latestMap';
 
 /**
  * What this process sent to Redis that decides whether a worker here may run a job: the job's add (an execute here,
@@ -32,7 +33,7 @@ export function track<T>(
   sending: Promise<T>,
 ): Promise<T> {
   let sent = sentTo.get(queue);
-  if (sent === undefined) sentTo.set(queue, (sent = { adds: new Map(), cancels: new Map() }));
+  if (sent === undefined) sentTo.set(queue, (sent = { adds: new Map(), cancels: new LatestMap(KEPT) }));
   const settled = sending.then(
     () => undefined,
     () => undefined,
@@ -43,14 +44,7 @@ export function track<T>(
     void settled.then(() => {
       if (adds.get(jobId) === settled) adds.delete(jobId);
     });
-  } else {
-    sent.cancels.delete(jobId); // the latest last
-    sent.cancels.set(jobId, settled);
-    for (const oldest of sent.cancels.keys()) {
-      if (sent.cancels.size <= KEPT) break;
-      sent.cancels.delete(oldest);
-    }
-  }
+  } else sent.cancels.set(jobId, settled);
   return sending;
 }
 

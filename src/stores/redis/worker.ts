@@ -17,6 +17,7 @@ import { endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { withFinishClaim } from './finishClaim';
 import { settledHere } from './inFlight';
 import { withHoldJob } from './jobLock';
+import { LatestMap } from './latestMap';
 import { LockKeeper } from './lockKeeper';
 import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
@@ -45,7 +46,7 @@ export class RedisWorker {
   /** The jobs this worker is running, by UUID. */
   readonly #running = new Map<string, BackgroundJob>();
   /** Cancels heard of jobs not running here, the latest last (see cancelHeard). */
-  readonly #cancelsHeard = new Set<string>();
+  readonly #cancelsHeard = new LatestMap<string, true>(KEPT_CANCELS);
   readonly #locks: LockKeeper;
   /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
   #neverStarted = new Map<string, string>();
@@ -126,9 +127,7 @@ export class RedisWorker {
   cancelHeard(uuid: string): void {
     const running = this.#running.get(uuid);
     if (running !== undefined) return void running.cancel();
-    this.#cancelsHeard.add(uuid);
-    if (this.#cancelsHeard.size > KEPT_CANCELS)
-      this.#cancelsHeard.delete(this.#cancelsHeard.values().next().value!);
+    this.#cancelsHeard.set(uuid, true);
   }
 
   /** The jobs this worker is running. */
@@ -142,7 +141,7 @@ export class RedisWorker {
    * that were running, once their ends are stored.
    */
   async stop(graceSeconds: number, force: boolean): Promise<string[]> {
-    const closed = closeBullmq(this.#worker, this.#connection.redis, force);
+    const closed = closeBullmq([this.#worker], this.#connection.redis, force);
     const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
     this.#stopping = true;
