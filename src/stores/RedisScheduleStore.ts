@@ -1,6 +1,7 @@
 import type { Job, Queue, RepeatStrategy, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeBullmq } from './redis/closeBullmq';
+import { reconnectDelay } from './redis/connection';
 import { redisModules } from './redis/redisModules';
 import { firstConnection, storeUnavailable } from './redis/unavailable';
 import { checkSchedule } from '../schedules/checkSchedule';
@@ -59,7 +60,13 @@ export class RedisScheduleStore implements ScheduleStore {
       }
       return checked.nextRunAfter(new Date(millis))?.getTime();
     };
-    this.#redis = new ioredis.Redis(this.#url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // Every connection retries as the job store's do (reconnectDelay): with BullMQ's default, the schedules' worker
+    // could come back up to 20 s after Redis, and its runs with it.
+    this.#redis = new ioredis.Redis(this.#url, {
+      retryStrategy: reconnectDelay,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    });
     this.#connected = new Promise((resolve) =>
       this.#redis.once('ready', () => {
         this.#everConnected = true;
@@ -67,7 +74,7 @@ export class RedisScheduleStore implements ScheduleStore {
       }),
     );
     this.#ticks = new bullmq.Queue(queueName, {
-      connection: { url: this.#url, enableOfflineQueue: false },
+      connection: { url: this.#url, retryStrategy: reconnectDelay, enableOfflineQueue: false },
       settings: { repeatStrategy },
     });
     this.#keys = {
@@ -86,7 +93,7 @@ export class RedisScheduleStore implements ScheduleStore {
           await onTick(uuid, new Date(Number.isFinite(due) ? due : tick.timestamp));
         },
         {
-          connection: { url: this.#url },
+          connection: { url: this.#url, retryStrategy: reconnectDelay },
           settings: { repeatStrategy },
           concurrency: 10,
           // A tick whose instance died is not taken again: the run it started, if any, is a job like any other.

@@ -35,9 +35,7 @@ describe('on a Redis store', () => {
   afterAll(() => redis.stop());
 
   test('while Redis is out of reach store_unavailable is 1 and its seconds grow; once back it is 0 and they stop', async () => {
-    // Web-only: after an outage, close() of an instance with a BullMQ worker does not settle (a bug of the Redis
-    // store, outside the metrics, reported to its owner).
-    const manager = createManager({ store: redis.url, queueName: 'metrics-outage', worker: false });
+    const manager = createManager({ store: redis.url, queueName: 'metrics-outage' });
     const registry = registerMetrics(manager, { registry: new Registry() }) as Registry;
     expect(await values(registry, 'wbj_store_unavailable', 'wbj_store_unavailable_seconds_total')).toEqual([
       0, 0,

@@ -49,3 +49,24 @@ test.each([
     expect(await exited(child)).toBe(0);
   },
 );
+
+test('close() of a worker just after Redis came back, its connections still waiting to reconnect, settles', async () => {
+  const redis = await startRedis();
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'test/fixtures/process/close-in-outage.mjs'), redis.url, 'worker', HANDLERS],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  running.add(child);
+  await printed(child, 'ready');
+  const lost = printed(child, 'lost');
+  await redis.stop();
+  await lost;
+  const back = printed(child, 'back');
+  await redis.restart();
+  await back; // its own connection is back; BullMQ's each reconnect on their own time
+  const closed = printed(child, 'closed');
+  child.stdin!.write('close\n');
+  await closed;
+  expect(await exited(child)).toBe(0);
+});

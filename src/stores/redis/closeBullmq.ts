@@ -29,6 +29,10 @@ export async function closeBullmq(
 }
 
 async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolean): Promise<void> {
+  // Just after an outage, Redis may answer the witness while a connection of the object still waits to reconnect:
+  // BullMQ's close would disconnect it, which stops the wait, and then wait for an 'end' ioredis never says of it.
+  // It is given its reconnect first (reconnectDelay: a second away at most), or Redis is lost again meanwhile.
+  await Promise.race([reconnected(object), lost]);
   const closed = object.close(force).catch(() => {}); // closing anyway: nothing left to lose
   await Promise.race([closed, lost]);
   // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
@@ -43,6 +47,24 @@ async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolea
       () => {},
     );
   }
+}
+
+/** Resolves once no connection of `object` is waiting to reconnect: each that is has connected, or ended. */
+async function reconnected(object: BullmqObject): Promise<void> {
+  const { connection, blockingConnection } = object.getBackend();
+  const clients = await Promise.all(
+    [connection, blockingConnection].map((each) => each?.client.catch(() => undefined)),
+  );
+  await Promise.all(
+    clients.map(
+      (client) =>
+        client?.status === 'reconnecting' &&
+        new Promise((resolve) => {
+          client.once('ready', resolve);
+          client.once('end', resolve);
+        }),
+    ),
+  );
 }
 
 /**
