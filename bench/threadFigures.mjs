@@ -1,7 +1,8 @@
 // Thread jobs beside Piscina used directly: with its default options, as people use it, and with the settings of
 // the library's own pool (as many threads as CPUs, started at once, idle workers on their event loop); the
-// manager runs on its defaults. Empty jobs, a 200,000-iteration loop, and one job at a time, also beside the floor:
-// a bare postMessage round trip to a worker that echoes it.
+// manager runs on its defaults. Empty jobs, a 200,000-iteration loop, and one job at a time, also beside the floor
+// (a bare postMessage round trip to a worker that echoes it) and beside an inline job (the manager's own path, which
+// every job pays whatever runs it): the row less these two is what only a thread job pays.
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ const task = fileURLToPath(new URL('./piscinaTask.js', import.meta.url));
 /** Rows of the thread section. */
 export async function threadFigures() {
   const manager = new BackgroundJobsManager({ handlers, config, logger: silent });
+  const inline = new BackgroundJobsManager({ handlers, config, logger: silent, isolation: 'inline' });
   const piscina = new Piscina({ filename: task });
   const sameSettings = new Piscina({
     filename: task,
@@ -57,12 +59,19 @@ export async function threadFigures() {
     piscina: () => percentiles(WAITS, () => timed(() => piscina.run())),
     ours: () => percentiles(WAITS, () => timed(() => jobBatch(manager, 'Bench.Noop', 1))),
     floor: () => percentiles(WAITS, () => timed(echo.roundTrip)),
+    inline: () => percentiles(WAITS, () => timed(() => jobBatch(inline, 'Bench.Noop', 1))),
   };
   for (const measure of Object.values(empty)) await measure(); // warm-up: threads, module loading, JIT
   const emptyRate = await best(empty, higher);
   const loopRate = await best(loops, higher);
   const oneAtATime = await best(single, lower);
-  await Promise.all([manager.close(), piscina.destroy(), sameSettings.destroy(), echo.terminate()]);
+  await Promise.all([
+    manager.close(),
+    inline.close(),
+    piscina.destroy(),
+    sameSettings.destroy(),
+    echo.terminate(),
+  ]);
   const defaults = 'Piscina 5, default options';
   return [
     row(
@@ -96,6 +105,12 @@ export async function threadFigures() {
       oneAtATime.ours,
       'a bare `postMessage` round trip to an idle worker (the floor)',
       oneAtATime.floor,
+    ),
+    ...percentileRows(
+      'thread: the same',
+      oneAtATime.ours,
+      "an inline job one at a time (the manager's own path, no thread)",
+      oneAtATime.inline,
     ),
   ];
 }
