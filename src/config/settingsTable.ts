@@ -166,6 +166,23 @@ export const SETTINGS = {
     unit: 'megabytes',
   },
   /**
+   * How many steps of the nice value (Linux's CPU priority, which is per thread there) each worker thread runs below
+   * the event loop: CPU-bound jobs then leave a core to the event loop whenever it has requests to serve, and still
+   * use every core while it has none. They yield to the machine's other processes alike. `0` runs them at the event
+   * loop's priority; a worker never goes past nice 19. No effect on other systems, where the nice value is the whole
+   * process's.
+   * @default `10`
+   */
+  workerNice: {
+    kind: 'number',
+    key: 'jobsWorkerNice',
+    default: 10,
+    min: 0,
+    max: 19,
+    integer: true,
+    unit: 'nice steps',
+  },
+  /**
    * `memory`: jobs live in this process. A Redis URL (`redis://host:port/db`, `rediss://` for TLS; user and password
    * in the URL): jobs live in Redis through BullMQ, shared by every instance on the same Redis and queue (see
    * [Beyond one process](#beyond-one-process-redis-through-bullmq)). A Redis store needs the optional peer

@@ -21,8 +21,12 @@ import {
   type WorkerOrder,
 } from './threadProtocol';
 import { type PoolTask, type WorkerCrash, WorkerPool } from './workerPool';
+import { readPriorityRefused, type WorkerPriority } from './workerPriority';
 
-type ThreadSettings = Pick<Settings, 'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb'>;
+type ThreadSettings = Pick<
+  Settings,
+  'handlersPath' | 'maxThreads' | 'cancelGraceMs' | 'workerMaxMemoryMb' | 'workerNice'
+>;
 
 /**
  * Runs each job in a fixed pool of worker threads (workerPool.ts): a CPU-bound handler cannot stall the application,
@@ -39,6 +43,8 @@ export class ThreadRunner implements JobRunner {
   /** The runs still going, with what stops each. */
   readonly #runs = new Map<PoolTask, { readonly stop: () => void; readonly settled: Promise<JobOutcome> }>();
   #crashes = 0;
+  /** Whether a worker's refusal to lower its priority was logged: every worker would say the same. */
+  #priorityRefusalLogged = false;
 
   /** @param logError - the manager's logging, which survives a logger that throws. */
   constructor(
@@ -170,11 +176,12 @@ export class ThreadRunner implements JobRunner {
   }
 
   #openPool(): WorkerPool {
-    const { maxThreads, workerMaxMemoryMb } = this.#settings;
+    const { maxThreads, workerMaxMemoryMb, workerNice } = this.#settings;
     this.#pool ??= new WorkerPool({
       filename: path.join(__dirname, 'threadWorker.js'),
       size: maxThreads,
       resourceLimits: workerMaxMemoryMb > 0 ? { maxOldGenerationSizeMb: workerMaxMemoryMb } : undefined,
+      workerData: { webBackgroundJobsNice: workerNice } satisfies WorkerPriority,
       idleCrash: (crash) => {
         this.#crashes += 1;
         this.#logError(
@@ -186,6 +193,14 @@ export class ThreadRunner implements JobRunner {
       parentMessage: (message) => {
         const late = readLateRejection(message);
         if (late !== undefined) this.#logLateRejection(late.uuid, late.methodName, late.errorInfo);
+        const refused = readPriorityRefused(message);
+        if (refused !== undefined && !this.#priorityRefusalLogged) {
+          this.#priorityRefusalLogged = true;
+          this.#logError(
+            `[web-background-jobs] Worker threads run at the event loop's CPU priority: lowering it by jobsWorkerNice (${workerNice}) was refused`,
+            new Error(refused),
+          );
+        }
       },
     });
     return this.#pool;

@@ -11,6 +11,7 @@ import { type HandlerFunction, HandlerResolver } from '../loader/HandlerResolver
 import { MainThreadJobs } from './mainThreadJobs';
 import { runHandler } from './runHandler';
 import { inTraceContext } from './tracingContext';
+import { lowerWorkerPriority } from './workerPriority';
 import {
   type AbortNote,
   resultNotCloneable,
@@ -36,6 +37,7 @@ const folders = new Map<string, { resolver: HandlerResolver; handlers: Map<strin
 /** The copies of the jobs this worker runs, by uuid, for the abort notes. */
 const running = new Map<string, { job: BackgroundJob; handlersPath: string }>();
 
+lowerWorkerPriority();
 // The pool's first message on parentPort is the worker's port, taken here before any handler can listen there.
 parentPort!.once('message', ({ webBackgroundJobsPort: port }: WorkerPortNote) => {
   port.on('message', (order: WorkerOrder) => {

@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
   readonly filename: string;
   readonly size: number;
   readonly resourceLimits: ResourceLimits | undefined;
+  /** Each worker's `workerData`. */
+  readonly workerData: unknown;
   /** A worker died while it ran no task: said here, never an uncaught 'error' of the application. */
   readonly idleCrash: (crash: WorkerCrash) => void;
   /** What a worker's own code (or a handler) posts on its `parentPort`. */
@@ -127,8 +129,11 @@ export class WorkerPool {
   }
 
   #start(): void {
-    const { filename, resourceLimits } = this.#options;
-    const thread = new Worker(filename, { ...(resourceLimits !== undefined && { resourceLimits }) });
+    const { filename, resourceLimits, workerData } = this.#options;
+    const thread = new Worker(filename, {
+      workerData,
+      ...(resourceLimits !== undefined && { resourceLimits }),
+    });
     const { port1, port2 } = new MessageChannel();
     const worker: PoolWorker = {
       thread,

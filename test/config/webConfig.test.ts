@@ -45,14 +45,15 @@ describe('web.config', () => {
     });
   });
 
-  test('the isolation keys are read: jobsIsolation, jobsMaxThreads, jobsMaxConcurrency, jobsCancelGraceMs, jobsTimeoutSeconds, jobsWorkerMaxMemoryMb', () => {
+  test('the isolation keys are read: jobsIsolation, jobsMaxThreads, jobsMaxConcurrency, jobsCancelGraceMs, jobsTimeoutSeconds, jobsWorkerMaxMemoryMb, jobsWorkerNice', () => {
     const config = writeConfig(`${ATTACH}
     <add key="jobsIsolation" value="Thread" />
     <add key="jobsMaxThreads" value="4" />
     <add key="jobsMaxConcurrency" value="3" />
     <add key="jobsCancelGraceMs" value="250" />
     <add key="jobsTimeoutSeconds" value="1.5" />
-    <add key="jobsWorkerMaxMemoryMb" value="256" />`);
+    <add key="jobsWorkerMaxMemoryMb" value="256" />
+    <add key="jobsWorkerNice" value="0" />`);
     expect(managerFor(config).manager.settings).toMatchObject({
       isolation: 'thread',
       maxThreads: 4,
@@ -60,10 +61,11 @@ describe('web.config', () => {
       cancelGraceMs: 250,
       timeoutSeconds: 1.5,
       workerMaxMemoryMb: 256,
+      workerNice: 0,
     });
   });
 
-  test('isolation defaults: thread, one worker per CPU, as many jobs at once as threads, 1 s grace, no time limit, no memory cap', () => {
+  test('isolation defaults: thread, one worker per CPU, as many jobs at once as threads, 1 s grace, no time limit, no memory cap, workers 10 nice steps below the event loop', () => {
     expect(managerFor(writeConfig(ATTACH)).manager.settings).toMatchObject({
       isolation: 'thread',
       maxThreads: availableParallelism(),
@@ -71,6 +73,7 @@ describe('web.config', () => {
       cancelGraceMs: 1000,
       timeoutSeconds: 0,
       workerMaxMemoryMb: 0,
+      workerNice: 10,
     });
     const inline = managerFor(writeConfig(`${ATTACH}\n    <add key="jobsIsolation" value="inline" />`));
     expect(inline.manager.settings.maxConcurrency).toBe(Infinity);
@@ -223,6 +226,8 @@ describe('web.config', () => {
     ['jobsCancelGraceMs', '-1', 'must be a non-negative integer of milliseconds up to 2147483647, got "-1"'],
     ['jobsTimeoutSeconds', '1e3', 'must be a non-negative number of seconds up to 2147483, got "1e3"'],
     ['jobsWorkerMaxMemoryMb', '0.5', 'must be a non-negative integer of megabytes up to 1048576, got "0.5"'],
+    ['jobsWorkerNice', '20', 'must be a non-negative integer of nice steps up to 19, got "20"'],
+    ['jobsWorkerNice', '-5', 'must be a non-negative integer of nice steps up to 19, got "-5"'],
     [
       'jobsStore',
       'http://cache:6379',
@@ -352,6 +357,8 @@ describe('web.config', () => {
     [{ logger: { warn() {} } }, /logger option must have warn and error methods.*lacks error/],
     [{ isolation: 'threads' }, /isolation option must be "thread" or "inline", got "threads"/],
     [{ maxThreads: 2.5 }, /maxThreads option must be a positive integer of threads up to 1024, got 2.5/],
+    [{ workerNice: 1.5 }, /workerNice option must be a non-negative integer of nice steps up to 19, got 1.5/],
+    [{ workerNice: '5' }, /workerNice option must be a non-negative integer of nice steps up to 19, got "5"/],
     [
       { timeoutSeconds: '5' },
       /timeoutSeconds option must be a non-negative number of seconds up to 2147483, got "5"/,
