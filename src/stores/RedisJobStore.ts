@@ -82,9 +82,9 @@ export class RedisJobStore implements JobStore {
       cancelThroughRedis(job, { settings, logError, connection, localJobs: this.#localJobs }),
     );
     if (settings.worker) {
-      this.#worker = new RedisWorker(context, connection, (running, executedAt) => {
-        this.#localJobs.active(running.uuid)?.markStarted(running.begin);
-        this.#jobEvents.ranHere(running, executedAt);
+      this.#worker = new RedisWorker(context, connection, {
+        taken: (uuid, begin) => this.#localJobs.active(uuid)?.markStarted(begin),
+        began: (running, executedAt) => this.#jobEvents.ranHere(running, executedAt),
       });
     }
     this.#jobEvents = new RedisJobEvents(settings, context.events, connection, {

@@ -133,7 +133,7 @@ export class LocalJobs {
     events.on('failed', ({ jobId, failedReason }) => void this.#ended(jobId, { failedReason }));
     events.on('active', ({ jobId }) => {
       const local = this.#active.get(jobId);
-      if (local !== undefined && local.begin === undefined) void this.#beginSoon(jobId); // not run here
+      if (local !== undefined && local.begin === undefined) void this.#beginSoon(jobId); // not taken here (yet)
     });
     events.on('progress', ({ jobId }) => void this.#refreshSoon(jobId));
     // A failed attempt that runs again goes back to wait, or waits its backoff: begun here, it has no begin now.
@@ -146,7 +146,10 @@ export class LocalJobs {
 
   /** Refreshes a local job, in one round trip with every other refresh asked for in the same turn. */
   readonly #refreshSoon = batched((ids) => this.refresh(ids));
-  /** Sets `begin` on the local job of a job a worker has just taken: one field, read in batches. */
+  /**
+   * Sets `begin` on the local job of a job a worker has just taken: one field, read in batches, a turn later. The
+   * worker here tells its own jobs' begins as BullMQ hands them over, most often within the turn that read the event.
+   */
   readonly #beginSoon = batched(async (ids) => {
     const waiting = ids.filter((id) => this.#active.has(id) && this.#active.get(id)!.begin === undefined);
     const { redis, queue } = this.#connection;

@@ -160,7 +160,10 @@ export class Recheck {
     const [headError, head] = since === null ? [null, undefined] : replies.shift()!;
     if (headError) throw headError;
     ids.forEach((id, index) => {
-      const [[fieldsError, fields], [, messageCount], [claimError, claim]] = replies.slice(3 * index);
+      // Three replies a job, read in place: a slice of the rest at each job copied 1.5 n² replies for n jobs.
+      const [fieldsError, fields] = replies[3 * index]!;
+      const [, messageCount] = replies[3 * index + 1]!;
+      const [claimError, claim] = replies[3 * index + 2]!;
       if (fieldsError ?? claimError) return;
       const [timestamp, processedOn, finishedOn, progress] = fields as (string | null)[];
       const canceled = canceledAt(claim as string | null) !== undefined;

@@ -23,6 +23,14 @@ import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
 import { attemptErrorsOf, failureError, type JobData, messageLine, type StoredResult } from './record';
 
+/** What a worker tells the rest of its store as it goes, with no read of Redis. */
+export interface WorkerNotes {
+  /** BullMQ handed job `uuid` to this worker: the job is active since `begin`, as its record says. */
+  taken(uuid: string, begin: Date): void;
+  /** The run of a job began here on `running`, a job executed at `executedAt`. */
+  began(running: BackgroundJob, executedAt: number): void;
+}
+
 /** How many cancels of jobs not running here a worker keeps (see {@link RedisWorker.cancelHeard}). */
 const KEPT_CANCELS = 1000;
 
@@ -39,8 +47,7 @@ export class RedisWorker {
   readonly #resolve: StoreContext['resolve'];
   readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
   readonly #connection: RedisConnection;
-  /** Tells the local job of a job that its run began here, with no read (and the events, when the job was executed at `executedAt`). */
-  readonly #began: (running: BackgroundJob, executedAt: number) => void;
+  readonly #notes: WorkerNotes;
   readonly #worker: Worker;
   readonly #executor: JobExecutor;
   /** The jobs this worker is running, by UUID. */
@@ -59,11 +66,7 @@ export class RedisWorker {
    */
   #workerConnection: Promise<RedisClient> | undefined;
 
-  constructor(
-    context: StoreContext,
-    connection: RedisConnection,
-    began: (running: BackgroundJob, executedAt: number) => void,
-  ) {
+  constructor(context: StoreContext, connection: RedisConnection, notes: WorkerNotes) {
     const { settings, logError, manager } = context;
     this.#settings = settings;
     this.#logError = logError;
@@ -71,7 +74,7 @@ export class RedisWorker {
     this.#resolve = context.resolve;
     this.#scheduledJobFrom = context.scheduledJobFrom;
     this.#connection = connection;
-    this.#began = began;
+    this.#notes = notes;
     this.#executor = new JobExecutor(settings, logError, manager);
     const { Worker } = redisModules(settings.store).bullmq;
     const lockMs = settings.lostWorkerSeconds * 1000;
@@ -91,6 +94,10 @@ export class RedisWorker {
       lockRenewTime: lockMs / 5,
     });
     this.#worker.on('error', (error) => connection.workerError(error));
+    // As soon as BullMQ has the job, before it asks Redis for the next one and calls the processor: the stream's
+    // `active` event, read on another connection, comes about then, and a local job that has its begin by the end of
+    // that turn is not read for it.
+    this.#worker.on('active', (job) => notes.taken(job.id!, new Date(job.processedOn ?? Date.now())));
     this.#locks = new LockKeeper({
       settings,
       logError,
@@ -187,8 +194,8 @@ export class RedisWorker {
     this.#locks.tokens.set(uuid, token);
     // Taken just as close() cancels what runs here, or as a cancel ran after BullMQ handed the job over.
     if (this.#stopping || this.#cancelsHeard.delete(uuid)) void running.cancel();
-    // A local job in this process needs no read to learn it; said at once, as its record says it already.
-    this.#began(running, job.data.executedAt);
+    // Its events here need no read to tell it began; said at once, as its record says it already.
+    this.#notes.began(running, job.data.executedAt);
     try {
       // A job cancelled while queued never runs: the cancel marked its data (see endClaim.ts), or was sent from here
       // as BullMQ handed the job over (see inFlight.ts).
