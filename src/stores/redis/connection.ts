@@ -1,4 +1,4 @@
-import type { Queue, QueueEvents } from 'bullmq';
+import type { Queue, QueueEvents, RedisClient } from 'bullmq';
 import type { Settings } from '../../config/options';
 import type { StoreOutages } from '../JobStore';
 import { BackgroundJobsError } from '../../errors';
@@ -53,6 +53,8 @@ export class RedisConnection {
   #lostSince: number | undefined;
   #lostMs = 0;
   #closing = false;
+  /** The queue's own connection, once BullMQ has made it. */
+  #queueClient: RedisClient | undefined;
 
   constructor(settings: Settings, logError: LogError, warn: (line: string) => void, on: ConnectionEvents) {
     this.#settings = settings;
@@ -79,10 +81,21 @@ export class RedisConnection {
     const outage = (error: unknown): void => this.outage(error);
     this.redis.on('error', outage);
     this.queue.on('error', outage);
-    this.redis.on('ready', () => {
+    // Back once both connections the calls use are: each reconnects on its own time (a second apart at most), and
+    // the queue's sends nothing while it is away (no offline queue), so a call made between the two would fail.
+    const ready = (): void => {
+      if (!this.#answering) return;
       this.#reconnected();
       this.#recovered(on.back);
-    });
+    };
+    this.redis.on('ready', ready);
+    void this.queue.getBackend().connection.client.then(
+      (client) => {
+        this.#queueClient = client;
+        client.on('ready', ready);
+      },
+      () => {}, // closed before it first connected
+    );
     this.redis.on('close', () => {
       this.failed();
       if (!this.#closing) this.#lostSince ??= Date.now();
@@ -140,7 +153,7 @@ export class RedisConnection {
 
   /** Whether calls can go to Redis now, with nothing to wait for: {@link connected} would resolve at once. */
   get ready(): boolean {
-    return !this.#closing && this.redis.status === 'ready';
+    return !this.#closing && this.#answering;
   }
 
   /** Waits for the first connection of a new store (briefly); afterwards, a lost connection fails at once. */
@@ -152,7 +165,12 @@ export class RedisConnection {
       );
     }
     if (this.redis.status !== 'ready' && !this.#everConnected) await firstConnection(this.#firstConnection);
-    if (this.redis.status !== 'ready') throw this.unavailable(undefined, caller);
+    if (!this.#answering) throw this.unavailable(undefined, caller);
+  }
+
+  /** Whether our own connection and the queue's both answer (the queue's, once it first connected). */
+  get #answering(): boolean {
+    return this.redis.status === 'ready' && (this.#queueClient?.status ?? 'ready') === 'ready';
   }
 
   /** The error `caller` rejects with when Redis failed it. */
