@@ -28,24 +28,49 @@ export async function closeBullmq(
   await Promise.all(objects.map((object) => closeOne(object, lost, force || lostAlready)));
 }
 
+/**
+ * How long a connection waiting to reconnect while Redis answers the witness is given before its object counts as
+ * lost: a few of reconnectDelay's tries, which come a second apart at most. One that cannot reconnect (a connection
+ * limit reached, say) would otherwise hold the close for ever.
+ */
+const RECONNECT_PATIENCE_MS = 3000;
+
 async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolean): Promise<void> {
-  // Just after an outage, Redis may answer the witness while a connection of the object still waits to reconnect:
-  // BullMQ's close would disconnect it, which stops the wait, and then wait for an 'end' ioredis never says of it.
-  // It is given its reconnect first (reconnectDelay: a second away at most), or Redis is lost again meanwhile.
-  await Promise.race([reconnected(object), lost]);
-  const closed = object.close(force).catch(() => {}); // closing anyway: nothing left to lose
-  await Promise.race([closed, lost]);
+  // A worker takes no job from now on, whatever is waited for below: it pauses without waiting for the jobs it runs.
+  if ('isRunning' in object) await Promise.race([object.pause(true).catch(() => {}), lost]);
+  // Just after an outage, Redis may answer the witness while a connection of a worker or an events reader still
+  // waits to reconnect: BullMQ's close would disconnect it, which stops the wait, then wait for an 'end' ioredis never
+  // says of it. It is given its reconnect first. (A queue is not waited for: with no offline queue, its quit fails
+  // at once.)
+  const gaveUp = !('add' in object) && !(await reconnectedWithin(object, lost));
+  const closed = object.close(force || gaveUp).catch(() => {}); // closing anyway: nothing left to lose
+  if (!gaveUp) await Promise.race([closed, lost]);
   // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
   // under a status BullMQ set to 'end', and one still starting when Redis went away (a queue-events reader made just
-  // before) is one that BullMQ's close() waits on for ever: closed here by force, which disconnects it at once.
-  const { connection, blockingConnection } = object.getBackend();
-  for (const each of [connection, blockingConnection]) {
+  // before) is one that BullMQ's close() waits on for ever: closed here by force, which disconnects it at once. The
+  // backend is closed too: until it is, BullMQ's watchdog of a blocking fetch reconnects its connection every 11 s.
+  const backend = object.getBackend();
+  void backend.close(true).catch(() => {});
+  for (const each of [backend.connection, backend.blockingConnection]) {
     if (each === undefined) continue;
     void each.close(true).catch(() => {});
     void each.client.then(
       (client) => client.disconnect(),
       () => {},
     );
+  }
+}
+
+/** Whether every connection of `object` waiting to reconnect did, before Redis was lost or the patience ran out. */
+async function reconnectedWithin(object: BullmqObject, lost: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const patience = new Promise<boolean>(
+    (resolve) => (timer = setTimeout(() => resolve(false), RECONNECT_PATIENCE_MS)),
+  );
+  try {
+    return await Promise.race([reconnected(object).then(() => true), lost.then(() => false), patience]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
