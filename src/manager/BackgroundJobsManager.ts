@@ -344,6 +344,7 @@ export class BackgroundJobsManager implements JobsManager {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#closing === undefined) this.#store.stopTaking?.();
     return (this.#closing ??= this.#scheduledJobs.close().then(() => this.#store.close(grace)));
   }
 

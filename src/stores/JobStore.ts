@@ -98,6 +98,11 @@ export interface JobStore {
   readonly threadCrashes: number;
   /** @internal When the store's server has been out of reach: none for a memory store. */
   readonly outages?: StoreOutages;
+  /**
+   * close() has begun: a store whose worker takes jobs from a queue shared with other instances takes none from now
+   * on, before anything else of the close is waited for (the queued jobs stay for the others).
+   */
+  stopTaking?(): void;
   /** Lets this process's active jobs finish for `graceSeconds`, cancels the rest, and frees every resource. */
   close(graceSeconds: number): Promise<void>;
 }

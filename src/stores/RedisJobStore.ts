@@ -294,6 +294,10 @@ export class RedisJobStore implements JobStore {
     });
   }
 
+  stopTaking(): void {
+    this.#worker?.stopTaking();
+  }
+
   close(graceSeconds: number): Promise<void> {
     return (this.#closing ??= this.#shutDown(graceSeconds));
   }

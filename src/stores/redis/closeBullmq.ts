@@ -21,6 +21,8 @@ export async function closeBullmq(
   witness: Redis,
   force = false,
 ): Promise<void> {
+  // A worker takes no job from now on, whatever is waited for below: it pauses without waiting for the jobs it runs.
+  for (const object of objects) if ('isRunning' in object) void object.pause(true).catch(() => {});
   const lostAlready = !(await answers(witness));
   const lost = lostAlready
     ? Promise.resolve()
@@ -36,8 +38,6 @@ export async function closeBullmq(
 const RECONNECT_PATIENCE_MS = 3000;
 
 async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolean): Promise<void> {
-  // A worker takes no job from now on, whatever is waited for below: it pauses without waiting for the jobs it runs.
-  if ('isRunning' in object) await Promise.race([object.pause(true).catch(() => {}), lost]);
   // Just after an outage, Redis may answer the witness while a connection of a worker or an events reader still
   // waits to reconnect: BullMQ's close would disconnect it, which stops the wait, then wait for an 'end' ioredis never
   // says of it. It is given its reconnect first. (A queue is not waited for: with no offline queue, its quit fails

@@ -142,6 +142,11 @@ export class RedisWorker {
     return [...this.#running.keys()];
   }
 
+  /** Takes no job from now on (close() has begun); the jobs running here go on, and the queued stay for others. */
+  stopTaking(): void {
+    void this.#worker.pause(true).catch(() => {});
+  }
+
   /**
    * Stops taking jobs now; the jobs running here get `graceSeconds`, then are cancelled like a cancel from anywhere.
    * A worker that never reached Redis (`force`) has nothing running and closes only by force. Resolves with the jobs

@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import { createManager } from '../helpers';
+import { type RedisServer, startRedis } from '../redisServer';
+
+// A worker whose connection cannot reconnect for a while, though Redis answers the instance's own connection (a
+// connection limit reached, as in a storm of reconnections after a restart): close() waits a little for it, and the
+// worker takes no job meanwhile.
+jest.setTimeout(60_000);
+
+let redis: RedisServer;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+
+test('close() of a worker whose fetching connection is refused a reconnect settles, and the worker takes no queued job meanwhile', async () => {
+  const manager = createManager({
+    store: redis.url,
+    queueName: 'refused',
+    isolation: 'inline',
+    maxConcurrency: 2,
+  });
+  let closing = false;
+  let startedWhileClosing = 0;
+  manager.on('started', () => void (closing && (startedWhileClosing += 1)));
+  const twoStarted = new Promise<void>((resolve) => {
+    let started = 0;
+    manager.on('started', () => void ((started += 1) === 2 && resolve()));
+  });
+  for (let job = 0; job < 40; job += 1) await manager.execute('Jobs.Sleep', [100]);
+  await twoStarted;
+  // The worker's fetching connection (its blocking BZPOPMIN) is cut, and Redis refuses it a new one.
+  const fetching = (await admin.client('LIST')) as string;
+  const line = fetching.split('\n').find((each) => / cmd=bzpopmin /.test(each));
+  expect(line).toBeDefined();
+  await admin.config('SET', 'maxclients', '1');
+  await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+  closing = true;
+  const closed = manager.close({ graceSeconds: 0 });
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await admin.config('SET', 'maxclients', '10000');
+  await closed;
+  expect(startedWhileClosing).toBe(0);
+  expect(await admin.llen('bull:refused:wait')).toBeGreaterThan(30);
+});
