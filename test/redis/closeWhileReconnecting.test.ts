@@ -48,3 +48,51 @@ test('close() of a worker whose fetching connection is refused a reconnect settl
   expect(startedWhileClosing).toBe(0);
   expect(await admin.llen('bull:refused:wait')).toBeGreaterThan(30);
 });
+
+test('close() of a worker whose fetching connection cannot reconnect still lets its running jobs finish and store their ends', async () => {
+  const queueName = 'refused-running';
+  const manager = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 3 });
+  const twoStarted = new Promise<void>((resolve) => {
+    let started = 0;
+    manager.on('started', () => void ((started += 1) === 2 && resolve()));
+  });
+  const jobs = [await manager.execute('Jobs.Sleep', [4500]), await manager.execute('Jobs.Sleep', [4500])];
+  await twoStarted;
+  const line = ((await admin.client('LIST')) as string)
+    .split('\n')
+    .find(
+      (each) =>
+        / cmd=bzpopmin /.test(each) &&
+        each.includes(`name=bull:${Buffer.from(queueName).toString('base64')}`),
+    );
+  expect(line).toBeDefined();
+  await admin.config('SET', 'maxclients', '1');
+  await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+  // Refused for longer than close() waits for a connection to reconnect (3 s), the jobs still running then.
+  const lifted = new Promise<void>((resolve) =>
+    setTimeout(() => void admin.config('SET', 'maxclients', '10000').then(() => resolve()), 5000),
+  );
+  await manager.close({ graceSeconds: 10 });
+  await lifted;
+  const reader = createManager({ store: redis.url, queueName, worker: false });
+  const ends = await Promise.all(jobs.map((job) => reader.findByUUID(job.uuid)));
+  expect(ends.map((job) => job?.state)).toEqual(['Completed', 'Completed']);
+});
+
+test('a job added as an idle worker closes is left in the queue for the other instances, never started there', async () => {
+  const queueName = 'closing-idle';
+  const closing = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  const web = createManager({ store: redis.url, queueName, worker: false });
+  await Promise.all([closing.getBackgroundJobs(), web.getBackgroundJobs()]);
+  let startedThere = 0;
+  closing.on('started', () => void (startedThere += 1));
+  const closed = closing.close({ graceSeconds: 0 });
+  const jobs = await Promise.all(Array.from({ length: 5 }, () => web.execute('Jobs.Sleep', [1])));
+  await closed;
+  expect(startedThere).toBe(0);
+  createManager({ store: redis.url, queueName, isolation: 'inline' }); // another instance's worker runs them
+  await web.waitForCompletion(jobs);
+  expect((await Promise.all(jobs.map((job) => web.findByUUID(job.uuid)))).map((job) => job?.state)).toEqual(
+    Array(5).fill('Completed'),
+  );
+});

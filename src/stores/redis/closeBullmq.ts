@@ -43,8 +43,17 @@ async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolea
   // says of it. It is given its reconnect first. (A queue is not waited for: with no offline queue, its quit fails
   // at once.)
   const gaveUp = !('add' in object) && !(await reconnectedWithin(object, lost));
-  const closed = object.close(force || gaveUp).catch(() => {}); // closing anyway: nothing left to lose
-  if (!gaveUp) await Promise.race([closed, lost]);
+  // An events reader that cannot reconnect closes by force: it has nothing to store. A worker's running jobs may
+  // still store their ends on its other connection: only its fetching one is closed by force (BullMQ then finds it
+  // ended), and the close stays graceful.
+  const forced = gaveUp && !('isRunning' in object);
+  if (gaveUp && !forced)
+    void object
+      .getBackend()
+      .blockingConnection?.close(true)
+      .catch(() => {});
+  const closed = object.close(force || forced).catch(() => {}); // closing anyway: nothing left to lose
+  if (!forced) await Promise.race([closed, lost]);
   // Closed or not, each connection is disconnected: one that BullMQ quit as Redis went away may be reconnecting
   // under a status BullMQ set to 'end', and one still starting when Redis went away (a queue-events reader made just
   // before) is one that BullMQ's close() waits on for ever: closed here by force, which disconnects it at once. The

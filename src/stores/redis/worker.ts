@@ -1,4 +1,4 @@
-import type { Job, RedisClient, Worker } from 'bullmq';
+import type { Job, RedisClient, WaitingError, Worker } from 'bullmq';
 import { jobLogFields } from '../../config/logWriter';
 import { DEFAULTS, type Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
@@ -59,6 +59,10 @@ export class RedisWorker {
   #neverStarted = new Map<string, string>();
   /** Set once close() has given the grace: every job this worker still runs, or takes, is cancelled. */
   #stopping = false;
+  /** Set as close() begins: a job BullMQ still hands over (a fetch already under way) goes back to the queue. */
+  #stoppedTaking = false;
+  /** BullMQ's error that tells its worker a job was handed back, not failed. */
+  readonly #WaitingError: typeof WaitingError;
   /**
    * The worker's own connection, for the commands of a job's run: while Redis is away they wait there, and then go
    * through before BullMQ stores the job's end on that same connection. An outage delays how a job ends, never
@@ -76,7 +80,8 @@ export class RedisWorker {
     this.#connection = connection;
     this.#notes = notes;
     this.#executor = new JobExecutor(settings, logError, manager);
-    const { Worker } = redisModules(settings.store).bullmq;
+    const { Worker, WaitingError } = redisModules(settings.store).bullmq;
+    this.#WaitingError = WaitingError;
     const lockMs = settings.lostWorkerSeconds * 1000;
     const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
     this.#worker = new Worker(settings.queueName, processor, {
@@ -97,7 +102,9 @@ export class RedisWorker {
     // As soon as BullMQ has the job, before it asks Redis for the next one and calls the processor: the stream's
     // `active` event, read on another connection, comes about then, and a local job that has its begin by the end of
     // that turn is not read for it.
-    this.#worker.on('active', (job) => notes.taken(job.id!, new Date(job.processedOn ?? Date.now())));
+    this.#worker.on('active', (job) => {
+      if (!this.#stoppedTaking) notes.taken(job.id!, new Date(job.processedOn ?? Date.now()));
+    });
     this.#locks = new LockKeeper({
       settings,
       logError,
@@ -144,6 +151,8 @@ export class RedisWorker {
 
   /** Takes no job from now on (close() has begun); the jobs running here go on, and the queued stay for others. */
   stopTaking(): void {
+    this.#stoppedTaking = true;
+    // Fetches no more; a fetch already under way may still hand a job over, which #process hands back.
     void this.#worker.pause(true).catch(() => {});
   }
 
@@ -169,6 +178,11 @@ export class RedisWorker {
 
   /** Runs one job: the same executor as in memory, on a running job of its own. */
   async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
+    if (this.#stoppedTaking) {
+      // Untouched, back to the queue for the other instances; BullMQ counts no attempt for it.
+      await job.moveToWait(token);
+      throw new this.#WaitingError();
+    }
     const uuid = job.id!;
     const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
     let reports = Promise.resolve();
