@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { HANDLERS, ROOT } from '../helpers';
-import { startRedis } from '../redisServer';
+import { type RedisServer, startRedis } from '../redisServer';
 
 // close() while Redis is out of reach: BullMQ's own close would wait for ever for connections that are waiting to
 // reconnect, and those it never reached would go on reconnecting, keeping the process alive. Each case runs a manager
@@ -10,7 +10,19 @@ import { startRedis } from '../redisServer';
 jest.setTimeout(60_000);
 
 const running = new Set<ChildProcess>();
-afterEach(() => [...running].forEach((child) => child.kill('SIGKILL')));
+const servers = new Set<RedisServer>();
+afterEach(async () => {
+  [...running].forEach((child) => child.kill('SIGKILL'));
+  await Promise.all([...servers].map((server) => server.stop())); // restarted ones too
+  servers.clear();
+});
+
+/** A redis-server of the test's own, stopped after it. */
+async function redisServer(): Promise<RedisServer> {
+  const server = await startRedis();
+  servers.add(server);
+  return server;
+}
 
 /** Resolves when `child` prints `line`. */
 function printed(child: ChildProcess, line: string): Promise<void> {
@@ -34,7 +46,7 @@ test.each([
 ])(
   'close() of %s while Redis is out of reach settles, and leaves nothing that keeps the process alive',
   async (_, role) => {
-    const redis = await startRedis();
+    const redis = await redisServer();
     const child = spawn(
       process.execPath,
       [path.join(ROOT, 'test/fixtures/process/close-in-outage.mjs'), redis.url, role, HANDLERS],
@@ -54,7 +66,7 @@ test.each([
   ['just after Redis came back, its connections still waiting to reconnect', 'back'],
   ['as Redis comes back, before this instance has heard it', 'restarted'],
 ])('close() of a worker %s settles, and leaves nothing that keeps the process alive', async (_, when) => {
-  const redis = await startRedis();
+  const redis = await redisServer();
   const child = spawn(
     process.execPath,
     [path.join(ROOT, 'test/fixtures/process/close-in-outage.mjs'), redis.url, 'worker', HANDLERS],
