@@ -1,5 +1,6 @@
 import type { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { within } from './within';
 
 /** A BullMQ object holding connections of its own. */
 export type BullmqObject = Queue | QueueEvents | Worker;
@@ -71,16 +72,9 @@ async function closeOne(object: BullmqObject, lost: Promise<void>, force: boolea
 }
 
 /** Whether every connection of `object` waiting to reconnect did, before Redis was lost or the patience ran out. */
-async function reconnectedWithin(object: BullmqObject, lost: Promise<void>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const patience = new Promise<boolean>(
-    (resolve) => (timer = setTimeout(() => resolve(false), RECONNECT_PATIENCE_MS)),
-  );
-  try {
-    return await Promise.race([reconnected(object).then(() => true), lost.then(() => false), patience]);
-  } finally {
-    clearTimeout(timer);
-  }
+function reconnectedWithin(object: BullmqObject, lost: Promise<void>): Promise<boolean> {
+  const reconnecting = Promise.race([reconnected(object).then(() => true), lost.then(() => false)]);
+  return within(reconnecting, RECONNECT_PATIENCE_MS, false);
 }
 
 /** Resolves once no connection of `object` is waiting to reconnect: each that is has connected, or ended. */
@@ -108,17 +102,9 @@ async function reconnected(object: BullmqObject): Promise<void> {
  */
 async function answers(client: Redis): Promise<boolean> {
   if (client.status !== 'ready') return false;
-  let slow: NodeJS.Timeout | undefined;
-  const patience = new Promise<boolean>((resolve) => (slow = setTimeout(() => resolve(true), 1000)));
-  try {
-    return await Promise.race([
-      client.ping().then(
-        () => true,
-        () => false,
-      ),
-      patience,
-    ]);
-  } finally {
-    clearTimeout(slow);
-  }
+  const ping = client.ping().then(
+    () => true,
+    () => false,
+  );
+  return within(ping, 1000, true);
 }

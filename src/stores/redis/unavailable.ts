@@ -1,14 +1,12 @@
 import { BackgroundJobsError } from '../../errors';
+import { within } from './within';
 
 /** How long a freshly built store waits for its first connection before a call reports Redis unreachable. */
 const FIRST_CONNECT_WAIT_MS = 3000;
 
 /** Waits for a new store's first connection (`connected`), but no longer than {@link FIRST_CONNECT_WAIT_MS}. */
 export async function firstConnection(connected: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS)));
-  await Promise.race([connected, timeout]);
-  clearTimeout(timer);
+  await within(connected, FIRST_CONNECT_WAIT_MS, undefined);
 }
 
 /** Our own errors pass as they are; anything else from Redis becomes `WBJ_STORE_UNAVAILABLE`. */

@@ -1,4 +1,4 @@
-import type { Job, RedisClient, WaitingError, Worker } from 'bullmq';
+import type { Job, RedisClient, Worker } from 'bullmq';
 import { jobLogFields } from '../../config/logWriter';
 import { DEFAULTS, type Settings } from '../../config/options';
 import { BackgroundJobsError } from '../../errors';
@@ -57,12 +57,8 @@ export class RedisWorker {
   readonly #locks: LockKeeper;
   /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
   #neverStarted = new Map<string, string>();
-  /** Set once close() has given the grace: every job this worker still runs, or takes, is cancelled. */
-  #stopping = false;
   /** Set as close() begins: a job BullMQ still hands over (a fetch already under way) goes back to the queue. */
   #stoppedTaking = false;
-  /** BullMQ's error that tells its worker a job was handed back, not failed. */
-  readonly #WaitingError: typeof WaitingError;
   /**
    * The worker's own connection, for the commands of a job's run: while Redis is away they wait there, and then go
    * through before BullMQ stores the job's end on that same connection. An outage delays how a job ends, never
@@ -80,8 +76,7 @@ export class RedisWorker {
     this.#connection = connection;
     this.#notes = notes;
     this.#executor = new JobExecutor(settings, logError, manager);
-    const { Worker, WaitingError } = redisModules(settings.store).bullmq;
-    this.#WaitingError = WaitingError;
+    const { Worker } = redisModules(settings.store).bullmq;
     const lockMs = settings.lostWorkerSeconds * 1000;
     const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
     this.#worker = new Worker(settings.queueName, processor, {
@@ -162,10 +157,10 @@ export class RedisWorker {
    * that were running, once their ends are stored.
    */
   async stop(graceSeconds: number, force: boolean): Promise<string[]> {
+    this.stopTaking();
     const closed = closeBullmq([this.#worker], this.#connection.redis, force);
     const ranHere = [...this.#running.keys()];
     await waitForExecutionCompletion([...this.#running.values()], graceSeconds, 'close');
-    this.#stopping = true;
     for (const job of this.#running.values()) void job.cancel();
     await closed;
     return ranHere;
@@ -181,7 +176,8 @@ export class RedisWorker {
     if (this.#stoppedTaking) {
       // Untouched, back to the queue for the other instances; BullMQ counts no attempt for it.
       await job.moveToWait(token);
-      throw new this.#WaitingError();
+      // BullMQ's sign to its worker that the job was handed back, not failed.
+      throw new (redisModules(this.#settings.store).bullmq.WaitingError)();
     }
     const uuid = job.id!;
     const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
@@ -211,8 +207,8 @@ export class RedisWorker {
     running.markStarted(new Date(job.processedOn ?? Date.now()));
     this.#running.set(uuid, running);
     this.#locks.tokens.set(uuid, token);
-    // Taken just as close() cancels what runs here, or as a cancel ran after BullMQ handed the job over.
-    if (this.#stopping || this.#cancelsHeard.delete(uuid)) void running.cancel();
+    // Taken as a cancel ran after BullMQ handed the job over.
+    if (this.#cancelsHeard.delete(uuid)) void running.cancel();
     // Its events here need no read to tell it began; said at once, as its record says it already.
     this.#notes.began(running, job.data.executedAt);
     try {
