@@ -73,6 +73,22 @@ describe('job events on a Redis store', () => {
     expect(namesOf(heardByBystander, job.uuid)).toEqual([]);
   });
 
+  test('the instance whose worker ran a job hands its job object with every event of it, its end included, however fast they come', async () => {
+    const instance = instances();
+    const web = instance({ worker: false });
+    const runner = instance({ worker: true });
+    const heardByRunner = hear(runner);
+    await runner.getBackgroundJobs(); // reads the event stream
+    const jobs = await Promise.all([1, 2, 3].map(() => web.execute('Events.Chatter', [50])));
+    await Promise.all(jobs.map((job) => job.waitForCompletion()));
+    for (const job of jobs) {
+      await eventually(() => expect(namesOf(heardByRunner, job.uuid)).toContain('completed'), 10_000);
+      const told = heardByRunner.filter(({ payload }) => payload.uuid === job.uuid);
+      expect(told.map(({ event }) => event)).toEqual(['started', ...Array(50).fill('message'), 'completed']);
+      for (const { payload } of told) expect(payload.job?.uuid).toBe(job.uuid);
+    }
+  });
+
   test("with events: 'all' an instance hears every instance's jobs, marked not local, cancels and failures included", async () => {
     const instance = instances();
     const web = instance({ worker: false });

@@ -277,11 +277,13 @@ export class RedisJobEvents {
     rest: (header: JobHeader) => object | Promise<object | undefined>,
   ): void {
     if (!this.#events.wants(event)) return;
+    // The end's own telling lets the worker's job go: the end is read while earlier events may still be told.
+    const lettingGo = followed.ended;
     followed.told = followed.told.then(async () => {
       const header = (followed.header ??= await this.#readHeader(jobId));
       if (header === undefined) return; // gone from Redis meanwhile: nothing left to name it by
       const job = this.#held.local(jobId) ?? this.#held.running(jobId) ?? followed.running;
-      if (followed.ended) followed.running = undefined;
+      if (lettingGo) followed.running = undefined;
       const local = followed.executedHere || followed.ranHere;
       const base: JobEventBase = { uuid: jobId, ...fieldsOf(header), at, local, ...(job && { job }) };
       const fields = await rest(header);
