@@ -18,7 +18,10 @@ import { type RedisServer, startRedis } from './redisServer';
 export const HANDLERS = path.join(__dirname, 'fixtures', 'handlers');
 
 /** The registry a test shares with its inline handlers (see fixtures/registry.js). */
-export const registry: { manager: BackgroundJobsManager | undefined } = require('./fixtures/registry');
+export const registry: {
+  manager: BackgroundJobsManager | undefined;
+  beforeEnd: (() => Promise<void>) | undefined;
+} = require('./fixtures/registry');
 
 /** Both isolation modes. */
 export const ISOLATIONS: readonly Isolation[] = ['inline', 'thread'];

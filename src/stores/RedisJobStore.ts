@@ -85,6 +85,7 @@ export class RedisJobStore implements JobStore {
       this.#worker = new RedisWorker(context, connection, {
         taken: (uuid, begin) => this.#localJobs.active(uuid)?.markStarted(begin),
         began: (running, executedAt) => this.#jobEvents.ranHere(running, executedAt),
+        handedBack: (uuid) => this.#jobEvents.handedBack(uuid),
       });
     }
     this.#jobEvents = new RedisJobEvents(settings, context.events, connection, {

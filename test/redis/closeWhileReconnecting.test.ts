@@ -78,21 +78,3 @@ test('close() of a worker whose fetching connection cannot reconnect still lets 
   const ends = await Promise.all(jobs.map((job) => reader.findByUUID(job.uuid)));
   expect(ends.map((job) => job?.state)).toEqual(['Completed', 'Completed']);
 });
-
-test('a job added as an idle worker closes is left in the queue for the other instances, never started there', async () => {
-  const queueName = 'closing-idle';
-  const closing = createManager({ store: redis.url, queueName, isolation: 'inline' });
-  const web = createManager({ store: redis.url, queueName, worker: false });
-  await Promise.all([closing.getBackgroundJobs(), web.getBackgroundJobs()]);
-  let startedThere = 0;
-  closing.on('started', () => void (startedThere += 1));
-  const closed = closing.close({ graceSeconds: 0 });
-  const jobs = await Promise.all(Array.from({ length: 5 }, () => web.execute('Jobs.Sleep', [1])));
-  await closed;
-  expect(startedThere).toBe(0);
-  createManager({ store: redis.url, queueName, isolation: 'inline' }); // another instance's worker runs them
-  await web.waitForCompletion(jobs);
-  expect((await Promise.all(jobs.map((job) => web.findByUUID(job.uuid)))).map((job) => job?.state)).toEqual(
-    Array(5).fill('Completed'),
-  );
-});

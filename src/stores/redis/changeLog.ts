@@ -7,7 +7,8 @@ import { markCanceled } from './endClaim';
  * every change to a job the re-check cares about is written in the same atomic step as the change itself. BullMQ
  * writes a job's begin (`active`), progress and end (`completed`, `failed`); the two changes it has no event for are
  * written here, each by one script with its event: a cancel's end claim (`wbj:cancel`, which also asks the instance
- * running the job to stop it) and a message (`wbj:message`; BullMQ's `job.log` writes none). So the re-check reads
+ * running the job to stop it) and a message (`wbj:message`; BullMQ's `job.log` writes none). A third tells the
+ * instances that a job BullMQ said began never did (`wbj:handBack`). So the re-check reads
  * what changed since its last look, instead of looking at every job it holds.
  */
 
@@ -19,6 +20,9 @@ export const CANCEL_EVENT = 'wbj:cancel';
  * and only one that tells `message` events reads the line).
  */
 export const MESSAGE_EVENT = 'wbj:message';
+
+/** The custom event of a job a closing worker hands straight back to the queue: its `active` event was no begin. */
+export const HAND_BACK_EVENT = 'wbj:handBack';
 
 /** Events read by one XRANGE at the most. */
 const PAGE = 1000;
@@ -55,6 +59,17 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local count = redis.call('RPUSH', KEYS[2], ARGV[1])
 ${MAX_EVENTS}
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxEvents, '*', 'event', '${MESSAGE_EVENT}', 'jobId', ARGV[2], 'index', count - 1)
+return 1`;
+
+/**
+ * Uncounts the attempt BullMQ counted started for a job it handed over (its `ats`), and writes the hand-back's event.
+ * KEYS: the job's hash, the events stream, the queue's meta. ARGV: the job id. 0: no job.
+ */
+const HAND_BACK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'ats', -1)
+${MAX_EVENTS}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxEvents, '*', 'event', '${HAND_BACK_EVENT}', 'jobId', ARGV[1])
 return 1`;
 
 /**
@@ -97,6 +112,7 @@ return reply`;
 /** A connection taught the change log's scripts by {@link withChangeLog}. */
 export interface ChangeLogClient extends Redis {
   wbjClaimCancel(...keysAndArgs: (string | number)[]): Promise<number>;
+  wbjHandBack(jobKey: string, events: string, meta: string, jobId: string): Promise<number>;
   wbjChangesSince(events: string, from: string, count: number, exact: 0 | 1): Promise<ChangesPage>;
 }
 
@@ -109,6 +125,7 @@ type ChangeLogPipeline = ChainableCommander & {
 /** Teaches `redis` the change log's scripts once, so that each call sends its SHA, not the script. */
 export function withChangeLog<R extends Redis>(redis: R): R & ChangeLogClient {
   redis.defineCommand('wbjClaimCancel', { numberOfKeys: 6, lua: CLAIM_CANCEL });
+  redis.defineCommand('wbjHandBack', { numberOfKeys: 3, lua: HAND_BACK });
   redis.defineCommand('wbjChangeLogNow', { numberOfKeys: 1, lua: CHANGE_LOG_NOW });
   redis.defineCommand('wbjChangesSince', { numberOfKeys: 1, lua: CHANGES_SINCE });
   return redis as R & ChangeLogClient;
@@ -134,6 +151,14 @@ export async function claimCancel(
   const args = [claim.value, job.jobId, claim.at, claim.mark, claim.ttlMs];
   const outcome = await redis.wbjClaimCancel(...keysAndArgs, ...args);
   return outcome === 2 ? 'ended' : outcome === 1 ? 'claimed' : 'claimed already';
+}
+
+/**
+ * Writes that a job BullMQ handed over, its attempt counted started, goes straight back untouched: it never began
+ * (the caller then moves it back to wait).
+ */
+export async function handBack(redis: ChangeLogClient, keys: QueueKeys, jobKey: string, jobId: string) {
+  await redis.wbjHandBack(jobKey, keys.events!, keys.meta!, jobId);
 }
 
 const STORE_MESSAGE_COMMAND = 'wbjStoreMessage';

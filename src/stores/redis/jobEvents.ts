@@ -4,7 +4,7 @@ import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents';
 import type { JobEmitter } from '../JobEmitter';
-import { CANCEL_EVENT, MESSAGE_EVENT } from './changeLog';
+import { CANCEL_EVENT, HAND_BACK_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
 import {
   attemptErrorsOf,
@@ -43,6 +43,12 @@ interface Followed {
   /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
   attemptKnown: boolean;
   ended: boolean;
+  /** This instance's worker handed the job straight back (close() had begun) before its `active` event was read. */
+  activeHandedBack: boolean;
+  /** This instance's worker said it handed the job back: the hand-back's event, read later, says nothing new. */
+  handBackNoted: boolean;
+  /** Hand-backs known once their `active` event was read: a started told from before one is not told. */
+  handBacks: number;
   /** The events of one job are told in the order the stream has them, behind any read of its header. */
   told: Promise<void>;
 }
@@ -51,6 +57,7 @@ interface Followed {
 interface OurListeners extends QueueEventsListener {
   [MESSAGE_EVENT]: (args: { jobId: string; index?: string }, id: string) => void;
   [CANCEL_EVENT]: (args: { jobId: string }, id: string) => void;
+  [HAND_BACK_EVENT]: (args: { jobId: string }, id: string) => void;
 }
 
 /** Jobs followed at most: the oldest are forgotten first (a job that lived that long is read back if heard again). */
@@ -140,6 +147,13 @@ export class RedisJobEvents {
     on('waiting', (jobId, _args, at) => retried(jobId, at));
     // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
     on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
+    // A closing worker handed the job straight back: the `active` before was no begin, the wait next no failure.
+    on(HAND_BACK_EVENT, (jobId) => {
+      const followed = this.#followed.get(jobId);
+      if (followed?.handBackNoted)
+        followed.handBackNoted = false; // its worker here said so first
+      else if (followed?.started && !followed.ended) this.#unbegin(followed);
+    });
   }
 
   /** This instance executed a job (it is adding it to Redis): its events are this instance's own. */
@@ -166,8 +180,30 @@ export class RedisJobEvents {
     this.#began(running.uuid, followed, new Date());
   }
 
+  /**
+   * This instance's worker was handed job `uuid` as close() began and hands it straight back to the queue: it never
+   * began, and the wait that follows is no failed attempt. Said before Redis says the job began, most often: other
+   * instances learn of it from the hand-back's event, which may come after they told the job started.
+   */
+  handedBack(uuid: string): void {
+    const followed = this.#events.wantsJobEvents ? this.#ifOurs(uuid) : undefined;
+    if (followed === undefined || followed.ended) return;
+    followed.handBackNoted = true;
+    if (followed.started) this.#unbegin(followed);
+    else followed.activeHandedBack = true;
+  }
+
+  /** The attempt begun last, from Redis's word, was handed straight back: its started, unless told already, never is. */
+  #unbegin(followed: Followed): void {
+    followed.handBacks += 1;
+    followed.started = false;
+    followed.attempt -= 1;
+    followed.told = followed.told.then(() => void (followed.begin = undefined)); // read for a begin that never was
+  }
+
   #began(jobId: string, followed: Followed, at: Date): void {
     if (followed.started || followed.ended) return; // a job cancelled while queued is taken, and yields at once
+    if (followed.activeHandedBack) return void (followed.activeHandedBack = false);
     followed.started = true;
     // The stream tells the attempts of a job followed from its start: counted here, not read from the worker's job
     // object, which may already run the next attempt when this begin is read. Otherwise the worker's job knows it.
@@ -177,8 +213,10 @@ export class RedisJobEvents {
     // A failed attempt's run time counts from this begin: read even when nobody hears started.
     if (!this.#events.wants('started') && this.#events.wants('failed'))
       followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
+    const handBacks = followed.handBacks;
     this.#tell(jobId, followed, 'started', at, async (header) => {
       const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
+      if (followed.handBacks !== handBacks) return undefined; // handed straight back: it never began
       return {
         begin: new Date(begin),
         queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
@@ -304,6 +342,9 @@ export class RedisJobEvents {
       attempt: 0,
       attemptKnown: header !== undefined,
       ended: false,
+      activeHandedBack: false,
+      handBackNoted: false,
+      handBacks: 0,
       told: Promise.resolve(),
     };
     this.#followed.set(jobId, followed);

@@ -9,6 +9,7 @@ import { type JobRead, pipelinePerJob, readJobs } from './reads';
 import {
   decodeFailure,
   type JobHeader,
+  runsAnAttempt,
   snapshotFromEvent,
   snapshotOf,
   type StoredJob,
@@ -154,13 +155,15 @@ export class LocalJobs {
     const waiting = ids.filter((id) => this.#active.has(id) && this.#active.get(id)!.begin === undefined);
     const { redis, queue } = this.#connection;
     const replies = await pipelinePerJob(redis, waiting, (pipeline, id) =>
-      pipeline.hget(queue.toKey(id), 'processedOn'),
+      pipeline.hmget(queue.toKey(id), 'processedOn', 'ats', 'atm'),
     ).catch(() => []); // Redis away: the re-check catches up
     waiting.forEach((id, index) => {
-      const [error, processedOn] = replies[index]?.[0] ?? [];
+      const [error, fields] = replies[index]?.[0] ?? [];
+      const [processedOn, started, made] = (fields ?? []) as (string | null)[];
       const local = this.#active.get(id);
       if (error || !processedOn || local?.state !== BackgroundJobState.Active || local.begin) return;
-      local.markStarted(new Date(Number(processedOn)));
+      // Handed straight back by a closing worker, it waits again; ended meanwhile, its end's read says its begin.
+      if (runsAnAttempt(started, made)) local.markStarted(new Date(Number(processedOn)));
     });
   });
 

@@ -216,13 +216,23 @@ export function attemptErrorsOf(
   });
 }
 
+/**
+ * Whether an attempt of a job runs, from BullMQ's counts of attempts started (`ats`) and made (`atm`): between
+ * attempts, and once a job is handed back untouched, BullMQ keeps the last processedOn, but the job waits.
+ */
+export function runsAnAttempt(
+  attemptsStarted: string | null | undefined,
+  attemptsMade: string | null | undefined,
+) {
+  return Number(attemptsStarted ?? 0) > Number(attemptsMade ?? 0);
+}
+
 /** The job's changing part as Redis holds it, with the messages read. */
 export function snapshotOf(
   { id, fields, logs, logsFrom, endClaim }: StoredJob,
   settings: Pick<Settings, 'handlersPath'>,
 ): JobSnapshot {
-  // Between attempts BullMQ keeps the last one's processedOn: the job waits then, with no begin.
-  const running = Number(fields.attemptsStarted ?? 0) > Number(fields.attemptsMade ?? 0);
+  const running = runsAnAttempt(fields.attemptsStarted, fields.attemptsMade);
   const common = {
     begin:
       fields.processedOn && (running || fields.finishedOn) ? new Date(Number(fields.processedOn)) : undefined,

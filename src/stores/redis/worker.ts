@@ -10,7 +10,7 @@ import { waitForExecutionCompletion } from '../../jobs/waits';
 import { JobExecutor, type LogError } from '../../runners/JobExecutor';
 import type { StoreContext } from '../JobStore';
 import { buildJob } from '../buildJob';
-import { storeMessage, withStoreMessage } from './changeLog';
+import { handBack, storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
 import { closeBullmq } from './closeBullmq';
 import { endClaimKey, FINISHED_CLAIM } from './endClaim';
@@ -19,6 +19,7 @@ import { settledHere } from './inFlight';
 import { withHoldJob } from './jobLock';
 import { LatestMap } from './latestMap';
 import { LockKeeper } from './lockKeeper';
+import { pausedTakesNone } from './pausedTakesNone';
 import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
 import { attemptErrorsOf, failureError, type JobData, messageLine, type StoredResult } from './record';
@@ -29,6 +30,8 @@ export interface WorkerNotes {
   taken(uuid: string, begin: Date): void;
   /** The run of a job began here on `running`, a job executed at `executedAt`. */
   began(running: BackgroundJob, executedAt: number): void;
+  /** BullMQ handed job `uuid` over as close() began: it goes straight back to the queue, never begun here. */
+  handedBack(uuid: string): void;
 }
 
 /** How many cancels of jobs not running here a worker keeps (see {@link RedisWorker.cancelHeard}). */
@@ -76,7 +79,7 @@ export class RedisWorker {
     this.#connection = connection;
     this.#notes = notes;
     this.#executor = new JobExecutor(settings, logError, manager);
-    const { Worker } = redisModules(settings.store).bullmq;
+    const Worker = pausedTakesNone(redisModules(settings.store).bullmq.Worker);
     const lockMs = settings.lostWorkerSeconds * 1000;
     const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
     this.#worker = new Worker(settings.queueName, processor, {
@@ -173,12 +176,7 @@ export class RedisWorker {
 
   /** Runs one job: the same executor as in memory, on a running job of its own. */
   async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
-    if (this.#stoppedTaking) {
-      // Untouched, back to the queue for the other instances; BullMQ counts no attempt for it.
-      await job.moveToWait(token);
-      // BullMQ's sign to its worker that the job was handed back, not failed.
-      throw new (redisModules(this.#settings.store).bullmq.WaitingError)();
-    }
+    if (this.#stoppedTaking) return this.#handBack(job, token);
     const uuid = job.id!;
     const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
     let reports = Promise.resolve();
@@ -249,6 +247,21 @@ export class RedisWorker {
       this.#running.delete(uuid);
       this.#locks.tokens.delete(uuid);
     }
+  }
+
+  /**
+   * Hands a job BullMQ took for this worker as close() began (a request sent before) back to the queue untouched,
+   * for the other instances: its record then reads as never begun, and BullMQ counts no attempt made.
+   */
+  async #handBack(job: Job<JobData>, token: string): Promise<never> {
+    this.#notes.handedBack(job.id!);
+    // BullMQ counted an attempt started, which every reader of the record would take for a run under way, and told
+    // every instance it began.
+    const { redis, queue } = this.#connection;
+    await handBack(redis, queue.keys, queue.toKey(job.id!), job.id!).catch(() => {});
+    await job.moveToWait(token);
+    // BullMQ's sign to its worker that the job was handed back, not failed.
+    throw new (redisModules(this.#settings.store).bullmq.WaitingError)();
   }
 
   /** How a run ended, as Redis can store it: a result it cannot hold fails the job `WBJ_RESULT_NOT_STORABLE`. */

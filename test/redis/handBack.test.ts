@@ -1,0 +1,111 @@
+import { Redis } from 'ioredis';
+import type { BackgroundJobsManager } from 'web-background-jobs';
+import { createManager, eventually, registry } from '../helpers';
+import { type RedisServer, startRedis } from '../redisServer';
+
+// A job BullMQ hands to a worker as its instance closes goes back to the queue untouched, for the other instances:
+// it never begins there, nor reads as begun anywhere.
+jest.setTimeout(60_000);
+
+let redis: RedisServer;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  registry.beforeEnd = undefined;
+  admin.disconnect();
+  await redis.stop();
+});
+
+/** The uuids of the jobs `manager` tells `started`. */
+function startedBy(manager: BackgroundJobsManager): string[] {
+  const started: string[] = [];
+  manager.on('started', ({ uuid }) => void started.push(uuid));
+  return started;
+}
+
+test('a job added as an idle worker closes is left in the queue for the other instances, never started there', async () => {
+  const queueName = 'closing-idle';
+  const closing = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  const web = createManager({ store: redis.url, queueName, worker: false });
+  await Promise.all([closing.getBackgroundJobs(), web.getBackgroundJobs()]);
+  const [startedThere, heardByWeb] = [startedBy(closing), startedBy(web)];
+  const closed = closing.close({ graceSeconds: 0 });
+  const jobs = await Promise.all(Array.from({ length: 5 }, () => web.execute('Jobs.Sleep', [1])));
+  await closed;
+  expect(startedThere).toEqual([]);
+  createManager({ store: redis.url, queueName, isolation: 'inline' }); // another instance's worker runs them
+  await web.waitForCompletion(jobs);
+  expect((await Promise.all(jobs.map((job) => web.findByUUID(job.uuid)))).map((job) => job?.state)).toEqual(
+    Array(5).fill('Completed'),
+  );
+  // Told started once each: by the instance that ran it, never by the one that closed.
+  await eventually(() => expect([...heardByWeb].sort()).toEqual(jobs.map(({ uuid }) => uuid).sort()));
+});
+
+test('a job handed over by a request sent just before close() goes back untouched: not started by the closing instance, read as not begun, then run once elsewhere', async () => {
+  const queueName = 'hand-back-in-flight';
+  const closing = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 1 });
+  const [startedThere, failedThere] = [startedBy(closing), [] as string[]];
+  closing.on('failed', ({ uuid }) => void failedThere.push(uuid));
+  // An instance hearing every job's events from Redis, as the web instance of a job handed back does.
+  const watcher = createManager({ store: redis.url, queueName, worker: false, events: 'all' });
+  const heardByWatcher: { event: string; uuid: string; attempt: number | undefined }[] = [];
+  for (const event of ['started', 'failed', 'completed'] as const)
+    watcher.on(event, (payload) =>
+      heardByWatcher.push({
+        event,
+        uuid: payload.uuid,
+        attempt: 'attempt' in payload ? payload.attempt : undefined,
+      }),
+    );
+  await watcher.getBackgroundJobs(); // reads the event stream
+  // As the first job ends, writes are held: the worker's one script that stores its end and takes the next job is
+  // sent (in the turn its handler settles, right behind the one this hook is called in), and waits in Redis.
+  let nextAdded!: () => void;
+  const added = new Promise<void>((resolve) => (nextAdded = resolve));
+  const ending = new Promise<void>((resolve) => {
+    registry.beforeEnd = async () => {
+      await added;
+      await admin.client('PAUSE', '20000', 'WRITE');
+      setImmediate(() => setImmediate(resolve));
+    };
+  });
+  const first = await closing.execute('Probe.BeforeEnd');
+  const next = await closing.execute('Jobs.Sleep', [1]);
+  nextAdded();
+  await ending;
+  const closed = closing.close({ graceSeconds: 0 });
+  await admin.client('UNPAUSE');
+  await closed;
+  // Taken for the closing worker (Redis told every instance it began), then handed back, saying so.
+  const told = (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+    .filter(([, fields]) => fields.includes(next.uuid))
+    .map(([, fields]) => fields[1]);
+  expect(told.slice(-3)).toEqual(['active', 'wbj:handBack', 'waiting']);
+  expect(startedThere).toEqual([first.uuid]);
+  expect(failedThere).toEqual([]);
+  const web = createManager({ store: redis.url, queueName, worker: false });
+  expect(await web.findByUUID(first.uuid)).toMatchObject({ state: 'Completed', result: 'ended' });
+  expect(await web.findByUUID(next.uuid)).toMatchObject({ state: 'Active', begin: undefined });
+  const runner = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  const startedByRunner = startedBy(runner);
+  await web.waitForCompletion([(await web.findByUUID(next.uuid))!]);
+  const ran = await web.findByUUID(next.uuid);
+  expect(ran).toMatchObject({ state: 'Completed' });
+  expect(ran?.attemptErrors ?? []).toEqual([]);
+  expect(startedByRunner).toEqual([next.uuid]);
+  // It may have been told started as Redis said so (a race it cannot win), but only ever as attempt 1, never failed.
+  await eventually(() =>
+    expect(heardByWatcher.filter(({ uuid }) => uuid === next.uuid).at(-1)).toEqual({
+      event: 'completed',
+      uuid: next.uuid,
+      attempt: undefined,
+    }),
+  );
+  const toldNext = heardByWatcher.filter(({ uuid, event }) => uuid === next.uuid && event !== 'completed');
+  expect(toldNext.length).toBeGreaterThanOrEqual(1);
+  expect(toldNext).toEqual(Array(toldNext.length).fill({ event: 'started', uuid: next.uuid, attempt: 1 }));
+});
