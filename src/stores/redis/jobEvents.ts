@@ -6,6 +6,8 @@ import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents
 import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, HAND_BACK_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
+import { type Followed, newFollowed } from './followedJob';
+import { LatestMap } from './latestMap';
 import {
   attemptErrorsOf,
   decodeFailure,
@@ -19,38 +21,6 @@ import {
 export interface HeldJobs {
   local(uuid: string): BackgroundJob | undefined;
   running(uuid: string): BackgroundJob | undefined;
-}
-
-/** What this instance knows of a job whose events it may tell. */
-interface Followed {
-  /** Its header, once known: from its `added` event, else read from its record. */
-  header: JobHeader | undefined;
-  /** When it began (ms). */
-  begin: number | undefined;
-  /** Whether this instance executed it. */
-  executedHere: boolean;
-  /** Whether this instance's worker ran it (it stays ours after its run). */
-  ranHere: boolean;
-  /** The worker's job object, until the job's end is told: the worker lets it go once it has stored the end. */
-  running: BackgroundJob | undefined;
-  started: boolean;
-  /** How long a job held back by delaySeconds or startAt waits (from its `delayed` event), for its queued event. */
-  delaySeconds: number;
-  /** Its `added` event was read: the wait or delay next in the stream is its first, not a failed attempt's retry. */
-  entering: boolean;
-  /** The attempt started last, from 1 (execute's `attempts`: BullMQ runs a failed attempt again). */
-  attempt: number;
-  /** False for a job first heard after its `added` event: its earlier attempts went unheard, its record counts them. */
-  attemptKnown: boolean;
-  ended: boolean;
-  /** This instance's worker handed the job straight back (close() had begun) before its `active` event was read. */
-  activeHandedBack: boolean;
-  /** This instance's worker said it handed the job back: the hand-back's event, read later, says nothing new. */
-  handBackNoted: boolean;
-  /** Hand-backs known once their `active` event was read: a started told from before one is not told. */
-  handBacks: number;
-  /** The events of one job are told in the order the stream has them, behind any read of its header. */
-  told: Promise<void>;
 }
 
 /** QueueEvents' listeners, with our own events. */
@@ -74,7 +44,7 @@ export class RedisJobEvents {
   readonly #events: JobEmitter;
   readonly #connection: RedisConnection;
   readonly #held: HeldJobs;
-  readonly #followed = new Map<string, Followed>();
+  readonly #followed = new LatestMap<string, Followed>(FOLLOWED_AT_MOST);
 
   constructor(settings: Settings, events: JobEmitter, connection: RedisConnection, held: HeldJobs) {
     this.#settings = settings;
@@ -330,25 +300,8 @@ export class RedisJobEvents {
   }
 
   #follow(jobId: string, header: JobHeader | undefined): Followed {
-    const followed: Followed = {
-      header,
-      begin: undefined,
-      executedHere: false,
-      ranHere: false,
-      running: undefined,
-      started: false,
-      delaySeconds: 0,
-      entering: false,
-      attempt: 0,
-      attemptKnown: header !== undefined,
-      ended: false,
-      activeHandedBack: false,
-      handBackNoted: false,
-      handBacks: 0,
-      told: Promise.resolve(),
-    };
+    const followed = newFollowed(header);
     this.#followed.set(jobId, followed);
-    if (this.#followed.size > FOLLOWED_AT_MOST) this.#followed.delete(this.#followed.keys().next().value!);
     return followed;
   }
 
