@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BackgroundJobsEventName, BackgroundJobsManager, JobEventBase } from 'web-background-jobs';
 import { createManager, eventually, tempDir, useRedisStore, writeConfig } from '../helpers';
 
@@ -87,6 +89,24 @@ describe('job events on a Redis store', () => {
       expect(told.map(({ event }) => event)).toEqual(['started', ...Array(50).fill('message'), 'completed']);
       for (const { payload } of told) expect(payload.job?.uuid).toBe(job.uuid);
     }
+  });
+
+  test("the worker's job object of a job is let go once the job ended, when nobody listens to its end", async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const instance = instances();
+    const web = instance({ worker: false });
+    const runner = instance({ worker: true });
+    const ranThere: WeakRef<object>[] = [];
+    runner.on('started', ({ job }) => void (job && ranThere.push(new WeakRef(job))));
+    await runner.getBackgroundJobs(); // reads the event stream
+    const jobs = await Promise.all(Array.from({ length: 5 }, () => web.execute('Events.Report', ['done'])));
+    await web.waitForCompletion(jobs);
+    await eventually(() => expect(ranThere).toHaveLength(5));
+    await eventually(() => {
+      collectGarbage();
+      expect(ranThere.filter((job) => job.deref() !== undefined)).toEqual([]);
+    }, 10_000);
   });
 
   test("with events: 'all' an instance hears every instance's jobs, marked not local, cancels and failures included", async () => {

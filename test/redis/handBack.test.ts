@@ -45,6 +45,53 @@ test('a job added as an idle worker closes is left in the queue for the other in
   await eventually(() => expect([...heardByWeb].sort()).toEqual(jobs.map(({ uuid }) => uuid).sort()));
 });
 
+/** How many connections of `queueName`'s workers wait in Redis for a job (BullMQ's BZPOPMIN). */
+async function waitingWorkers(queueName: string): Promise<number> {
+  const name = `name=bull:${Buffer.from(queueName).toString('base64')} `;
+  const clients = ((await admin.client('LIST')) as string).split('\n');
+  return clients.filter((line) => line.includes(name) && / cmd=bzpopmin /.test(line)).length;
+}
+
+/**
+ * Holds Redis's writes as a `Probe.BeforeEnd` job ends, once `ready` resolves, and resolves then: the worker's one
+ * script that stores the job's end and takes the next job is sent (in the turn its handler settles, right behind the
+ * one this hook is called in) and waits in Redis until `CLIENT UNPAUSE`.
+ */
+function holdWritesAsItEnds(ready: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    registry.beforeEnd = async () => {
+      await ready;
+      await admin.client('PAUSE', '20000', 'WRITE');
+      setImmediate(() => setImmediate(resolve));
+    };
+  });
+}
+
+/** How many connections Redis holds: blocked reads, and writes while writes are paused. */
+async function heldClients(): Promise<number> {
+  return ((await admin.client('LIST')) as string).split('\n').filter((line) => / flags=b /.test(line)).length;
+}
+
+test('a job added as one of two idle instances closes starts at once on the other, not after its wait for jobs times out', async () => {
+  const queueName = 'closing-beside-idle';
+  // The closing instance's worker waits first: Redis wakes it first when a job is added.
+  const closing = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  await eventually(async () => expect(await waitingWorkers(queueName)).toBe(1));
+  const other = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  await eventually(async () => expect(await waitingWorkers(queueName)).toBe(2));
+  const web = createManager({ store: redis.url, queueName, worker: false });
+  await web.getBackgroundJobs();
+  const started = new Promise<number>((resolve) => other.on('started', () => resolve(Date.now())));
+  const closed = closing.close({ graceSeconds: 0 });
+  const addedAt = Date.now();
+  const job = await web.execute('Jobs.Sleep', [1]);
+  await closed;
+  await web.waitForCompletion([job]);
+  // Woken for the closing worker, the wake-up goes to the other: were it lost, the other would wait for jobs until
+  // its blocking read times out (BullMQ's drainDelay, 5 s) before it looked.
+  expect((await started) - addedAt).toBeLessThan(2500);
+});
+
 test('a job handed over by a request sent just before close() goes back untouched: not started by the closing instance, read as not begun, then run once elsewhere', async () => {
   const queueName = 'hand-back-in-flight';
   const closing = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 1 });
@@ -62,17 +109,8 @@ test('a job handed over by a request sent just before close() goes back untouche
       }),
     );
   await watcher.getBackgroundJobs(); // reads the event stream
-  // As the first job ends, writes are held: the worker's one script that stores its end and takes the next job is
-  // sent (in the turn its handler settles, right behind the one this hook is called in), and waits in Redis.
   let nextAdded!: () => void;
-  const added = new Promise<void>((resolve) => (nextAdded = resolve));
-  const ending = new Promise<void>((resolve) => {
-    registry.beforeEnd = async () => {
-      await added;
-      await admin.client('PAUSE', '20000', 'WRITE');
-      setImmediate(() => setImmediate(resolve));
-    };
-  });
+  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
   const first = await closing.execute('Probe.BeforeEnd');
   const next = await closing.execute('Jobs.Sleep', [1]);
   nextAdded();
@@ -108,4 +146,50 @@ test('a job handed over by a request sent just before close() goes back untouche
   const toldNext = heardByWatcher.filter(({ uuid, event }) => uuid === next.uuid && event !== 'completed');
   expect(toldNext.length).toBeGreaterThanOrEqual(1);
   expect(toldNext).toEqual(Array(toldNext.length).fill({ event: 'started', uuid: next.uuid, attempt: 1 }));
+});
+
+test('the instance that executed a job handed back, then taken at once elsewhere, tells it started with its real begin', async () => {
+  const queueName = 'hand-back-taken-at-once';
+  const web = createManager({ store: redis.url, queueName, worker: false });
+  const heard: { event: string; uuid: string; begin?: number; runSeconds?: number }[] = [];
+  for (const event of ['started', 'failed', 'completed'] as const)
+    web.on(event, (payload) =>
+      heard.push({
+        event,
+        uuid: payload.uuid,
+        begin: 'begin' in payload ? payload.begin.getTime() : undefined,
+        runSeconds: 'runSeconds' in payload ? payload.runSeconds : undefined,
+      }),
+    );
+  await web.getBackgroundJobs();
+  const closing = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 1 });
+  let nextAdded!: () => void;
+  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
+  const first = await web.execute('Probe.BeforeEnd');
+  const next = await web.execute('Jobs.Sleep', [300]);
+  nextAdded();
+  await ending;
+  // An idle instance whose first requests are held behind the closing worker's script: it takes the job handed back.
+  const heldBefore = await heldClients();
+  const runner = createManager({ store: redis.url, queueName, isolation: 'inline' });
+  await eventually(async () => expect(await heldClients()).toBeGreaterThan(heldBefore));
+  const closed = closing.close({ graceSeconds: 0 });
+  await admin.client('UNPAUSE');
+  await closed;
+  await web.waitForCompletion([first, next]);
+  expect(
+    (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+      .filter(([, fields]) => fields.includes(next.uuid))
+      .map(([, fields]) => fields[1]),
+  ).toContain('wbj:handBack');
+  const record = await admin.hmget(`bull:${queueName}:${next.uuid}`, 'processedOn', 'finishedOn');
+  const [begin, end] = record.map(Number) as [number, number];
+  await eventually(() =>
+    expect(heard.filter(({ uuid }) => uuid === next.uuid).at(-1)?.event).toBe('completed'),
+  );
+  const toldNext = heard.filter(({ uuid }) => uuid === next.uuid);
+  expect(toldNext.filter(({ event }) => event === 'started').at(-1)?.begin).toBe(begin);
+  expect(toldNext.at(-1)?.runSeconds).toBeCloseTo((end - begin) / 1000, 2);
+  expect((await web.findByUUID(next.uuid))?.begin?.getTime()).toBe(begin);
+  expect(runner).toBeDefined();
 });

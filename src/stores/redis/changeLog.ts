@@ -62,11 +62,14 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxEvents, '*', 'event', '${MESSAGE_E
 return 1`;
 
 /**
- * Uncounts the attempt BullMQ counted started for a job it handed over (its `ats`), and writes the hand-back's event.
- * KEYS: the job's hash, the events stream, the queue's meta. ARGV: the job id. 0: no job.
+ * Uncounts the attempt BullMQ counted started for a job it handed over (its `ats`), and writes the hand-back's event,
+ * while the job is still the worker's (its lock) and counted started once more than made (so once at most).
+ * KEYS: the job's hash, the events stream, the queue's meta. ARGV: the job id, the worker's lock token. 0: not done.
  */
 const HAND_BACK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('GET', KEYS[1] .. ':lock') ~= ARGV[2] then return 0 end
+local started, made = unpack(redis.call('HMGET', KEYS[1], 'ats', 'atm'))
+if (tonumber(started) or 0) <= (tonumber(made) or 0) then return 0 end
 redis.call('HINCRBY', KEYS[1], 'ats', -1)
 ${MAX_EVENTS}
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxEvents, '*', 'event', '${HAND_BACK_EVENT}', 'jobId', ARGV[1])
@@ -112,7 +115,7 @@ return reply`;
 /** A connection taught the change log's scripts by {@link withChangeLog}. */
 export interface ChangeLogClient extends Redis {
   wbjClaimCancel(...keysAndArgs: (string | number)[]): Promise<number>;
-  wbjHandBack(jobKey: string, events: string, meta: string, jobId: string): Promise<number>;
+  wbjHandBack(jobKey: string, events: string, meta: string, jobId: string, token: string): Promise<number>;
   wbjChangesSince(events: string, from: string, count: number, exact: 0 | 1): Promise<ChangesPage>;
 }
 
@@ -157,8 +160,14 @@ export async function claimCancel(
  * Writes that a job BullMQ handed over, its attempt counted started, goes straight back untouched: it never began
  * (the caller then moves it back to wait).
  */
-export async function handBack(redis: ChangeLogClient, keys: QueueKeys, jobKey: string, jobId: string) {
-  await redis.wbjHandBack(jobKey, keys.events!, keys.meta!, jobId);
+export async function handBack(
+  redis: ChangeLogClient,
+  keys: QueueKeys,
+  jobKey: string,
+  jobId: string,
+  token: string,
+) {
+  await redis.wbjHandBack(jobKey, keys.events!, keys.meta!, jobId, token);
 }
 
 const STORE_MESSAGE_COMMAND = 'wbjStoreMessage';

@@ -235,7 +235,9 @@ export class RedisJobEvents {
    */
   async #beginOf(jobId: string, followed: Followed): Promise<number | undefined> {
     if (followed.begin !== undefined) return followed.begin;
-    const held = (this.#held.running(jobId) ?? this.#held.local(jobId))?.begin;
+    // A local job may still have the begin of a hand-over that was handed straight back: read again then.
+    const local = followed.handBacks === 0 ? this.#held.local(jobId) : undefined;
+    const held = (this.#held.running(jobId) ?? local)?.begin;
     if (held !== undefined) return (followed.begin = held.getTime());
     const { redis, queue } = this.#connection;
     const processedOn = await redis.hget(queue.toKey(jobId), 'processedOn').catch(() => null);
@@ -284,14 +286,17 @@ export class RedisJobEvents {
     at: Date,
     rest: (header: JobHeader) => object | Promise<object | undefined>,
   ): void {
-    if (!this.#events.wants(event)) return;
-    // The end's own telling lets the worker's job go: the end is read while earlier events may still be told.
+    // The end's telling lets the worker's job go, told or not: the end is read while earlier events may still be told.
     const lettingGo = followed.ended;
+    if (!this.#events.wants(event)) {
+      if (lettingGo) followed.told = followed.told.then(() => void (followed.running = undefined));
+      return;
+    }
     followed.told = followed.told.then(async () => {
-      const header = (followed.header ??= await this.#readHeader(jobId));
-      if (header === undefined) return; // gone from Redis meanwhile: nothing left to name it by
       const job = this.#held.local(jobId) ?? this.#held.running(jobId) ?? followed.running;
       if (lettingGo) followed.running = undefined;
+      const header = (followed.header ??= await this.#readHeader(jobId));
+      if (header === undefined) return; // gone from Redis meanwhile: nothing left to name it by
       const local = followed.executedHere || followed.ranHere;
       const base: JobEventBase = { uuid: jobId, ...fieldsOf(header), at, local, ...(job && { job }) };
       const fields = await rest(header);

@@ -9,8 +9,8 @@ import { type JobRead, pipelinePerJob, readJobs } from './reads';
 import {
   decodeFailure,
   type JobHeader,
-  runsAnAttempt,
   snapshotFromEvent,
+  storedBegin,
   snapshotOf,
   type StoredJob,
   type StoredResult,
@@ -159,11 +159,14 @@ export class LocalJobs {
     ).catch(() => []); // Redis away: the re-check catches up
     waiting.forEach((id, index) => {
       const [error, fields] = replies[index]?.[0] ?? [];
-      const [processedOn, started, made] = (fields ?? []) as (string | null)[];
+      const [processedOn, attemptsStarted, attemptsMade] = ((fields ?? []) as (string | null)[]).map(
+        (field) => field ?? undefined,
+      );
       const local = this.#active.get(id);
-      if (error || !processedOn || local?.state !== BackgroundJobState.Active || local.begin) return;
       // Handed straight back by a closing worker, it waits again; ended meanwhile, its end's read says its begin.
-      if (runsAnAttempt(started, made)) local.markStarted(new Date(Number(processedOn)));
+      const begin = storedBegin({ processedOn, attemptsStarted, attemptsMade });
+      if (error || begin === undefined || local?.state !== BackgroundJobState.Active || local.begin) return;
+      local.markStarted(new Date(begin));
     });
   });
 

@@ -7,7 +7,7 @@ import type { RedisConnection } from './connection';
 import { canceledAt, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
 import type { PipelineReply } from './reads';
-import { jobLost, storedProgress, vanishedEnding } from './record';
+import { jobLost, storedBegin, storedProgress, vanishedEnding } from './record';
 import type { RedisWorker } from './worker';
 
 /** What the re-check works on. */
@@ -152,7 +152,7 @@ export class Recheck {
     for (const id of ids) {
       const key = queue.toKey(id);
       pipeline
-        .hmget(key, 'timestamp', 'processedOn', 'finishedOn', 'progress')
+        .hmget(key, 'timestamp', 'processedOn', 'finishedOn', 'progress', 'ats', 'atm')
         .llen(`${key}:logs`)
         .get(endClaimKey(keyPrefix, id));
     }
@@ -165,19 +165,21 @@ export class Recheck {
       const [, messageCount] = replies[3 * index + 1]!;
       const [claimError, claim] = replies[3 * index + 2]!;
       if (fieldsError ?? claimError) return;
-      const [timestamp, processedOn, finishedOn, progress] = fields as (string | null)[];
+      const [timestamp, processedOn, finishedOn, progress, attemptsStarted, attemptsMade] = (
+        fields as (string | null)[]
+      ).map((field) => field ?? undefined);
       const canceled = canceledAt(claim as string | null) !== undefined;
       if (canceled) found.canceled.push(id);
       // Every BullMQ job has a timestamp: without one, the record is gone.
-      if (timestamp === null) return found.vanished.set(id, claim as string | null);
+      if (timestamp === undefined) return found.vanished.set(id, claim as string | null);
       const local = localJobs.active(id);
       const changed =
         local !== undefined &&
-        (finishedOn !== null ||
+        (finishedOn !== undefined ||
           canceled ||
-          (processedOn === null ? undefined : Number(processedOn)) !== local.begin?.getTime() ||
+          storedBegin({ processedOn, attemptsStarted, attemptsMade }) !== local.begin?.getTime() ||
           (messageCount as number) !== local.messagesReported ||
-          storedProgress(progress ?? undefined)?.date.getTime() !== local.progress?.date.getTime());
+          storedProgress(progress)?.date.getTime() !== local.progress?.date.getTime());
       if (changed) found.changed.push(id);
     });
     return { head, found };

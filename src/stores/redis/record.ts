@@ -216,15 +216,18 @@ export function attemptErrorsOf(
   });
 }
 
+/** The fields a job's begin is read from. */
+type BeginFields = Pick<JobFields, 'processedOn' | 'finishedOn' | 'attemptsStarted' | 'attemptsMade'>;
+
 /**
- * Whether an attempt of a job runs, from BullMQ's counts of attempts started (`ats`) and made (`atm`): between
- * attempts, and once a job is handed back untouched, BullMQ keeps the last processedOn, but the job waits.
+ * When the job's current attempt began (ms), as its record says: while it runs (more attempts started than made,
+ * BullMQ's `ats` and `atm`) or once it ended. Between attempts, and once a job is handed back untouched, BullMQ keeps
+ * the last processedOn, but the job waits: it has no begin.
  */
-export function runsAnAttempt(
-  attemptsStarted: string | null | undefined,
-  attemptsMade: string | null | undefined,
-) {
-  return Number(attemptsStarted ?? 0) > Number(attemptsMade ?? 0);
+export function storedBegin(fields: BeginFields): number | undefined {
+  const { processedOn, finishedOn, attemptsStarted, attemptsMade } = fields;
+  const running = Number(attemptsStarted ?? 0) > Number(attemptsMade ?? 0);
+  return processedOn && (running || finishedOn) ? Number(processedOn) : undefined;
 }
 
 /** The job's changing part as Redis holds it, with the messages read. */
@@ -232,10 +235,9 @@ export function snapshotOf(
   { id, fields, logs, logsFrom, endClaim }: StoredJob,
   settings: Pick<Settings, 'handlersPath'>,
 ): JobSnapshot {
-  const running = runsAnAttempt(fields.attemptsStarted, fields.attemptsMade);
+  const begin = storedBegin(fields);
   const common = {
-    begin:
-      fields.processedOn && (running || fields.finishedOn) ? new Date(Number(fields.processedOn)) : undefined,
+    begin: begin === undefined ? undefined : new Date(begin),
     attemptErrors: storedAttemptErrors(id, fields, settings.handlersPath),
     progress: storedProgress(fields.progress),
     messages: logs.map(messageOf),

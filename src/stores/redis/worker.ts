@@ -79,7 +79,10 @@ export class RedisWorker {
     this.#connection = connection;
     this.#notes = notes;
     this.#executor = new JobExecutor(settings, logError, manager);
-    const Worker = pausedTakesNone(redisModules(settings.store).bullmq.Worker);
+    // BullMQ's base marker (a job waits), as it writes it: the wake-up a paused worker took goes to the others.
+    const wakeAnother = () =>
+      void connection.redis.zadd(connection.queue.keys.marker!, 0, '0').catch(() => {});
+    const Worker = pausedTakesNone(redisModules(settings.store).bullmq.Worker, wakeAnother);
     const lockMs = settings.lostWorkerSeconds * 1000;
     const processor = (job: Job, token?: string) => this.#process(job as Job<JobData>, token!);
     this.#worker = new Worker(settings.queueName, processor, {
@@ -258,7 +261,8 @@ export class RedisWorker {
     // BullMQ counted an attempt started, which every reader of the record would take for a run under way, and told
     // every instance it began.
     const { redis, queue } = this.#connection;
-    await handBack(redis, queue.keys, queue.toKey(job.id!), job.id!).catch(() => {});
+    // Redis away: the job goes back all the same if it can (moveToWait fails too, most often); its count alone is off.
+    await handBack(redis, queue.keys, queue.toKey(job.id!), job.id!, token).catch(() => {});
     await job.moveToWait(token);
     // BullMQ's sign to its worker that the job was handed back, not failed.
     throw new (redisModules(this.#settings.store).bullmq.WaitingError)();
