@@ -109,6 +109,57 @@ describe('job events on a Redis store', () => {
     }, 10_000);
   });
 
+  test("the worker's job object of a job cancelled while queued, which the worker then takes to yield, is let go", async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const heapAfterCollecting = () => {
+      collectGarbage();
+      return process.memoryUsage().heapUsed;
+    };
+    const instance = instances();
+    const one = instance({ worker: true, maxConcurrency: 1 }); // executes and runs: it follows its jobs from their start
+    one.on('started', () => {});
+    await one.getBackgroundJobs();
+    const blocker = await one.execute('Jobs.Sleep', [60_000]);
+    await eventually(() => expect(blocker.begin).toBeDefined()); // the others wait behind it
+    const paramBytes = 200_000;
+    const before = heapAfterCollecting();
+    const queued = [];
+    for (let index = 0; index < 30; index += 1)
+      queued.push(await one.execute('Jobs.Sleep', [1, `${index}:`.padEnd(paramBytes, 'x')]));
+    for (const job of queued) await job.cancel();
+    await blocker.cancel();
+    // Each is taken by the worker, which yields at once; one at a time, in order: a job after them runs once they did.
+    await (await one.execute('Jobs.Sleep', [1])).waitForCompletion();
+    // The worker's job object of each, with its params, must not stay.
+    await eventually(
+      () => expect(heapAfterCollecting() - before).toBeLessThan((queued.length * paramBytes) / 2),
+      10_000,
+    );
+  });
+
+  test.each([
+    ['completed', 'Jobs.Sleep', [500]],
+    ['failed', 'Jobs.FailLater', [500, 'late']],
+  ] as const)(
+    'with jobsHistorySize 0, %s alone listened to tells how long the job ran, where it was executed and where it ran',
+    async (event, methodName, params) => {
+      const instance = instances();
+      const web = instance({ worker: false, historySize: 0 });
+      const runner = instance({ worker: true, historySize: 0 });
+      const runSeconds: number[] = [];
+      for (const manager of [web, runner])
+        manager.on(event, (payload) => void runSeconds.push(payload.runSeconds));
+      await Promise.all([web.getBackgroundJobs(), runner.getBackgroundJobs()]);
+      const job = await web.execute(methodName, [...params]);
+      await web.waitForExecutionCompletion([job]);
+      await eventually(() => expect(runSeconds).toHaveLength(2));
+      // It ran 500 ms at least; its record is gone with its end, whose facts say when it began.
+      for (const seconds of runSeconds) expect(seconds >= 0.5 && seconds < 30).toBe(true);
+      expect(job.end!.getTime() - job.begin!.getTime()).toBeGreaterThanOrEqual(500);
+    },
+  );
+
   test("with events: 'all' an instance hears every instance's jobs, marked not local, cancels and failures included", async () => {
     const instance = instances();
     const web = instance({ worker: false });

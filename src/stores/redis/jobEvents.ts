@@ -11,6 +11,7 @@ import { LatestMap } from './latestMap';
 import {
   attemptErrorsOf,
   decodeFailure,
+  type EndFacts,
   type JobHeader,
   messageOf,
   progressOf,
@@ -92,13 +93,13 @@ export class RedisJobEvents {
     });
     on('completed', (jobId, { returnvalue }, at) => {
       const returned = returnvalue as unknown as Partial<StoredResult> | null;
-      this.#ended(jobId, 'completed', at, returned?.end, () => ({}));
+      this.#ended(jobId, 'completed', at, returned ?? undefined, () => ({}));
     });
     on('failed', (jobId, { failedReason }, at) => {
       const { state, errorInfo, facts } = decodeFailure(failedReason, jobId, this.#settings.handlersPath);
       if (state === BackgroundJobState.Canceled)
         return this.#ended(jobId, 'canceled', at, undefined, () => ({}));
-      this.#ended(jobId, 'failed', at, facts?.end, () => ({
+      this.#ended(jobId, 'failed', at, facts, () => ({
         errorInfo: errorInfo!,
         attempt: Math.max(1, this.#followed.get(jobId)?.attempt ?? 1),
         willRetry: false,
@@ -116,7 +117,9 @@ export class RedisJobEvents {
     on('delayed', (jobId, { delay }, at) => retried(jobId, at, Number(delay)));
     on('waiting', (jobId, _args, at) => retried(jobId, at));
     // A cancel that claimed the job's end: the job is Canceled from now on, whatever its worker does next.
-    on(CANCEL_EVENT, (jobId, _args, at) => this.#ended(jobId, 'canceled', at, at.getTime(), () => ({})));
+    on(CANCEL_EVENT, (jobId, _args, at) =>
+      this.#ended(jobId, 'canceled', at, { end: at.getTime() }, () => ({})),
+    );
     // A closing worker handed the job straight back: the `active` before was no begin, the wait next no failure.
     on(HAND_BACK_EVENT, (jobId) => {
       const followed = this.#followed.get(jobId);
@@ -144,6 +147,7 @@ export class RedisJobEvents {
     if (!this.#events.wantsJobEvents) return;
     const followed = this.#followed.get(running.uuid) ?? this.#follow(running.uuid, undefined);
     followed.ranHere = true;
+    if (followed.ended) return; // cancelled while queued, it yields: its end was told, nothing lets its job go
     followed.running = running;
     if (this.#settings.events === 'all' || followed.executedHere) return; // told by the stream, in order
     followed.header ??= { ...fieldsOf(running), executedAt };
@@ -244,12 +248,15 @@ export class RedisJobEvents {
     return processedOn ? (followed.begin = Number(processedOn)) : undefined;
   }
 
-  /** A job ended: told once, whichever of its events says it first (a cancel's, then its worker's failure). */
+  /**
+   * A job ended: told once, whichever of its events says it first (a cancel's, then its worker's failure). `facts`:
+   * what the event says of its begin and end, when it does.
+   */
   #ended(
     jobId: string,
     event: 'completed' | 'failed' | 'canceled',
     at: Date,
-    end: number | undefined,
+    facts: Partial<Pick<EndFacts, 'begin' | 'end'>> | undefined,
     rest: () => object,
   ): void {
     const followed = this.#ifOurs(jobId);
@@ -258,8 +265,11 @@ export class RedisJobEvents {
     this.#tell(jobId, followed, event, at, async () => {
       // A job cancelled before it began may still be taken by a worker, which then yields: it never began.
       const begin =
-        event === 'canceled' && !followed.started ? undefined : await this.#beginOf(jobId, followed);
-      const runSeconds = begin === undefined ? undefined : Math.max(0, (end ?? at.getTime()) - begin) / 1000;
+        event === 'canceled' && !followed.started
+          ? undefined
+          : (facts?.begin ?? (await this.#beginOf(jobId, followed)));
+      const end = facts?.end ?? at.getTime();
+      const runSeconds = begin === undefined ? undefined : Math.max(0, end - begin) / 1000;
       return { runSeconds: event === 'canceled' ? runSeconds : (runSeconds ?? 0), ...rest() };
     });
   }

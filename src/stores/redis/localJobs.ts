@@ -178,7 +178,7 @@ export class LocalJobs {
     const local = this.#active.get(jobId);
     if (local === undefined) return;
     // Ended from the event alone when it says all there is, so local jobs end in the order their jobs did.
-    const ended = local.begin && snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
+    const ended = snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
     if (ended) return local.sync(ended);
     await this.#refreshSoon(jobId);
     if (local.state !== BackgroundJobState.Active) return;
@@ -186,14 +186,22 @@ export class LocalJobs {
       .then(([stored]) => stored === undefined)
       .catch(() => false);
     if (!gone) return;
-    const known = { begin: local.begin, progress: local.progress, result: undefined, errorInfo: undefined };
+    const known = { progress: local.progress, result: undefined, errorInfo: undefined };
+    const beginOr = (facts: Partial<StoredResult> | null | undefined) =>
+      local.begin ?? (typeof facts?.begin === 'number' ? new Date(facts.begin) : undefined);
     if (ending.failedReason === undefined) {
       const returned = ending.returnvalue as Partial<StoredResult> | null | undefined;
       const end = new Date(returned?.end ?? Date.now());
-      local.sync({ ...known, state: BackgroundJobState.Completed, end, result: returned?.result });
+      const begin = beginOr(returned);
+      local.sync({ ...known, begin, state: BackgroundJobState.Completed, end, result: returned?.result });
     } else {
-      const { state, errorInfo } = decodeFailure(ending.failedReason, jobId, this.#settings.handlersPath);
-      local.sync({ ...known, state, errorInfo, end: new Date() });
+      const { state, errorInfo, facts } = decodeFailure(
+        ending.failedReason,
+        jobId,
+        this.#settings.handlersPath,
+      );
+      const end = new Date(facts?.end ?? Date.now());
+      local.sync({ ...known, begin: beginOr(facts), state, errorInfo, end });
     }
   }
 }

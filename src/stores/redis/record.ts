@@ -46,6 +46,11 @@ export interface JobData extends JobHeader {
  * or `failed` event to end a local job without reading the job back (the common case: no messages).
  */
 export interface EndFacts {
+  /**
+   * When the attempt that ended it began (ms): its `begin` with no read, when its record may be gone already
+   * (`jobsHistorySize` 0). Absent from the ends of jobs stored before it was.
+   */
+  readonly begin?: number;
   /** When the job ended (ms): its `end` everywhere, event or record. */
   readonly end: number;
   /** How many messages the job reported. */
@@ -267,11 +272,12 @@ export function snapshotOf(
 }
 
 /**
- * How a job ended, from its `completed` or `failed` event alone, for a local job that knows its `begin`; `undefined`
- * when the event cannot say it all (the job reported messages, or it was not ended by our worker).
+ * How a job ended, from its `completed` or `failed` event alone, with `begin` as a local job knows it, else as the
+ * end says it; `undefined` when the event cannot say it all (the job reported messages, it was not ended by our
+ * worker, or neither knows its begin).
  */
 export function snapshotFromEvent(
-  begin: Date,
+  begin: Date | undefined,
   ending: { readonly returnvalue?: unknown; readonly failedReason?: string },
   jobId: string,
   handlersPath: string,
@@ -281,9 +287,11 @@ export function snapshotFromEvent(
     ending.failedReason === undefined ? undefined : decodeFailure(ending.failedReason, jobId, handlersPath);
   const facts = failure === undefined ? returned : failure.facts;
   if (facts?.messages !== 0 || typeof facts.end !== 'number' || facts.attempt !== undefined) return undefined;
+  const begun = begin ?? (typeof facts.begin === 'number' ? new Date(facts.begin) : undefined);
+  if (begun === undefined) return undefined;
   return {
     state: failure?.state ?? BackgroundJobState.Completed,
-    begin,
+    begin: begun,
     end: new Date(facts.end),
     progress: progressOf(facts.progress),
     messages: [],

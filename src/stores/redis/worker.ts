@@ -239,6 +239,7 @@ export class RedisWorker {
         return this.#locks.yieldToCancel(uuid);
       const end = running.end!.getTime();
       const facts = {
+        begin: running.begin!.getTime(),
         end,
         messages,
         ...(running.progress && { progress: running.progress }),
