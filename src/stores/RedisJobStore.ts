@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { types } from 'node:util';
 import type { JobsOptions, QueueEvents } from 'bullmq';
 import type { Settings } from '../config/options';
 import { BackgroundJobsError, messageOf } from '../errors';
@@ -64,6 +65,11 @@ export class RedisJobStore implements JobStore {
   readonly #adds: AddBatch;
   readonly #replacer: KeyReplacer;
   readonly #jobEvents: RedisJobEvents;
+  /**
+   * How many finished jobs BullMQ keeps, one object for every job (BullMQ only reads it). Its "keep 0" means "keep
+   * all": a history of 0 removes finished jobs at once.
+   */
+  readonly #keep: JobsOptions['removeOnComplete'];
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly #beingAdded = new Set<string>();
   #closing: Promise<void> | undefined;
@@ -71,6 +77,7 @@ export class RedisJobStore implements JobStore {
   constructor(context: StoreContext) {
     const { settings, logError, warn } = context;
     this.#settings = settings;
+    this.#keep = settings.historySize === 0 ? true : { count: settings.historySize };
     this.#connection = new RedisConnection(settings, logError, warn, {
       listening: (events) => this.#follow(events),
       back: () => void this.#recheck.run(true),
@@ -127,6 +134,8 @@ export class RedisJobStore implements JobStore {
 
   /** As JSON data, once the check has found nothing else in them: what Redis will hold, copied by JSON itself. */
   copyParams(params: readonly unknown[]): unknown[] {
+    // No parameters (a Proxy's length could say anything): nothing to look at or copy.
+    if (params.length === 0 && Array.isArray(params) && !types.isProxy(params)) return [];
     let unstorable = findUnstorableParam(params);
     if (unstorable === undefined) {
       try {
@@ -171,7 +180,7 @@ export class RedisJobStore implements JobStore {
       const job = {
         name: JSON.stringify(header),
         data,
-        opts: { ...this.#jobOptions(request), jobId: uuid },
+        opts: this.#jobOptions(request, uuid),
       };
       const adding = this.#adds
         .add(job.name, data, job.opts)
@@ -327,11 +336,14 @@ export class RedisJobStore implements JobStore {
    * BullMQ options of a new job: key rule, history kept as `jobsHistorySize`, and its attempts, backoff and start
    * as BullMQ's own (one attempt unless asked: 1C keeps a failed job failed).
    */
-  #jobOptions({ handler, key, retry, startAt }: JobRequest): JobsOptions {
-    // BullMQ's "keep 0" means "keep all": a history of 0 removes finished jobs at once.
-    const keep = this.#settings.historySize === 0 ? true : { count: this.#settings.historySize };
+  #jobOptions(
+    { handler, key, retry, startAt }: JobRequest,
+    jobId: string,
+  ): JobsOptions & { readonly jobId: string } {
+    const keep = this.#keep;
     const backoff = retry?.backoff;
     return {
+      jobId,
       attempts: retry?.attempts ?? 1,
       ...(backoff && { backoff: { type: backoff.type, delay: backoff.delaySeconds * 1000 } }),
       ...(startAt !== undefined && { delay: Math.max(0, startAt - Date.now()) }),

@@ -25,6 +25,9 @@ const KEPT = 1000;
 
 const sentTo = new WeakMap<Queue, Sent>();
 
+/** A sending's outcome, once it is known: here only that it settled. */
+const nothing = (): undefined => undefined;
+
 /** Notes that this process sent `sending`, the add or a cancel of job `jobId`; resolves as `sending` does. */
 export function track<T>(
   queue: Queue,
@@ -34,10 +37,7 @@ export function track<T>(
 ): Promise<T> {
   let sent = sentTo.get(queue);
   if (sent === undefined) sentTo.set(queue, (sent = { adds: new Map(), cancels: new LatestMap(KEPT) }));
-  const settled = sending.then(
-    () => undefined,
-    () => undefined,
-  );
+  const settled = sending.then(nothing, nothing);
   if (kind === 'add') {
     const { adds } = sent;
     adds.set(jobId, settled);

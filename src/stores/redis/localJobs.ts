@@ -3,7 +3,7 @@ import type { Settings } from '../../config/options';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import type { StoreContext } from '../JobStore';
-import { buildJob } from '../buildJob';
+import { buildJob, type JobHooks } from '../buildJob';
 import type { RedisConnection } from './connection';
 import { type JobRead, pipelinePerJob, readJobs } from './reads';
 import {
@@ -33,6 +33,11 @@ export class LocalJobs {
   readonly #active = new Map<string, BackgroundJob>();
   /** Local jobs of finished jobs, so that finding one again gives the same object; the oldest beyond history go. */
   readonly #finished = new Map<string, BackgroundJob>();
+  /** What every local job tells: one object for them all, as its hooks are told which job it is. */
+  readonly #hooks: JobHooks = {
+    onFinish: (finished) => this.#remember(finished),
+    onCancel: (job) => this.#cancel(job),
+  };
 
   /** `cancel` decides the cancel of a local job, through Redis. */
   constructor(
@@ -67,10 +72,7 @@ export class LocalJobs {
     let local = this.#active.get(uuid) ?? this.#finished.get(uuid);
     if (local === undefined) {
       const scheduledJob = header.scheduledJob && this.#scheduledJobFrom(header.scheduledJob);
-      local = buildJob(uuid, { ...header, scheduledJob }, this.#settings.handlersPath, {
-        onFinish: (finished) => this.#remember(finished),
-        onCancel: (job) => this.#cancel(job),
-      });
+      local = buildJob(uuid, { ...header, scheduledJob }, this.#settings.handlersPath, this.#hooks);
       scheduledJob?.recordRun(local);
       this.#active.set(uuid, local);
     }
@@ -130,8 +132,8 @@ export class LocalJobs {
 
   /** Keeps the local jobs up to date from QueueEvents. */
   follow(events: QueueEvents): void {
-    events.on('completed', ({ jobId, returnvalue }) => void this.#ended(jobId, { returnvalue }));
-    events.on('failed', ({ jobId, failedReason }) => void this.#ended(jobId, { failedReason }));
+    events.on('completed', ({ jobId, returnvalue }) => this.#ended(jobId, { returnvalue }));
+    events.on('failed', ({ jobId, failedReason }) => this.#ended(jobId, { failedReason }));
     events.on('active', ({ jobId }) => {
       const local = this.#active.get(jobId);
       if (local !== undefined && local.begin === undefined) void this.#beginSoon(jobId); // not taken here (yet)
@@ -174,12 +176,17 @@ export class LocalJobs {
    * A job ended. A job that completed or failed without messages is ended from the event alone; otherwise its
    * record is read for messages and times, and when history keeps none (`jobsHistorySize` 0) the event says how it ended.
    */
-  async #ended(jobId: string, ending: Ending): Promise<void> {
+  #ended(jobId: string, ending: Ending): void {
     const local = this.#active.get(jobId);
     if (local === undefined) return;
     // Ended from the event alone when it says all there is, so local jobs end in the order their jobs did.
     const ended = snapshotFromEvent(local.begin, ending, jobId, this.#settings.handlersPath);
     if (ended) return local.sync(ended);
+    void this.#endedFromRecord(jobId, local, ending);
+  }
+
+  /** {@link LocalJobs.#ended} for a job whose event does not say all: its record is read. */
+  async #endedFromRecord(jobId: string, local: BackgroundJob, ending: Ending): Promise<void> {
     await this.#refreshSoon(jobId);
     if (local.state !== BackgroundJobState.Active) return;
     const gone = await this.read([jobId])

@@ -60,14 +60,16 @@ export class LockKeeper {
    * @throws the job's error when it cannot end here: its record is gone (every local job then fails as lost on its
    * re-check), or BullMQ gave it up (logged).
    */
-  async claimEnd(running: BackgroundJob, retried: boolean): Promise<string> {
-    const { uuid } = running;
-    // Claimed where BullMQ stores the end, unless the job's lock may have lapsed: then held again first.
-    const claimed = retried
-      ? await this.#holdForRetry(uuid)
-      : this.claimsAtFinish && !this.#mayHaveLapsed(running)
-        ? FINISHED_CLAIM
-        : await this.#hold(uuid, true, END_CLAIM_TTL_MS);
+  claimEnd(running: BackgroundJob, retried: boolean): Promise<string> | typeof FINISHED_CLAIM {
+    // Claimed where BullMQ stores the end (most jobs: nothing to wait for), unless the job's lock may have lapsed:
+    // then held again first.
+    if (!retried && this.claimsAtFinish && !this.#mayHaveLapsed(running)) return FINISHED_CLAIM;
+    return this.#claimNow(running.uuid, retried);
+  }
+
+  /** {@link LockKeeper.claimEnd} with a round trip: a failed attempt's lock, or a lock that may have lapsed. */
+  async #claimNow(uuid: string, retried: boolean): Promise<string> {
+    const claimed = retried ? await this.#holdForRetry(uuid) : await this.#hold(uuid, true, END_CLAIM_TTL_MS);
     if (claimed === 'vanished') throw jobLost(uuid);
     if (claimed === 'given up') throw this.#givenUp(uuid, true).error;
     return claimed;

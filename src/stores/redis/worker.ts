@@ -34,6 +34,9 @@ export interface WorkerNotes {
   handedBack(uuid: string): void;
 }
 
+/** A running job's end needs no telling: the worker stores it once the run has settled. */
+const ignoreFinish = (): void => {};
+
 /** How many cancels of jobs not running here a worker keeps (see {@link RedisWorker.cancelHeard}). */
 const KEPT_CANCELS = 1000;
 
@@ -181,18 +184,24 @@ export class RedisWorker {
   async #process(job: Job<JobData>, token: string): Promise<StoredResult> {
     if (this.#stoppedTaking) return this.#handBack(job, token);
     const uuid = job.id!;
-    const { methodName, params, timeoutSeconds, trace, executedAt } = job.data;
-    let reports = Promise.resolve();
+    const { methodName, key, description, ancestors, owner, params, timeoutSeconds, trace, executedAt } =
+      job.data;
+    // A job's first attempt (most jobs') has no earlier failure to read, and a job that reports nothing no chain.
+    let reports: Promise<void> | undefined;
     let reportFailed = false;
     let messages = 0;
     const scheduledJob = job.data.scheduledJob && this.#scheduledJobFrom(job.data.scheduledJob);
     const { handlersPath } = this.#settings;
-    const attemptErrors = attemptErrorsOf(uuid, job.stacktrace, job.attemptsMade, handlersPath);
-    const running = buildJob(uuid, { ...job.data, scheduledJob, attemptErrors }, handlersPath, {
-      onFinish: () => {},
+    const attemptErrors =
+      job.attemptsMade > 0
+        ? attemptErrorsOf(uuid, job.stacktrace, job.attemptsMade, handlersPath)
+        : undefined;
+    const fields = { methodName, key, description, scheduledJob, ancestors, attemptErrors, owner };
+    const running = buildJob(uuid, fields, handlersPath, {
+      onFinish: ignoreFinish,
       onReport: (report) => {
         if (report.kind === 'message') messages += 1;
-        reports = reports
+        reports = (reports ?? Promise.resolve())
           .then(() => this.#storeReport(job, report))
           .catch((error: unknown) => {
             if (!reportFailed)
@@ -229,7 +238,7 @@ export class RedisWorker {
         // The handler cannot be loaded on this host: the job fails, as it would have on execute.
         this.#executor.fail(running, errorInfoFrom(error, this.#settings.handlersPath), error, false);
       }
-      await reports; // every message is in Redis before the job's end is
+      if (reports !== undefined) await reports; // every message is in Redis before the job's end is
       const { state, errorInfo } = this.#storableEnd(running);
       // A failed attempt with attempts left claims no end: BullMQ runs it again, and a cancel meanwhile ends it.
       const retried = state === BackgroundJobState.Failed && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
