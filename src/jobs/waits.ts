@@ -172,14 +172,13 @@ function whenEnded(
     end(job);
   };
   const timer = timeoutMs === undefined ? undefined : setTimeout(stop, timeoutMs);
+  // One callback for every job of an `all` wait, which only counts their ends; an `any` wait tells which job ended.
+  const countDown = (): void => {
+    left -= 1;
+    if (left === 0) stop();
+  };
   // Every job is active here, and none can end before this loop has run: no callback runs during it.
-  const stops = pending.map((job) =>
-    job.whenFinished(() => {
-      left -= 1;
-      if (until === 'any') stop(job);
-      else if (left === 0) stop();
-    }),
-  );
+  const stops = pending.map((job) => job.whenFinished(until === 'any' ? () => stop(job) : countDown));
 }
 
 function isActive(job: BackgroundJob): boolean {
