@@ -11,6 +11,12 @@ exports.Messages = (count) => {
 /** The moment the handler ends, on a clock shared by all threads, so a waiter can time how soon it noticed. */
 exports.Stamp = () => performance.timeOrigin + performance.now();
 
+/**
+ * The moment the handler ends on its own thread's clock, for a waiter on the same thread: at full precision, where
+ * Stamp's sum with the time origin (about 1.8e12 ms) is a multiple of 0.244 µs.
+ */
+exports.Now = () => performance.now();
+
 /** A CPU-bound loop of `iterations` additions; returns the sum, so that the loop cannot be optimised away. */
 exports.Loop = (iterations) => {
   let sum = 0;

@@ -61,6 +61,11 @@ function startWatching(): Watch {
   let handingBack = false;
   /** Set while the process is about to die of a handed-back rejection: Node would not reach the later ones. */
   let dying = false;
+  /**
+   * Whether the listener is known to be first: set by keepFirst, cleared whenever a listener of 'unhandledRejection'
+   * is added or removed, so that a job's start reads the list (a copy each time) only after it changed.
+   */
+  let first = false;
 
   const listener = (reason: unknown): void => {
     if (dying) return;
@@ -100,7 +105,7 @@ function startWatching(): Watch {
   const arm = (): void => {
     handingBack = false;
     dying = false;
-    keepFirst(true);
+    if (!first) keepFirst(true);
   };
 
   /**
@@ -109,13 +114,30 @@ function startWatching(): Watch {
    */
   const keepFirst = (add: boolean): void => {
     const listeners = process.rawListeners('unhandledRejection');
-    if (listeners[0] === listener || (!add && !listeners.includes(listener))) return;
-    process.removeListener('unhandledRejection', listener);
-    process.prependListener('unhandledRejection', listener);
+    if (listeners[0] !== listener) {
+      const absent = !listeners.includes(listener);
+      if (absent && !add) return;
+      process.removeListener('unhandledRejection', listener);
+      process.prependListener('unhandledRejection', listener);
+      // Taken away (process.removeAllListeners() takes the watchers below too): the watchers come back with it.
+      if (absent) watchChanges();
+    }
+    first = true; // after the moves: the watchers heard them
   };
-  process.on('newListener', (event) => {
-    if (event === 'unhandledRejection') process.nextTick(keepFirst, false);
-  });
+  const added = (event: string | symbol): void => {
+    if (event !== 'unhandledRejection') return;
+    first = false;
+    process.nextTick(keepFirst, false);
+  };
+  const removed = (event: string | symbol): void => {
+    if (event === 'unhandledRejection') first = false;
+  };
+  const watchChanges = (): void => {
+    const events: NodeJS.EventEmitter = process; // @types/node types process.listeners() for signals only
+    if (!events.listeners('newListener').includes(added)) process.on('newListener', added);
+    if (!events.listeners('removeListener').includes(removed)) process.on('removeListener', removed);
+  };
+  watchChanges();
   return { claims, arm };
 }
 

@@ -9,41 +9,42 @@ import type { SettleElsewhere } from './jobInit';
  * Waits until every job has finished. Rejects with `WBJ_WAIT_TIMEOUT` naming the unfinished jobs when the timeout
  * passes first, else with `WBJ_JOBS_FAILED` listing the failed ones. `Canceled` is not a failure.
  */
-export async function waitForCompletion(
+export function waitForCompletion(
   jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<void> {
-  const { awaited } = await settle(jobs, timeoutSeconds, caller, 'all', true);
-  const unfinished = awaited.filter(isActive);
-  if (unfinished.length > 0) {
-    throw new BackgroundJobsWaitError(
-      'WBJ_WAIT_TIMEOUT',
-      `${caller} timed out after ${timeoutSeconds} s; still active: ${unfinished.map(describeJob).join('; ')}`,
-      unfinished,
-    );
-  }
-  const failed = awaited.filter((job) => job.state === BackgroundJobState.Failed);
-  if (failed.length > 0) {
-    const details = failed.map((job) => `${describeJob(job)}: ${job.errorInfo?.description}`).join('; ');
-    throw new BackgroundJobsWaitError(
-      'WBJ_JOBS_FAILED',
-      `${failed.length} background job(s) failed: ${details}`,
-      failed,
-    );
-  }
+  return settle(jobs, timeoutSeconds, caller, 'all', true, ({ awaited }) => {
+    const unfinished = awaited.filter(isActive);
+    if (unfinished.length > 0) {
+      throw new BackgroundJobsWaitError(
+        'WBJ_WAIT_TIMEOUT',
+        `${caller} timed out after ${timeoutSeconds} s; still active: ${unfinished.map(describeJob).join('; ')}`,
+        unfinished,
+      );
+    }
+    const failed = awaited.filter((job) => job.state === BackgroundJobState.Failed);
+    if (failed.length > 0) {
+      const details = failed.map((job) => `${describeJob(job)}: ${job.errorInfo?.description}`).join('; ');
+      throw new BackgroundJobsWaitError(
+        'WBJ_JOBS_FAILED',
+        `${failed.length} background job(s) failed: ${details}`,
+        failed,
+      );
+    }
+  });
 }
 
 /**
  * 1C 8.3 ОжидатьЗавершенияВыполнения: never rejects for a failure, a cancel or a timeout; resolves with every listed
  * job, in the order given, each in its current state (1C returns the jobs with their state, finished or not).
  */
-export async function waitForExecutionCompletion(
+export function waitForExecutionCompletion(
   jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<BackgroundJob[]> {
-  return (await settle(jobs, timeoutSeconds, caller, 'all')).listed.slice();
+  return settle(jobs, timeoutSeconds, caller, 'all', false, ({ listed }) => listed.slice());
 }
 
 /**
@@ -51,58 +52,83 @@ export async function waitForExecutionCompletion(
  * already), or `undefined` when the timeout passes first. OneScript answers the job's index, or -1 on a timeout: a
  * promise of the job itself reads better after `await`, and `undefined` is 1C's Неопределено.
  */
-export async function waitForAny(
+export function waitForAny(
   jobs: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
 ): Promise<BackgroundJob | undefined> {
-  const { awaited, first } = await settle(jobs, timeoutSeconds, caller, 'any');
-  return first ?? awaited.find((job) => !isActive(job));
+  return settle(
+    jobs,
+    timeoutSeconds,
+    caller,
+    'any',
+    false,
+    ({ awaited, first }) => first ?? awaited.find((job) => !isActive(job)),
+  );
+}
+
+/** What a wait ends with: the jobs listed, those it waited on, and for an `any` wait the job whose end woke it. */
+interface Settled {
+  readonly listed: readonly BackgroundJob[];
+  readonly awaited: readonly BackgroundJob[];
+  readonly first?: BackgroundJob;
 }
 
 /**
- * Resolves when every awaited job (`all`) or any one of them (`any`) has finished, or the timeout has passed,
- * whichever is first. Event-driven: it wakes on a job's end, not on a polling tick. `awaited` is the list without
- * the jobs this wait must not wait on; `first` the job whose end woke an `any` wait.
+ * Resolves with `answer(settled)` when every awaited job (`all`) or any one of them (`any`) has finished, or the
+ * timeout has passed, whichever is first; rejects with what `answer` or a check throws. Event-driven: it wakes on a
+ * job's end, not on a polling tick; and the answer is made in the callback of that end, so the caller resumes on
+ * the next microtask rather than through a chain of async functions (each link a turn of the microtask queue).
+ * `awaited` is the list without the jobs this wait must not wait on.
  */
-async function settle(
+function settle<T>(
   listed: readonly BackgroundJob[],
   timeoutSeconds: unknown,
   caller: string,
   until: 'all' | 'any',
-  refuseSelf = false,
-): Promise<{ listed: readonly BackgroundJob[]; awaited: readonly BackgroundJob[]; first?: BackgroundJob }> {
-  const timeoutMs = checkTimeout(timeoutSeconds, caller);
-  // By UUID: inside a job on a Redis store or a worker thread, the running job and the copies a manager hands out
-  // are different objects. OneScript: a wait called from a background job does not wait on that job.
-  const self = currentJob()?.uuid;
-  const awaited = self === undefined ? listed : listed.filter((job) => job.uuid !== self);
-  if (refuseSelf && awaited.length < listed.length) {
-    // Resolving would say the caller has finished; 1C's wait on itself never returns.
-    throw new BackgroundJobsError(
-      'WBJ_WAIT_DEADLOCK',
-      `${caller} was given the job that calls it (${describeJob(currentJob()!)}): a job cannot wait for its own end`,
+  refuseSelf: boolean,
+  answer: (settled: Settled) => T,
+): Promise<T> {
+  try {
+    const timeoutMs = checkTimeout(timeoutSeconds, caller);
+    // By UUID: inside a job on a Redis store or a worker thread, the running job and the copies a manager hands out
+    // are different objects. OneScript: a wait called from a background job does not wait on that job.
+    const self = currentJob()?.uuid;
+    const awaited = self === undefined ? listed : listed.filter((job) => job.uuid !== self);
+    if (refuseSelf && awaited.length < listed.length) {
+      // Resolving would say the caller has finished; 1C's wait on itself never returns.
+      throw new BackgroundJobsError(
+        'WBJ_WAIT_DEADLOCK',
+        `${caller} was given the job that calls it (${describeJob(currentJob()!)}): a job cannot wait for its own end`,
+      );
+    }
+    // Views of jobs in a worker thread: the main thread, which holds the jobs, waits and brings them up to date.
+    let elsewhere: SettleElsewhere | undefined;
+    const pending = awaited.filter((job) => {
+      if (!isActive(job)) return false;
+      elsewhere ??= job.settleElsewhere;
+      return true;
+    });
+    const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
+    if (done || pending.length === 0) return Promise.resolve(answer({ listed, awaited }));
+    if (elsewhere !== undefined) {
+      return elsewhere(pending, timeoutMs).then(() => answer({ listed, awaited }));
+    }
+    // Inside a job, a wait without a timeout holds the job's running slot: refused where it could never end.
+    const leave = timeoutMs === undefined ? currentRunningJob()?.enterWait?.(pending) : undefined;
+    return new Promise((resolve, reject) =>
+      whenEnded(pending, until, timeoutMs, (first) => {
+        leave?.();
+        try {
+          resolve(answer({ listed, awaited, first }));
+        } catch (error) {
+          reject(error);
+        }
+      }),
     );
+  } catch (error) {
+    return Promise.reject(error);
   }
-  // Views of jobs in a worker thread: the main thread, which holds the jobs, waits and brings them up to date.
-  let elsewhere: SettleElsewhere | undefined;
-  const pending = awaited.filter((job) => {
-    if (!isActive(job)) return false;
-    elsewhere ??= job.settleElsewhere;
-    return true;
-  });
-  const done = until === 'all' ? pending.length === 0 : pending.length < awaited.length;
-  if (done || pending.length === 0) return { listed, awaited };
-  if (elsewhere !== undefined) {
-    await elsewhere(pending, timeoutMs);
-    return { listed, awaited };
-  }
-  // Inside a job, a wait without a timeout holds the job's running slot: refused where it could never end.
-  const leave = timeoutMs === undefined ? currentRunningJob()?.enterWait?.(pending) : undefined;
-  const ending = ended(pending, until, timeoutMs);
-  // Without a slot to give back, no finally: its extra promises would delay every waiter by a microtask turn.
-  const first = await (leave === undefined ? ending : ending.finally(leave));
-  return { listed, awaited, first };
 }
 
 /**
@@ -118,31 +144,41 @@ export function awaitable(active: readonly BackgroundJob[]): BackgroundJob[] {
 
 /**
  * Resolves when every one of the active `pending` jobs (`all`) or any one of them (`any`, with it) has finished, or
- * with `undefined` once `timeoutMs` have passed (never when it is `undefined`). Whichever comes first removes the
- * rest: a wait that ended leaves nothing attached to the jobs, nor a timer.
+ * with `undefined` once `timeoutMs` have passed (never when it is `undefined`).
  */
 export function ended(
   pending: readonly BackgroundJob[],
   until: 'all' | 'any',
   timeoutMs: number | undefined,
 ): Promise<BackgroundJob | undefined> {
-  return new Promise((resolve) => {
-    let left = pending.length;
-    const end = (job?: BackgroundJob): void => {
-      clearTimeout(timer);
-      stops.forEach((stop) => stop());
-      resolve(job);
-    };
-    const timer = timeoutMs === undefined ? undefined : setTimeout(end, timeoutMs);
-    // Every job is active here, and none can end before this loop has run: no callback runs during it.
-    const stops = pending.map((job) =>
-      job.whenFinished(() => {
-        left -= 1;
-        if (until === 'any') end(job);
-        else if (left === 0) end();
-      }),
-    );
-  });
+  return new Promise((resolve) => whenEnded(pending, until, timeoutMs, resolve));
+}
+
+/**
+ * Calls `end` once every one of the active `pending` jobs (`all`) or any one of them (`any`, with it) has finished,
+ * or with `undefined` once `timeoutMs` have passed (never when it is `undefined`). Whichever comes first removes the
+ * rest: a wait that ended leaves nothing attached to the jobs, nor a timer.
+ */
+function whenEnded(
+  pending: readonly BackgroundJob[],
+  until: 'all' | 'any',
+  timeoutMs: number | undefined,
+  end: (job?: BackgroundJob) => void,
+): void {
+  let left = pending.length;
+  const stop = (job?: BackgroundJob): void => {
+    clearTimeout(timer);
+    stops.forEach((unwatch) => unwatch());
+    end(job);
+  };
+  const timer = timeoutMs === undefined ? undefined : setTimeout(stop, timeoutMs);
+  // One callback for every job of an `all` wait, which only counts their ends; an `any` wait tells which job ended.
+  const countDown = (): void => {
+    left -= 1;
+    if (left === 0) stop();
+  };
+  // Every job is active here, and none can end before this loop has run: no callback runs during it.
+  const stops = pending.map((job) => job.whenFinished(until === 'any' ? () => stop(job) : countDown));
 }
 
 function isActive(job: BackgroundJob): boolean {

@@ -232,9 +232,10 @@ export class BackgroundJobsManager implements JobsManager {
    * Rejects with `WBJ_JOBS_FAILED` if any failed (cancelled ones did not) and `WBJ_WAIT_TIMEOUT` if
    * `timeoutSeconds` pass first; the error's `jobs` lists them. Called from inside a job, it skips that job.
    */
-  async waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
-    const listed = jobs ?? (await this.#activeJobs());
-    return waitForCompletion(checkJobList(listed, 'waitForCompletion'), timeoutSeconds, 'waitForCompletion');
+  waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
+    return this.#waitOn(jobs, 'waitForCompletion', (listed) =>
+      waitForCompletion(listed, timeoutSeconds, 'waitForCompletion'),
+    );
   }
 
   /**
@@ -242,14 +243,12 @@ export class BackgroundJobsManager implements JobsManager {
    * cancel or a timeout; resolves with every listed job, in the order given, each in its current state (`Active`
    * when the timeout passed first). Without `jobs`: the jobs active at the call.
    */
-  async waitForExecutionCompletion(
+  waitForExecutionCompletion(
     jobs?: readonly BackgroundJob[],
     timeoutSeconds?: number,
   ): Promise<BackgroundJob[]> {
-    return waitForExecutionCompletion(
-      checkJobList(jobs ?? (await this.#activeJobs()), 'waitForExecutionCompletion'),
-      timeoutSeconds,
-      'waitForExecutionCompletion',
+    return this.#waitOn(jobs, 'waitForExecutionCompletion', (listed) =>
+      waitForExecutionCompletion(listed, timeoutSeconds, 'waitForExecutionCompletion'),
     );
   }
 
@@ -376,6 +375,24 @@ export class BackgroundJobsManager implements JobsManager {
         '[web-background-jobs] The logger option threw while logging the line above:',
         loggerFailure,
       );
+    }
+  }
+
+  /**
+   * `wait` on the listed jobs, checked, or on the active ones when none are listed; a refusal rejects. Not async:
+   * the caller resumes as soon as the wait settles, where an async function returning its promise followed it
+   * with a then of its own, two microtask turns later.
+   */
+  #waitOn<T>(
+    jobs: readonly BackgroundJob[] | undefined,
+    caller: string,
+    wait: (listed: readonly BackgroundJob[]) => Promise<T>,
+  ): Promise<T> {
+    if (jobs === undefined || jobs === null) return this.#activeJobs().then(wait);
+    try {
+      return wait(checkJobList(jobs, caller));
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 

@@ -3,7 +3,7 @@ import type { Settings } from '../config/options';
 import { BackgroundJobsError } from '../errors';
 import type { ResolvedHandler } from '../loader/HandlerResolver';
 import { createRunner } from './createRunner';
-import type { JobRunner, JobTask } from './JobRunner';
+import type { JobOutcome, JobRunner, JobTask } from './JobRunner';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
 import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
@@ -11,6 +11,9 @@ import type { JobsManager } from '../jobs/ownManager';
 import { WaitingJobs } from '../jobs/waitingJobs';
 import { JobTracer } from './tracing';
 import type { JobTrace } from './traceCarrier';
+
+/** What a run that has nothing to do returns: one settled promise for all of them. */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** Writes a line and the error behind it to the application's logger, with the fields of what it is about. */
 export type LogError = (line: string, error: unknown, fields?: LogFields) => void;
@@ -59,7 +62,7 @@ export class JobExecutor {
    * of its `attempts` (then `job.begin` is undefined), and whatever ran it is free for the next job.
    * @param trace - from the job's `execute`: the attempt's span is the child of the span active there.
    */
-  async run(
+  run(
     job: BackgroundJob,
     handler: ResolvedHandler,
     params: unknown[],
@@ -67,41 +70,58 @@ export class JobExecutor {
     attempts = 1,
     trace?: JobTrace,
   ): Promise<void> {
-    if (job.state !== BackgroundJobState.Active) return; // cancelled before its turn came
+    if (job.state !== BackgroundJobState.Active) return SETTLED; // cancelled before its turn came
     // Read only for a job with attempts to spare: most jobs have one, and pay nothing for retries.
     const attempt = attempts > 1 ? job.attempt : attempts;
     const retried = attempt < attempts;
     const span = this.#tracer?.start(job, trace);
     let timer: NodeJS.Timeout | undefined;
-    try {
-      const task: JobTask = {
-        job,
-        handler,
-        params,
-        manager: this.#manager,
-        waits: this.#waits,
-        // The limit covers the handler, not the queue nor a worker's start-up.
-        onHandlerStart:
-          timeoutSeconds > 0
-            ? () =>
-                (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds, retried), timeoutSeconds * 1000))
-            : undefined,
-        onStrayRejection: (errorInfo, error) =>
-          this.fail(job, errorInfo, error, true, retried && job.attempt === attempt),
-        span,
-      };
-      // Traced: an inline handler runs with the job's span active, so its own spans are the job span's children.
-      const outcome = await (span === undefined
-        ? this.#runner.run(task) // no closure for a job nobody traces
-        : span.around(() => this.#runner.run(task)));
-      if (retried && job.attempt !== attempt) return; // it timed out and waits for its next attempt: ignored
-      if (outcome.ok) job.complete(outcome.result);
-      else this.fail(job, outcome.errorInfo, outcome.error, false, retried);
-    } finally {
+    const task: JobTask = {
+      job,
+      handler,
+      params,
+      manager: this.#manager,
+      waits: this.#waits,
+      // The limit covers the handler, not the queue nor a worker's start-up.
+      onHandlerStart:
+        timeoutSeconds > 0
+          ? () =>
+              (timer = setTimeout(() => this.#timeOut(job, timeoutSeconds, retried), timeoutSeconds * 1000))
+          : undefined,
+      onStrayRejection: (errorInfo, error) =>
+        this.fail(job, errorInfo, error, true, retried && job.attempt === attempt),
+      span,
+    };
+    const over = (): void => {
       clearTimeout(timer);
       // The attempt failed and the job runs again: its span ends here, the next attempt has one of its own.
       if (retried && job.attempt !== attempt) span?.endAttempt(job.attemptErrors[attempt - 1]);
+    };
+    let outcome: Promise<JobOutcome>;
+    try {
+      // Traced: an inline handler runs with the job's span active, so its own spans are the job span's children.
+      outcome = span === undefined ? this.#runner.run(task) : span.around(() => this.#runner.run(task));
+    } catch (error) {
+      over();
+      return Promise.reject(error);
     }
+    // One then, not an async function: its promise and the one its await made are two more a job (each one
+    // costs Node's async hooks' bookkeeping, which AsyncLocalStorage turns on).
+    return outcome.then(
+      (settled) => {
+        try {
+          if (retried && job.attempt !== attempt) return; // it timed out and waits for its next attempt: ignored
+          if (settled.ok) job.complete(settled.result);
+          else this.fail(job, settled.errorInfo, settled.error, false, retried);
+        } finally {
+          over();
+        }
+      },
+      (error: unknown) => {
+        over();
+        throw error;
+      },
+    );
   }
 
   /**

@@ -27,6 +27,20 @@ describeEachIsolation('execute', (isolation) => {
     expect(job.end!.getTime()).toBeGreaterThanOrEqual(job.begin!.getTime());
   });
 
+  test('gives every job its own version 4 UUID, RFC 4122 variant, lowercase, well past the first few hundred', async () => {
+    const manager = createManager({ isolation });
+    const jobs = await Promise.all(Array.from({ length: 600 }, () => manager.execute('Jobs.Sleep', [0])));
+    const uuids = jobs.map((job) => job.uuid);
+    for (const uuid of uuids) {
+      expect(uuid).toMatch(/^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/);
+      expect(validate(uuid) && version(uuid)).toBe(4);
+    }
+    expect(new Set(uuids).size).toBe(uuids.length);
+    // Each job keeps its own string: a UUID handed out is never written over by a later one.
+    expect(jobs.map((job) => job.uuid)).toEqual(uuids);
+    await manager.waitForCompletion(jobs);
+  });
+
   test('passes the parameters positionally and keeps the return value as result', async () => {
     const manager = createManager({ isolation });
     const job = await manager.execute('Reports.Build', [1, '1.txt']);

@@ -6,6 +6,8 @@ function uuids(jobs: readonly BackgroundJob[]): string[] {
   return jobs.map((job) => job.uuid);
 }
 
+type Manager = ReturnType<typeof createManager>;
+
 describeEachIsolation('waits', (isolation) => {
   test('are event-driven: a wait ends when the jobs do, not on a jobsCheckInterval tick', async () => {
     // With a ten-minute check interval a polling wait would outlast the test's time limit.
@@ -232,6 +234,36 @@ describeEachIsolation('waits', (isolation) => {
       message: expect.stringMatching(message),
     });
     await job.waitForCompletion();
+  });
+});
+
+describe('waits, inline in memory', () => {
+  test.each([
+    ['manager.waitForCompletion', (manager: Manager, job: BackgroundJob) => manager.waitForCompletion([job])],
+    ['job.waitForCompletion', (_manager: Manager, job: BackgroundJob) => job.waitForCompletion()],
+    [
+      'manager.waitForExecutionCompletion',
+      (manager: Manager, job: BackgroundJob) => manager.waitForExecutionCompletion([job]),
+    ],
+  ])('%s resumes its caller on the first microtask turn after the job ends', async (_wait, wait) => {
+    const manager = createManager({ isolation: 'inline' });
+    const job = await manager.execute('Jobs.Sleep', [1]);
+    // Microtask turns since the job ended, counted by a chain its completed event starts (told before its waits).
+    let turns = -1;
+    manager.once('completed', () => {
+      turns = 0;
+      const count = (left: number): void => {
+        if (left === 0) return;
+        void Promise.resolve().then(() => {
+          turns += 1;
+          count(left - 1);
+        });
+      };
+      count(10);
+    });
+    await wait(manager, job);
+    expect(job.state).toBe(BackgroundJobState.Completed);
+    expect(turns).toBe(1);
   });
 });
 

@@ -119,6 +119,20 @@ describe('the built package in a real Node process', () => {
     },
   );
 
+  test('after the application took every process listener away, the rejection a job leaves still fails it, and a once listener put first afterwards gets a rejection outside jobs', async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-after-removal.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'Stray.Good Completed',
+      expect.stringMatching(
+        /^\[web-background-jobs\] Background job .* \(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running$/,
+      ),
+      'Stray.LeaveRejection Failed: left behind while running',
+      'once listener: rejected outside any job',
+      'still running',
+    ]);
+  });
+
   test('a rejection outside any job still crashes the process, as Node does by default', async () => {
     const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
     expect(run.code).not.toBe(0);
