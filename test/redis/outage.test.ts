@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BackgroundJob, Isolation } from 'web-background-jobs';
-import { createManager, eventually, ISOLATIONS, tempDir } from '../helpers';
+import { createManager, eventually, ISOLATIONS, recordingLogger, tempDir } from '../helpers';
 import { freePort, type RedisServer, startRedis } from '../redisServer';
 
 // A job's record vanishing from Redis, and a worker cut off from Redis for longer than its locks live: whatever
@@ -131,8 +131,10 @@ async function redisProxy() {
 async function cutOffWorker(files: ReturnType<typeof untilFile>, isolation: Isolation = 'inline') {
   const proxy = await redisProxy();
   const queue = queueName();
+  const logger = recordingLogger();
   const manager = createManager({
     isolation,
+    logger,
     handlers: CHAOS_HANDLERS,
     store: proxy.url,
     queueName: queue,
@@ -143,7 +145,12 @@ async function cutOffWorker(files: ReturnType<typeof untilFile>, isolation: Isol
   const job = await manager.execute('Chaos.UntilFile', files.params);
   await eventually(() => expect(files.ledger()).toEqual(['started']), 10_000);
   const key = `bull:${queue}:${job.uuid}`;
-  return { proxy, queue, job, key, settled: settled(job) };
+  /** Resolves once the instance knows Redis is out of its reach (it logs the outage once). */
+  const outageNoticed = () =>
+    eventually(() =>
+      expect(logger.lines.error.some((line) => line.includes('Lost the Redis store'))).toBe(true),
+    );
+  return { proxy, queue, job, key, settled: settled(job), outageNoticed };
 }
 
 /** BullMQ's stalled-job check, run by another process that can reach Redis: it gives up jobs whose lock lapsed. */
@@ -177,10 +184,13 @@ test('a worker cut off from Redis for longer than jobsLostWorkerSeconds while it
 
 test('a worker cut off for longer than jobsLostWorkerSeconds whose job BullMQ gave up meanwhile: the job fails saying Redis was unreachable and how its handler ended could not be stored', async () => {
   const files = untilFile();
-  const { proxy, queue, job, key, settled } = await cutOffWorker(files);
+  const { proxy, queue, job, key, settled, outageNoticed } = await cutOffWorker(files);
   const checker = stalledJobCheck(queue);
   try {
     await proxy.cut();
+    // Its handler ends in an outage the instance knows of. (Ended before the instance noticed, the job fails with
+    // BullMQ's own reason: it stopped answering, or could not reach Redis; see docs/redis.md.)
+    await outageNoticed();
     files.go();
     await eventually(() => expect(files.ledger()).toEqual(['started', 'done']));
     await eventually(async () => expect(await client.hexists(key, 'defa')).toBe(1), 10_000); // given up
