@@ -247,9 +247,10 @@ export class RedisWorker {
       if (claimed !== FINISHED_CLAIM || state === BackgroundJobState.Canceled)
         return this.#locks.yieldToCancel(uuid);
       const end = running.end!.getTime();
+      // `end` first: a summary read cuts a return value down to it (reads.ts).
       const facts = {
-        begin: running.begin!.getTime(),
         end,
+        begin: running.begin!.getTime(),
         messages,
         ...(running.progress && { progress: running.progress }),
         ...(running.attempt > 1 && { attempt: running.attempt }),
