@@ -105,7 +105,9 @@ function startWatching(): Watch {
   const arm = (): void => {
     handingBack = false;
     dying = false;
-    if (!first) keepFirst(true);
+    // The watchers that clear `first` can be taken away on their own (removeAllListeners('newListener')): not
+    // hearing a change is then no proof that none came.
+    if (!first || !watching()) keepFirst(true);
   };
 
   /**
@@ -119,9 +121,8 @@ function startWatching(): Watch {
       if (absent && !add) return;
       process.removeListener('unhandledRejection', listener);
       process.prependListener('unhandledRejection', listener);
-      // Taken away (process.removeAllListeners() takes the watchers below too): the watchers come back with it.
-      if (absent) watchChanges();
     }
+    watchChanges(); // taken away (process.removeAllListeners() takes them too): they come back
     first = true; // after the moves: the watchers heard them
   };
   const added = (event: string | symbol): void => {
@@ -132,6 +133,8 @@ function startWatching(): Watch {
   const removed = (event: string | symbol): void => {
     if (event === 'unhandledRejection') first = false;
   };
+  const watching = (): boolean =>
+    process.listenerCount('newListener', added) > 0 && process.listenerCount('removeListener', removed) > 0;
   const watchChanges = (): void => {
     const events: NodeJS.EventEmitter = process; // @types/node types process.listeners() for signals only
     if (!events.listeners('newListener').includes(added)) process.on('newListener', added);

@@ -165,7 +165,9 @@ function whenEnded(
   timeoutMs: number | undefined,
   end: (job?: BackgroundJob) => void,
 ): void {
-  let left = pending.length;
+  // A job listed twice is one end: counted once, as `countDown` is one callback, which a job holds once.
+  const watched = until === 'all' && pending.length > 1 ? [...new Set(pending)] : pending;
+  let left = watched.length;
   const stop = (job?: BackgroundJob): void => {
     clearTimeout(timer);
     stops.forEach((unwatch) => unwatch());
@@ -178,7 +180,7 @@ function whenEnded(
     if (left === 0) stop();
   };
   // Every job is active here, and none can end before this loop has run: no callback runs during it.
-  const stops = pending.map((job) => job.whenFinished(until === 'any' ? () => stop(job) : countDown));
+  const stops = watched.map((job) => job.whenFinished(until === 'any' ? () => stop(job) : countDown));
 }
 
 function isActive(job: BackgroundJob): boolean {

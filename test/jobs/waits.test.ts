@@ -26,6 +26,18 @@ describeEachIsolation('waits', (isolation) => {
     expect(jobs.map((job) => job.result)).toEqual(['1:1.txt', '1:2.txt']);
   });
 
+  test('a wait given the same job twice ends when the job does: the job a key join returned, or a list naming it twice', async () => {
+    const manager = createManager({ isolation });
+    const first = await manager.execute('Jobs.Sleep', [50], 'K');
+    const joined = await manager.execute('Jobs.Sleep', [50], 'K', '', { onKeyConflict: 'join' });
+    expect(joined).toBe(first);
+    // Within the time limit, or it rejects with WBJ_WAIT_TIMEOUT: the job takes 50 ms.
+    await expect(manager.waitForCompletion([first, joined], 10)).resolves.toBeUndefined();
+    const again = await manager.execute('Jobs.Sleep', [50]);
+    await expect(manager.waitForCompletion([again, again, first], 10)).resolves.toBeUndefined();
+    expect([first.state, again.state]).toEqual(['Completed', 'Completed']);
+  });
+
   test('waitForCompletion with no list waits for every active job', async () => {
     const manager = createManager({ isolation });
     const jobs = await Promise.all([manager.execute('Jobs.Sleep', [5]), manager.execute('Jobs.Sleep', [10])]);

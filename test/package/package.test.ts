@@ -133,6 +133,30 @@ describe('the built package in a real Node process', () => {
     ]);
   });
 
+  test("after the application took the library's watchers of removed listeners away, then every unhandledRejection listener, the rejection the next job leaves still fails it", async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-watchers-removed.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'Stray.Good Completed',
+      expect.stringMatching(
+        /\(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running$/,
+      ),
+      'Stray.LeaveRejection Failed: left behind while running',
+      'still running',
+    ]);
+  });
+
+  test("after the application took the library's watchers of added listeners away, a once listener it puts first before a job gets a rejection outside jobs, and the process lives", async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-newlistener-removed.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'Stray.Good Completed',
+      'Stray.Good Completed',
+      'once listener: rejected outside any job',
+      'still running',
+    ]);
+  });
+
   test('a rejection outside any job still crashes the process, as Node does by default', async () => {
     const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
     expect(run.code).not.toBe(0);
