@@ -165,8 +165,8 @@ function whenEnded(
   timeoutMs: number | undefined,
   end: (job?: BackgroundJob) => void,
 ): void {
-  // A job listed twice is one end: counted once, as `countDown` is one callback, which a job holds once.
-  const watched = until === 'all' && pending.length > 1 ? [...new Set(pending)] : pending;
+  // A job listed twice is one end: watched once (a job holds `countDown` once, and `any` stops at its first end).
+  const watched = pending.length > 1 ? [...new Set(pending)] : pending;
   let left = watched.length;
   const stop = (job?: BackgroundJob): void => {
     clearTimeout(timer);

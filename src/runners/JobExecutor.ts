@@ -9,7 +9,7 @@ import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type ErrorInfo, errorInfoFrom } from '../jobs/errorInfo';
 import type { JobsManager } from '../jobs/ownManager';
 import { WaitingJobs } from '../jobs/waitingJobs';
-import { type JobSpan, JobTracer } from './tracing';
+import { JobTracer } from './tracing';
 import type { JobTrace } from './traceCarrier';
 
 /** What a run that has nothing to do returns: one settled promise for all of them. */
@@ -39,7 +39,13 @@ export class JobExecutor {
     // On a Redis store this instance's slots: another instance may have free ones, but a wait cannot know.
     this.#waits = new WaitingJobs(settings.maxConcurrency);
     this.#runner = createRunner(settings, logError);
-    this.#tracer = JobTracer.create();
+    this.#tracer = JobTracer.create((job, failedTo, error) =>
+      logError(
+        `[web-background-jobs] Background job ${job.uuid} (${job.methodName}): the application's tracer failed to ${failedTo}`,
+        error,
+        jobLogFields(job),
+      ),
+    );
   }
 
   /** Whether the jobs it runs may be traced: the application has `@opentelemetry/api`. */
@@ -74,7 +80,7 @@ export class JobExecutor {
     // Read only for a job with attempts to spare: most jobs have one, and pay nothing for retries.
     const attempt = attempts > 1 ? job.attempt : attempts;
     const retried = attempt < attempts;
-    const span = this.#startSpan(job, trace);
+    const span = this.#tracer?.start(job, trace);
     let timer: NodeJS.Timeout | undefined;
     const task: JobTask = {
       job,
@@ -122,23 +128,6 @@ export class JobExecutor {
         throw error;
       },
     );
-  }
-
-  /**
-   * The span of a job's attempt; none when the application's tracer fails to start one (a faulty sampler or
-   * exporter): logged, and the job runs untraced rather than not at all.
-   */
-  #startSpan(job: BackgroundJob, trace: JobTrace | undefined): JobSpan | undefined {
-    try {
-      return this.#tracer?.start(job, trace);
-    } catch (error) {
-      this.#logError(
-        `[web-background-jobs] Background job ${job.uuid} (${job.methodName}) runs untraced: the application's tracer failed to start its span`,
-        error,
-        jobLogFields(job),
-      );
-      return undefined;
-    }
   }
 
   /**

@@ -11,6 +11,12 @@ import { carrierOf, contextOf, openTelemetry, type OpenTelemetry } from './traci
 const SCOPE = 'web-background-jobs';
 
 /**
+ * Told when the application's tracer throws (a faulty sampler, span processor or exporter): what it failed to do
+ * for `job`. The job runs and ends as if untraced.
+ */
+export type TracerFailure = (job: BackgroundJob, failedTo: string, error: unknown) => void;
+
+/**
  * Starts the spans of the jobs an executor runs. Without `@opentelemetry/api` there is none; with it but no SDK
  * registered, the API's tracer makes spans that record nothing, and a job costs one such span, dropped at once.
  */
@@ -19,9 +25,11 @@ export class JobTracer {
   readonly #tracer: OTel.Tracer;
   /** One object for every span: a job whose span records nothing allocates as little as it can. */
   readonly #options: OTel.SpanOptions;
+  readonly #failed: TracerFailure;
 
-  private constructor(otel: OpenTelemetry) {
+  private constructor(otel: OpenTelemetry, failed: TracerFailure) {
     this.#otel = otel;
+    this.#failed = failed;
     this.#options = { kind: otel.SpanKind.CONSUMER };
     // The API's proxy tracer: an SDK registered later still gets the spans.
     this.#tracer = otel.trace.getTracer(SCOPE);
@@ -31,9 +39,9 @@ export class JobTracer {
    * The tracer of an executor, `undefined` when the application has not installed `@opentelemetry/api`.
    * @throws BackgroundJobsError `WBJ_CONFIG` when it is installed but fails to load.
    */
-  static create(): JobTracer | undefined {
+  static create(failed: TracerFailure): JobTracer | undefined {
     const otel = openTelemetry();
-    return otel === undefined ? undefined : new JobTracer(otel);
+    return otel === undefined ? undefined : new JobTracer(otel, failed);
   }
 
   /**
@@ -41,6 +49,15 @@ export class JobTracer {
    * when the job does, however it ends: completed, failed, cancelled or timed out.
    */
   start(job: BackgroundJob, trace: JobTrace | undefined): JobSpan | undefined {
+    try {
+      return this.#start(job, trace);
+    } catch (error) {
+      this.#failed(job, 'start its span, so it runs untraced', error);
+      return undefined;
+    }
+  }
+
+  #start(job: BackgroundJob, trace: JobTrace | undefined): JobSpan | undefined {
     const otel = this.#otel;
     const parent = contextOf(otel, trace?.carrier);
     const span = this.#tracer.startSpan(`background_job ${job.methodName}`, this.#options, parent);
@@ -55,7 +72,7 @@ export class JobTracer {
     const executedAt = trace?.executedAt ?? begin;
     // Instances' clocks differ a little: a job never waited less than nothing.
     span.setAttribute('background_job.queue_seconds', Math.max(0, begin - executedAt) / 1000);
-    return new JobSpan(otel, span, otel.trace.setSpan(parent, span), job);
+    return new JobSpan(otel, span, otel.trace.setSpan(parent, span), job, this.#failed);
   }
 }
 
@@ -70,13 +87,24 @@ export class JobSpan {
   readonly #span: OTel.Span;
   readonly #context: OTel.Context;
 
+  readonly #job: BackgroundJob;
+  readonly #failed: TracerFailure;
+
   /** Stops waiting for the job's end, for an attempt that ends before the job does. */
   readonly #unwatch: () => void;
 
-  constructor(otel: OpenTelemetry, span: OTel.Span, context: OTel.Context, job: BackgroundJob) {
+  constructor(
+    otel: OpenTelemetry,
+    span: OTel.Span,
+    context: OTel.Context,
+    job: BackgroundJob,
+    failed: TracerFailure,
+  ) {
     this.#otel = otel;
     this.#span = span;
     this.#context = context;
+    this.#job = job;
+    this.#failed = failed;
     this.#unwatch = job.whenFinished(() => this.#end(job.state, job.errorInfo, job.end));
   }
 
@@ -93,11 +121,15 @@ export class JobSpan {
   /** A report the handler made: a message becomes an event of the span, progress does not. */
   readonly report = (report: JobReport): void => {
     if (report.kind !== 'message') return;
-    this.#span.addEvent(
-      'background_job.message',
-      { 'background_job.message.text': report.text },
-      report.date,
-    );
+    try {
+      this.#span.addEvent(
+        'background_job.message',
+        { 'background_job.message.text': report.text },
+        report.date,
+      );
+    } catch (error) {
+      this.#failed(this.#job, 'record a message of it', error); // the handler's message() is not failed by it
+    }
   };
 
   /** Ends the span of an attempt that failed with `errorInfo` while the job runs again (execute's `attempts`). */
@@ -106,13 +138,18 @@ export class JobSpan {
     this.#end(BackgroundJobState.Failed, errorInfo, undefined);
   }
 
+  /** Ends the span: called among the job's end callbacks, which the waits on it follow, so it never throws. */
   #end(state: BackgroundJobState, errorInfo: ErrorInfo | undefined, end: Date | undefined): void {
     const span = this.#span;
-    span.setAttribute('background_job.state', state);
-    if (state === BackgroundJobState.Failed && errorInfo !== undefined) {
-      if (errorInfo.code !== undefined) span.setAttribute('error.type', errorInfo.code);
-      span.setStatus({ code: this.#otel.SpanStatusCode.ERROR, message: errorInfo.description });
+    try {
+      span.setAttribute('background_job.state', state);
+      if (state === BackgroundJobState.Failed && errorInfo !== undefined) {
+        if (errorInfo.code !== undefined) span.setAttribute('error.type', errorInfo.code);
+        span.setStatus({ code: this.#otel.SpanStatusCode.ERROR, message: errorInfo.description });
+      }
+      span.end(end);
+    } catch (error) {
+      this.#failed(this.#job, 'end its span', error);
     }
-    span.end(end);
   }
 }

@@ -298,3 +298,14 @@ describe('waits on a Redis store shared by two managers', () => {
     expect(again.errorInfo?.description).toContain('far away');
   });
 });
+
+// waitForAny from a handler is the application's manager's (an inline handler reaches it as the app would).
+test.each([1, 2])(
+  'a wait that could never end is refused while every slot waits, also beside a waitForAny naming a job %i times',
+  async (times) => {
+    const manager = (registry.manager = createManager({ isolation: 'inline', maxConcurrency: 2 }));
+    const waiter = await manager.execute('Waits.AnyAndChild', [times]);
+    await manager.waitForExecutionCompletion([waiter], 10);
+    expect([waiter.state, waiter.result]).toEqual(['Completed', 'WBJ_WAIT_DEADLOCK']);
+  },
+);
