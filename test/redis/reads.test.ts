@@ -38,6 +38,10 @@ function dashboardOf(manager: BackgroundJobsManager): express.Express {
   return app;
 }
 
+// Megabytes of params, results and messages go through Redis: a loaded machine takes several times the 3 s it
+// needs on a quiet one.
+jest.setTimeout(60_000);
+
 describe('reads on a Redis store', () => {
   useRedisStore();
 
