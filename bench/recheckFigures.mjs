@@ -47,6 +47,20 @@ async function commandRate(counter) {
 }
 
 /**
+ * Every job ran its handler to its end (the gate opened): a job that failed on the web-only instance is read wrong
+ * there (issue 17, round 7: WBJ_JOB_LOST when its end event and record were both gone). Says how many, and why.
+ */
+function failedOnWebOnly(error) {
+  if (error?.code !== 'WBJ_JOBS_FAILED') throw error;
+  const codes = new Map();
+  for (const job of error.jobs) codes.set(job.errorInfo?.code, (codes.get(job.errorInfo?.code) ?? 0) + 1);
+  const why = [...codes].map(([code, count]) => `${count.toLocaleString('en')} with ${code ?? 'no code'}`);
+  throw new Error(
+    `recheck: ${error.jobs.length.toLocaleString('en')} of ${JOBS.toLocaleString('en')} jobs a worker ran to their end read Failed on the web-only instance that executed them (${why.join(', ')}), e.g. ${error.jobs[0].uuid}: ${error.jobs[0].errorInfo?.description}`,
+  );
+}
+
+/**
  * Rows of the re-check section, on a redis-server of its own: a web-only instance holding `JOBS` active jobs that no
  * worker has taken (all it sends is the re-check), then a worker instance running them (the re-check plus BullMQ's
  * lock renewals, three commands a running job every `jobsLostWorkerSeconds` / 5).
@@ -74,7 +88,7 @@ export async function recheckFigures() {
   await started.started;
   const running = await commandRate(counter);
   started.open();
-  await webOnly.waitForCompletion(await webOnly.getBackgroundJobs(), 120);
+  await webOnly.waitForCompletion(await webOnly.getBackgroundJobs(), 120).catch(failedOnWebOnly);
   await Promise.all([webOnly.close(), worker.close()]);
   counter.disconnect();
   await server.stop();

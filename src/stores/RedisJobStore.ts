@@ -106,6 +106,7 @@ export class RedisJobStore implements JobStore {
       connection,
       localJobs: this.#localJobs,
       worker: this.#worker,
+      jobEvents: this.#jobEvents,
       beingAdded: this.#beingAdded,
     });
   }

@@ -9,6 +9,12 @@
  * in the same step that makes it active: a worker learns of a cancel made while the job was queued with no read of its
  * own, and a cancel made once the job is active is a cancel of a running job. The worker claims its end where BullMQ
  * stores it (see finishClaim.ts).
+ *
+ * Beside a worker's claim, and for as long, its **kept end** (`wbj-end:<uuid>`) says how the job ended: a job's end
+ * event and its record may both be gone before an instance holding it reads either (BullMQ trims the event stream to
+ * `maxLenEvents` and removes a record once `jobsHistorySize` newer jobs ended), and the claim alone says only that the
+ * worker stored an end. A separate key, so that instances of older versions, which read the claim as `finished`
+ * exactly, read it as they did.
  */
 
 /** What a worker's claim holds. */
@@ -19,9 +25,63 @@ export const END_CLAIM_TTL_MS = 60_000;
 
 const CANCELED = 'canceled:';
 
+/**
+ * The longest end kept whole (bytes of its return value or failure mark): past it, a kept end says how the job ended
+ * and when, not its result or error, so that 10,000 jobs ended within a claim's life keep 20 MB at most.
+ */
+export const END_KEPT_BYTES = 2048;
+
+/** What separates a kept end's target from its JSON: whole, or cut to its times (past {@link END_KEPT_BYTES}). */
+const KEPT_WHOLE = ':';
+const KEPT_CUT = '~';
+
+/** A job's kept end, read back (see {@link keepEnd}). */
+export interface KeptEnd {
+  readonly target: 'completed' | 'failed';
+  /** Its return value or failure mark when whole, else `{"end":…,"begin":…}` (or `{}`). */
+  readonly json: string;
+  readonly whole: boolean;
+}
+
+/** A kept end as {@link keepEnd} wrote it; `undefined` for none (a worker of an older version, or expired). */
+export function keptEnd(value: string | null | undefined): KeptEnd | undefined {
+  const match = /^(completed|failed)([:~])/.exec(value ?? '');
+  if (match === null) return undefined;
+  const [head, target, mark] = match;
+  return { target: target as KeptEnd['target'], json: value!.slice(head.length), whole: mark === KEPT_WHOLE };
+}
+
 /** The end claim key of job `uuid`, under the queue's key prefix (`bull:<queue>:`), as the read script builds it. */
 export function endClaimKey(keyPrefix: string, uuid: string): string {
   return `${keyPrefix}wbj-decision:${uuid}`;
+}
+
+/** The kept end key of job `uuid` (see above), under the queue's key prefix. */
+export function keptEndKey(keyPrefix: string, uuid: string): string {
+  return `${keyPrefix}${KEPT_END}${uuid}`;
+}
+
+const KEPT_END = 'wbj-end:';
+
+/**
+ * Lua, in BullMQ's script that stores a job's end (finishClaim.ts): keeps the end of job `id` under `keyPrefix`,
+ * `target` (`completed` or `failed`) with `value` (its return value or failure mark), for the claim's life. Past {@link END_KEPT_BYTES}, only
+ * the times our worker stores first (a return value's leading `end` and `begin`, a failure mark's after its error)
+ * are kept. All are Lua expressions.
+ */
+export function keepEnd(keyPrefix: string, id: string, target: string, value: string): string {
+  // The return value or mark our worker stores is JSON with no line break, so a cut one is read as JSON too.
+  return `
+do
+  local kept = ${value}
+  local whole = #kept <= ${END_KEPT_BYTES}
+  if not whole then
+    local finish, begin = string.match(kept, '^{"end":(%d+),"begin":(%d+)')
+    if not finish then finish, begin = string.match(kept, '},"end":(%d+),"begin":(%d+),"messages":%d+') end
+    kept = finish and ('{"end":' .. finish .. ',"begin":' .. begin .. '}') or '{}'
+  end
+  redis.call('SET', ${keyPrefix} .. '${KEPT_END}' .. ${id}, ${target} .. (whole and '${KEPT_WHOLE}' or '${KEPT_CUT}') .. kept, 'PX', ${END_CLAIM_TTL_MS})
+end`;
 }
 
 /** What a cancel's claim holds. */

@@ -1,5 +1,5 @@
 import type { RedisClient } from 'bullmq';
-import { END_CLAIM_TTL_MS, FINISHED_CLAIM } from './endClaim';
+import { END_CLAIM_TTL_MS, FINISHED_CLAIM, keepEnd } from './endClaim';
 import { encodeFailure } from './record';
 
 /**
@@ -8,7 +8,7 @@ import { encodeFailure } from './record';
  * connection, this claims the end for the worker (`SET NX`) while the job's record is there and its lock is the
  * worker's; if a cancel claimed it first, BullMQ's script goes on with the cancel's ending in place of the worker's
  * (the job fails with the cancel mark, which reads `Canceled`), so that how the job ended and its claim agree, in one
- * atomic step. A lock that lapsed in an outage the worker had not noticed yet when the handler ended is taken again
+ * atomic step; else it keeps the end beside the claim (see endClaim.ts), whoever claimed it (lockKeeper.ts may have). A lock that lapsed in an outage the worker had not noticed yet when the handler ended is taken again
  * first, unless BullMQ gave the job up. A record that is gone (no claim: local jobs then fail it as lost) or a job
  * given up is left to BullMQ's own checks, which follow.
  *
@@ -37,6 +37,7 @@ do
       ARGV[5] = 'failed'
       KEYS[11] = ARGV[7] .. 'failed'
       KEYS[13] = ARGV[7] .. 'metrics:failed'
+    else${keepEnd('ARGV[7]', 'ARGV[1]', 'ARGV[5]', 'ARGV[4]')}
     end
   end
 end

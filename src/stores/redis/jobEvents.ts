@@ -2,12 +2,14 @@ import type { QueueEvents, QueueEventsListener } from 'bullmq';
 import type { Settings } from '../../config/options';
 import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
+import type { ErrorInfo } from '../../jobs/errorInfo';
 import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents';
 import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, HAND_BACK_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
 import { type Followed, newFollowed } from './followedJob';
 import { LatestMap } from './latestMap';
+import type { VanishedEnding } from './vanished';
 import {
   attemptErrorsOf,
   decodeFailure,
@@ -97,13 +99,7 @@ export class RedisJobEvents {
     });
     on('failed', (jobId, { failedReason }, at) => {
       const { state, errorInfo, facts } = decodeFailure(failedReason, jobId, this.#settings.handlersPath);
-      if (state === BackgroundJobState.Canceled)
-        return this.#ended(jobId, 'canceled', at, undefined, () => ({}));
-      this.#ended(jobId, 'failed', at, facts, () => ({
-        errorInfo: errorInfo!,
-        attempt: Math.max(1, this.#followed.get(jobId)?.attempt ?? 1),
-        willRetry: false,
-      }));
+      this.#endedAs(jobId, state, errorInfo, at, facts);
     });
     // A started attempt that goes back to wait, or to wait out its backoff, failed and runs again.
     const retried = (jobId: string, at: Date, delay?: number): void => {
@@ -272,6 +268,40 @@ export class RedisJobEvents {
       const runSeconds = begin === undefined ? undefined : Math.max(0, end - begin) / 1000;
       return { runSeconds: event === 'canceled' ? runSeconds : (runSeconds ?? 0), ...rest() };
     });
+  }
+
+  /**
+   * A job whose record vanished ended as its worker kept it (see endClaim.ts), read by the re-check: its end event
+   * was trimmed from the stream before this instance read it (else it was told already). Told now, once; a job this
+   * instance holds no local job of (`events` = `all`, held elsewhere) is not looked at, and is never told.
+   */
+  endedUnheard(jobId: string, { state, errorInfo, begin, end }: VanishedEnding): void {
+    if (state === BackgroundJobState.Completed)
+      return this.#ended(
+        jobId,
+        'completed',
+        end,
+        { begin: begin?.getTime(), end: end.getTime() },
+        () => ({}),
+      );
+    this.#endedAs(jobId, state, errorInfo, end, { begin: begin?.getTime(), end: end.getTime() });
+  }
+
+  /** A job failed (or a cancel's mark ended it), as its `failed` event or its kept end says. */
+  #endedAs(
+    jobId: string,
+    state: BackgroundJobState,
+    errorInfo: ErrorInfo | undefined,
+    at: Date,
+    facts: Partial<Pick<EndFacts, 'begin' | 'end'>> | undefined,
+  ): void {
+    if (state === BackgroundJobState.Canceled)
+      return this.#ended(jobId, 'canceled', at, undefined, () => ({}));
+    this.#ended(jobId, 'failed', at, facts, () => ({
+      errorInfo: errorInfo!,
+      attempt: Math.max(1, this.#followed.get(jobId)?.attempt ?? 1),
+      willRetry: false,
+    }));
   }
 
   /**

@@ -4,10 +4,12 @@ import type { LogError } from '../../runners/JobExecutor';
 import { redactedUrl } from './unavailable';
 import { type ChangesPage, changesSince, queueChangeLog } from './changeLog';
 import type { RedisConnection } from './connection';
-import { canceledAt, endClaimKey } from './endClaim';
+import { canceledAt, endClaimKey, FINISHED_CLAIM, keptEndKey } from './endClaim';
+import type { RedisJobEvents } from './jobEvents';
 import type { LocalJobs } from './localJobs';
 import type { PipelineReply } from './reads';
-import { jobLost, storedBegin, storedProgress, vanishedEnding } from './record';
+import { jobLost, storedBegin, storedProgress } from './record';
+import { vanishedEnding } from './vanished';
 import type { RedisWorker } from './worker';
 
 /** What the re-check works on. */
@@ -17,6 +19,8 @@ export interface RecheckParts {
   readonly connection: RedisConnection;
   readonly localJobs: LocalJobs;
   readonly worker: RedisWorker | undefined;
+  /** The job events, told a job's end from its kept end when its end event was trimmed before it was read. */
+  readonly jobEvents: Pick<RedisJobEvents, 'endedUnheard'>;
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly beingAdded: ReadonlySet<string>;
 }
@@ -87,7 +91,7 @@ export class Recheck {
     this.#held = new Set(held);
     await localJobs.refresh(found.changed);
     for (const id of found.canceled) void worker?.running(id)?.cancel();
-    this.#endVanished(found.vanished);
+    await this.#endVanished(found.vanished);
     await worker?.requeueNeverStarted().catch(() => {}); // Redis away again: the next re-check looks again
   }
 
@@ -186,28 +190,48 @@ export class Recheck {
   }
 
   /**
-   * Ends the local jobs of jobs whose record vanished from Redis (a restart without persistence, FLUSHDB, eviction):
-   * nothing will ever say how they end, so they fail with `WBJ_JOB_LOST` and their waits settle. A handler still
-   * running one here is stopped, as for a cancel: whatever it does now can be stored nowhere.
+   * Ends the local jobs of jobs whose record vanished from Redis. Those whose worker stored their end (it claimed it)
+   * end as its kept end says (see endClaim.ts): their end event may be gone too. The others (a restart without
+   * persistence, FLUSHDB, eviction): nothing will ever say how they end, so they fail with `WBJ_JOB_LOST` and their
+   * waits settle. A handler still running one here is stopped, as for a cancel: whatever it does now can be stored
+   * nowhere.
    */
-  #endVanished(vanished: ReadonlyMap<string, string | null>): void {
-    const { settings, logError, localJobs, worker } = this.#parts;
+  async #endVanished(vanished: ReadonlyMap<string, string | null>): Promise<void> {
+    const { settings, logError, localJobs, worker, jobEvents } = this.#parts;
+    const kept = await this.#keptEnds([...vanished].filter(([, claim]) => claim === FINISHED_CLAIM));
     const lost: string[] = [];
     for (const [id, claim] of vanished) {
-      const ending = vanishedEnding(id, claim, settings.handlersPath);
-      if (ending === undefined) continue; // its worker stored its end: the end event says how
+      const ending = vanishedEnding(id, claim, settings.handlersPath, kept.get(id));
+      if (ending === undefined) continue; // its worker stored its end and kept none (older): the end event says how
       const local = localJobs.active(id);
-      const running = worker?.running(id);
+      const running = claim === FINISHED_CLAIM ? undefined : worker?.running(id);
       // Told once: a handler that ignores its signal keeps its job among those running here.
       const news = [local, running].some((job) => job?.state === BackgroundJobState.Active);
-      local?.sync({ begin: local.begin, progress: local.progress, result: undefined, ...ending });
-      if (ending.errorInfo !== undefined) running?.expire(ending.errorInfo, jobLost(id));
-      if (ending.errorInfo !== undefined && news) lost.push(id);
+      local?.sync({
+        progress: local.progress,
+        result: undefined,
+        ...ending,
+        begin: local.begin ?? ending.begin,
+      });
+      if (claim === FINISHED_CLAIM) jobEvents.endedUnheard(id, ending);
+      if (claim === FINISHED_CLAIM || ending.errorInfo === undefined) continue;
+      running?.expire(ending.errorInfo, jobLost(id));
+      if (news) lost.push(id);
     }
     if (lost.length === 0) return;
     logError(
       `[web-background-jobs] ${lost.length} background job(s) failed with WBJ_JOB_LOST: their records disappeared from Redis ${redactedUrl(settings.store)} (a restart without persistence, FLUSHDB, or eviction): ${lost.join(', ')}`,
       jobLost(lost[0]),
     );
+  }
+
+  /** The kept ends of these jobs whose worker claimed their end, in one round trip (none when Redis is away). */
+  async #keptEnds(finished: readonly (readonly [string, unknown])[]): Promise<Map<string, string | null>> {
+    if (finished.length === 0) return new Map();
+    const { redis, keyPrefix } = this.#parts.connection;
+    const pipeline = redis.pipeline();
+    for (const [id] of finished) pipeline.get(keptEndKey(keyPrefix, id));
+    const replies = ((await pipeline.exec().catch(() => null)) ?? []) as PipelineReply[];
+    return new Map(finished.map(([id], index) => [id, (replies[index]?.[1] as string | null) ?? null]));
   }
 }

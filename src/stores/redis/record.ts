@@ -7,7 +7,7 @@ import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../../jobs/error
 import { redactErrorInfo } from '../../jobs/errorInfo';
 import { receivedMessage, type UserMessage } from '../../jobs/UserMessage';
 import { type JobDetailsData, type JobSummaryData, summaryOf } from '../JobStore';
-import { canceledAt, FINISHED_CLAIM } from './endClaim';
+import { canceledAt } from './endClaim';
 import type { TraceCarrier } from '../../runners/traceCarrier';
 
 /**
@@ -140,24 +140,6 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
   }
   const error = failedReason === STALLED_REASON ? workerLost(jobId) : new Error(failedReason);
   return { state: BackgroundJobState.Failed, errorInfo: remoteErrorInfo(error, handlersPath) };
-}
-
-/**
- * How a job ends whose record vanished from Redis while a local job of it was active: `Canceled` if a cancel had claimed its end,
- * else `Failed` with `WBJ_JOB_LOST`; `undefined` when its worker had stored its end (the record was then removed
- * from history, and the job's end event says how it ended).
- */
-export function vanishedEnding(
-  jobId: string,
-  endClaim: string | null,
-  handlersPath: string,
-): Pick<JobSnapshot, 'state' | 'end' | 'errorInfo'> | undefined {
-  if (endClaim === FINISHED_CLAIM) return undefined;
-  const canceled = canceledAt(endClaim);
-  if (canceled !== undefined)
-    return { state: BackgroundJobState.Canceled, end: new Date(canceled), errorInfo: undefined };
-  const errorInfo = remoteErrorInfo(jobLost(jobId), handlersPath);
-  return { state: BackgroundJobState.Failed, end: new Date(), errorInfo };
 }
 
 /** The error of a job whose record vanished from Redis: its `errorInfo`, and the reason its handler is stopped. */
