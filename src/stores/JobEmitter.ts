@@ -159,10 +159,12 @@ export class JobEmitter {
   started(job: BackgroundJob, queuedAt: number): void {
     const listened = this.#listeners.started !== undefined;
     if (!listened && this.#observers.length === 0) return;
-    const begin = job.begin ?? new Date();
-    const queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
+    // The begin in ms: a Date is made only for a listener's payload (one for `at` and `begin`), never for the metrics.
+    const beginTime = job.beginTime ?? Date.now();
+    const queuedSeconds = Math.max(0, beginTime - queuedAt) / 1000;
     for (const observer of this.#observers) observer.started(job.methodName, queuedSeconds);
     if (!listened) return;
+    const begin = new Date(beginTime);
     const payload = jobFields(job, begin) as JobEventBase & {
       begin: Date;
       queuedSeconds: number;
@@ -198,13 +200,14 @@ export class JobEmitter {
           : 'canceled';
     const listened = this.#listeners[event] !== undefined;
     if (!listened && this.#observers.length === 0) return;
-    const end = job.end!;
-    const begin = job.begin?.getTime();
-    const began = begin === undefined ? undefined : (end.getTime() - begin) / 1000;
+    // Times in ms: the one Date made is the payload's `at`, for a listener; the metrics need none.
+    const end = job.endTime!;
+    const begin = job.beginTime;
+    const began = begin === undefined ? undefined : (end - begin) / 1000;
     const runSeconds = event === 'canceled' ? began : (began ?? 0);
     for (const observer of this.#observers) observer.ended(job.methodName, event, runSeconds, true);
     if (!listened) return;
-    const payload = jobFields(job, end) as JobEventBase & Record<string, unknown>;
+    const payload = jobFields(job, new Date(end)) as JobEventBase & Record<string, unknown>;
     payload.runSeconds = runSeconds;
     if (event === 'failed') {
       payload.errorInfo = job.errorInfo;
