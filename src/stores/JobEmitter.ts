@@ -147,10 +147,10 @@ export class JobEmitter {
     this.#wantsJobEvents = JOB_EVENT_NAMES.some((name) => this.wants(name));
   }
 
-  /** A job object of this process was registered (`local`: started here, or run here). */
-  queued(job: BackgroundJob, delaySeconds?: number): void {
+  /** A job object of this process was registered (`local`: started here, or run here) `at` (ms). */
+  queued(job: BackgroundJob, at: number, delaySeconds?: number): void {
     if (this.#listeners.queued === undefined) return;
-    const payload = payloadOf<'queued'>(job, new Date());
+    const payload = payloadOf<'queued'>(job, new Date(at));
     if (delaySeconds !== undefined) payload.delaySeconds = delaySeconds;
     this.#call('queued', payload);
   }

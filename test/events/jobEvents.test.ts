@@ -188,6 +188,22 @@ const payloadsOf = (heard: readonly Heard[], uuid: string) =>
   heard.filter(({ payload }) => 'uuid' in payload && payload.uuid === uuid);
 
 describe.each(['inline', 'thread'] as const)('job events of a memory store [%s]', (isolation) => {
+  test("started's queuedSeconds counts from the queued event's time: a queued listener's own time is time queued", async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    manager.on('queued', () => {
+      const until = Date.now() + 30;
+      while (Date.now() < until); // a listener that takes 30 ms of the job's time in the queue
+    });
+    const job = await manager.execute('Reports.Build', [1, 'a']);
+    await job.waitForCompletion();
+    await eventually(() => expect(namesOf(heard, job.uuid)).toContain('completed'));
+    const queued = payloadOf(heard, 'queued');
+    const started = payloadOf(heard, 'started');
+    expect(started.queuedSeconds).toBeGreaterThanOrEqual(0.03);
+    expect(started.queuedSeconds).toBe((started.begin.getTime() - queued.at.getTime()) / 1000);
+  });
+
   test('each payload holds the fields its event documents and no other, its times those of the job', async () => {
     const manager = createManager({ isolation });
     const heard = hear(manager);
