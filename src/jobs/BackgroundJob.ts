@@ -257,6 +257,16 @@ export class BackgroundJob {
     return publicFields(this, { messages: this.getUserMessages(), result: jsonValue(this.#result) });
   }
 
+  /** @internal {@link BackgroundJob.begin} in ms since the epoch, no Date made: a job's events and metrics read it. */
+  get beginTime(): number | undefined {
+    return this.#begin;
+  }
+
+  /** @internal {@link BackgroundJob.end} in ms since the epoch, no Date made. */
+  get endTime(): number | undefined {
+    return this.#end;
+  }
+
   /** @internal {@link BackgroundJob.errorInfo} as a client may see it: what toJSON() and the dashboard send. */
   get publicErrorInfo(): ErrorInfo | undefined {
     if (this.#errorInfo === undefined) return undefined;

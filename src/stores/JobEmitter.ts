@@ -9,7 +9,6 @@ import {
   EVENT_NAMES,
   JOB_EVENT_NAMES,
   type JobEventBase,
-  type QueuedEvent,
 } from '../jobs/jobEvents';
 import { receivedMessage } from '../jobs/UserMessage';
 import type { LogError } from '../runners/JobExecutor';
@@ -148,26 +147,25 @@ export class JobEmitter {
     this.#wantsJobEvents = JOB_EVENT_NAMES.some((name) => this.wants(name));
   }
 
-  /** A job object of this process was registered (`local`: started here, or run here). */
-  queued(job: BackgroundJob, delaySeconds?: number): void {
+  /** A job object of this process was registered (`local`: started here, or run here) `at` (ms). */
+  queued(job: BackgroundJob, at: number, delaySeconds?: number): void {
     if (this.#listeners.queued === undefined) return;
-    const payload: QueuedEvent = jobFields(job, new Date());
-    this.#call('queued', delaySeconds === undefined ? payload : { ...payload, delaySeconds });
+    const payload = payloadOf<'queued'>(job, new Date(at));
+    if (delaySeconds !== undefined) payload.delaySeconds = delaySeconds;
+    this.#call('queued', payload);
   }
 
   /** A job object of this process began; `queuedAt` is when it was registered (ms). */
   started(job: BackgroundJob, queuedAt: number): void {
     const listened = this.#listeners.started !== undefined;
     if (!listened && this.#observers.length === 0) return;
-    const begin = job.begin ?? new Date();
-    const queuedSeconds = Math.max(0, begin.getTime() - queuedAt) / 1000;
+    // The begin in ms: a Date is made only for a listener's payload (one for `at` and `begin`), never for the metrics.
+    const beginTime = job.beginTime ?? Date.now();
+    const queuedSeconds = Math.max(0, beginTime - queuedAt) / 1000;
     for (const observer of this.#observers) observer.started(job.methodName, queuedSeconds);
     if (!listened) return;
-    const payload = jobFields(job, begin) as JobEventBase & {
-      begin: Date;
-      queuedSeconds: number;
-      attempt: number;
-    };
+    const begin = new Date(beginTime);
+    const payload = payloadOf<'started'>(job, begin);
     payload.begin = begin;
     payload.queuedSeconds = queuedSeconds;
     payload.attempt = job.attempt;
@@ -179,11 +177,15 @@ export class JobEmitter {
     if (report.kind === 'progress') {
       if (this.#listeners.progress === undefined) return;
       const progress = job.progress!; // as recorded: its date is this thread's, even for a worker's report
-      this.#call('progress', { ...jobFields(job, progress.date), progress });
+      const payload = payloadOf<'progress'>(job, progress.date);
+      payload.progress = progress;
+      this.#call('progress', payload);
     } else if (this.#listeners.message !== undefined) {
       const { kind: _kind, date, ...fields } = report;
       const at = new Date(date);
-      this.#call('message', { ...jobFields(job, at), message: receivedMessage(fields, at) });
+      const payload = payloadOf<'message'>(job, at);
+      payload.message = receivedMessage(fields, at);
+      this.#call('message', payload);
     }
   }
 
@@ -198,20 +200,21 @@ export class JobEmitter {
           : 'canceled';
     const listened = this.#listeners[event] !== undefined;
     if (!listened && this.#observers.length === 0) return;
-    const end = job.end!;
-    const begin = job.begin?.getTime();
-    const began = begin === undefined ? undefined : (end.getTime() - begin) / 1000;
+    // Times in ms: the one Date made is the payload's `at`, for a listener; the metrics need none.
+    const end = job.endTime!;
+    const begin = job.beginTime;
+    const began = begin === undefined ? undefined : (end - begin) / 1000;
     const runSeconds = event === 'canceled' ? began : (began ?? 0);
     for (const observer of this.#observers) observer.ended(job.methodName, event, runSeconds, true);
     if (!listened) return;
-    const payload = jobFields(job, end) as JobEventBase & Record<string, unknown>;
-    payload.runSeconds = runSeconds;
+    const payload = payloadOf<'failed'>(job, new Date(end));
+    payload.runSeconds = runSeconds!; // undefined for a job cancelled before it began: CanceledEvent's type
     if (event === 'failed') {
-      payload.errorInfo = job.errorInfo;
+      payload.errorInfo = job.errorInfo!;
       payload.attempt = job.attempt;
       payload.willRetry = false;
     }
-    this.#call(event, payload as never);
+    this.#call(event, payload);
   }
 
   /**
@@ -226,13 +229,12 @@ export class JobEmitter {
     for (const observer of this.#observers) observer.ended(job.methodName, 'failed', runSeconds, false);
     if (!listened) return;
     const { attemptErrors } = job;
-    this.#call('failed', {
-      ...jobFields(job, at),
-      runSeconds,
-      errorInfo: attemptErrors[attemptErrors.length - 1]!,
-      attempt: attemptErrors.length,
-      willRetry: true,
-    });
+    const payload = payloadOf<'failed'>(job, at);
+    payload.runSeconds = runSeconds;
+    payload.errorInfo = attemptErrors[attemptErrors.length - 1]!;
+    payload.attempt = attemptErrors.length;
+    payload.willRetry = true;
+    this.#call('failed', payload);
   }
 
   #listenerFailed(event: BackgroundJobsEventName, payload: object, error: unknown): void {
@@ -248,9 +250,18 @@ export class JobEmitter {
 /** The events the observers are told: a set, for `in`. */
 const OBSERVED = { started: true, completed: true, failed: true, canceled: true } as const;
 
-/** What every event of a job object of this process says of it, which happened `at` (a Date made anyway). */
-function jobFields(job: BackgroundJob, at: Date): JobEventBase {
-  return {
+/** Event `E`'s payload as {@link payloadOf} hands it: its fields writable, for the caller to set its own. */
+type Payload<E extends BackgroundJobsEventName> = {
+  -readonly [F in keyof BackgroundJobsEvents[E]]: BackgroundJobsEvents[E][F];
+};
+
+/**
+ * What every event of a job object of this process says of it, which happened `at` (a Date made anyway), as event
+ * `E`'s payload whose own fields the caller then sets one by one: one object an event, no spread (on Node 20 a
+ * `{ ...fields, more }` takes V8's slow path: about 2 µs an event, against 0.1 µs for the fields set after).
+ */
+function payloadOf<E extends BackgroundJobsEventName>(job: BackgroundJob, at: Date): Payload<E> {
+  const fields: JobEventBase = {
     uuid: job.uuid,
     methodName: job.methodName,
     key: job.key,
@@ -260,6 +271,7 @@ function jobFields(job: BackgroundJob, at: Date): JobEventBase {
     local: true,
     job,
   };
+  return fields as unknown as Payload<E>;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

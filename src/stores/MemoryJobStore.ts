@@ -111,21 +111,25 @@ export class MemoryJobStore implements JobStore {
     }
     this.#jobs.set(job.uuid, job);
     this.#params.set(job, request.params);
-    const delayMs = request.startAt === undefined ? 0 : request.startAt - Date.now();
-    this.#events.queued(job, delayMs > 0 ? delayMs / 1000 : undefined);
+    // One clock read for the queued event's time and the started event's wait, and only when one is heard.
+    const events = this.#events;
+    const now =
+      request.startAt !== undefined || events.wants('queued') || events.wants('started') ? Date.now() : 0;
+    const delayMs = request.startAt === undefined ? 0 : request.startAt - now;
+    events.queued(job, now, delayMs > 0 ? delayMs / 1000 : undefined);
     if (delayMs > 0) this.#wait(job, request, delayMs);
-    else this.#admit(job, request);
+    else this.#admit(job, request, now);
     return job;
   }
 
-  /** Queues an attempt of the job for a concurrency slot. */
-  #admit(job: BackgroundJob, request: JobRequest): void {
+  /** Queues an attempt of the job for a concurrency slot; `askedAt` (ms), when read already, is now. */
+  #admit(job: BackgroundJob, request: JobRequest, askedAt?: number): void {
     const { handler, params, timeoutSeconds, retry, trace } = request;
     // An attempt's span counts its wait for a slot: the clock is read only for one that waits, when it may be traced.
     let queuedAt: number | undefined;
     let startedAtOnce = false;
     // Its started event says how long it waited: the clock is read only when that event has a listener.
-    const askedAt = this.#events.wants('started') ? Date.now() : 0;
+    askedAt ??= this.#events.wants('started') ? Date.now() : 0;
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();

@@ -172,6 +172,80 @@ describeEachIsolation('job events', (isolation) => {
   });
 });
 
+/** The fields every job event holds ({@link JobEventBase}), then each event's own. */
+const BASE_FIELDS = ['uuid', 'methodName', 'key', 'description', 'owner', 'at', 'local', 'job'];
+const OWN_FIELDS: Record<string, string[]> = {
+  queued: [],
+  started: ['begin', 'queuedSeconds', 'attempt'],
+  progress: ['progress'],
+  message: ['message'],
+  completed: ['runSeconds'],
+  failed: ['runSeconds', 'errorInfo', 'attempt', 'willRetry'],
+};
+
+/** The payloads of `uuid`'s events, each with its event's name. */
+const payloadsOf = (heard: readonly Heard[], uuid: string) =>
+  heard.filter(({ payload }) => 'uuid' in payload && payload.uuid === uuid);
+
+describe.each(['inline', 'thread'] as const)('job events of a memory store [%s]', (isolation) => {
+  test("started's queuedSeconds counts from the queued event's time: a queued listener's own time is time queued", async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    manager.on('queued', () => {
+      const until = Date.now() + 30;
+      while (Date.now() < until); // a listener that takes 30 ms of the job's time in the queue
+    });
+    const job = await manager.execute('Reports.Build', [1, 'a']);
+    await job.waitForCompletion();
+    await eventually(() => expect(namesOf(heard, job.uuid)).toContain('completed'));
+    const queued = payloadOf(heard, 'queued');
+    const started = payloadOf(heard, 'started');
+    expect(started.queuedSeconds).toBeGreaterThanOrEqual(0.03);
+    expect(started.queuedSeconds).toBe((started.begin.getTime() - queued.at.getTime()) / 1000);
+  });
+
+  test('each payload holds the fields its event documents and no other, its times those of the job', async () => {
+    const manager = createManager({ isolation });
+    const heard = hear(manager);
+    const reported = await manager.execute('Events.Report', ['done'], 'K2', 'Reporting');
+    const delayed = await manager.execute('Reports.Build', [1, 'a'], '', '', { delaySeconds: 1 });
+    const failing = await manager.execute('Jobs.Fail', ['broken'], '', '', { attempts: 2 });
+    await manager.waitForExecutionCompletion([reported, delayed, failing]);
+    await eventually(() => {
+      expect(namesOf(heard, reported.uuid)).toContain('completed');
+      expect(namesOf(heard, delayed.uuid)).toContain('completed');
+      expect(namesOf(heard, failing.uuid)).toEqual(['queued', 'started', 'failed', 'started', 'failed']);
+    });
+    for (const { event, payload } of heard) {
+      const own = event === 'queued' && payload.uuid === delayed.uuid ? ['delaySeconds'] : OWN_FIELDS[event]!;
+      expect(Object.keys(payload).sort()).toEqual([...BASE_FIELDS, ...own].sort());
+    }
+    expect(payloadOf(heard, 'queued').at).not.toBe(payloadOf(heard, 'started').at);
+    const [queued, started, , , completed] = payloadsOf(heard, reported.uuid).map(({ payload }) => payload);
+    expect(queued!.at.getTime()).toBeLessThanOrEqual(reported.begin!.getTime());
+    expect(started).toMatchObject({ at: reported.begin, begin: reported.begin, attempt: 1 });
+    expect((started as BackgroundJobsEvents['started']).begin).toBe(started!.at); // one Date for both
+    expect(completed).toMatchObject({
+      at: reported.end,
+      runSeconds: (reported.end!.getTime() - reported.begin!.getTime()) / 1000,
+    });
+    const delayedQueued = payloadsOf(heard, delayed.uuid)[0]!.payload as BackgroundJobsEvents['queued'];
+    // What is left of its delay when the store registers it (execute's checks run first).
+    expect(delayedQueued.delaySeconds).toBeGreaterThan(0);
+    expect(delayedQueued.delaySeconds).toBeLessThanOrEqual(1);
+    const [firstFailed, lastFailed] = payloadsOf(heard, failing.uuid)
+      .filter(({ event }) => event === 'failed')
+      .map(({ payload }) => payload as BackgroundJobsEvents['failed']);
+    expect(firstFailed).toMatchObject({ attempt: 1, willRetry: true, errorInfo: failing.attemptErrors[0] });
+    expect(lastFailed).toMatchObject({
+      at: failing.end,
+      attempt: 2,
+      willRetry: false,
+      errorInfo: failing.errorInfo,
+    });
+  });
+});
+
 describe('manager.on() refusals', () => {
   test('an unknown event is refused with WBJ_BAD_ARGUMENT naming it, the events there are and the one meant', () => {
     const manager = createManager();
