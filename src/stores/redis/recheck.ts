@@ -7,7 +7,8 @@ import type { RedisConnection } from './connection';
 import { canceledAt, endClaimKey } from './endClaim';
 import type { LocalJobs } from './localJobs';
 import type { PipelineReply } from './reads';
-import { jobLost, storedBegin, storedProgress, vanishedEnding } from './record';
+import { jobLost } from './lostErrors';
+import { storedBegin, storedProgress, vanishedEnding } from './record';
 import type { RedisWorker } from './worker';
 
 /** What the re-check works on. */
