@@ -1,22 +1,14 @@
-import { Redis } from 'ioredis';
 import type { BackgroundJobsManager } from 'web-background-jobs';
 import { createManager, eventually, registry } from '../helpers';
-import { type RedisServer, startRedis } from '../redisServer';
+import { useOwnRedis } from '../redisServer';
 
 // A job BullMQ hands to a worker as its instance closes goes back to the queue untouched, for the other instances:
 // it never begins there, nor reads as begun anywhere.
 jest.setTimeout(60_000);
 
-let redis: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
+const redis = useOwnRedis();
+afterAll(() => {
   registry.beforeEnd = undefined;
-  admin.disconnect();
-  await redis.stop();
 });
 
 /** The uuids of the jobs `manager` tells `started`. */
@@ -48,7 +40,7 @@ test('a job added as an idle worker closes is left in the queue for the other in
 /** How many connections of `queueName`'s workers wait in Redis for a job (BullMQ's BZPOPMIN). */
 async function waitingWorkers(queueName: string): Promise<number> {
   const name = `name=bull:${Buffer.from(queueName).toString('base64')} `;
-  const clients = ((await admin.client('LIST')) as string).split('\n');
+  const clients = ((await redis.admin.client('LIST')) as string).split('\n');
   return clients.filter((line) => line.includes(name) && / cmd=bzpopmin /.test(line)).length;
 }
 
@@ -61,7 +53,7 @@ function holdWritesAsItEnds(ready: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     registry.beforeEnd = async () => {
       await ready;
-      await admin.client('PAUSE', '20000', 'WRITE');
+      await redis.admin.client('PAUSE', '20000', 'WRITE');
       setImmediate(() => setImmediate(resolve));
     };
   });
@@ -69,7 +61,8 @@ function holdWritesAsItEnds(ready: Promise<void>): Promise<void> {
 
 /** How many connections Redis holds: blocked reads, and writes while writes are paused. */
 async function heldClients(): Promise<number> {
-  return ((await admin.client('LIST')) as string).split('\n').filter((line) => / flags=b /.test(line)).length;
+  const clients = ((await redis.admin.client('LIST')) as string).split('\n');
+  return clients.filter((line) => / flags=b /.test(line)).length;
 }
 
 test('a job added as one of two idle instances closes starts at once on the other, not after its wait for jobs times out', async () => {
@@ -119,10 +112,10 @@ test('a job handed over by a request sent just before close() goes back untouche
   nextAdded();
   await ending;
   const closed = closing.close({ graceSeconds: 0 });
-  await admin.client('UNPAUSE');
+  await redis.admin.client('UNPAUSE');
   await closed;
   // Taken for the closing worker (Redis told every instance it began), then handed back, saying so.
-  const told = (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+  const told = (await redis.admin.xrange(`bull:${queueName}:events`, '-', '+'))
     .filter(([, fields]) => fields.includes(next.uuid))
     .map(([, fields]) => fields[1]);
   expect(told.slice(-3)).toEqual(['active', 'wbj:handBack', 'waiting']);
@@ -177,15 +170,15 @@ test('the instance that executed a job handed back, then taken at once elsewhere
   const runner = createManager({ store: redis.url, queueName, isolation: 'inline' });
   await eventually(async () => expect(await heldClients()).toBeGreaterThan(heldBefore));
   const closed = closing.close({ graceSeconds: 0 });
-  await admin.client('UNPAUSE');
+  await redis.admin.client('UNPAUSE');
   await closed;
   await web.waitForCompletion([first, next]);
   expect(
-    (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+    (await redis.admin.xrange(`bull:${queueName}:events`, '-', '+'))
       .filter(([, fields]) => fields.includes(next.uuid))
       .map(([, fields]) => fields[1]),
   ).toContain('wbj:handBack');
-  const record = await admin.hmget(`bull:${queueName}:${next.uuid}`, 'processedOn', 'finishedOn');
+  const record = await redis.admin.hmget(`bull:${queueName}:${next.uuid}`, 'processedOn', 'finishedOn');
   const [begin, end] = record.map(Number) as [number, number];
   await eventually(() =>
     expect(heard.filter(({ uuid }) => uuid === next.uuid).at(-1)?.event).toBe('completed'),
