@@ -1,15 +1,13 @@
 import type { BackgroundJobsManager } from 'web-background-jobs';
-import { createManager, eventually, registry } from '../helpers';
+import { createManager, eventually } from '../helpers';
 import { useOwnRedis } from '../redisServer';
+import { holdWritesAsItEnds } from './heldWrites';
 
 // A job BullMQ hands to a worker as its instance closes goes back to the queue untouched, for the other instances:
 // it never begins there, nor reads as begun anywhere.
 jest.setTimeout(60_000);
 
 const redis = useOwnRedis();
-afterAll(() => {
-  registry.beforeEnd = undefined;
-});
 
 /** The uuids of the jobs `manager` tells `started`. */
 function startedBy(manager: BackgroundJobsManager): string[] {
@@ -42,21 +40,6 @@ async function waitingWorkers(queueName: string): Promise<number> {
   const name = `name=bull:${Buffer.from(queueName).toString('base64')} `;
   const clients = ((await redis.admin.client('LIST')) as string).split('\n');
   return clients.filter((line) => line.includes(name) && / cmd=bzpopmin /.test(line)).length;
-}
-
-/**
- * Holds Redis's writes as a `Probe.BeforeEnd` job ends, once `ready` resolves, and resolves then: the worker's one
- * script that stores the job's end and takes the next job is sent (in the turn its handler settles, right behind the
- * one this hook is called in) and waits in Redis until `CLIENT UNPAUSE`.
- */
-function holdWritesAsItEnds(ready: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    registry.beforeEnd = async () => {
-      await ready;
-      await redis.admin.client('PAUSE', '20000', 'WRITE');
-      setImmediate(() => setImmediate(resolve));
-    };
-  });
 }
 
 /** How many connections Redis holds: blocked reads, and writes while writes are paused. */
@@ -106,7 +89,7 @@ test('a job handed over by a request sent just before close() goes back untouche
     );
   await watcher.getBackgroundJobs(); // reads the event stream
   let nextAdded!: () => void;
-  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
+  const ending = holdWritesAsItEnds(redis.admin, { ready: new Promise((resolve) => (nextAdded = resolve)) });
   const first = await closing.execute('Probe.BeforeEnd');
   const next = await closing.execute('Jobs.Sleep', [1]);
   nextAdded();
@@ -160,7 +143,7 @@ test('the instance that executed a job handed back, then taken at once elsewhere
   await web.getBackgroundJobs();
   const closing = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 1 });
   let nextAdded!: () => void;
-  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
+  const ending = holdWritesAsItEnds(redis.admin, { ready: new Promise((resolve) => (nextAdded = resolve)) });
   const first = await web.execute('Probe.BeforeEnd');
   const next = await web.execute('Jobs.Sleep', [300]);
   nextAdded();
