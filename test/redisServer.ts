@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { Redis } from 'ioredis';
 import { tempDir } from './helpers';
 
 /** A real redis-server of the test's own, on a free loopback port. */
@@ -45,6 +46,46 @@ export async function startRedis({ persistent = false } = {}): Promise<RedisServ
         server.once('exit', () => resolve());
         server.kill(signal);
       }),
+  };
+}
+
+/** A redis-server of the calling file's own, and a connection to it for the tests to read and steer Redis with. */
+export interface OwnRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly admin: Redis;
+}
+
+/**
+ * Starts a redis-server of the calling file's (or `describe`'s) own, with an admin connection, before its tests,
+ * and stops both after them. Its fields are read in the tests (they exist once `beforeAll` has run).
+ */
+export function useOwnRedis(): OwnRedis {
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('useOwnRedis(): read its fields in a test, once beforeAll has run');
+    return value;
+  };
+  return {
+    get url() {
+      return started(server).url;
+    },
+    get port() {
+      return started(server).port;
+    },
+    get admin() {
+      return started(admin);
+    },
   };
 }
 

@@ -63,7 +63,8 @@ function startWatching(): Watch {
   let dying = false;
   /**
    * Whether the listener is known to be first: set by keepFirst, cleared whenever a listener of 'unhandledRejection'
-   * is added or removed, so that a job's start reads the list (a copy each time) only after it changed.
+   * is added or removed, or a watcher of those changes taken away, so that a job's start reads the list (a copy each
+   * time) only after it may have changed.
    */
   let first = false;
 
@@ -105,24 +106,21 @@ function startWatching(): Watch {
   const arm = (): void => {
     handingBack = false;
     dying = false;
-    // The watchers that clear `first` can be taken away on their own (removeAllListeners('newListener')): not
-    // hearing a change is then no proof that none came.
-    if (!first || !watching()) keepFirst(true);
+    if (!first) keepFirst(true);
   };
 
   /**
    * An application listener that runs before this one could remove itself (a `once` listener) and make the count
-   * lie; so this listener is moved first whenever another is added.
+   * lie; so this listener is moved first whenever another is added. `add`: put it back if it was taken away.
    */
   const keepFirst = (add: boolean): void => {
+    watchChanges(); // taken away (see removed): they come back, before the moves below, so that they hear them
     const listeners = process.rawListeners('unhandledRejection');
     if (listeners[0] !== listener) {
-      const absent = !listeners.includes(listener);
-      if (absent && !add) return;
+      if (!add && !listeners.includes(listener)) return; // taken away: the next job's start puts it back
       process.removeListener('unhandledRejection', listener);
       process.prependListener('unhandledRejection', listener);
     }
-    watchChanges(); // taken away (process.removeAllListeners() takes them too): they come back
     first = true; // after the moves: the watchers heard them
   };
   const added = (event: string | symbol): void => {
@@ -130,15 +128,27 @@ function startWatching(): Watch {
     first = false;
     process.nextTick(keepFirst, false);
   };
-  const removed = (event: string | symbol): void => {
+  /**
+   * The watchers can be taken away on their own (removeAllListeners('newListener' or 'removeListener')), and a change
+   * made then goes unheard: so the removal of one is heard by another, and they are all put back once the
+   * application's current step is done, with this listener first. Node tells a removal only to the 'removeListener'
+   * listeners left (removeAllListeners takes the last added first), never that of the last one: hence two of them.
+   */
+  const removed = (event: string | symbol, taken: unknown): void => {
     if (event === 'unhandledRejection') first = false;
+    else if (taken === added || taken === removedToo) rewatch();
   };
-  const watching = (): boolean =>
-    process.listenerCount('newListener', added) > 0 && process.listenerCount('removeListener', removed) > 0;
+  const removedToo = (_event: string | symbol, taken: unknown): void => {
+    if (taken === removed) rewatch();
+  };
+  const rewatch = (): void => {
+    first = false;
+    process.nextTick(keepFirst, false);
+  };
   const watchChanges = (): void => {
-    const events: NodeJS.EventEmitter = process; // @types/node types process.listeners() for signals only
-    if (!events.listeners('newListener').includes(added)) process.on('newListener', added);
-    if (!events.listeners('removeListener').includes(removed)) process.on('removeListener', removed);
+    if (process.listenerCount('newListener', added) === 0) process.on('newListener', added);
+    if (process.listenerCount('removeListener', removed) === 0) process.on('removeListener', removed);
+    if (process.listenerCount('removeListener', removedToo) === 0) process.on('removeListener', removedToo);
   };
   watchChanges();
   return { claims, arm };

@@ -157,6 +157,24 @@ describe('the built package in a real Node process', () => {
     ]);
   });
 
+  test.each([
+    ["removeAllListeners('newListener')", 'newListener'],
+    ["removeAllListeners('removeListener'), then removeAllListeners('newListener')", 'removeListener'],
+    ['removeListener of each, first added first', 'oneByOne'],
+    ['removeAllListeners()', 'all'],
+  ])(
+    "after the application took the library's watchers of listeners away (%s), a once listener it puts first with no job started since gets a rejection outside jobs, and the process lives",
+    async (_how, takeAway) => {
+      const run = await runNode([path.join(FIXTURES, 'rejection-watchers-taken.mjs'), takeAway]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout.trim().split('\n')).toEqual([
+        'Stray.Good Completed',
+        'once listener: rejected outside any job',
+        'still running',
+      ]);
+    },
+  );
+
   test('a rejection outside any job still crashes the process, as Node does by default', async () => {
     const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
     expect(run.code).not.toBe(0);

@@ -1,22 +1,12 @@
-import { Redis } from 'ioredis';
 import { createManager } from '../helpers';
-import { type RedisServer, startRedis } from '../redisServer';
+import { useOwnRedis } from '../redisServer';
 
 // A worker whose connection cannot reconnect for a while, though Redis answers the instance's own connection (a
 // connection limit reached, as in a storm of reconnections after a restart): close() waits a little for it, and the
 // worker takes no job meanwhile.
 jest.setTimeout(60_000);
 
-let redis: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
+const redis = useOwnRedis();
 
 test('close() of a worker whose fetching connection is refused a reconnect settles, and the worker takes no queued job meanwhile', async () => {
   const manager = createManager({
@@ -35,18 +25,18 @@ test('close() of a worker whose fetching connection is refused a reconnect settl
   for (let job = 0; job < 40; job += 1) await manager.execute('Jobs.Sleep', [100]);
   await twoStarted;
   // The worker's fetching connection (its blocking BZPOPMIN) is cut, and Redis refuses it a new one.
-  const fetching = (await admin.client('LIST')) as string;
+  const fetching = (await redis.admin.client('LIST')) as string;
   const line = fetching.split('\n').find((each) => / cmd=bzpopmin /.test(each));
   expect(line).toBeDefined();
-  await admin.config('SET', 'maxclients', '1');
-  await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+  await redis.admin.config('SET', 'maxclients', '1');
+  await redis.admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
   closing = true;
   const closed = manager.close({ graceSeconds: 0 });
   await new Promise<void>((resolve) => setImmediate(resolve));
-  await admin.config('SET', 'maxclients', '10000');
+  await redis.admin.config('SET', 'maxclients', '10000');
   await closed;
   expect(startedWhileClosing).toBe(0);
-  expect(await admin.llen('bull:refused:wait')).toBeGreaterThan(30);
+  expect(await redis.admin.llen('bull:refused:wait')).toBeGreaterThan(30);
 });
 
 test('close() of a worker whose fetching connection cannot reconnect still lets its running jobs finish and store their ends', async () => {
@@ -58,7 +48,7 @@ test('close() of a worker whose fetching connection cannot reconnect still lets 
   });
   const jobs = [await manager.execute('Jobs.Sleep', [4500]), await manager.execute('Jobs.Sleep', [4500])];
   await twoStarted;
-  const line = ((await admin.client('LIST')) as string)
+  const line = ((await redis.admin.client('LIST')) as string)
     .split('\n')
     .find(
       (each) =>
@@ -66,11 +56,11 @@ test('close() of a worker whose fetching connection cannot reconnect still lets 
         each.includes(`name=bull:${Buffer.from(queueName).toString('base64')}`),
     );
   expect(line).toBeDefined();
-  await admin.config('SET', 'maxclients', '1');
-  await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+  await redis.admin.config('SET', 'maxclients', '1');
+  await redis.admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
   // Refused for longer than close() waits for a connection to reconnect (3 s), the jobs still running then.
   const lifted = new Promise<void>((resolve) =>
-    setTimeout(() => void admin.config('SET', 'maxclients', '10000').then(() => resolve()), 5000),
+    setTimeout(() => void redis.admin.config('SET', 'maxclients', '10000').then(() => resolve()), 5000),
   );
   await manager.close({ graceSeconds: 10 });
   await lifted;

@@ -1,23 +1,13 @@
-import { Redis } from 'ioredis';
 import type { BackgroundJobsManager } from 'web-background-jobs';
-import { createManager, eventually, registry } from '../helpers';
-import { type RedisServer, startRedis } from '../redisServer';
+import { createManager, eventually } from '../helpers';
+import { useOwnRedis } from '../redisServer';
+import { holdWritesAsItEnds } from './heldWrites';
 
 // A job BullMQ hands to a worker as its instance closes goes back to the queue untouched, for the other instances:
 // it never begins there, nor reads as begun anywhere.
 jest.setTimeout(60_000);
 
-let redis: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  registry.beforeEnd = undefined;
-  admin.disconnect();
-  await redis.stop();
-});
+const redis = useOwnRedis();
 
 /** The uuids of the jobs `manager` tells `started`. */
 function startedBy(manager: BackgroundJobsManager): string[] {
@@ -48,28 +38,14 @@ test('a job added as an idle worker closes is left in the queue for the other in
 /** How many connections of `queueName`'s workers wait in Redis for a job (BullMQ's BZPOPMIN). */
 async function waitingWorkers(queueName: string): Promise<number> {
   const name = `name=bull:${Buffer.from(queueName).toString('base64')} `;
-  const clients = ((await admin.client('LIST')) as string).split('\n');
+  const clients = ((await redis.admin.client('LIST')) as string).split('\n');
   return clients.filter((line) => line.includes(name) && / cmd=bzpopmin /.test(line)).length;
-}
-
-/**
- * Holds Redis's writes as a `Probe.BeforeEnd` job ends, once `ready` resolves, and resolves then: the worker's one
- * script that stores the job's end and takes the next job is sent (in the turn its handler settles, right behind the
- * one this hook is called in) and waits in Redis until `CLIENT UNPAUSE`.
- */
-function holdWritesAsItEnds(ready: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    registry.beforeEnd = async () => {
-      await ready;
-      await admin.client('PAUSE', '20000', 'WRITE');
-      setImmediate(() => setImmediate(resolve));
-    };
-  });
 }
 
 /** How many connections Redis holds: blocked reads, and writes while writes are paused. */
 async function heldClients(): Promise<number> {
-  return ((await admin.client('LIST')) as string).split('\n').filter((line) => / flags=b /.test(line)).length;
+  const clients = ((await redis.admin.client('LIST')) as string).split('\n');
+  return clients.filter((line) => / flags=b /.test(line)).length;
 }
 
 test('a job added as one of two idle instances closes starts at once on the other, not after its wait for jobs times out', async () => {
@@ -113,16 +89,16 @@ test('a job handed over by a request sent just before close() goes back untouche
     );
   await watcher.getBackgroundJobs(); // reads the event stream
   let nextAdded!: () => void;
-  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
+  const ending = holdWritesAsItEnds(redis.admin, { ready: new Promise((resolve) => (nextAdded = resolve)) });
   const first = await closing.execute('Probe.BeforeEnd');
   const next = await closing.execute('Jobs.Sleep', [1]);
   nextAdded();
   await ending;
   const closed = closing.close({ graceSeconds: 0 });
-  await admin.client('UNPAUSE');
+  await redis.admin.client('UNPAUSE');
   await closed;
   // Taken for the closing worker (Redis told every instance it began), then handed back, saying so.
-  const told = (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+  const told = (await redis.admin.xrange(`bull:${queueName}:events`, '-', '+'))
     .filter(([, fields]) => fields.includes(next.uuid))
     .map(([, fields]) => fields[1]);
   expect(told.slice(-3)).toEqual(['active', 'wbj:handBack', 'waiting']);
@@ -167,7 +143,7 @@ test('the instance that executed a job handed back, then taken at once elsewhere
   await web.getBackgroundJobs();
   const closing = createManager({ store: redis.url, queueName, isolation: 'inline', maxConcurrency: 1 });
   let nextAdded!: () => void;
-  const ending = holdWritesAsItEnds(new Promise((resolve) => (nextAdded = resolve)));
+  const ending = holdWritesAsItEnds(redis.admin, { ready: new Promise((resolve) => (nextAdded = resolve)) });
   const first = await web.execute('Probe.BeforeEnd');
   const next = await web.execute('Jobs.Sleep', [300]);
   nextAdded();
@@ -177,15 +153,15 @@ test('the instance that executed a job handed back, then taken at once elsewhere
   const runner = createManager({ store: redis.url, queueName, isolation: 'inline' });
   await eventually(async () => expect(await heldClients()).toBeGreaterThan(heldBefore));
   const closed = closing.close({ graceSeconds: 0 });
-  await admin.client('UNPAUSE');
+  await redis.admin.client('UNPAUSE');
   await closed;
   await web.waitForCompletion([first, next]);
   expect(
-    (await admin.xrange(`bull:${queueName}:events`, '-', '+'))
+    (await redis.admin.xrange(`bull:${queueName}:events`, '-', '+'))
       .filter(([, fields]) => fields.includes(next.uuid))
       .map(([, fields]) => fields[1]),
   ).toContain('wbj:handBack');
-  const record = await admin.hmget(`bull:${queueName}:${next.uuid}`, 'processedOn', 'finishedOn');
+  const record = await redis.admin.hmget(`bull:${queueName}:${next.uuid}`, 'processedOn', 'finishedOn');
   const [begin, end] = record.map(Number) as [number, number];
   await eventually(() =>
     expect(heard.filter(({ uuid }) => uuid === next.uuid).at(-1)?.event).toBe('completed'),

@@ -2,10 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { BackgroundJob, Isolation } from 'web-background-jobs';
 import { createManager, eventually, ISOLATIONS, recordingLogger, tempDir } from '../helpers';
-import { freePort, type RedisServer, startRedis } from '../redisServer';
+import { freePort, useOwnRedis } from '../redisServer';
 
 // A job's record vanishing from Redis, and a worker cut off from Redis for longer than its locks live: whatever
 // happens, the job ends, its waits settle, and its failure says what happened.
@@ -13,16 +12,7 @@ jest.setTimeout(60_000);
 
 const CHAOS_HANDLERS = path.join(__dirname, '..', 'fixtures', 'process', 'chaos-handlers');
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const redis = useOwnRedis();
 
 let queues = 0;
 function queueName(): string {
@@ -63,7 +53,7 @@ test.each(ISOLATIONS)(
     const onRunner = await runner.findByUUID(job.uuid);
     const waits = [settled(job), settled(onRunner!)];
 
-    await client.del(`bull:${shared.queueName}:${job.uuid}`); // as maxmemory eviction would
+    await redis.admin.del(`bull:${shared.queueName}:${job.uuid}`); // as maxmemory eviction would
 
     await eventually(() => expect([job.state, onRunner!.state]).toEqual(['Failed', 'Failed']), 10_000);
     expect(await Promise.all(waits)).toEqual(['WBJ_JOBS_FAILED', 'WBJ_JOBS_FAILED']);
@@ -170,12 +160,14 @@ test('a worker cut off from Redis for longer than jobsLostWorkerSeconds while it
   const files = untilFile();
   const { proxy, queue, job, key, settled } = await cutOffWorker(files);
   // Its lock renewed since the last stalled-job check: no check can give the job up as soon as it is back.
-  await eventually(async () => expect(await client.sismember(`bull:${queue}:stalled`, job.uuid)).toBe(0));
+  await eventually(async () =>
+    expect(await redis.admin.sismember(`bull:${queue}:stalled`, job.uuid)).toBe(0),
+  );
 
   await proxy.cut();
   files.go();
   await eventually(() => expect(files.ledger()).toEqual(['started', 'done']));
-  await eventually(async () => expect(await client.exists(`${key}:lock`)).toBe(0)); // its lock lapsed
+  await eventually(async () => expect(await redis.admin.exists(`${key}:lock`)).toBe(0)); // its lock lapsed
   await proxy.restore();
 
   expect(await settled).toBe('resolved');
@@ -193,7 +185,7 @@ test('a worker cut off for longer than jobsLostWorkerSeconds whose job BullMQ ga
     await outageNoticed();
     files.go();
     await eventually(() => expect(files.ledger()).toEqual(['started', 'done']));
-    await eventually(async () => expect(await client.hexists(key, 'defa')).toBe(1), 10_000); // given up
+    await eventually(async () => expect(await redis.admin.hexists(key, 'defa')).toBe(1), 10_000); // given up
     await proxy.restore();
 
     expect(await settled).toBe('WBJ_JOBS_FAILED');
@@ -214,7 +206,7 @@ test.each(ISOLATIONS)(
     const checker = stalledJobCheck(queue);
     try {
       await proxy.cut();
-      await eventually(async () => expect(await client.hexists(key, 'defa')).toBe(1), 10_000); // given up
+      await eventually(async () => expect(await redis.admin.hexists(key, 'defa')).toBe(1), 10_000); // given up
       await proxy.restore();
 
       expect(await settled).toBe('WBJ_JOBS_FAILED');

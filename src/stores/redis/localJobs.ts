@@ -7,6 +7,7 @@ import { buildJob, type JobHooks } from '../buildJob';
 import type { RedisConnection } from './connection';
 import { type JobRead, pipelinePerJob, readJobs } from './reads';
 import {
+  beginOf,
   decodeFailure,
   type JobHeader,
   snapshotFromEvent,
@@ -194,12 +195,10 @@ export class LocalJobs {
       .catch(() => false);
     if (!gone) return;
     const known = { progress: local.progress, result: undefined, errorInfo: undefined };
-    const beginOr = (facts: Partial<StoredResult> | null | undefined) =>
-      local.begin ?? (typeof facts?.begin === 'number' ? new Date(facts.begin) : undefined);
     if (ending.failedReason === undefined) {
       const returned = ending.returnvalue as Partial<StoredResult> | null | undefined;
       const end = new Date(returned?.end ?? Date.now());
-      const begin = beginOr(returned);
+      const begin = beginOf(local.begin, returned);
       local.sync({ ...known, begin, state: BackgroundJobState.Completed, end, result: returned?.result });
     } else {
       const { state, errorInfo, facts } = decodeFailure(
@@ -208,7 +207,7 @@ export class LocalJobs {
         this.#settings.handlersPath,
       );
       const end = new Date(facts?.end ?? Date.now());
-      local.sync({ ...known, begin: beginOr(facts), state, errorInfo, end });
+      local.sync({ ...known, begin: beginOf(local.begin, facts), state, errorInfo, end });
     }
   }
 }

@@ -9,7 +9,8 @@ import type { LogError } from '../../runners/JobExecutor';
 import type { RedisConnection } from './connection';
 import { canceledAt, END_CLAIM_TTL_MS, endClaimKey, FINISHED_CLAIM } from './endClaim';
 import { holdJob } from './jobLock';
-import { encodeFailure, failureError, jobLost, remoteErrorInfo, workerLost } from './record';
+import { jobLost, remoteErrorInfo, workerLost } from './lostErrors';
+import { encodeFailure, failureError } from './record';
 
 /** Why BullMQ gave up a job running here; see `#whyGivenUp`. */
 interface GivenUp {

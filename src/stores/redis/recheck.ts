@@ -8,7 +8,8 @@ import { canceledAt, endClaimKey, FINISHED_CLAIM, keptEndKey } from './endClaim'
 import type { RedisJobEvents } from './jobEvents';
 import type { LocalJobs } from './localJobs';
 import type { PipelineReply } from './reads';
-import { jobLost, storedBegin, storedProgress } from './record';
+import { jobLost } from './lostErrors';
+import { storedBegin, storedProgress } from './record';
 import { vanishedEnding } from './vanished';
 import type { RedisWorker } from './worker';
 

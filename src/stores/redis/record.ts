@@ -1,13 +1,11 @@
 import type { Settings } from '../../config/options';
 import type { ScheduledJobData } from '../../schedules/scheduledJobData';
-import { BackgroundJobsError } from '../../errors';
 import type { JobProgress, JobReport, JobSnapshot } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
-import { type ErrorInfo, errorInfoFrom, reviveErrorInfo } from '../../jobs/errorInfo';
-import { redactErrorInfo } from '../../jobs/errorInfo';
+import { type ErrorInfo, reviveErrorInfo } from '../../jobs/errorInfo';
 import { receivedMessage, type UserMessage } from '../../jobs/UserMessage';
-import { type JobDetailsData, type JobSummaryData, summaryOf } from '../JobStore';
 import { canceledAt } from './endClaim';
+import { remoteErrorInfo, workerLost } from './lostErrors';
 import type { TraceCarrier } from '../../runners/traceCarrier';
 
 /**
@@ -142,43 +140,6 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
   return { state: BackgroundJobState.Failed, errorInfo: remoteErrorInfo(error, handlersPath) };
 }
 
-/** The error of a job whose record vanished from Redis: its `errorInfo`, and the reason its handler is stopped. */
-export function jobLost(jobId: string): BackgroundJobsError {
-  return new BackgroundJobsError(
-    'WBJ_JOB_LOST',
-    `Background job ${jobId} was lost: its record disappeared from Redis (a restart without persistence, FLUSHDB, or eviction), so how it ends can never be stored; it failed, and its handler, if still running, was stopped`,
-  );
-}
-
-/** What the worker of a job BullMQ gave up (its lock lapsed) knows of it. */
-export interface CutOff {
-  readonly lostWorkerSeconds: number;
-  /** Whether its handler had ended (how could not be stored) or was still running (and is stopped). */
-  readonly handlerEnded: boolean;
-}
-
-/**
- * The error of a job BullMQ gave up as its lock lapsed: said by its worker, which was alive all along and could not
- * reach Redis (`cutOff`), or as BullMQ's stalled-job check sees it, knowing nothing of the process.
- */
-export function workerLost(jobId: string, cutOff?: CutOff): BackgroundJobsError {
-  const why =
-    cutOff === undefined
-      ? 'the process running it stopped answering for longer than jobsLostWorkerSeconds (it crashed, was killed, blocked its event loop, or could not reach Redis)'
-      : `the process running it could not reach Redis for longer than jobsLostWorkerSeconds (${cutOff.lostWorkerSeconds} s), ${
-          cutOff.handlerEnded ? 'so how its handler ended could not be stored' : 'so its handler was stopped'
-        }`;
-  return new BackgroundJobsError(
-    'WBJ_WORKER_LOST',
-    `Background job ${jobId} was lost: ${why}; it failed and was not run again`,
-  );
-}
-
-/** The `errorInfo` of an error raised here, far from the job: a stack would mislead. */
-export function remoteErrorInfo(error: Error, handlersPath: string): ErrorInfo {
-  error.stack = `${error.name}: ${error.message}`;
-  return errorInfoFrom(error, handlersPath);
-}
 
 /**
  * The errors of a job's failed attempts before its current or last one: as many of BullMQ's stacks as attempts
@@ -269,7 +230,7 @@ export function snapshotFromEvent(
     ending.failedReason === undefined ? undefined : decodeFailure(ending.failedReason, jobId, handlersPath);
   const facts = failure === undefined ? returned : failure.facts;
   if (facts?.messages !== 0 || typeof facts.end !== 'number' || facts.attempt !== undefined) return undefined;
-  const begun = begin ?? (typeof facts.begin === 'number' ? new Date(facts.begin) : undefined);
+  const begun = beginOf(begin, facts);
   if (begun === undefined) return undefined;
   return {
     state: failure?.state ?? BackgroundJobState.Completed,
@@ -282,38 +243,15 @@ export function snapshotFromEvent(
   };
 }
 
-/** What the dashboard lists of a stored job. */
-export function storedSummary(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobSummaryData {
-  return summaryFrom(stored, snapshotOf(stored, settings), settings);
-}
-
-/** What the dashboard details of a stored job, read with a page of its messages. */
-export function storedDetails(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobDetailsData {
-  const snapshot = snapshotOf(stored, settings);
-  return { ...summaryFrom(stored, snapshot, settings), result: snapshot.result, messages: snapshot.messages };
-}
-
-function summaryFrom(
-  { id, header, logCount }: StoredJob,
-  snapshot: JobSnapshot,
-  { handlersPath }: Pick<Settings, 'handlersPath'>,
-): JobSummaryData {
-  const publicErrorInfo = snapshot.errorInfo && redactErrorInfo(snapshot.errorInfo, handlersPath);
-  const attemptErrors = snapshot.attemptErrors ?? [];
-  return summaryOf(
-    {
-      ...header,
-      ...snapshot,
-      uuid: id,
-      scheduledJob: header.scheduledJob,
-      userName: header.scheduledJob?.userName,
-      owner: header.owner,
-      publicErrorInfo,
-      attempt: attemptErrors.length + 1,
-      publicAttemptErrors: attemptErrors.map((info) => redactErrorInfo(info, handlersPath)),
-    },
-    logCount,
-  );
+/**
+ * A job's begin once it ended, without reading its record: as its local job knows it, else as its end facts say it
+ * (our worker stores it with them, for a record that history may already have removed).
+ */
+export function beginOf(
+  localBegin: Date | undefined,
+  facts: Partial<EndFacts> | null | undefined,
+): Date | undefined {
+  return localBegin ?? (typeof facts?.begin === 'number' ? new Date(facts.begin) : undefined);
 }
 
 function parsed(json: string | undefined): unknown {

@@ -1,10 +1,12 @@
 import type { JobType } from 'bullmq';
 import type { Settings } from '../../config/options';
 import type { JobTest } from '../../jobs/jobFilter';
-import type { JobSummaryData } from '../JobStore';
+import type { JobSnapshot } from '../../jobs/BackgroundJob';
+import { redactErrorInfo } from '../../jobs/errorInfo';
+import { type JobDetailsData, type JobSummaryData, summaryOf } from '../JobStore';
 import type { RedisConnection } from './connection';
 import { type JobRead, readJobs } from './reads';
-import { storedSummary } from './record';
+import { snapshotOf, type StoredJob } from './record';
 
 /** A job's summary, with when it was executed, which lists are ordered by. */
 interface ListedSummary {
@@ -58,4 +60,38 @@ export class JobSummaries {
   clearFinished(): void {
     this.#finished.clear();
   }
+}
+
+/** What the dashboard lists of a stored job. */
+export function storedSummary(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobSummaryData {
+  return summaryFrom(stored, snapshotOf(stored, settings), settings);
+}
+
+/** What the dashboard details of a stored job, read with a page of its messages. */
+export function storedDetails(stored: StoredJob, settings: Pick<Settings, 'handlersPath'>): JobDetailsData {
+  const snapshot = snapshotOf(stored, settings);
+  return { ...summaryFrom(stored, snapshot, settings), result: snapshot.result, messages: snapshot.messages };
+}
+
+function summaryFrom(
+  { id, header, logCount }: StoredJob,
+  snapshot: JobSnapshot,
+  { handlersPath }: Pick<Settings, 'handlersPath'>,
+): JobSummaryData {
+  const publicErrorInfo = snapshot.errorInfo && redactErrorInfo(snapshot.errorInfo, handlersPath);
+  const attemptErrors = snapshot.attemptErrors ?? [];
+  return summaryOf(
+    {
+      ...header,
+      ...snapshot,
+      uuid: id,
+      scheduledJob: header.scheduledJob,
+      userName: header.scheduledJob?.userName,
+      owner: header.owner,
+      publicErrorInfo,
+      attempt: attemptErrors.length + 1,
+      publicAttemptErrors: attemptErrors.map((info) => redactErrorInfo(info, handlersPath)),
+    },
+    logCount,
+  );
 }

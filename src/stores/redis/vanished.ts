@@ -2,7 +2,8 @@ import { BackgroundJobsError } from '../../errors';
 import type { JobSnapshot } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import { canceledAt, END_KEPT_BYTES, FINISHED_CLAIM, type KeptEnd, keptEnd } from './endClaim';
-import { decodeFailure, jobLost, remoteErrorInfo, type StoredResult } from './record';
+import { jobLost, remoteErrorInfo } from './lostErrors';
+import { decodeFailure, type StoredResult } from './record';
 
 /** How a job whose record vanished ended; `begin` and `result` when its worker kept its end (see endClaim.ts). */
 export type VanishedEnding = Pick<JobSnapshot, 'state' | 'errorInfo'> &
