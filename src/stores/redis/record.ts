@@ -140,7 +140,6 @@ export function decodeFailure(failedReason: string, jobId: string, handlersPath:
   return { state: BackgroundJobState.Failed, errorInfo: remoteErrorInfo(error, handlersPath) };
 }
 
-
 /**
  * The errors of a job's failed attempts before its current or last one: as many of BullMQ's stacks as attempts
  * ended (`atm`) before that one (a cancel of a job waiting for a retry counts as its attempt too, see changeLog.ts).
