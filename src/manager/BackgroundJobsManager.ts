@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ALIASES, type AliasMembers, applyAliases } from '../compat/aliases';
-import { loadSettings } from '../config/loadSettings';
-import { errorFields, type LogFields, logWriter, type WriteLog } from '../config/logWriter';
 import type { BackgroundJobsOptions, Settings } from '../config/options';
-import { BackgroundJobsError, checkArgument, describeValue } from '../errors';
+import { BackgroundJobsError, describeValue } from '../errors';
 import { HandlerResolver, type ResolvedHandler } from '../loader/HandlerResolver';
 import { traceOfExecute } from '../runners/tracingContext';
 import { BUILT_BY_MANAGER_FOR_SCHEDULES, ScheduledJobs } from './ScheduledJobs';
@@ -12,11 +10,10 @@ import { JobEmitter, type JobObserver } from '../stores/JobEmitter';
 import type { BackgroundJobsEventName, BackgroundJobsListener } from '../jobs/jobEvents';
 import type { JobDetailsData, JobStore, JobSummaryData, MessagePage, StoreOutages } from '../stores/JobStore';
 import type { BackgroundJob } from '../jobs/BackgroundJob';
-import { BackgroundJobState } from '../jobs/BackgroundJobState';
 import { type BackgroundJobFilter, compileFilter, type JobTest } from '../jobs/jobFilter';
 import { ancestryFor, currentRunningJob } from '../jobs/jobContext';
 import { checkJobList } from '../jobs/jobList';
-import { awaitable, waitForAny, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
+import { waitForAny, waitForCompletion, waitForExecutionCompletion } from '../jobs/waits';
 import type { ExecuteOptions, JobsManager } from '../jobs/ownManager';
 import {
   checkedUuid,
@@ -25,18 +22,16 @@ import {
   executeOptions,
   executeRetries,
 } from './managerArguments';
+import { type ManagerLog, managerLog } from './managerLog';
+import { type LoadedSettings, managerSettings } from './managerSettings';
+import { waitOn } from './managerWaits';
 
 /** execute's default params: one empty array for every call without them (the store copies params anyway). */
 const NO_PARAMS: readonly unknown[] = Object.freeze([]);
 const NO_OUTAGES: StoreOutages = Object.freeze({ since: undefined, pastMs: 0 });
 
-/** @internal Only backgroundJobs() holds it: settings under this key were loaded by loadSettings from the same options. */
-export const LOADED_SETTINGS: unique symbol = Symbol('web-background-jobs loaded settings');
-
 /** @internal */
-export interface LoadedSettings {
-  readonly [LOADED_SETTINGS]: Settings;
-}
+export { LOADED_SETTINGS, type LoadedSettings } from './managerSettings';
 
 /** The 1C names of the manager's methods (`manager.Выполнить()`, `manager.Execute()`…). */
 export interface BackgroundJobsManager extends AliasMembers<
@@ -51,7 +46,8 @@ export interface BackgroundJobsManager extends AliasMembers<
 export class BackgroundJobsManager implements JobsManager {
   /** The validated settings: web.config keys merged with the options (`settings.checkInterval`…). */
   readonly settings: Settings;
-  readonly #log: WriteLog;
+  readonly #logError: ManagerLog['logError'];
+  readonly #warn: ManagerLog['warn'];
   readonly #resolver: HandlerResolver;
   readonly #store: JobStore;
   readonly #scheduledJobs: ScheduledJobs;
@@ -69,32 +65,14 @@ export class BackgroundJobsManager implements JobsManager {
   /** @internal backgroundJobs(): the settings it loaded from these options, so web.config is read (and warned about) once. */
   constructor(options: BackgroundJobsOptions, loaded: LoadedSettings);
   constructor(options: BackgroundJobsOptions = {}, loaded?: LoadedSettings) {
-    const { log, settings } = checkArgument(
-      'new BackgroundJobsManager(options)',
-      options,
-      () => {
-        // `?.`: a null options value must reach loadSettings' clear error, not fail here.
-        const given = (options as BackgroundJobsOptions | null)?.logger ?? console;
-        const early = logWriter(given, (options as BackgroundJobsOptions | null)?.logFormat);
-        const checked = loaded?.[LOADED_SETTINGS] ?? loadSettings(options, (line) => early('warn', line));
-        return { log: logWriter(given, checked.logFormat), settings: checked };
-      },
-      'WBJ_CONFIG',
-    );
-    this.#log = log;
+    const { log, settings } = managerSettings(options, loaded);
+    ({ logError: this.#logError, warn: this.#warn } = managerLog(log));
     this.settings = settings;
-    // Before anything is built: a detached instance holds no connection, no timer and no worker.
-    if (!this.settings.enabled) {
-      throw new BackgroundJobsError(
-        'WBJ_CONFIG',
-        `${this.settings.disabledReason} Add that key to attach it, or use backgroundJobs(), which then attaches nothing`,
-      );
-    }
     this.#resolver = new HandlerResolver(this.settings.handlersPath);
     this.#store = createStore({
       settings: this.settings,
-      logError: (line, error, fields) => this.#logError(line, error, fields),
-      warn: (line, fields) => this.#warn(line, fields),
+      logError: this.#logError,
+      warn: this.#warn,
       manager: this,
       resolve: (methodName) => this.#resolver.resolve(methodName),
       scheduledJobFrom: (data) => this.#scheduledJobs.scheduledJobFrom(data, undefined),
@@ -106,8 +84,8 @@ export class BackgroundJobsManager implements JobsManager {
       copyParams: (params) => this.#store.copyParams(params),
       start: (request) => this.#store.start(request),
       findJob: (uuid) => this.#store.get(uuid),
-      logError: (line, error, fields) => this.#logError(line, error, fields),
-      warn: (line, fields) => this.#warn(line, fields),
+      logError: this.#logError,
+      warn: this.#warn,
       events: this.#events,
     });
     if (!existsSync(this.settings.handlersPath)) {
@@ -233,7 +211,7 @@ export class BackgroundJobsManager implements JobsManager {
    * `timeoutSeconds` pass first; the error's `jobs` lists them. Called from inside a job, it skips that job.
    */
   waitForCompletion(jobs?: readonly BackgroundJob[], timeoutSeconds?: number): Promise<void> {
-    return this.#waitOn(jobs, 'waitForCompletion', (listed) =>
+    return waitOn(this.#store, jobs, 'waitForCompletion', (listed) =>
       waitForCompletion(listed, timeoutSeconds, 'waitForCompletion'),
     );
   }
@@ -247,7 +225,7 @@ export class BackgroundJobsManager implements JobsManager {
     jobs?: readonly BackgroundJob[],
     timeoutSeconds?: number,
   ): Promise<BackgroundJob[]> {
-    return this.#waitOn(jobs, 'waitForExecutionCompletion', (listed) =>
+    return waitOn(this.#store, jobs, 'waitForExecutionCompletion', (listed) =>
       waitForExecutionCompletion(listed, timeoutSeconds, 'waitForExecutionCompletion'),
     );
   }
@@ -353,52 +331,6 @@ export class BackgroundJobsManager implements JobsManager {
       'WBJ_CLOSED',
       `execute(${describeValue(methodName)}) was called after close(): this manager accepts no new jobs`,
     );
-  }
-
-  /** An error line, with the error's code and the error as fields, and those of what it is about. */
-  #logError(line: string, error: unknown, fields?: LogFields): void {
-    this.#write('error', line, { ...errorFields(error), ...fields });
-  }
-
-  #warn(line: string, fields?: LogFields): void {
-    this.#write('warn', line, fields);
-  }
-
-  /** A logger that throws must not turn a job's failure into a crash of the process: console gets both. */
-  #write(level: 'warn' | 'error', line: string, fields: LogFields | undefined): void {
-    try {
-      this.#log(level, line, fields);
-    } catch (loggerFailure) {
-      if (fields?.err === undefined) console[level](line);
-      else console[level](line, fields.err);
-      console.error(
-        '[web-background-jobs] The logger option threw while logging the line above:',
-        loggerFailure,
-      );
-    }
-  }
-
-  /**
-   * `wait` on the listed jobs, checked, or on the active ones when none are listed; a refusal rejects. Not async:
-   * the caller resumes as soon as the wait settles, where an async function returning its promise followed it
-   * with a then of its own, two microtask turns later.
-   */
-  #waitOn<T>(
-    jobs: readonly BackgroundJob[] | undefined,
-    caller: string,
-    wait: (listed: readonly BackgroundJob[]) => Promise<T>,
-  ): Promise<T> {
-    if (jobs === undefined || jobs === null) return this.#activeJobs().then(wait);
-    try {
-      return wait(checkJobList(jobs, caller));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** What a wait without a list waits on: the active jobs, but neither the calling job nor its ancestors. */
-  async #activeJobs(): Promise<BackgroundJob[]> {
-    return awaitable(await this.#store.list((job) => job.state === BackgroundJobState.Active));
   }
 }
 

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { types } from 'node:util';
 import type { JobsOptions, QueueEvents } from 'bullmq';
 import type { Settings } from '../config/options';
@@ -25,6 +24,7 @@ import { cancelThroughRedis, onCancelRequest } from './redis/cancel';
 import { RedisConnection } from './redis/connection';
 import { KeyReplacer, type Replacement } from './redis/replaceHolder';
 import { RedisJobEvents } from './redis/jobEvents';
+import { finishedKept, jobOptions } from './redis/jobOptions';
 import { LocalJobs } from './redis/localJobs';
 import { readJobs } from './redis/reads';
 import { Recheck } from './redis/recheck';
@@ -65,10 +65,7 @@ export class RedisJobStore implements JobStore {
   readonly #adds: AddBatch;
   readonly #replacer: KeyReplacer;
   readonly #jobEvents: RedisJobEvents;
-  /**
-   * How many finished jobs BullMQ keeps, one object for every job (BullMQ only reads it). Its "keep 0" means "keep
-   * all": a history of 0 removes finished jobs at once.
-   */
+  /** How many finished jobs BullMQ keeps: see {@link finishedKept}. */
   readonly #keep: JobsOptions['removeOnComplete'];
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly #beingAdded = new Set<string>();
@@ -77,7 +74,7 @@ export class RedisJobStore implements JobStore {
   constructor(context: StoreContext) {
     const { settings, logError, warn } = context;
     this.#settings = settings;
-    this.#keep = settings.historySize === 0 ? true : { count: settings.historySize };
+    this.#keep = finishedKept(settings);
     this.#connection = new RedisConnection(settings, logError, warn, {
       listening: (events) => this.#follow(events),
       back: () => void this.#recheck.run(true),
@@ -181,7 +178,7 @@ export class RedisJobStore implements JobStore {
       const job = {
         name: JSON.stringify(header),
         data,
-        opts: this.#jobOptions(request, uuid),
+        opts: jobOptions(request, uuid, this.#keep, this.#settings.handlersPath),
       };
       const adding = this.#adds
         .add(job.name, data, job.opts)
@@ -331,31 +328,5 @@ export class RedisJobStore implements JobStore {
     } catch (error) {
       throw this.#connection.unavailable(error, caller);
     }
-  }
-
-  /**
-   * BullMQ options of a new job: key rule, history kept as `jobsHistorySize`, and its attempts, backoff and start
-   * as BullMQ's own (one attempt unless asked: 1C keeps a failed job failed).
-   */
-  #jobOptions(
-    { handler, key, retry, startAt }: JobRequest,
-    jobId: string,
-  ): JobsOptions & { readonly jobId: string } {
-    const keep = this.#keep;
-    const backoff = retry?.backoff;
-    return {
-      jobId,
-      attempts: retry?.attempts ?? 1,
-      ...(backoff && { backoff: { type: backoff.type, delay: backoff.delaySeconds * 1000 } }),
-      ...(startAt !== undefined && { delay: Math.max(0, startAt - Date.now()) }),
-      removeOnComplete: keep,
-      removeOnFail: keep,
-      ...(key !== '' && { deduplication: { id: JSON.stringify([this.#handlerIdentity(handler), key]) } }),
-    };
-  }
-
-  /** The handler's path inside the handlers folder, not its absolute path: instances on other hosts agree. */
-  #handlerIdentity(handler: JobRequest['handler']): string {
-    return path.relative(this.#settings.handlersPath, handler.identity).split(path.sep).join('/');
   }
 }

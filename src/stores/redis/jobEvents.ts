@@ -8,10 +8,17 @@ import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, HAND_BACK_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
 import { type Followed, newFollowed } from './followedJob';
+import {
+  headerOf,
+  type HeldJobs,
+  readAttempt,
+  readAttemptErrors,
+  readBegin,
+  readHeader,
+} from './followedReads';
 import { LatestMap } from './latestMap';
 import type { VanishedEnding } from './vanished';
 import {
-  attemptErrorsOf,
   decodeFailure,
   type EndFacts,
   type JobHeader,
@@ -19,12 +26,6 @@ import {
   progressOf,
   type StoredResult,
 } from './record';
-
-/** The job objects of this process for a job: the local job handed to callers, and the running job of its worker. */
-export interface HeldJobs {
-  local(uuid: string): BackgroundJob | undefined;
-  running(uuid: string): BackgroundJob | undefined;
-}
 
 /** QueueEvents' listeners, with our own events. */
 interface OurListeners extends QueueEventsListener {
@@ -182,26 +183,17 @@ export class RedisJobEvents {
     followed.attemptKnown ||= running !== undefined;
     // A failed attempt's run time counts from this begin: read even when nobody hears started.
     if (!this.#events.wants('started') && this.#events.wants('failed'))
-      followed.told = followed.told.then(() => void this.#beginOf(jobId, followed));
+      followed.told = followed.told.then(() => void readBegin(this.#connection, this.#held, jobId, followed));
     const handBacks = followed.handBacks;
     this.#tell(jobId, followed, 'started', at, async (header) => {
-      const begin = (await this.#beginOf(jobId, followed)) ?? at.getTime();
+      const begin = (await readBegin(this.#connection, this.#held, jobId, followed)) ?? at.getTime();
       if (followed.handBacks !== handBacks) return undefined; // handed straight back: it never began
       return {
         begin: new Date(begin),
         queuedSeconds: Math.max(0, begin - header.executedAt) / 1000,
-        attempt: await this.#attemptOf(jobId, followed, attempt),
+        attempt: await readAttempt(this.#connection, jobId, followed, attempt),
       };
     });
-  }
-
-  /** The attempt of a job that began last, read once from its record (BullMQ's attempts started) when not known here. */
-  async #attemptOf(jobId: string, followed: Followed, attempt: number): Promise<number> {
-    if (followed.attemptKnown) return attempt;
-    followed.attemptKnown = true;
-    const { redis, queue } = this.#connection;
-    const started = Number(await redis.hget(queue.toKey(jobId), 'ats').catch(() => null));
-    return (followed.attempt = Math.max(followed.attempt, started || 0));
   }
 
   /** An attempt failed and the job waits for the next one: its errorInfo is the last of the record's stack traces. */
@@ -212,14 +204,11 @@ export class RedisJobEvents {
     this.#tell(jobId, followed, 'failed', at, async () => {
       const begin = followed.begin;
       followed.begin = undefined; // the next attempt has a begin of its own
-      const { redis, queue } = this.#connection;
-      const [stacks, made] = await redis
-        .hmget(queue.toKey(jobId), 'stacktrace', 'attemptsMade')
-        .catch(() => []);
-      const errors = attemptErrorsOf(
+      const errors = await readAttemptErrors(
+        this.#connection,
         jobId,
-        parsedJson(stacks),
-        failed ?? Number(made ?? followed.attempt),
+        followed,
+        failed,
         this.#settings.handlersPath,
       );
       const errorInfo = errors[errors.length - 1];
@@ -227,21 +216,6 @@ export class RedisJobEvents {
       const runSeconds = begin === undefined ? 0 : Math.max(0, at.getTime() - begin) / 1000;
       return { runSeconds, errorInfo, attempt: errors.length, willRetry: true };
     });
-  }
-
-  /**
-   * When the job began (ms), as its record says: known to a job object here, else read once (the stream's time of
-   * its `active` event is Redis's clock, not the worker's, which `begin` is everywhere else).
-   */
-  async #beginOf(jobId: string, followed: Followed): Promise<number | undefined> {
-    if (followed.begin !== undefined) return followed.begin;
-    // A local job may still have the begin of a hand-over that was handed straight back: read again then.
-    const local = followed.handBacks === 0 ? this.#held.local(jobId) : undefined;
-    const held = (this.#held.running(jobId) ?? local)?.begin;
-    if (held !== undefined) return (followed.begin = held.getTime());
-    const { redis, queue } = this.#connection;
-    const processedOn = await redis.hget(queue.toKey(jobId), 'processedOn').catch(() => null);
-    return processedOn ? (followed.begin = Number(processedOn)) : undefined;
   }
 
   /**
@@ -263,7 +237,7 @@ export class RedisJobEvents {
       const begin =
         event === 'canceled' && !followed.started
           ? undefined
-          : (facts?.begin ?? (await this.#beginOf(jobId, followed)));
+          : (facts?.begin ?? (await readBegin(this.#connection, this.#held, jobId, followed)));
       const end = facts?.end ?? at.getTime();
       const runSeconds = begin === undefined ? undefined : Math.max(0, end - begin) / 1000;
       return { runSeconds: event === 'canceled' ? runSeconds : (runSeconds ?? 0), ...rest() };
@@ -335,7 +309,7 @@ export class RedisJobEvents {
     followed.told = followed.told.then(async () => {
       const job = this.#held.local(jobId) ?? this.#held.running(jobId) ?? followed.running;
       if (lettingGo) followed.running = undefined;
-      const header = (followed.header ??= await this.#readHeader(jobId));
+      const header = (followed.header ??= await readHeader(this.#connection, jobId));
       if (header === undefined) return; // gone from Redis meanwhile: nothing left to name it by
       const local = followed.executedHere || followed.ranHere;
       const base: JobEventBase = { uuid: jobId, ...fieldsOf(header), at, local, ...(job && { job }) };
@@ -349,13 +323,6 @@ export class RedisJobEvents {
     this.#followed.set(jobId, followed);
     return followed;
   }
-
-  /** The header of a job first heard after its `added` event; a failed read leaves the event untold. */
-  async #readHeader(jobId: string): Promise<JobHeader | undefined> {
-    const { redis, queue } = this.#connection;
-    const name = await redis.hget(queue.toKey(jobId), 'name').catch(() => null);
-    return name === null ? undefined : headerOf(name);
-  }
 }
 
 /** The fields every event names a job by. */
@@ -366,23 +333,6 @@ function fieldsOf({
   owner,
 }: Pick<JobHeader, 'methodName' | 'key' | 'description' | 'owner'>) {
   return { methodName, key, description, owner };
-}
-
-function parsedJson(json: string | null | undefined): unknown {
-  try {
-    return json ? JSON.parse(json) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function headerOf(name: string): JobHeader | undefined {
-  try {
-    const header = JSON.parse(name) as JobHeader | null;
-    return typeof header?.methodName === 'string' ? header : undefined;
-  } catch {
-    return undefined; // a job of another producer on the same queue
-  }
 }
 
 /** When Redis wrote a stream entry: its id's milliseconds. */

@@ -13,14 +13,14 @@ import { buildJob } from '../buildJob';
 import { handBack, storeMessage, withStoreMessage } from './changeLog';
 import { type RedisConnection, reconnectDelay } from './connection';
 import { closeBullmq } from './closeBullmq';
-import { endClaimKey, FINISHED_CLAIM } from './endClaim';
+import { FINISHED_CLAIM } from './endClaim';
 import { withFinishClaim } from './finishClaim';
 import { settledHere } from './inFlight';
 import { withHoldJob } from './jobLock';
 import { LatestMap } from './latestMap';
 import { LockKeeper } from './lockKeeper';
+import { NeverStarted } from './neverStarted';
 import { pausedTakesNone } from './pausedTakesNone';
-import { pipelinePerJob } from './reads';
 import { redisModules } from './redisModules';
 import { attemptErrorsOf, failureError, type JobData, messageLine, type StoredResult } from './record';
 
@@ -49,7 +49,6 @@ const KEPT_CANCELS = 1000;
 export class RedisWorker {
   readonly #settings: Settings;
   readonly #logError: LogError;
-  readonly #warn: (line: string) => void;
   readonly #resolve: StoreContext['resolve'];
   readonly #scheduledJobFrom: StoreContext['scheduledJobFrom'];
   readonly #connection: RedisConnection;
@@ -61,8 +60,7 @@ export class RedisWorker {
   /** Cancels heard of jobs not running here, the latest last (see cancelHeard). */
   readonly #cancelsHeard = new LatestMap<string, true>(KEPT_CANCELS);
   readonly #locks: LockKeeper;
-  /** Jobs seen on the last look as handed to this worker and never started, with their lock token. */
-  #neverStarted = new Map<string, string>();
+  readonly #neverStarted: NeverStarted;
   /** Set as close() begins: a job BullMQ still hands over (a fetch already under way) goes back to the queue. */
   #stoppedTaking = false;
   /**
@@ -76,7 +74,6 @@ export class RedisWorker {
     const { settings, logError, manager } = context;
     this.#settings = settings;
     this.#logError = logError;
-    this.#warn = context.warn;
     this.#resolve = context.resolve;
     this.#scheduledJobFrom = context.scheduledJobFrom;
     this.#connection = connection;
@@ -115,6 +112,13 @@ export class RedisWorker {
       connection,
       client: () => this.#workerClient(),
       running: (uuid) => this.#running.get(uuid),
+    });
+    this.#neverStarted = new NeverStarted({
+      settings,
+      connection,
+      warn: context.warn,
+      worker: this.#worker,
+      tokens: this.#locks.tokens,
     });
     this.#worker.on('lockRenewalFailed', (ids) => void this.#locks.holdLocks(ids));
     // Its scripts taught before its first job ends; a worker that never connects has nothing to teach them to.
@@ -326,35 +330,8 @@ export class RedisWorker {
     }));
   }
 
-  /**
-   * Jobs this worker took from the queue just as its connection dropped: Redis handed them over (they are active,
-   * locked with this worker's token) but the reply was lost, so no handler ever started, and BullMQ would fail them
-   * as if their process had died. Seen so on two looks in a row (a job being handed over right now is seen once at
-   * most), each goes back to the queue and runs once. Looked for only for a while after a connection failed.
-   */
-  async requeueNeverStarted(): Promise<void> {
-    const lockMs = this.#settings.lostWorkerSeconds * 1000;
-    if (Date.now() - this.#connection.lastFailure > 2 * lockMs) return;
-    const { redis, queue, keyPrefix } = this.#connection;
-    const active = await redis.lrange(queue.keys.active, 0, -1);
-    const replies = await pipelinePerJob(redis, active, (pipeline, id) =>
-      pipeline.get(`${queue.toKey(id)}:lock`).get(endClaimKey(keyPrefix, id)),
-    );
-    const seen = this.#neverStarted;
-    this.#neverStarted = new Map();
-    active.forEach((id, index) => {
-      const [[, token], [, claim]] = replies[index] as [unknown, string | null][];
-      const stranded =
-        token?.startsWith(`${this.#worker.id}:`) && !this.#locks.tokens.has(id) && claim !== FINISHED_CLAIM;
-      if (!stranded) return;
-      if (seen.get(id) !== token) return void this.#neverStarted.set(id, token!);
-      this.#warn(
-        `[web-background-jobs] Background job ${id} was handed to this worker as its connection to Redis dropped, and never started: it goes back to the queue`,
-      );
-      void queue
-        .getJob(id)
-        .then((job) => job?.moveToWait(token!))
-        .catch(() => {}); // taken or ended meanwhile: nothing to put back
-    });
+  /** Puts back the jobs this worker was handed as its connection dropped and never started: see neverStarted.ts. */
+  requeueNeverStarted(): Promise<void> {
+    return this.#neverStarted.requeue();
   }
 }
