@@ -19,6 +19,12 @@ interface Watch {
  */
 const WATCH = Symbol.for('web-background-jobs.strayRejections');
 
+/**
+ * How many times the listener is moved back first within one step of the application (until the event loop's next
+ * check phase) before it stops competing: more than a step adding a few listeners needs, few enough not to be seen.
+ */
+const MOVES_PER_STEP = 10;
+
 type Mode = 'throw' | 'strict' | 'warn' | 'none' | 'warn-with-error-code';
 const MODES: readonly string[] = ['throw', 'strict', 'warn', 'none', 'warn-with-error-code'];
 
@@ -67,6 +73,10 @@ function startWatching(): Watch {
    * time) only after it may have changed.
    */
   let first = false;
+  /** Moves of the listener back first since the application's current step began (see keepFirst). */
+  let moves = 0;
+  /** Set for good once another listener kept itself first against this one (see keepFirst). */
+  let yielded = false;
 
   const listener = (reason: unknown): void => {
     if (dying) return;
@@ -74,7 +84,7 @@ function startWatching(): Watch {
       const fail = claim();
       if (fail !== undefined) return fail(reason);
     }
-    // The listener stays first (see keepFirst), so the count is the one Node's emit started with.
+    // The listener stays first (see keepFirst, and its limit), so the count is the one Node's emit started with.
     if (process.listenerCount('unhandledRejection') > 1) return;
     if (mode === 'throw') handBack(reason);
     else if (mode === 'strict' || mode === 'warn-with-error-code') {
@@ -112,12 +122,25 @@ function startWatching(): Watch {
   /**
    * An application listener that runs before this one could remove itself (a `once` listener) and make the count
    * lie; so this listener is moved first whenever another is added. `add`: put it back if it was taken away.
+   *
+   * Another library may keep its own listener first the same way (moving it back on the next tick): the two would
+   * move each other first forever within one step, and no timer or I/O would run again. So after
+   * {@link MOVES_PER_STEP} moves before the step ends, this listener stops competing for good and stays where it is
+   * (put back last if taken away). It still fails its jobs' rejections; but the other listener hears them first,
+   * and the count may lie if a `once` listener ahead of it removes itself (docs/ARCHITECTURE.md).
    */
   const keepFirst = (add: boolean): void => {
     watchChanges(); // taken away (see removed): they come back, before the moves below, so that they hear them
     const listeners = process.rawListeners('unhandledRejection');
-    if (listeners[0] !== listener) {
+    if (yielded) {
+      if (add && !listeners.includes(listener)) process.on('unhandledRejection', listener);
+    } else if (listeners[0] !== listener) {
       if (!add && !listeners.includes(listener)) return; // taken away: the next job's start puts it back
+      if (moves++ === 0) setImmediate(() => (moves = 0)).unref();
+      if (moves > MOVES_PER_STEP) {
+        yielded = true;
+        return keepFirst(add);
+      }
       process.removeListener('unhandledRejection', listener);
       process.prependListener('unhandledRejection', listener);
     }

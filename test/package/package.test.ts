@@ -175,6 +175,22 @@ describe('the built package in a real Node process', () => {
     },
   );
 
+  test("with another library keeping its own listener first the same way, the two do not move each other first forever: the library's job's rejection still fails it, one outside jobs goes to the other listener, and the process lives", async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-keep-first-rival.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'Stray.Good Completed',
+      // First, the other library's listener hears the job's rejection too (docs/ARCHITECTURE.md).
+      'other library: left behind while running',
+      expect.stringMatching(
+        /\(Stray\.LeaveRejection\) failed with an unhandled rejection: left behind while running$/,
+      ),
+      'Stray.LeaveRejection Failed: left behind while running',
+      'other library: rejected outside any job',
+      'still running',
+    ]);
+  });
+
   test('a rejection outside any job still crashes the process, as Node does by default', async () => {
     const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
     expect(run.code).not.toBe(0);
