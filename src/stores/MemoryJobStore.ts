@@ -128,14 +128,15 @@ export class MemoryJobStore implements JobStore {
     // An attempt's span counts its wait for a slot: the clock is read only for one that waits, when it may be traced.
     let queuedAt: number | undefined;
     let startedAtOnce = false;
-    // Its started event says how long it waited: the clock is read only when that event has a listener.
-    askedAt ??= this.#events.wants('started') ? Date.now() : 0;
+    // Its started event says how long it waited: the clock is read now only when that event has a listener, else
+    // below if the job waits for a slot (a listener may be added meanwhile).
+    let since = askedAt ?? (this.#events.wants('started') ? Date.now() : 0);
     this.#gate.admit((fromQueue) => {
       if (job.state !== BackgroundJobState.Active) return false; // cancelled while queued: pass the turn on
       job.markStarted();
       // A failed attempt that runs again has no begin left: its failed event's run time counts from this one.
       const begin = retry === undefined ? undefined : job.begin;
-      this.#events.started(job, askedAt);
+      this.#events.started(job, since);
       startedAtOnce = !fromQueue;
       // From execute(), run on the next turn: execute() resolves first, and a synchronous handler cannot hold up
       // its caller. A job leaving the queue starts at once, in the slot the previous job just freed.
@@ -153,7 +154,10 @@ export class MemoryJobStore implements JobStore {
       else nextTurn(run);
       return true;
     });
-    if (!startedAtOnce && this.#executor.traced) queuedAt = Date.now();
+    if (startedAtOnce || (since !== 0 && !this.#executor.traced)) return;
+    const now = Date.now();
+    if (since === 0) since = now;
+    if (this.#executor.traced) queuedAt = now;
   }
 
   /** An attempt of a job with more has run: its slot is free, and if it failed the job waits for the next one. */

@@ -204,6 +204,23 @@ describe.each(['inline', 'thread'] as const)('job events of a memory store [%s]'
     expect(started.queuedSeconds).toBe((started.begin.getTime() - queued.at.getTime()) / 1000);
   });
 
+  test('a started listener added while a job waits for a slot is told the time the job waited, not a time since the epoch', async () => {
+    const manager = createManager({ isolation, maxConcurrency: 1 });
+    const first = await manager.execute('Jobs.Sleep', [300]);
+    const registering = Date.now();
+    const second = await manager.execute('Jobs.Sleep', [1]);
+    const registered = Date.now();
+    const told: number[] = [];
+    manager.on('started', ({ uuid, queuedSeconds }) => {
+      if (uuid === second.uuid) told.push(queuedSeconds);
+    });
+    await manager.waitForExecutionCompletion([first, second]);
+    expect(told).toHaveLength(1);
+    const begin = second.begin!.getTime();
+    expect(told[0]).toBeGreaterThanOrEqual((begin - registered) / 1000);
+    expect(told[0]).toBeLessThanOrEqual((begin - registering) / 1000);
+  });
+
   test('each payload holds the fields its event documents and no other, its times those of the job', async () => {
     const manager = createManager({ isolation });
     const heard = hear(manager);
