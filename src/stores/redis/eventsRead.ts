@@ -77,6 +77,8 @@ function trimmedPast(last: string | undefined, reply: [Error | null, unknown] | 
   if (error) return /no such key/i.test(error.message);
   const fields = info as unknown[];
   const field = (name: string): unknown => fields[fields.indexOf(name) + 1];
+  // From the stream's start (it did not exist yet): trimmed once it holds fewer entries than were ever added (Redis 7).
+  if (last === '0-0') return (field('entries-added') as number | undefined)! > (field('length') as number);
   const first = field('first-entry') as [string, unknown] | null;
   return after(first === null ? (field('last-generated-id') as string) : first[0], last);
 }
