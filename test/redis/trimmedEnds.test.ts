@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BackgroundJob, BackgroundJobsManager } from 'web-background-jobs';
-import { createManager, eventually, ROOT } from '../helpers';
+import { createManager, eventually, recordingLogger, ROOT } from '../helpers';
 import { type RedisServer, startRedis } from '../redisServer';
 import { startInstance } from './instances';
 
@@ -30,6 +30,7 @@ let queues = 0;
  */
 async function pausedPair(
   events: 'own' | 'all' = 'own',
+  logger = recordingLogger(),
 ): Promise<{ web: BackgroundJobsManager; queueName: string }> {
   queues += 1;
   const queueName = `trimmed-${queues}`;
@@ -41,6 +42,7 @@ async function pausedPair(
     historySize: 0,
     checkInterval: 100,
     events,
+    logger,
   });
   // Both instances' queues are ready once a job went through: each set the stream's length (10,000) as it started.
   const first = await web.execute('Jobs.Sleep', [1]);
@@ -135,8 +137,9 @@ test('jobs ended while their events were trimmed and their records removed end a
     expect(told.get(job.uuid)).toEqual([job.state === 'Failed' ? 'failed' : 'completed']);
 });
 
-test(`past ${2048} bytes, such a job's result or error is lost, not how it ended: Completed with no result, Failed with WBJ_JOB_LOST`, async () => {
-  const { web, queueName } = await pausedPair();
+test(`past ${2048} bytes, such a job's result or error is lost, not how it ended: Completed with no result (logged once, with the settings that avoid it), Failed with WBJ_JOB_LOST`, async () => {
+  const logger = recordingLogger();
+  const { web, queueName } = await pausedPair('own', logger);
   const large = 'x'.repeat(3000);
   const jobs = await endedUnread(web, queueName, (index) =>
     index % 2 === 1 ? ['Jobs.Fail', [large]] : ['Reports.Echo', [large]],
@@ -152,5 +155,16 @@ test(`past ${2048} bytes, such a job's result or error is lost, not how it ended
       expect(job.state).toBe('Completed');
       expect(job.result).toBeUndefined();
     }
+  });
+  // Nothing on a job tells its result from a return value undefined: each such job is named in the log, once.
+  const logged = logger.lines.error.filter((line) => line.includes('their results were lost'));
+  for (const line of logged) {
+    expect(line).toContain('over 2048 bytes');
+    expect(line).toContain('jobsHistorySize');
+    expect(line).toContain('streams.events.maxLen');
+  }
+  jobs.forEach((job, index) => {
+    const naming = logged.filter((line) => line.includes(job.uuid)).length;
+    expect([job.uuid, naming]).toEqual([job.uuid, index % 2 === 1 ? 0 : 1]);
   });
 });

@@ -7,6 +7,7 @@ import type { BackgroundJobsEventName, JobEventBase } from '../../jobs/jobEvents
 import type { JobEmitter } from '../JobEmitter';
 import { CANCEL_EVENT, HAND_BACK_EVENT, MESSAGE_EVENT } from './changeLog';
 import type { RedisConnection } from './connection';
+import { EventsRead } from './eventsRead';
 import { type Followed, newFollowed } from './followedJob';
 import {
   headerOf,
@@ -49,6 +50,8 @@ export class RedisJobEvents {
   readonly #connection: RedisConnection;
   readonly #held: HeldJobs;
   readonly #followed = new LatestMap<string, Followed>(FOLLOWED_AT_MOST);
+  /** Where the reader is in the event stream: see {@link endedUnheard}. */
+  readonly eventsRead = new EventsRead();
 
   constructor(settings: Settings, events: JobEmitter, connection: RedisConnection, held: HeldJobs) {
     this.#settings = settings;
@@ -59,6 +62,7 @@ export class RedisJobEvents {
 
   /** Listens to QueueEvents: after the local jobs' own listeners, so that a job handed to a listener is up to date. */
   follow(queueEvents: QueueEvents): void {
+    this.eventsRead.follow(queueEvents);
     const on = <E extends keyof OurListeners>(
       event: E,
       tell: (jobId: string, args: Parameters<OurListeners[E]>[0], at: Date) => void,
@@ -246,7 +250,8 @@ export class RedisJobEvents {
 
   /**
    * A job whose record vanished ended as its worker kept it (see endClaim.ts), read by the re-check: its end event
-   * was trimmed from the stream before this instance read it (else it was told already). Told now, once; a job this
+   * was trimmed from the stream before this instance read it ({@link eventsRead}), and its earlier events with it, so
+   * none comes after. Told now, once; a job this
    * instance holds no local job of (`events` = `all`, held elsewhere) is not looked at, and is never told.
    */
   endedUnheard(jobId: string, { state, errorInfo, begin, end }: VanishedEnding): void {

@@ -10,7 +10,7 @@ import type { LocalJobs } from './localJobs';
 import type { PipelineReply } from './reads';
 import { jobLost } from './lostErrors';
 import { storedBegin, storedProgress } from './record';
-import { vanishedEnding } from './vanished';
+import { resultsUnkept, vanishedEnding } from './vanished';
 import type { RedisWorker } from './worker';
 
 /** What the re-check works on. */
@@ -20,8 +20,11 @@ export interface RecheckParts {
   readonly connection: RedisConnection;
   readonly localJobs: LocalJobs;
   readonly worker: RedisWorker | undefined;
-  /** The job events, told a job's end from its kept end when its end event was trimmed before it was read. */
-  readonly jobEvents: Pick<RedisJobEvents, 'endedUnheard'>;
+  /**
+   * The job events, told a job's end from its kept end when its end event was trimmed before it was read; where
+   * their reader is in the event stream says whether it was.
+   */
+  readonly jobEvents: Pick<RedisJobEvents, 'endedUnheard' | 'eventsRead'>;
   /** The jobs `execute` is adding: not in Redis yet, so not lost either. */
   readonly beingAdded: ReadonlySet<string>;
 }
@@ -192,7 +195,8 @@ export class Recheck {
 
   /**
    * Ends the local jobs of jobs whose record vanished from Redis. Those whose worker stored their end (it claimed it)
-   * end as its kept end says (see endClaim.ts): their end event may be gone too. The others (a restart without
+   * end as its kept end says (see endClaim.ts) once their end event is gone too, trimmed from the stream before this
+   * instance read it; until then the event, late, says how (whole, and after the job's earlier events). The others (a restart without
    * persistence, FLUSHDB, eviction): nothing will ever say how they end, so they fail with `WBJ_JOB_LOST` and their
    * waits settle. A handler still running one here is stopped, as for a cancel: whatever it does now can be stored
    * nowhere.
@@ -201,9 +205,12 @@ export class Recheck {
     const { settings, logError, localJobs, worker, jobEvents } = this.#parts;
     const kept = await this.#keptEnds([...vanished].filter(([, claim]) => claim === FINISHED_CLAIM));
     const lost: string[] = [];
+    const resultLost: string[] = [];
     for (const [id, claim] of vanished) {
       const ending = vanishedEnding(id, claim, settings.handlersPath, kept.get(id));
-      if (ending === undefined) continue; // its worker stored its end and kept none (older): the end event says how
+      // Its worker stored its end, and its end event is still to be read (or none was kept: an older worker).
+      if (ending === undefined) continue;
+      const { resultLost: lostHere, ...ended } = ending;
       const local = localJobs.active(id);
       const running = claim === FINISHED_CLAIM ? undefined : worker?.running(id);
       // Told once: a handler that ignores its signal keeps its job among those running here.
@@ -211,13 +218,18 @@ export class Recheck {
       local?.sync({
         progress: local.progress,
         result: undefined,
-        ...ending,
-        begin: local.begin ?? ending.begin,
+        ...ended,
+        begin: local.begin ?? ended.begin,
       });
-      if (claim === FINISHED_CLAIM) jobEvents.endedUnheard(id, ending);
+      if (lostHere && news) resultLost.push(id);
+      if (claim === FINISHED_CLAIM) jobEvents.endedUnheard(id, ended);
       if (claim === FINISHED_CLAIM || ending.errorInfo === undefined) continue;
       running?.expire(ending.errorInfo, jobLost(id));
       if (news) lost.push(id);
+    }
+    if (resultLost.length > 0) {
+      const error = resultsUnkept(resultLost);
+      logError(`[web-background-jobs] ${error.message}`, error);
     }
     if (lost.length === 0) return;
     logError(
@@ -226,13 +238,18 @@ export class Recheck {
     );
   }
 
-  /** The kept ends of these jobs whose worker claimed their end, in one round trip (none when Redis is away). */
+  /**
+   * The kept ends of these jobs whose worker claimed their end, in one round trip: none when Redis is away, or while
+   * the event stream still holds every entry this instance has not read (the end events will come).
+   */
   async #keptEnds(finished: readonly (readonly [string, unknown])[]): Promise<Map<string, string | null>> {
     if (finished.length === 0) return new Map();
-    const { redis, keyPrefix } = this.#parts.connection;
+    const { redis, keyPrefix, queue } = this.#parts.connection;
     const pipeline = redis.pipeline();
+    const trimmed = this.#parts.jobEvents.eventsRead.queue(pipeline, queue.keys.events);
     for (const [id] of finished) pipeline.get(keptEndKey(keyPrefix, id));
     const replies = ((await pipeline.exec().catch(() => null)) ?? []) as PipelineReply[];
+    if (!trimmed(replies.shift())) return new Map();
     return new Map(finished.map(([id], index) => [id, (replies[index]?.[1] as string | null) ?? null]));
   }
 }

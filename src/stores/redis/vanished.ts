@@ -5,9 +5,12 @@ import { canceledAt, END_KEPT_BYTES, FINISHED_CLAIM, type KeptEnd, keptEnd } fro
 import { jobLost, remoteErrorInfo } from './lostErrors';
 import { decodeFailure, type StoredResult } from './record';
 
-/** How a job whose record vanished ended; `begin` and `result` when its worker kept its end (see endClaim.ts). */
+/**
+ * How a job whose record vanished ended; `begin` and `result` when its worker kept its end (see endClaim.ts), and
+ * `resultLost` when it completed with a result past the bound kept (its `result` reads `undefined`).
+ */
 export type VanishedEnding = Pick<JobSnapshot, 'state' | 'errorInfo'> &
-  Partial<Pick<JobSnapshot, 'begin' | 'result'>> & { readonly end: Date };
+  Partial<Pick<JobSnapshot, 'begin' | 'result'>> & { readonly end: Date; readonly resultLost?: true };
 
 /**
  * How a job ends whose record vanished from Redis while a local job of it was active: `Canceled` if a cancel had
@@ -44,6 +47,8 @@ function keptEnding(
     ...(typeof facts?.begin === 'number' && { begin: new Date(facts.begin) }),
   };
   if (failure !== undefined) return { ...times, state: failure.state, errorInfo: failure.errorInfo };
+  if (kept.target === 'completed' && !kept.whole)
+    return { ...times, state: BackgroundJobState.Completed, errorInfo: undefined, resultLost: true };
   if (kept.target === 'completed')
     return { ...times, state: BackgroundJobState.Completed, errorInfo: undefined, result: facts?.result };
   return {
@@ -67,5 +72,16 @@ export function endUnkept(jobId: string): BackgroundJobsError {
   return new BackgroundJobsError(
     'WBJ_JOB_LOST',
     `Background job ${jobId} failed, but its error was lost: its record and its end event left Redis (jobsHistorySize, the event stream's maxLenEvents) before this instance read them, and an error over ${END_KEPT_BYTES} bytes is not kept with its end`,
+  );
+}
+
+/**
+ * What is logged of jobs that completed with a result too large to keep with their end, once their record and end
+ * event are gone: nothing on the job says its `undefined` result is no return value.
+ */
+export function resultsUnkept(jobIds: readonly string[]): BackgroundJobsError {
+  return new BackgroundJobsError(
+    'WBJ_JOB_LOST',
+    `${jobIds.length} background job(s) completed, but their results were lost (they read Completed with result undefined): their records and end events left Redis before this instance read them, and a result over ${END_KEPT_BYTES} bytes is not kept with its end. A larger jobsHistorySize, or a longer event stream (BullMQ's streams.events.maxLen, 10,000 events by default), keeps each end until it is read: ${jobIds.join(', ')}`,
   );
 }
