@@ -135,8 +135,11 @@ function startWatching(): Watch {
     if (yielded) {
       if (add && !listeners.includes(listener)) process.on('unhandledRejection', listener);
     } else if (listeners[0] !== listener) {
-      if (!add && !listeners.includes(listener)) return; // taken away: the next job's start puts it back
-      if (moves++ === 0) setImmediate(() => (moves = 0)).unref();
+      const present = listeners.includes(listener);
+      if (!add && !present) return; // taken away: the next job's start puts it back
+      // Only a move past another listener put ahead counts: putting back this one, taken away (a rejection handed
+      // back to Node steps it aside), competes with no one.
+      if (present && moves++ === 0) setImmediate(() => (moves = 0)).unref();
       if (moves > MOVES_PER_STEP) {
         yielded = true;
         return keepFirst(add);

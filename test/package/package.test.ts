@@ -191,6 +191,18 @@ describe('the built package in a real Node process', () => {
     ]);
   });
 
+  test('rejections outside jobs handed back to Node, many in one step, leave the library listening first: a rejection a once listener the application put first handles is not raised', async () => {
+    const run = await runNode([path.join(FIXTURES, 'rejection-handed-back-many.mjs')]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'Stray.Good Completed',
+      ...Array.from({ length: 12 }, (_, index) => `uncaught: stray ${index}`),
+      'Stray.Good Completed',
+      'application: handled by the application',
+      'still running',
+    ]);
+  });
+
   test('a rejection outside any job still crashes the process, as Node does by default', async () => {
     const run = await runNode([path.join(FIXTURES, 'rejection-outside-jobs.mjs')]);
     expect(run.code).not.toBe(0);
