@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { BackgroundJob, BackgroundJobsManager } from 'web-background-jobs';
-import { createManager, eventually } from '../helpers';
-import { type RedisServer, startRedis } from '../redisServer';
-import { startInstance } from './instances';
+import { eventually } from '../helpers';
+import { useOwnRedis } from '../redisServer';
+import { pausedPair as pausedPairOn } from './pausedPair';
 
 // With jobsHistorySize 0 a job's record is removed as it ends, while its end event is still in the stream, only not
 // read yet (this instance's event reader reconnecting, or lagging behind the re-check). The re-check must leave the
@@ -14,32 +13,15 @@ jest.setTimeout(60_000);
 /** Looks of the re-check at the vanished job, its end still unread, before the event readers may come back. */
 const LOOKS = 3;
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+const redis = useOwnRedis();
 
 let queues = 0;
 
-/** A worker instance in a process of its own and a web-only instance here, both keeping no history; the queue paused. */
+/** A worker instance and a web-only instance keeping no history, on a queue of their own, paused (see pausedPair.ts). */
 async function pausedPair(): Promise<{ web: BackgroundJobsManager; queueName: string }> {
   queues += 1;
   const queueName = `late-${queues}`;
-  await startInstance(redis.url, { jobsQueueName: queueName, jobsHistorySize: '0' });
-  const web = createManager({
-    store: redis.url,
-    queueName,
-    worker: false,
-    historySize: 0,
-    checkInterval: 100,
-  });
-  const first = await web.execute('Jobs.Sleep', [1]);
-  await first.waitForCompletion(10);
-  const probe = new Queue(queueName, { connection: { url: redis.url } });
-  await probe.pause();
-  await probe.close();
-  return { web, queueName };
+  return { web: await pausedPairOn(redis.url, queueName), queueName };
 }
 
 /**
@@ -49,7 +31,7 @@ async function pausedPair(): Promise<{ web: BackgroundJobsManager; queueName: st
  * left whole.
  */
 async function endedWhileUnread(queueName: string, job: BackgroundJob): Promise<void> {
-  const meta = new Redis(redis.url);
+  const meta = redis.admin;
   // A look that finds a job's record gone and its end claimed reads where the stream starts (XINFO STREAM).
   const looked = async () =>
     Number(/cmdstat_xinfo\|stream:calls=(\d+)/.exec(await meta.info('commandstats'))?.[1] ?? 0);
@@ -73,7 +55,6 @@ async function endedWhileUnread(queueName: string, job: BackgroundJob): Promise<
   }
   // The stream still holds the job's events: none was trimmed.
   expect(await meta.xlen(`bull:${queueName}:events`)).toBeGreaterThan(0);
-  meta.disconnect();
   await probe.close();
 }
 

@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { BackgroundJob, BackgroundJobsManager } from 'web-background-jobs';
-import { createManager, eventually, recordingLogger, ROOT } from '../helpers';
-import { type RedisServer, startRedis } from '../redisServer';
-import { startInstance } from './instances';
+import { eventually, recordingLogger, ROOT } from '../helpers';
+import { useOwnRedis } from '../redisServer';
+import { pausedPair as pausedPairOn } from './pausedPair';
 
 // A web-only instance learns how its jobs ended from the queue's event stream, which BullMQ trims to maxLenEvents,
 // while the worker's history (jobsHistorySize 0) removes each record at once: when both are gone before this instance
@@ -16,49 +14,30 @@ const JOBS = 300;
 /** The stream's length, as small as BullMQ keeps it (`MAXLEN ~`: whole nodes of `stream-node-max-entries`). */
 const MAX_LEN_EVENTS = 10;
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+const redis = useOwnRedis();
 
 let queues = 0;
 
 /**
  * A web-only instance here and a worker instance in a process of its own, both keeping no history, on a queue whose
- * event stream keeps a handful of events; the queue is paused, so jobs executed wait.
+ * event stream keeps a handful of events; the queue is paused, so jobs executed wait (see pausedPair.ts).
  */
 async function pausedPair(
-  events: 'own' | 'all' = 'own',
   logger = recordingLogger(),
 ): Promise<{ web: BackgroundJobsManager; queueName: string }> {
   queues += 1;
   const queueName = `trimmed-${queues}`;
-  await startInstance(redis.url, { jobsQueueName: queueName, jobsHistorySize: '0' });
-  const web = createManager({
-    store: redis.url,
+  const web = await pausedPairOn(
+    redis.url,
     queueName,
-    worker: false,
-    historySize: 0,
-    checkInterval: 100,
-    events,
-    logger,
-  });
-  // Both instances' queues are ready once a job went through: each set the stream's length (10,000) as it started.
-  const first = await web.execute('Jobs.Sleep', [1]);
-  await first.waitForCompletion(10);
-  expect(first.state).toBe('Completed');
-  const probe = new Queue(queueName, {
-    connection: { url: redis.url },
-    streams: { events: { maxLen: MAX_LEN_EVENTS } },
-  });
-  await probe.pause();
-  const meta = new Redis(redis.url);
-  await eventually(async () =>
-    expect(await meta.hget(`bull:${queueName}:meta`, 'opts.maxLenEvents')).toBe(String(MAX_LEN_EVENTS)),
+    { logger },
+    { streams: { events: { maxLen: MAX_LEN_EVENTS } } },
   );
-  meta.disconnect();
-  await probe.close();
+  await eventually(async () =>
+    expect(await redis.admin.hget(`bull:${queueName}:meta`, 'opts.maxLenEvents')).toBe(
+      String(MAX_LEN_EVENTS),
+    ),
+  );
   return { web, queueName };
 }
 
@@ -139,7 +118,7 @@ test('jobs ended while their events were trimmed and their records removed end a
 
 test(`past ${2048} bytes, such a job's result or error is lost, not how it ended: Completed with no result (logged once, with the settings that avoid it), Failed with WBJ_JOB_LOST`, async () => {
   const logger = recordingLogger();
-  const { web, queueName } = await pausedPair('own', logger);
+  const { web, queueName } = await pausedPair(logger);
   const large = 'x'.repeat(3000);
   const jobs = await endedUnread(web, queueName, (index) =>
     index % 2 === 1 ? ['Jobs.Fail', [large]] : ['Reports.Echo', [large]],
