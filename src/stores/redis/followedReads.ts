@@ -2,7 +2,7 @@ import type { BackgroundJob } from '../../jobs/BackgroundJob';
 import type { ErrorInfo } from '../../jobs/errorInfo';
 import type { RedisConnection } from './connection';
 import type { Followed } from './followedJob';
-import { attemptErrorsOf, type JobHeader } from './record';
+import { attemptErrorsOf, type JobHeader, parsed } from './record';
 
 /** The job objects of this process for a job: the local job handed to callers, and the running job of its worker. */
 export interface HeldJobs {
@@ -54,7 +54,7 @@ export async function readAttemptErrors(
   handlersPath: string,
 ): Promise<ErrorInfo[]> {
   const [stacks, made] = await redis.hmget(queue.toKey(jobId), 'stacktrace', 'attemptsMade').catch(() => []);
-  return attemptErrorsOf(jobId, parsedJson(stacks), failed ?? Number(made ?? followed.attempt), handlersPath);
+  return attemptErrorsOf(jobId, parsed(stacks), failed ?? Number(made ?? followed.attempt), handlersPath);
 }
 
 /** The header of a job first heard after its `added` event; a failed read leaves the event untold. */
@@ -66,19 +66,8 @@ export async function readHeader(
   return name === null ? undefined : headerOf(name);
 }
 
+/** The header a job's BullMQ `name` holds; `undefined` for a job of another producer on the same queue. */
 export function headerOf(name: string): JobHeader | undefined {
-  try {
-    const header = JSON.parse(name) as JobHeader | null;
-    return typeof header?.methodName === 'string' ? header : undefined;
-  } catch {
-    return undefined; // a job of another producer on the same queue
-  }
-}
-
-function parsedJson(json: string | null | undefined): unknown {
-  try {
-    return json ? JSON.parse(json) : undefined;
-  } catch {
-    return undefined;
-  }
+  const header = parsed(name) as JobHeader | null | undefined;
+  return typeof header?.methodName === 'string' ? header : undefined;
 }

@@ -196,10 +196,10 @@ export class Recheck {
   /**
    * Ends the local jobs of jobs whose record vanished from Redis. Those whose worker stored their end (it claimed it)
    * end as its kept end says (see endClaim.ts) once their end event is gone too, trimmed from the stream before this
-   * instance read it; until then the event, late, says how (whole, and after the job's earlier events). The others (a restart without
-   * persistence, FLUSHDB, eviction): nothing will ever say how they end, so they fail with `WBJ_JOB_LOST` and their
-   * waits settle. A handler still running one here is stopped, as for a cancel: whatever it does now can be stored
-   * nowhere.
+   * instance read it; until then the event, late, says how (whole, and after the job's earlier events). The others
+   * (a restart without persistence, FLUSHDB, eviction): nothing will ever say how they end, so they fail with
+   * `WBJ_JOB_LOST` and their waits settle. A handler still running one here is stopped, as for a cancel: whatever it
+   * does now can be stored nowhere.
    */
   async #endVanished(vanished: ReadonlyMap<string, string | null>): Promise<void> {
     const { settings, logError, localJobs, worker, jobEvents } = this.#parts;

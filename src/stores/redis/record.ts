@@ -253,9 +253,10 @@ export function beginOf(
   return localBegin ?? (typeof facts?.begin === 'number' ? new Date(facts.begin) : undefined);
 }
 
-function parsed(json: string | undefined): unknown {
+/** The value JSON text `json` holds; `undefined` for none, or for text that is not JSON. */
+export function parsed(json: string | null | undefined): unknown {
   try {
-    return json === undefined ? undefined : JSON.parse(json);
+    return json == null ? undefined : JSON.parse(json);
   } catch {
     return undefined; // written by another producer
   }

@@ -3,7 +3,7 @@ import type { JobSnapshot } from '../../jobs/BackgroundJob';
 import { BackgroundJobState } from '../../jobs/BackgroundJobState';
 import { canceledAt, END_KEPT_BYTES, FINISHED_CLAIM, type KeptEnd, keptEnd } from './endClaim';
 import { jobLost, remoteErrorInfo } from './lostErrors';
-import { decodeFailure, type StoredResult } from './record';
+import { decodeFailure, parsed, type StoredResult } from './record';
 
 /**
  * How a job whose record vanished ended; `begin` and `result` when its worker kept its end (see endClaim.ts), and
@@ -41,7 +41,8 @@ function keptEnding(
   if (kept === undefined) return undefined;
   const failure =
     kept.target === 'failed' && kept.whole ? decodeFailure(kept.json, jobId, handlersPath) : undefined;
-  const facts: Partial<StoredResult> | undefined = failure === undefined ? factsOf(kept.json) : failure.facts;
+  const facts: Partial<StoredResult> | undefined =
+    failure === undefined ? (parsed(kept.json) as Partial<StoredResult> | undefined) : failure.facts;
   const times = {
     end: new Date(typeof facts?.end === 'number' ? facts.end : Date.now()),
     ...(typeof facts?.begin === 'number' && { begin: new Date(facts.begin) }),
@@ -56,15 +57,6 @@ function keptEnding(
     state: BackgroundJobState.Failed,
     errorInfo: remoteErrorInfo(endUnkept(jobId), handlersPath),
   };
-}
-
-/** A kept return value, or a kept end's times. */
-function factsOf(json: string): Partial<StoredResult> | undefined {
-  try {
-    return JSON.parse(json) as Partial<StoredResult>;
-  } catch {
-    return undefined; // not our worker's
-  }
 }
 
 /** The error of a failed job whose error was too large to keep with its end, once its record and end event are gone. */
